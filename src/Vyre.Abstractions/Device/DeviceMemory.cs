@@ -1,0 +1,40 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace Vyre;
+
+/// <summary>
+/// Reads of words another agent writes (the host, or other lanes). On CUDA a plain load in a loop is
+/// hoisted and ILGPU atomics on host-mapped memory hang (FACTS.md), so the read is an inline PTX
+/// <c>ld.volatile</c>; elsewhere it is a system fence followed by a plain load, which also keeps the
+/// .NET JIT from hoisting it on the CPU backends.
+/// </summary>
+public static class DeviceMemory
+{
+    /// <summary>Reads <paramref name="view"/>[<paramref name="index"/>] without caching or hoisting.</summary>
+    public static uint ReadVolatile(ArrayView<uint> view, int index)
+    {
+        if (CudaAsm.IsSupported)
+        {
+            long address = ArrayViewExtensions.LoadEffectiveAddressAsPtr<uint>(view.SubView(index, 1)).ToInt64();
+            CudaAsm.Emit("ld.volatile.u32 %0, [%1];", out uint value, address);
+            return value;
+        }
+
+        MemoryFence.SystemLevel();
+        return view[index];
+    }
+
+    /// <summary>Nanoseconds of the GPU's global timer, or 0 where no timer is available (the CPU backends).</summary>
+    public static ulong GlobalTimer()
+    {
+        if (CudaAsm.IsSupported)
+        {
+            CudaAsm.Emit("mov.u64 %0, %globaltimer;", out ulong now);
+            return now;
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,62 @@
+using ILGPU;
+
+namespace Vyre;
+
+/// <summary>
+/// Every buffer the device loop touches, passed to the kernel as one argument. Where each lives (host
+/// memory mapped into the device, or device memory) is the backend's choice; docs/protocol.md lists them.
+/// </summary>
+public struct MegakernelBuffers
+{
+    /// <summary>The ring: <see cref="SlotCount"/> slots of <see cref="SlotLayout.WordCount"/> words (host-mapped).</summary>
+    public ArrayView<uint> Ring;
+
+    /// <summary>The control block, <see cref="ControlWord.WordCount"/> words (host-mapped).</summary>
+    public ArrayView<uint> Control;
+
+    /// <summary>The data buffer handlers read through <see cref="SlotContext.Bytes"/>.</summary>
+    public ArrayView<byte> Data;
+
+    /// <summary>The word heap of the memory built-ins (device memory).</summary>
+    public ArrayView<uint> Heap;
+
+    /// <summary>The PRINTF debug log (<see cref="DebugLogLayout"/>; device memory).</summary>
+    public ArrayView<uint> DebugLog;
+
+    /// <summary>The device loop's own words (<see cref="DeviceStateWord"/>; device memory).</summary>
+    public ArrayView<uint> State;
+
+    /// <summary>Per ring slot, one more than the sequence number last completed there (device memory; fences read it).</summary>
+    public ArrayView<uint> Completed;
+
+    /// <summary>Slots in the ring.</summary>
+    public int SlotCount;
+
+    /// <summary>How long the host heartbeat may stay unchanged before the loop exits: nanoseconds on CUDA, idle loop iterations elsewhere.</summary>
+    public ulong HeartbeatTimeout;
+}
+
+/// <summary>Words of <see cref="MegakernelBuffers.State"/>, written only by the device side.</summary>
+public static class DeviceStateWord
+{
+    /// <summary>The doorbell as republished in device memory by the forwarder.</summary>
+    public const int Doorbell = 0;
+
+    /// <summary>The next sequence number to claim.</summary>
+    public const int ClaimCursor = 1;
+
+    /// <summary>Slots completed.</summary>
+    public const int DoneCount = 2;
+
+    /// <summary>Nonzero once the loop must stop; the value is a <see cref="KernelExitReason"/>.</summary>
+    public const int Stop = 3;
+
+    /// <summary>Fences completed.</summary>
+    public const int Epoch = 4;
+
+    /// <summary>First of <see cref="ControlWord.MetricCount"/> per-ordinal completion counters.</summary>
+    public const int MetricsFirst = 8;
+
+    /// <summary>Words in the state block.</summary>
+    public const int WordCount = MetricsFirst + ControlWord.MetricCount;
+}

@@ -1,0 +1,184 @@
+using ILGPU;
+
+namespace Vyre;
+
+/// <summary>
+/// The device side of the megakernel, specialised per megakernel through its <c>TDispatcher</c> type argument
+/// in the generated entry points.
+/// <para>
+/// Persistent loop: thread 0 is the <em>forwarder</em>, the only thread that reads host memory while
+/// idle (FACTS.md: every idle poller of host memory adds about 1.3 µs to a round trip). It reads the
+/// host's shutdown, heartbeat and doorbell words and republishes the doorbell in device memory; when a
+/// single slot arrives on an idle queue it claims and runs that slot itself (the single-poller latency
+/// path). Every warp's lane 0 polls device memory only, claims up to a warp of sequence numbers with one
+/// compare-exchange, and broadcasts them; each lane runs one slot, reading its payload from the ring.
+/// </para>
+/// </summary>
+public static class MegakernelLoop
+{
+    /// <summary>Idle iterations between two republishes of the metric words while slots keep arriving.</summary>
+    private const int MetricsPeriod = 4096;
+
+    /// <summary>The persistent loop: serves slots until SHUTDOWN, the host's stop word, or a stale heartbeat.</summary>
+    public static void RunPersistent<TDispatcher>(Index1D index, MegakernelBuffers buffers)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        bool forwarder = index == 0;
+        var forward = new ForwarderState();
+        if (forwarder)
+        {
+            forward.BeatSeenAt = DeviceMemory.GlobalTimer();
+            buffers.Control[ControlWord.KernelState] = (uint)KernelState.Running;
+            MemoryFence.SystemLevel();
+        }
+
+        int lane = Warp.LaneIdx;
+        while (true)
+        {
+            if (forwarder)
+            {
+                Forward<TDispatcher>(buffers, ref forward);
+            }
+
+            uint stop = 0;
+            uint first = 0;
+            uint count = 0;
+            if (lane == 0)
+            {
+                stop = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.Stop);
+                uint doorbell = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.Doorbell);
+                uint claim = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.ClaimCursor);
+                int available = (int)(doorbell - claim);
+                if (available > 0)
+                {
+                    uint take = (uint)(available < Warp.WarpSize ? available : Warp.WarpSize);
+                    if (Atomic.CompareExchange(ref buffers.State[DeviceStateWord.ClaimCursor], claim, claim + take) == claim)
+                    {
+                        first = claim;
+                        count = take;
+                    }
+                }
+            }
+
+            stop = Warp.Shuffle(stop, 0);
+            first = Warp.Shuffle(first, 0);
+            count = Warp.Shuffle(count, 0);
+            if ((uint)lane < count)
+            {
+                RunOne<TDispatcher>(buffers, first + (uint)lane);
+            }
+
+            if (stop != 0 && count == 0)
+            {
+                break;
+            }
+        }
+
+        if (forwarder)
+        {
+            Republish(buffers, ref forward, metrics: true);
+            buffers.Control[ControlWord.ExitReason] = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.Stop);
+            MemoryFence.SystemLevel();
+            buffers.Control[ControlWord.KernelState] = (uint)KernelState.Exited;
+            MemoryFence.SystemLevel();
+        }
+    }
+
+    /// <summary>
+    /// The finite loop: thread <c>i</c> runs sequence <c>first + i</c> for <c>i &lt; count</c>, then the
+    /// kernel ends. This is the relaunch-per-batch model of the seed crate, kept as a path and a baseline.
+    /// </summary>
+    public static void RunOnce<TDispatcher>(Index1D index, MegakernelBuffers buffers, uint first, int count)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        if (index < count)
+        {
+            RunOne<TDispatcher>(buffers, first + (uint)index.X);
+        }
+    }
+
+    private static void RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        int slotBase = (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount;
+        uint opcode = DeviceMemory.ReadVolatile(buffers.Ring, slotBase + SlotLayout.Opcode);
+        uint tenant = DeviceMemory.ReadVolatile(buffers.Ring, slotBase + SlotLayout.Tenant);
+        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, opcode, tenant);
+        Atomic.Add(ref buffers.State[DeviceStateWord.MetricsFirst + ordinal], 1u);
+        Atomic.Add(ref buffers.State[DeviceStateWord.DoneCount], 1u);
+    }
+
+    private static void Forward<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        if (DeviceMemory.ReadVolatile(buffers.Control, ControlWord.Shutdown) != 0)
+        {
+            Atomic.CompareExchange(ref buffers.State[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HostShutdown);
+        }
+
+        uint beat = DeviceMemory.ReadVolatile(buffers.Control, ControlWord.Heartbeat);
+        ulong now = DeviceMemory.GlobalTimer();
+        if (beat != forward.LastBeat)
+        {
+            forward.LastBeat = beat;
+            forward.BeatSeenAt = now;
+            forward.IdleSpins = 0;
+        }
+        else if (now != 0 ? now - forward.BeatSeenAt > buffers.HeartbeatTimeout : ++forward.IdleSpins > buffers.HeartbeatTimeout)
+        {
+            Atomic.CompareExchange(ref buffers.State[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HeartbeatStale);
+        }
+
+        uint published = DeviceMemory.ReadVolatile(buffers.Control, ControlWord.PublishCursor);
+        if (published != forward.Doorbell)
+        {
+            uint doorbell = forward.Doorbell;
+            bool serveHere = published - doorbell == 1
+                && Atomic.CompareExchange(ref buffers.State[DeviceStateWord.ClaimCursor], doorbell, doorbell + 1) == doorbell;
+            forward.Doorbell = published;
+            buffers.State[DeviceStateWord.Doorbell] = published;
+            MemoryFence.DeviceLevel();
+            if (serveHere)
+            {
+                RunOne<TDispatcher>(buffers, doorbell);
+            }
+        }
+
+        Republish(buffers, ref forward, metrics: ++forward.Iterations % MetricsPeriod == 0);
+    }
+
+    /// <summary>Copies the device-side counters to their host-visible control words; the forwarder is their only writer.</summary>
+    private static void Republish(in MegakernelBuffers buffers, ref ForwarderState forward, bool metrics)
+    {
+        uint done = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.DoneCount);
+        if (done != forward.LastDone)
+        {
+            forward.LastDone = done;
+            forward.MetricsStale = true;
+            buffers.Control[ControlWord.Epoch] = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.Epoch);
+            MemoryFence.SystemLevel();
+            buffers.Control[ControlWord.DoneCount] = done;
+        }
+
+        if (metrics && forward.MetricsStale)
+        {
+            forward.MetricsStale = false;
+            for (int i = 0; i < ControlWord.MetricCount; i++)
+            {
+                buffers.Control[ControlWord.OpcodeMetricsFirst + i] = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.MetricsFirst + i);
+            }
+        }
+    }
+
+    /// <summary>What the forwarder keeps in registers between iterations.</summary>
+    private struct ForwarderState
+    {
+        public uint Doorbell;
+        public uint LastBeat;
+        public ulong BeatSeenAt;
+        public ulong IdleSpins;
+        public uint LastDone;
+        public bool MetricsStale;
+        public uint Iterations;
+    }
+}

@@ -1,0 +1,148 @@
+using ILGPU;
+
+namespace Vyre;
+
+/// <summary>
+/// What a handler sees of its slot: the opcode and tenant, twelve argument words (results are written
+/// back into them), a bounds-checked view of the data buffer, the word heap, and fault reporting.
+/// It is a plain struct of ILGPU views, so the same handler runs inside an ILGPU kernel and from C#.
+/// Out-of-range access never throws (a kernel cannot): it records a <see cref="FaultCode.OutOfBounds"/>
+/// fault and the slot ends in FAULT whatever the handler returns.
+/// </summary>
+public struct SlotContext
+{
+    private readonly ArrayView<uint> _ring;
+    private readonly ArrayView<byte> _data;
+    private readonly ArrayView<uint> _heap;
+    private readonly int _slotBase;
+    private int _argBase;
+    private int _argCount;
+    private FaultCode _fault;
+    private uint _faultDetail;
+
+    /// <summary>Creates the context of ring slot <paramref name="slotIndex"/>; the device loop and the CPU workers call this.</summary>
+    public SlotContext(ArrayView<uint> ring, int slotIndex, uint opcode, uint tenant, ArrayView<byte> data, ArrayView<uint> heap)
+    {
+        _ring = ring;
+        _data = data;
+        _heap = heap;
+        _slotBase = slotIndex * SlotLayout.WordCount;
+        _argBase = SlotLayout.FirstArgument;
+        _argCount = SlotLayout.ArgumentCount;
+        _fault = FaultCode.None;
+        _faultDetail = 0;
+        SlotIndex = slotIndex;
+        Opcode = opcode;
+        Tenant = tenant;
+    }
+
+    /// <summary>The slot's index in the ring.</summary>
+    public int SlotIndex { get; }
+
+    /// <summary>The opcode being run.</summary>
+    public uint Opcode { get; private set; }
+
+    /// <summary>The tenant that published the slot.</summary>
+    public uint Tenant { get; }
+
+    /// <summary>Number of argument words this handler may read and write (12, or 1 inside a packed slot).</summary>
+    public readonly int ArgumentCount => _argCount;
+
+    /// <summary>Length of the data buffer in bytes.</summary>
+    public readonly long DataLength => _data.Length;
+
+    /// <summary>Length of the word heap in words.</summary>
+    public readonly long HeapLength => _heap.Length;
+
+    /// <summary>Whether a fault has been recorded.</summary>
+    public readonly bool HasFault => _fault != FaultCode.None;
+
+    /// <summary>The recorded fault, or <see cref="FaultCode.None"/>.</summary>
+    public readonly FaultCode Fault => _fault;
+
+    /// <summary>The recorded fault's detail word.</summary>
+    public readonly uint FaultDetail => _faultDetail;
+
+    /// <summary>Argument word <paramref name="index"/> (0..11).</summary>
+    public uint Arg(int index)
+    {
+        if ((uint)index >= (uint)_argCount)
+        {
+            Fail(FaultCode.OutOfBounds, (uint)index);
+            return 0;
+        }
+
+        return DeviceMemory.ReadVolatile(_ring, _slotBase + _argBase + index);
+    }
+
+    /// <summary>Writes result word <paramref name="index"/> (0..11): the argument word of the same index.</summary>
+    public void SetResult(int index, uint value)
+    {
+        if ((uint)index >= (uint)_argCount)
+        {
+            Fail(FaultCode.OutOfBounds, (uint)index);
+            return;
+        }
+
+        _ring[_slotBase + _argBase + index] = value;
+    }
+
+    /// <summary>
+    /// A view of <paramref name="length"/> bytes of the data buffer from <paramref name="offset"/>; empty,
+    /// with an <see cref="FaultCode.OutOfBounds"/> fault recorded, when the range is outside the buffer.
+    /// </summary>
+    public ArrayView<byte> Bytes(uint offset, uint length)
+    {
+        if ((ulong)offset + length > (ulong)_data.Length)
+        {
+            Fail(FaultCode.OutOfBounds, offset);
+            return _data.SubView(0, 0);
+        }
+
+        return _data.SubView((long)offset, (long)length);
+    }
+
+    /// <summary>
+    /// A view of <paramref name="count"/> heap words from <paramref name="offset"/>; empty, with an
+    /// <see cref="FaultCode.OutOfBounds"/> fault recorded, when the range is outside the heap.
+    /// </summary>
+    public ArrayView<uint> Words(uint offset, uint count)
+    {
+        if ((ulong)offset + count > (ulong)_heap.Length)
+        {
+            Fail(FaultCode.OutOfBounds, offset);
+            return _heap.SubView(0, 0);
+        }
+
+        return _heap.SubView((long)offset, (long)count);
+    }
+
+    /// <summary>Records a handler fault with <paramref name="detail"/> and returns <see cref="SlotStatus.Fault"/>: <c>return slot.Fail(42);</c>.</summary>
+    public SlotStatus Fail(uint detail) => Fail(FaultCode.HandlerFault, detail);
+
+    /// <summary>Records <paramref name="code"/> with <paramref name="detail"/> (the first fault wins) and returns <see cref="SlotStatus.Fault"/>.</summary>
+    public SlotStatus Fail(FaultCode code, uint detail)
+    {
+        if (_fault == FaultCode.None)
+        {
+            _fault = code;
+            _faultDetail = detail;
+        }
+
+        return SlotStatus.Fault;
+    }
+
+    /// <summary>Narrows the argument window to one packed op: its word is both argument 0 and result 0.</summary>
+    internal void EnterPackedOp(uint opcode, int argumentWord)
+    {
+        Opcode = opcode;
+        _argBase = argumentWord;
+        _argCount = 1;
+    }
+
+    /// <summary>Reads a word of this slot (any of the 16) without the argument window.</summary>
+    internal readonly uint ReadWord(int word) => DeviceMemory.ReadVolatile(_ring, _slotBase + word);
+
+    /// <summary>Writes a word of this slot (any of the 16) without the argument window.</summary>
+    internal readonly void WriteWord(int word, uint value) => _ring[_slotBase + word] = value;
+}

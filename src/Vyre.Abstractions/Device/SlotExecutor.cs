@@ -1,0 +1,194 @@
+using ILGPU;
+
+namespace Vyre;
+
+/// <summary>
+/// Runs one claimed slot to its end state: tenant check, the loop-level built-ins (BATCH_FENCE, PRINTF,
+/// SHUTDOWN, PACKED_SLOT, LOAD_MISS), the generated dispatch tree for everything else, and completion
+/// (payload, system fence, status last). The GPU device loop and the CPU workers both call it, so every
+/// backend runs the same protocol code.
+/// </summary>
+public static class SlotExecutor
+{
+    /// <summary>Polls a BATCH_FENCE makes of one earlier slot before it gives up with <see cref="FaultCode.FuelExhausted"/>.</summary>
+    public const int FenceFuel = 1 << 28;
+
+    /// <summary>Metric ordinal of the loop-level built-ins, unknown opcodes and ordinals past the metric words.</summary>
+    public const int SystemOrdinal = ControlWord.MetricCount - 1;
+
+    /// <summary>
+    /// Runs sequence number <paramref name="sequence"/> (ring slot <c>sequence % SlotCount</c>) whose
+    /// opcode and tenant the caller has read, and returns the metric ordinal it ran under.
+    /// </summary>
+    public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence, uint opcode, uint tenant)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
+        var slot = new SlotContext(buffers.Ring, slotIndex, opcode, tenant, buffers.Data, buffers.Heap);
+        int ordinal = SystemOrdinal;
+        if (!IsAuthorized(buffers.Control, tenant, opcode))
+        {
+            slot.Fail(FaultCode.UnauthorizedTenant, tenant);
+        }
+        else if (opcode == Opcodes.BatchFence)
+        {
+            RunFence(buffers, ref slot, sequence);
+        }
+        else if (opcode == Opcodes.Printf)
+        {
+            RunPrintf(buffers.DebugLog, ref slot);
+        }
+        else if (opcode == Opcodes.Shutdown)
+        {
+            Atomic.CompareExchange(ref buffers.State[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.ShutdownOpcode);
+        }
+        else if (opcode == Opcodes.PackedSlot)
+        {
+            RunPacked<TDispatcher>(buffers.Control, ref slot, tenant);
+        }
+        else if (opcode == Opcodes.LoadMiss)
+        {
+            slot.Fail(FaultCode.Unsupported, opcode);
+        }
+        else
+        {
+            TDispatcher dispatcher = default;
+            if (dispatcher.Dispatch(ref slot, out ordinal) == SlotStatus.Fault && !slot.HasFault)
+            {
+                slot.Fail(FaultCode.HandlerFault, 0);
+            }
+
+            if ((uint)ordinal >= SystemOrdinal)
+            {
+                ordinal = SystemOrdinal;
+            }
+        }
+
+        Complete(buffers, ref slot, sequence);
+        return ordinal;
+    }
+
+    /// <summary>Whether <paramref name="tenant"/> may run <paramref name="opcode"/> under the mask words of the control block.</summary>
+    public static bool IsAuthorized(ArrayView<uint> control, uint tenant, uint opcode)
+    {
+        if (tenant == 0)
+        {
+            return true;
+        }
+
+        if (tenant > ControlWord.TenantCount)
+        {
+            return false;
+        }
+
+        uint mask = DeviceMemory.ReadVolatile(control, ControlWord.TenantMaskFirst + (int)tenant - 1);
+        int window = Opcodes.TenantWindowOf(opcode);
+        if (window >= 0)
+        {
+            return window == (int)tenant && (mask & (uint)TenantPermissions.OwnWindow) != 0;
+        }
+
+        uint needed = Opcodes.IsSystem(opcode) ? (uint)TenantPermissions.System : (uint)TenantPermissions.User;
+        return (mask & needed) != 0;
+    }
+
+    private static void Complete(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
+    {
+        uint state = (uint)SlotState.Done;
+        if (slot.HasFault)
+        {
+            slot.WriteWord(SlotLayout.FaultCodeWord, (uint)slot.Fault);
+            slot.WriteWord(SlotLayout.FaultDetailWord, slot.FaultDetail);
+            state = (uint)SlotState.Fault;
+        }
+
+        // Payload before status: the host reads results as soon as it sees the state.
+        MemoryFence.SystemLevel();
+        slot.WriteWord(SlotLayout.Status, state);
+        buffers.Completed[slot.SlotIndex] = sequence + 1;
+        MemoryFence.DeviceLevel();
+    }
+
+    private static void RunFence(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
+    {
+        uint earlier = slot.Arg(0);
+        if (earlier >= (uint)buffers.SlotCount)
+        {
+            slot.Fail(FaultCode.BadArgument, earlier);
+            return;
+        }
+
+        for (uint back = 1; back <= earlier; back++)
+        {
+            uint target = sequence - back;
+            int index = (int)(target % (uint)buffers.SlotCount);
+            int polls = 0;
+            while (DeviceMemory.ReadVolatile(buffers.Completed, index) != target + 1)
+            {
+                if (++polls >= FenceFuel || DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.Stop) != 0)
+                {
+                    slot.Fail(FaultCode.FuelExhausted, back);
+                    return;
+                }
+            }
+        }
+
+        slot.SetResult(0, Atomic.Add(ref buffers.State[DeviceStateWord.Epoch], 1u) + 1);
+    }
+
+    private static void RunPrintf(ArrayView<uint> log, ref SlotContext slot)
+    {
+        uint cursor = Atomic.Add(ref log[DebugLogLayout.Cursor], 1u);
+        if (cursor < DebugLogLayout.Capacity)
+        {
+            int record = DebugLogLayout.FirstRecord + ((int)cursor * DebugLogLayout.RecordWords);
+            log[record] = slot.Arg(0);
+            log[record + 1] = slot.Arg(1);
+            log[record + 2] = slot.Arg(2);
+            log[record + 3] = (uint)slot.SlotIndex;
+        }
+
+        slot.SetResult(0, cursor);
+    }
+
+    private static void RunPacked<TDispatcher>(ArrayView<uint> control, ref SlotContext slot, uint tenant)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        uint count = slot.Arg(0);
+        if (count == 0 || count > PackedSlot.MaxOps)
+        {
+            slot.Fail(FaultCode.BadArgument, count);
+            return;
+        }
+
+        TDispatcher dispatcher = default;
+        for (int op = 0; op < (int)count; op++)
+        {
+            int opcodeWord = SlotLayout.FirstArgument + 1 + (2 * op);
+            uint opcode = slot.ReadWord(opcodeWord);
+            if (IsLoopLevel(opcode))
+            {
+                slot.Fail(FaultCode.BadArgument, opcode);
+                return;
+            }
+
+            if (!IsAuthorized(control, tenant, opcode))
+            {
+                slot.Fail(FaultCode.UnauthorizedTenant, tenant);
+                return;
+            }
+
+            slot.EnterPackedOp(opcode, opcodeWord + 1);
+            if (dispatcher.Dispatch(ref slot, out _) == SlotStatus.Fault || slot.HasFault)
+            {
+                slot.Fail(FaultCode.HandlerFault, (uint)op);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="opcode"/> is run by the loop itself rather than the dispatch tree.</summary>
+    public static bool IsLoopLevel(uint opcode) =>
+        opcode == Opcodes.BatchFence || opcode == Opcodes.Printf || opcode == Opcodes.Shutdown
+        || opcode == Opcodes.PackedSlot || opcode == Opcodes.LoadMiss;
+}

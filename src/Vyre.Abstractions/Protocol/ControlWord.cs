@@ -1,0 +1,98 @@
+namespace Vyre;
+
+/// <summary>
+/// The control block: 256 <see cref="uint"/> words in host memory mapped into the device. Every word has
+/// exactly one writer, the host or the device (PCIe gives no host-device atomics; FACTS.md); the
+/// summary of each constant says which.
+/// </summary>
+public static class ControlWord
+{
+    /// <summary>Words in the control block.</summary>
+    public const int WordCount = 256;
+
+    /// <summary>Host: nonzero asks the device loop to stop.</summary>
+    public const int Shutdown = 0;
+
+    /// <summary>Device: slots completed (DONE or FAULT) since start, modulo 2^32.</summary>
+    public const int DoneCount = 1;
+
+    /// <summary>Host: index of the first tenant mask word (always <see cref="TenantMaskFirst"/>).</summary>
+    public const int TenantBase = 2;
+
+    /// <summary>Host: mask of tenant 1 (tenant <c>t</c> is at <c>TenantMaskFirst + t - 1</c>).</summary>
+    public const int TenantMaskFirst = 3;
+
+    /// <summary>Host: mask of the last tenant.</summary>
+    public const int TenantMaskLast = 31;
+
+    /// <summary>Reserved: per-tenant quota words 32..63.</summary>
+    public const int TenantQuotaFirst = 32;
+
+    /// <summary>Reserved: per-tenant fairness words 64..95.</summary>
+    public const int TenantFairnessFirst = 64;
+
+    /// <summary>Device: completions per dispatch ordinal (96..127; see <see cref="MetricCount"/>).</summary>
+    public const int OpcodeMetricsFirst = 96;
+
+    /// <summary>Number of per-opcode metric words; ordinals past the last share the last word.</summary>
+    public const int MetricCount = 32;
+
+    /// <summary>Device: bumped by every completed BATCH_FENCE.</summary>
+    public const int Epoch = 128;
+
+    /// <summary>Reserved: priority offsets 129..134.</summary>
+    public const int PriorityOffsetsFirst = 129;
+
+    /// <summary>Reserved: starvation counter.</summary>
+    public const int StarvationCounter = 135;
+
+    /// <summary>Reserved: priority fairness 136..140.</summary>
+    public const int PriorityFairnessFirst = 136;
+
+    /// <summary>Host: the doorbell, the number of slots published since start (modulo 2^32).</summary>
+    public const int PublishCursor = 141;
+
+    /// <summary>Host: a counter the host bumps periodically; the device loop stops when it goes stale.</summary>
+    public const int Heartbeat = 142;
+
+    /// <summary>Device: a <see cref="KernelState"/>.</summary>
+    public const int KernelState = 143;
+
+    /// <summary>Device: why the device loop stopped (a <see cref="KernelExitReason"/>).</summary>
+    public const int ExitReason = 144;
+
+    /// <summary>First word free for user observables (160..255).</summary>
+    public const int ObservablesFirst = 160;
+
+    /// <summary>Number of tenants with a mask word (tenants 1..29; tenant 0 is the host and always allowed).</summary>
+    public const int TenantCount = TenantMaskLast - TenantMaskFirst + 1;
+}
+
+/// <summary>Values of <see cref="ControlWord.KernelState"/>.</summary>
+public enum KernelState : uint
+{
+    /// <summary>The device loop has not started.</summary>
+    NotStarted = 0,
+
+    /// <summary>The device loop is serving slots.</summary>
+    Running = 1,
+
+    /// <summary>The device loop has exited; <see cref="ControlWord.ExitReason"/> says why.</summary>
+    Exited = 2,
+}
+
+/// <summary>Values of <see cref="ControlWord.ExitReason"/>.</summary>
+public enum KernelExitReason : uint
+{
+    /// <summary>Still running.</summary>
+    None = 0,
+
+    /// <summary>The host set <see cref="ControlWord.Shutdown"/>.</summary>
+    HostShutdown = 1,
+
+    /// <summary>A SHUTDOWN slot ran.</summary>
+    ShutdownOpcode = 2,
+
+    /// <summary>The host heartbeat went stale.</summary>
+    HeartbeatStale = 3,
+}
