@@ -36,7 +36,7 @@ public static class Opcodes
     /// <summary>Appends <c>[arg0 (format id), arg1, arg2, slot index]</c> to the debug log.</summary>
     public const uint Printf = 0xFFFE;
 
-    /// <summary>Runs up to <see cref="PackedSlot.MaxOps"/> one-argument ops packed into one slot.</summary>
+    /// <summary>Runs up to <c>PackedSlot.MaxOps</c> one-argument ops packed into one slot.</summary>
     public const uint PackedSlot = 0x8000_0001;
 
     /// <summary>Completes DONE and stops the device loop.</summary>

@@ -1,0 +1,4 @@
+namespace Vyre;
+
+/// <summary>One node of a megakernel's Program IR: its kind, its parent's index (-1 for a root), an operand and a label.</summary>
+public readonly record struct ProgramNode(ProgramNodeKind Kind, int Parent, uint Operand, string Label);

@@ -1,0 +1,320 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Vyre.Generators;
+
+/// <summary>A rule a handler breaks, where, and the message arguments.</summary>
+internal readonly struct RuleViolation
+{
+    public RuleViolation(DiagnosticDescriptor descriptor, Location location, params object?[] arguments)
+    {
+        Descriptor = descriptor;
+        Location = location;
+        Arguments = arguments;
+    }
+
+    public DiagnosticDescriptor Descriptor { get; }
+
+    public Location Location { get; }
+
+    public object?[] Arguments { get; }
+
+    public Diagnostic ToDiagnostic() => Diagnostic.Create(Descriptor, Location, Arguments);
+}
+
+/// <summary>
+/// The rules a handler and its megakernel class must keep to run on a GPU. The analyzer reports them;
+/// the generator asks the same questions and leaves out any handler that breaks one, so a malformed
+/// handler never reaches ILGPU.
+/// </summary>
+internal static class HandlerRules
+{
+    public const string OpcodeHandlerAttributeName = "Vyre.OpcodeHandlerAttribute";
+    public const string MegakernelAttributeName = "Vyre.MegakernelAttribute";
+    private const int MaxCallDepth = 32;
+
+    private static readonly string[] s_allowedNamespaces = ["Vyre", "ILGPU"];
+    private static readonly string[] s_allowedTypes = ["System.Math", "System.MathF", "System.BitConverter", "System.Numerics.BitOperations"];
+
+    public static bool HasAttribute(ISymbol symbol, string metadataName) =>
+        symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == metadataName);
+
+    public static bool TryGetOpcode(IMethodSymbol method, out uint opcode, out AttributeData? attribute)
+    {
+        attribute = method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == OpcodeHandlerAttributeName);
+        opcode = 0;
+        if (attribute is null || attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Value is not uint value)
+        {
+            return false;
+        }
+
+        opcode = value;
+        return true;
+    }
+
+    /// <summary>VYR003 and VYR008: the shape of a [Megakernel] class.</summary>
+    public static void CheckMegakernelClass(INamedTypeSymbol type, List<RuleViolation> into)
+    {
+        Location location = type.Locations.FirstOrDefault() ?? Location.None;
+        string? fix = null;
+        if (type.ContainingType is not null)
+        {
+            fix = "move it out of '" + type.ContainingType.Name + "' to namespace level";
+        }
+        else if (!type.IsStatic)
+        {
+            fix = "add the 'static' modifier";
+        }
+        else if (!type.DeclaringSyntaxReferences.All(r => r.GetSyntax() is ClassDeclarationSyntax c && c.Modifiers.Any(SyntaxKind.PartialKeyword)))
+        {
+            fix = "add the 'partial' modifier";
+        }
+
+        if (fix is not null)
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.BadMegakernelClass, location, type.Name, fix));
+        }
+
+        if (type.IsGenericType)
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.GenericMegakernel, location, type.Name));
+        }
+    }
+
+    /// <summary>VYR001..VYR007 and VYR202/VYR203: a handler's declaration and opcode.</summary>
+    public static void CheckDeclaration(IMethodSymbol method, List<RuleViolation> into)
+    {
+        Location location = method.Locations.FirstOrDefault() ?? Location.None;
+        if (!method.IsStatic)
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.NotStatic, location, method.Name));
+        }
+
+        if (method.ContainingType is not { } type || !HasAttribute(type, MegakernelAttributeName))
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.NotInMegakernel, location, method.Name));
+        }
+
+        if (method.IsAsync)
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.Async, location, method.Name));
+        }
+
+        if (method.IsGenericMethod)
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.Generic, location, method.Name));
+        }
+
+        if (method.ReturnsByRef || method.ReturnsByRefReadonly)
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.RefReturn, location, method.Name));
+        }
+        else if (method.ReturnType.ToDisplayString() != "Vyre.SlotStatus"
+            || method.Parameters.Length != 1
+            || method.Parameters[0].RefKind != RefKind.Ref
+            || method.Parameters[0].Type.ToDisplayString() != "Vyre.SlotContext")
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.WrongSignature, location, method.Name));
+        }
+
+        if (TryGetOpcode(method, out uint opcode, out AttributeData? attribute))
+        {
+            Location opcodeLocation = OpcodeLocation(attribute!) ?? location;
+            if (Opcodes.IsSystem(opcode))
+            {
+                into.Add(new RuleViolation(DiagnosticDescriptors.SystemOpcode, opcodeLocation, opcode, method.Name));
+            }
+            else if (Opcodes.TenantWindowOf(opcode) is var window and >= 0)
+            {
+                into.Add(new RuleViolation(DiagnosticDescriptors.TenantWindowOpcode, opcodeLocation, opcode, method.Name, window));
+            }
+        }
+    }
+
+    /// <summary>VYR201: handlers of one megakernel that share an opcode (reported on each later one).</summary>
+    public static void CheckDuplicates(INamedTypeSymbol type, List<RuleViolation> into)
+    {
+        var seen = new Dictionary<uint, IMethodSymbol>();
+        foreach (IMethodSymbol method in type.GetMembers().OfType<IMethodSymbol>().OrderBy(m => m.Locations.FirstOrDefault()?.SourceSpan.Start ?? 0))
+        {
+            if (!TryGetOpcode(method, out uint opcode, out AttributeData? attribute))
+            {
+                continue;
+            }
+
+            if (seen.TryGetValue(opcode, out IMethodSymbol? first))
+            {
+                into.Add(new RuleViolation(DiagnosticDescriptors.DuplicateOpcode, OpcodeLocation(attribute!) ?? Location.None, opcode, first.Name, method.Name));
+            }
+            else
+            {
+                seen.Add(opcode, method);
+            }
+        }
+    }
+
+    /// <summary>VYR101..VYR109: what a handler's body does.</summary>
+    public static void CheckBody(IOperation body, IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, List<RuleViolation> into)
+    {
+        foreach (IOperation operation in body.DescendantsAndSelf())
+        {
+            CheckOperation(operation, handler, models, into);
+        }
+    }
+
+    private static void CheckOperation(IOperation operation, IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, List<RuleViolation> into)
+    {
+        Location location = operation.Syntax.GetLocation();
+        switch (operation)
+        {
+            case IVariableDeclaratorOperation declarator when declarator.Symbol.Type.IsReferenceType:
+                into.Add(new RuleViolation(DiagnosticDescriptors.ReferenceTypeVariable, location, declarator.Symbol.Name, declarator.Symbol.Type.ToDisplayString()));
+                break;
+            case IObjectCreationOperation creation when creation.Type?.IsReferenceType == true:
+                into.Add(new RuleViolation(DiagnosticDescriptors.HeapAllocation, location, creation.Type.ToDisplayString()));
+                break;
+            case IArrayCreationOperation array:
+                into.Add(new RuleViolation(DiagnosticDescriptors.HeapAllocation, location, array.Type?.ToDisplayString() ?? "array"));
+                break;
+            case ILiteralOperation literal when literal.Type?.SpecialType == SpecialType.System_String:
+                into.Add(new RuleViolation(DiagnosticDescriptors.ManagedValue, location, "The string " + literal.Syntax));
+                break;
+            case IInterpolatedStringOperation:
+                into.Add(new RuleViolation(DiagnosticDescriptors.ManagedValue, location, "An interpolated string"));
+                break;
+            case IConversionOperation conversion when conversion.GetConversion().IsBoxing:
+                into.Add(new RuleViolation(DiagnosticDescriptors.ManagedValue, location, "Boxing '" + conversion.Operand.Type?.ToDisplayString() + "' to '" + conversion.Type?.ToDisplayString() + "'"));
+                break;
+            case IDynamicInvocationOperation or IDynamicMemberReferenceOperation or IDynamicObjectCreationOperation or IDynamicIndexerAccessOperation:
+                into.Add(new RuleViolation(DiagnosticDescriptors.ManagedValue, location, "A 'dynamic' operation"));
+                break;
+            case ITryOperation:
+                into.Add(new RuleViolation(DiagnosticDescriptors.Exceptions, ((TryStatementSyntax)operation.Syntax).TryKeyword.GetLocation(), "try"));
+                break;
+            case IThrowOperation:
+                into.Add(new RuleViolation(DiagnosticDescriptors.Exceptions, location, "throw"));
+                break;
+            case IAnonymousFunctionOperation when operation.Parent is not IDelegateCreationOperation:
+            case IDelegateCreationOperation:
+                into.Add(new RuleViolation(DiagnosticDescriptors.Delegates, location, "A lambda or delegate"));
+                break;
+            case ILocalFunctionOperation local when !local.Symbol.IsStatic:
+                into.Add(new RuleViolation(DiagnosticDescriptors.Delegates, local.Syntax is LocalFunctionStatementSyntax s ? s.Identifier.GetLocation() : location, "The non-static local function '" + local.Symbol.Name + "'"));
+                break;
+            case ITranslatedQueryOperation:
+                into.Add(new RuleViolation(DiagnosticDescriptors.Delegates, location, "A LINQ query"));
+                break;
+            case IFieldReferenceOperation field when field.Field.IsStatic && !field.Field.IsConst && !field.Field.IsReadOnly:
+                into.Add(new RuleViolation(DiagnosticDescriptors.StaticMutableField, location, field.Field.ContainingType.Name + "." + field.Field.Name));
+                break;
+            case IInvocationOperation invocation:
+                CheckCall(invocation.TargetMethod, invocation.Instance, handler, models, location, into);
+                break;
+            case IPropertyReferenceOperation property when property.Property.GetMethod is { } getter:
+                CheckCall(getter, property.Instance, handler, models, location, into);
+                break;
+        }
+    }
+
+    private static void CheckCall(IMethodSymbol target, IOperation? instance, IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, Location location, List<RuleViolation> into)
+    {
+        target = target.OriginalDefinition;
+        string name = target.ContainingType.Name + "." + target.Name;
+        if (target.ContainingNamespace?.ToDisplayString() == "System.Linq")
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.Delegates, location, "The LINQ call '" + name + "'"));
+            return;
+        }
+
+        bool valueReceiver = instance?.Type?.IsValueType == true;
+        if (target.IsAbstract || (target.IsVirtual && !valueReceiver) || (target.IsOverride && !valueReceiver) || target.ContainingType.TypeKind == TypeKind.Interface)
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.VirtualCall, location, name));
+            return;
+        }
+
+        if (target.Locations.Any(l => l.IsInSource))
+        {
+            if (SymbolEqualityComparer.Default.Equals(target, handler.OriginalDefinition))
+            {
+                into.Add(new RuleViolation(DiagnosticDescriptors.Recursion, location, handler.Name, handler.Name));
+            }
+            else if (FindPathBack(target, handler, models, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), 0) is { } path)
+            {
+                into.Add(new RuleViolation(DiagnosticDescriptors.Recursion, location, handler.Name, target.Name + path));
+            }
+
+            return;
+        }
+
+        if (!IsCompilableLibraryMethod(target))
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.UnsupportedCall, location, target.ContainingType.ToDisplayString() + "." + target.Name));
+        }
+    }
+
+    private static bool IsCompilableLibraryMethod(IMethodSymbol target)
+    {
+        string? ns = target.ContainingNamespace?.ToDisplayString();
+        if (ns is not null && s_allowedNamespaces.Any(a => ns == a || ns.StartsWith(a + ".", StringComparison.Ordinal)))
+        {
+            return true;
+        }
+
+        string type = target.ContainingType.ToDisplayString();
+        if (s_allowedTypes.Contains(type))
+        {
+            return true;
+        }
+
+        // Arithmetic helpers on the primitive types (uint.RotateLeft, int.Max...), not their text members.
+        return target.ContainingType.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double
+            && target.ReturnType.SpecialType != SpecialType.System_String
+            && target.Parameters.All(p => p.Type.SpecialType != SpecialType.System_String);
+    }
+
+    /// <summary>A call path from <paramref name="from"/> back to <paramref name="handler"/> through source methods, as " -> A -> B", or null.</summary>
+    private static string? FindPathBack(IMethodSymbol from, IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, HashSet<IMethodSymbol> visited, int depth)
+    {
+        if (depth > MaxCallDepth || !visited.Add(from))
+        {
+            return null;
+        }
+
+        foreach (SyntaxReference reference in from.DeclaringSyntaxReferences)
+        {
+            SyntaxNode syntax = reference.GetSyntax();
+            IOperation? body = models(syntax.SyntaxTree).GetOperation(syntax);
+            if (body is null)
+            {
+                continue;
+            }
+
+            foreach (IInvocationOperation call in body.DescendantsAndSelf().OfType<IInvocationOperation>())
+            {
+                IMethodSymbol callee = call.TargetMethod.OriginalDefinition;
+                if (SymbolEqualityComparer.Default.Equals(callee, handler.OriginalDefinition))
+                {
+                    return " -> " + handler.Name;
+                }
+
+                if (callee.Locations.Any(l => l.IsInSource) && FindPathBack(callee, handler, models, visited, depth + 1) is { } rest)
+                {
+                    return " -> " + callee.Name + rest;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static Location? OpcodeLocation(AttributeData attribute) =>
+        attribute.ApplicationSyntaxReference?.GetSyntax() is AttributeSyntax { ArgumentList.Arguments: { Count: > 0 } arguments }
+            ? arguments[0].GetLocation()
+            : null;
+}

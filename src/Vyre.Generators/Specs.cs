@@ -1,0 +1,61 @@
+namespace Vyre.Generators;
+
+// Specs hold only strings, primitives, enums and EquatableArray: never an ISymbol, a SyntaxNode or a
+// Compilation. That keeps them comparable by value (so unchanged input stays Cached) and keeps the
+// compilation collectable between runs. A test walks these types by reflection to hold the line.
+
+/// <summary>A megakernel class: where it is declared and how it is named.</summary>
+internal sealed record MegakernelDeclSpec(
+    string Namespace,
+    string Name,
+    string Accessibility,
+    bool IsValid,
+    bool RuntimeAvailable);
+
+/// <summary>One handler as the dispatch tree sees it: the narrow projection that a body edit does not change.</summary>
+internal sealed record DispatchEntrySpec(
+    string MegakernelFullName,
+    uint Opcode,
+    string MethodName);
+
+/// <summary>One handler as parsed: its dispatch entry and whether every rule held.</summary>
+internal sealed record HandlerSpec(
+    DispatchEntrySpec Entry,
+    bool IsValid);
+
+/// <summary>Everything the emitter needs for one megakernel.</summary>
+internal sealed record MegakernelSpec(
+    MegakernelDeclSpec Declaration,
+    EquatableArray<DispatchTargetSpec> Targets,
+    DispatchNodeSpec Tree);
+
+/// <summary>A dispatch target: a built-in or a user handler, with its ordinal (metric index) and the C# that calls it.</summary>
+internal sealed record DispatchTargetSpec(
+    uint Opcode,
+    int Ordinal,
+    string Name,
+    string CallTarget,
+    bool IsBuiltin);
+
+/// <summary>The kind of a dispatch tree node.</summary>
+internal enum DispatchNodeKind
+{
+    /// <summary>Matches exactly one opcode.</summary>
+    Leaf,
+
+    /// <summary>A dense range [Low, High] dispatched with one jump table.</summary>
+    JumpTable,
+
+    /// <summary>Binary search: opcodes below Pivot go left, the rest right.</summary>
+    Split,
+}
+
+/// <summary>A node of the dispatch tree planned at compile time.</summary>
+internal sealed record DispatchNodeSpec(
+    DispatchNodeKind Kind,
+    uint Low,
+    uint High,
+    uint Pivot,
+    EquatableArray<int> TargetIndexes,
+    DispatchNodeSpec? Left,
+    DispatchNodeSpec? Right);
