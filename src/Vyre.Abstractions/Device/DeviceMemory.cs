@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 
 namespace Vyre;
@@ -12,13 +11,12 @@ namespace Vyre;
 /// </summary>
 public static class DeviceMemory
 {
-    /// <summary>Reads <paramref name="view"/>[<paramref name="index"/>] without caching or hoisting.</summary>
-    public static uint ReadVolatile(ArrayView<uint> view, int index)
+    /// <summary>Reads <paramref name="view"/>[<paramref name="index"/>], whose first word is at device address <paramref name="address"/>, without caching or hoisting.</summary>
+    public static uint ReadVolatile(ArrayView<uint> view, ulong address, int index)
     {
         if (CudaAsm.IsSupported)
         {
-            long address = ArrayViewExtensions.LoadEffectiveAddressAsPtr<uint>(view.SubView(index, 1)).ToInt64();
-            CudaAsm.Emit("ld.volatile.u32 %0, [%1];", out uint value, address);
+            CudaAsm.Emit("ld.volatile.u32 %0, [%1];", out uint value, address + ((ulong)index * sizeof(uint)));
             return value;
         }
 
@@ -31,7 +29,7 @@ public static class DeviceMemory
     {
         if (CudaAsm.IsSupported)
         {
-            CudaAsm.Emit("mov.u64 %0, %globaltimer;", out ulong now);
+            CudaAsm.Emit("mov.u64 %0, %%globaltimer;", out ulong now);
             return now;
         }
 

@@ -9,10 +9,10 @@ namespace Vyre;
 public struct MegakernelBuffers
 {
     /// <summary>The ring: <see cref="SlotCount"/> slots of <see cref="SlotLayout.WordCount"/> words (host-mapped).</summary>
-    public ArrayView<uint> Ring;
+    public SharedWords Ring;
 
     /// <summary>The control block, <see cref="ControlWord.WordCount"/> words (host-mapped).</summary>
-    public ArrayView<uint> Control;
+    public SharedWords Control;
 
     /// <summary>The data buffer handlers read through <see cref="SlotContext.Bytes"/>.</summary>
     public ArrayView<byte> Data;
@@ -24,10 +24,10 @@ public struct MegakernelBuffers
     public ArrayView<uint> DebugLog;
 
     /// <summary>The device loop's own words (<see cref="DeviceStateWord"/>; device memory).</summary>
-    public ArrayView<uint> State;
+    public SharedWords State;
 
     /// <summary>Per ring slot, one more than the sequence number last completed there (device memory; fences read it).</summary>
-    public ArrayView<uint> Completed;
+    public SharedWords Completed;
 
     /// <summary>Slots in the ring.</summary>
     public int SlotCount;

@@ -28,7 +28,7 @@ public static class MegakernelLoop
         if (forwarder)
         {
             forward.BeatSeenAt = DeviceMemory.GlobalTimer();
-            buffers.Control[ControlWord.KernelState] = (uint)KernelState.Running;
+            buffers.Control.Write(ControlWord.KernelState, (uint)KernelState.Running);
             MemoryFence.SystemLevel();
         }
 
@@ -45,14 +45,14 @@ public static class MegakernelLoop
             uint count = 0;
             if (lane == 0)
             {
-                stop = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.Stop);
-                uint doorbell = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.Doorbell);
-                uint claim = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.ClaimCursor);
+                stop = buffers.State.Read(DeviceStateWord.Stop);
+                uint doorbell = buffers.State.Read(DeviceStateWord.Doorbell);
+                uint claim = buffers.State.Read(DeviceStateWord.ClaimCursor);
                 int available = (int)(doorbell - claim);
                 if (available > 0)
                 {
                     uint take = (uint)(available < Warp.WarpSize ? available : Warp.WarpSize);
-                    if (Atomic.CompareExchange(ref buffers.State[DeviceStateWord.ClaimCursor], claim, claim + take) == claim)
+                    if (Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.ClaimCursor], claim, claim + take) == claim)
                     {
                         first = claim;
                         count = take;
@@ -77,9 +77,9 @@ public static class MegakernelLoop
         if (forwarder)
         {
             Republish(buffers, ref forward, metrics: true);
-            buffers.Control[ControlWord.ExitReason] = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.Stop);
+            buffers.Control.Write(ControlWord.ExitReason, buffers.State.Read(DeviceStateWord.Stop));
             MemoryFence.SystemLevel();
-            buffers.Control[ControlWord.KernelState] = (uint)KernelState.Exited;
+            buffers.Control.Write(ControlWord.KernelState, (uint)KernelState.Exited);
             MemoryFence.SystemLevel();
         }
     }
@@ -101,22 +101,22 @@ public static class MegakernelLoop
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotBase = (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount;
-        uint opcode = DeviceMemory.ReadVolatile(buffers.Ring, slotBase + SlotLayout.Opcode);
-        uint tenant = DeviceMemory.ReadVolatile(buffers.Ring, slotBase + SlotLayout.Tenant);
+        uint opcode = buffers.Ring.Read(slotBase + SlotLayout.Opcode);
+        uint tenant = buffers.Ring.Read(slotBase + SlotLayout.Tenant);
         int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, opcode, tenant);
-        Atomic.Add(ref buffers.State[DeviceStateWord.MetricsFirst + ordinal], 1u);
-        Atomic.Add(ref buffers.State[DeviceStateWord.DoneCount], 1u);
+        Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
+        Atomic.Add(ref buffers.State.View[DeviceStateWord.DoneCount], 1u);
     }
 
     private static void Forward<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        if (DeviceMemory.ReadVolatile(buffers.Control, ControlWord.Shutdown) != 0)
+        if (buffers.Control.Read(ControlWord.Shutdown) != 0)
         {
-            Atomic.CompareExchange(ref buffers.State[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HostShutdown);
+            Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HostShutdown);
         }
 
-        uint beat = DeviceMemory.ReadVolatile(buffers.Control, ControlWord.Heartbeat);
+        uint beat = buffers.Control.Read(ControlWord.Heartbeat);
         ulong now = DeviceMemory.GlobalTimer();
         if (beat != forward.LastBeat)
         {
@@ -126,17 +126,17 @@ public static class MegakernelLoop
         }
         else if (now != 0 ? now - forward.BeatSeenAt > buffers.HeartbeatTimeout : ++forward.IdleSpins > buffers.HeartbeatTimeout)
         {
-            Atomic.CompareExchange(ref buffers.State[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HeartbeatStale);
+            Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HeartbeatStale);
         }
 
-        uint published = DeviceMemory.ReadVolatile(buffers.Control, ControlWord.PublishCursor);
+        uint published = buffers.Control.Read(ControlWord.PublishCursor);
         if (published != forward.Doorbell)
         {
             uint doorbell = forward.Doorbell;
             bool serveHere = published - doorbell == 1
-                && Atomic.CompareExchange(ref buffers.State[DeviceStateWord.ClaimCursor], doorbell, doorbell + 1) == doorbell;
+                && Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.ClaimCursor], doorbell, doorbell + 1) == doorbell;
             forward.Doorbell = published;
-            buffers.State[DeviceStateWord.Doorbell] = published;
+            buffers.State.Write(DeviceStateWord.Doorbell, published);
             MemoryFence.DeviceLevel();
             if (serveHere)
             {
@@ -150,14 +150,14 @@ public static class MegakernelLoop
     /// <summary>Copies the device-side counters to their host-visible control words; the forwarder is their only writer.</summary>
     private static void Republish(in MegakernelBuffers buffers, ref ForwarderState forward, bool metrics)
     {
-        uint done = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.DoneCount);
+        uint done = buffers.State.Read(DeviceStateWord.DoneCount);
         if (done != forward.LastDone)
         {
             forward.LastDone = done;
             forward.MetricsStale = true;
-            buffers.Control[ControlWord.Epoch] = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.Epoch);
+            buffers.Control.Write(ControlWord.Epoch, buffers.State.Read(DeviceStateWord.Epoch));
             MemoryFence.SystemLevel();
-            buffers.Control[ControlWord.DoneCount] = done;
+            buffers.Control.Write(ControlWord.DoneCount, done);
         }
 
         if (metrics && forward.MetricsStale)
@@ -165,7 +165,7 @@ public static class MegakernelLoop
             forward.MetricsStale = false;
             for (int i = 0; i < ControlWord.MetricCount; i++)
             {
-                buffers.Control[ControlWord.OpcodeMetricsFirst + i] = DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.MetricsFirst + i);
+                buffers.Control.Write(ControlWord.OpcodeMetricsFirst + i, buffers.State.Read(DeviceStateWord.MetricsFirst + i));
             }
         }
     }

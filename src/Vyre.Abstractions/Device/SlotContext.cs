@@ -11,7 +11,7 @@ namespace Vyre;
 /// </summary>
 public struct SlotContext
 {
-    private readonly ArrayView<uint> _ring;
+    private readonly SharedWords _ring;
     private readonly ArrayView<byte> _data;
     private readonly ArrayView<uint> _heap;
     private readonly int _slotBase;
@@ -21,7 +21,7 @@ public struct SlotContext
     private uint _faultDetail;
 
     /// <summary>Creates the context of ring slot <paramref name="slotIndex"/>; the device loop and the CPU workers call this.</summary>
-    public SlotContext(ArrayView<uint> ring, int slotIndex, uint opcode, uint tenant, ArrayView<byte> data, ArrayView<uint> heap)
+    public SlotContext(SharedWords ring, int slotIndex, uint opcode, uint tenant, ArrayView<byte> data, ArrayView<uint> heap)
     {
         _ring = ring;
         _data = data;
@@ -72,7 +72,7 @@ public struct SlotContext
             return 0;
         }
 
-        return DeviceMemory.ReadVolatile(_ring, _slotBase + _argBase + index);
+        return _ring.Read(_slotBase + _argBase + index);
     }
 
     /// <summary>Writes result word <paramref name="index"/> (0..11): the argument word of the same index.</summary>
@@ -84,7 +84,7 @@ public struct SlotContext
             return;
         }
 
-        _ring[_slotBase + _argBase + index] = value;
+        _ring.Write(_slotBase + _argBase + index, value);
     }
 
     /// <summary>
@@ -141,8 +141,8 @@ public struct SlotContext
     }
 
     /// <summary>Reads a word of this slot (any of the 16) without the argument window.</summary>
-    internal readonly uint ReadWord(int word) => DeviceMemory.ReadVolatile(_ring, _slotBase + word);
+    internal readonly uint ReadWord(int word) => _ring.Read(_slotBase + word);
 
     /// <summary>Writes a word of this slot (any of the 16) without the argument window.</summary>
-    internal readonly void WriteWord(int word, uint value) => _ring[_slotBase + word] = value;
+    internal readonly void WriteWord(int word, uint value) => _ring.Write(_slotBase + word, value);
 }

@@ -40,7 +40,7 @@ public static class SlotExecutor
         }
         else if (opcode == Opcodes.Shutdown)
         {
-            Atomic.CompareExchange(ref buffers.State[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.ShutdownOpcode);
+            Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.ShutdownOpcode);
         }
         else if (opcode == Opcodes.PackedSlot)
         {
@@ -69,7 +69,7 @@ public static class SlotExecutor
     }
 
     /// <summary>Whether <paramref name="tenant"/> may run <paramref name="opcode"/> under the mask words of the control block.</summary>
-    public static bool IsAuthorized(ArrayView<uint> control, uint tenant, uint opcode)
+    public static bool IsAuthorized(SharedWords control, uint tenant, uint opcode)
     {
         if (tenant == 0)
         {
@@ -81,7 +81,7 @@ public static class SlotExecutor
             return false;
         }
 
-        uint mask = DeviceMemory.ReadVolatile(control, ControlWord.TenantMaskFirst + (int)tenant - 1);
+        uint mask = control.Read(ControlWord.TenantMaskFirst + (int)tenant - 1);
         int window = Opcodes.TenantWindowOf(opcode);
         if (window >= 0)
         {
@@ -105,7 +105,7 @@ public static class SlotExecutor
         // Payload before status: the host reads results as soon as it sees the state.
         MemoryFence.SystemLevel();
         slot.WriteWord(SlotLayout.Status, state);
-        buffers.Completed[slot.SlotIndex] = sequence + 1;
+        buffers.Completed.Write(slot.SlotIndex, sequence + 1);
         MemoryFence.DeviceLevel();
     }
 
@@ -123,9 +123,9 @@ public static class SlotExecutor
             uint target = sequence - back;
             int index = (int)(target % (uint)buffers.SlotCount);
             int polls = 0;
-            while (DeviceMemory.ReadVolatile(buffers.Completed, index) != target + 1)
+            while (buffers.Completed.Read(index) != target + 1)
             {
-                if (++polls >= FenceFuel || DeviceMemory.ReadVolatile(buffers.State, DeviceStateWord.Stop) != 0)
+                if (++polls >= FenceFuel || buffers.State.Read(DeviceStateWord.Stop) != 0)
                 {
                     slot.Fail(FaultCode.FuelExhausted, back);
                     return;
@@ -133,7 +133,7 @@ public static class SlotExecutor
             }
         }
 
-        slot.SetResult(0, Atomic.Add(ref buffers.State[DeviceStateWord.Epoch], 1u) + 1);
+        slot.SetResult(0, Atomic.Add(ref buffers.State.View[DeviceStateWord.Epoch], 1u) + 1);
     }
 
     private static void RunPrintf(ArrayView<uint> log, ref SlotContext slot)
@@ -151,7 +151,7 @@ public static class SlotExecutor
         slot.SetResult(0, cursor);
     }
 
-    private static void RunPacked<TDispatcher>(ArrayView<uint> control, ref SlotContext slot, uint tenant)
+    private static void RunPacked<TDispatcher>(SharedWords control, ref SlotContext slot, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         uint count = slot.Arg(0);

@@ -1,0 +1,33 @@
+using ILGPU;
+
+namespace Vyre;
+
+/// <summary>
+/// Words another agent writes while the kernel runs (the host, or other lanes): a view for plain
+/// stores and the view's device address for volatile loads. ILGPU cannot take the address of a view
+/// inside a kernel, so the host passes it in.
+/// </summary>
+public struct SharedWords
+{
+    /// <summary>The words.</summary>
+    public ArrayView<uint> View;
+
+    /// <summary>Device address of <c>View[0]</c> (used by the PTX volatile load).</summary>
+    public ulong Address;
+
+    /// <summary>Wraps <paramref name="view"/>, whose first word is at device address <paramref name="address"/>.</summary>
+    public SharedWords(ArrayView<uint> view, ulong address)
+    {
+        View = view;
+        Address = address;
+    }
+
+    /// <summary>Number of words.</summary>
+    public readonly int Length => View.IntLength;
+
+    /// <summary>Reads word <paramref name="index"/> without caching or hoisting (see <see cref="DeviceMemory"/>).</summary>
+    public readonly uint Read(int index) => DeviceMemory.ReadVolatile(View, Address, index);
+
+    /// <summary>Stores <paramref name="value"/> at <paramref name="index"/> (plain store; callers fence before they publish).</summary>
+    public readonly void Write(int index, uint value) => View[index] = value;
+}

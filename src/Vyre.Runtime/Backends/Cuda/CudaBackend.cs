@@ -1,0 +1,166 @@
+using System;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace Vyre;
+
+/// <summary>
+/// The persistent megakernel on an NVIDIA GPU. Ring, control block and data buffer are page-locked host
+/// memory mapped into the device; heap, debug log, loop state and completion marks are device memory.
+/// Order (FACTS.md): allocate everything, load (JIT) the kernel, then launch it once on a stream of its
+/// own; host reads of device buffers use a second stream; nothing is freed until the kernel has exited,
+/// and the kernel exits by itself when the host heartbeat goes stale.
+/// </summary>
+internal sealed unsafe class CudaBackend : IlgpuBackend
+{
+    private readonly KernelMode _mode;
+    private readonly int _lanes;
+    private readonly int _groupSize;
+    private readonly Action<AcceleratorStream, Index1D, MegakernelBuffers>? _persistent;
+    private readonly Action<AcceleratorStream, Index1D, MegakernelBuffers, uint, int>? _once;
+    private readonly AcceleratorStream _kernelStream;
+    private readonly AcceleratorStream _copyStream;
+    private bool _exited = true;
+
+    private CudaBackend(Context context, CudaAccelerator accelerator, MegakernelDefinition definition, MegakernelOptions options)
+        : base(context, accelerator)
+    {
+        _mode = options.Mode;
+        _groupSize = definition.Template.WorkgroupSize;
+        _lanes = options.Lanes ?? accelerator.NumMultiprocessors * _groupSize * 2;
+        if (_lanes % _groupSize != 0)
+        {
+            throw new ArgumentException($"Lanes {_lanes} is not a multiple of the workgroup size {_groupSize}. Fix: give a multiple of {_groupSize} or leave Lanes unset.", nameof(options));
+        }
+
+        AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100);
+        _kernelStream = accelerator.CreateStream();
+        _copyStream = accelerator.CreateStream();
+        if (_mode == KernelMode.Persistent)
+        {
+            _persistent = accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers>(definition.PersistentKernel, _groupSize);
+        }
+        else
+        {
+            _once = accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers, uint, int>(definition.OnceKernel, _groupSize);
+        }
+    }
+
+    public override Backend Kind => Backend.Cuda;
+
+    public override string Description => $"Cuda: {_mode} kernel on {Accelerator.Name}, {_lanes} lanes in groups of {_groupSize}";
+
+    /// <summary>Whether a CUDA device is present (and the driver loads).</summary>
+    public static bool IsAvailable()
+    {
+        try
+        {
+            using Context context = Context.Create(builder => builder.Cuda());
+            return context.GetCudaDevices().Count > 0;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or CudaException or NotSupportedException)
+        {
+            return false;
+        }
+    }
+
+    public static CudaBackend Create(MegakernelDefinition definition, MegakernelOptions options)
+    {
+        Context context = Context.Create(builder => builder.Cuda());
+        if (context.GetCudaDevices().Count == 0)
+        {
+            context.Dispose();
+            throw new InvalidOperationException("Backend.Cuda was asked for, but no CUDA device was found. Fix: run on a machine with an NVIDIA GPU and driver, or use Backend.Auto or Backend.Managed.");
+        }
+
+        CudaAccelerator accelerator = context.CreateCudaAccelerator(0);
+        return new CudaBackend(context, accelerator, definition, options);
+    }
+
+    protected override MemoryBuffer AllocateShared(long bytes, out IntPtr hostPointer)
+    {
+        var buffer = new MappedHostBuffer((CudaAccelerator)Accelerator, bytes);
+        hostPointer = buffer.HostPointer;
+        return buffer;
+    }
+
+    public override void Start(TimeSpan timeout)
+    {
+        Control[ControlWord.Heartbeat] = 1;
+        if (_mode == KernelMode.Once)
+        {
+            Control[ControlWord.KernelState] = (uint)KernelState.Running;
+            return;
+        }
+
+        _exited = false;
+        _persistent!(_kernelStream, _lanes, Buffers);
+        if (!WaitForControl(ControlWord.KernelState, (uint)KernelState.Running, timeout))
+        {
+            throw new TimeoutException($"The CUDA megakernel did not report running within {timeout.TotalSeconds:0.#} s. Fix: check that no other kernel holds the GPU; the kernel exits by itself once the heartbeat stops.");
+        }
+    }
+
+    public override void OnPublished(long first, int count)
+    {
+        if (_once is null)
+        {
+            return;
+        }
+
+        int padded = (count + _groupSize - 1) / _groupSize * _groupSize;
+        _once(_kernelStream, padded, Buffers, (uint)first, count);
+        _kernelStream.Synchronize();
+    }
+
+    public override bool WaitForExit(TimeSpan timeout)
+    {
+        if (_mode == KernelMode.Once)
+        {
+            Control[ControlWord.KernelState] = (uint)KernelState.Exited;
+            return true;
+        }
+
+        if (!WaitForControl(ControlWord.KernelState, (uint)KernelState.Exited, timeout))
+        {
+            return false;
+        }
+
+        _kernelStream.Synchronize();
+        _exited = true;
+        return true;
+    }
+
+    public override void Read(DeviceRegion region, int offset, Span<uint> into)
+    {
+        uint[] staging = new uint[into.Length];
+        View(region).SubView(offset, into.Length).CopyToCPU(_copyStream, staging);
+        _copyStream.Synchronize();
+        staging.CopyTo(into);
+    }
+
+    public override void WriteHeap(int offset, ReadOnlySpan<uint> from)
+    {
+        Buffers.Heap.SubView(offset, from.Length).CopyFromCPU(_copyStream, from.ToArray());
+        _copyStream.Synchronize();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (!_exited)
+        {
+            // Freeing while the kernel runs would block until it exits (FACTS.md); the heartbeat
+            // has stopped, so it will, and the process's memory goes with the context at exit.
+            return;
+        }
+
+        if (disposing)
+        {
+            _copyStream.Dispose();
+            _kernelStream.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

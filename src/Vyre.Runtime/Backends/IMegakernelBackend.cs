@@ -1,0 +1,47 @@
+using System;
+
+namespace Vyre;
+
+/// <summary>Which device-side buffer a host read names.</summary>
+internal enum DeviceRegion
+{
+    Heap,
+    DebugLog,
+    State,
+}
+
+/// <summary>
+/// What the host needs of a backend: host pointers to the ring, control block and data buffer, a way
+/// to start and stop the device side, and reads of the buffers that live on the device. Everything
+/// backend-specific stays behind this interface, in the backend's folder.
+/// </summary>
+internal unsafe interface IMegakernelBackend : IDisposable
+{
+    Backend Kind { get; }
+
+    /// <summary>What runs where, for the log line at start.</summary>
+    string Description { get; }
+
+    uint* Ring { get; }
+
+    uint* Control { get; }
+
+    byte* Data { get; }
+
+    int DataBytes { get; }
+
+    int HeapWords { get; }
+
+    /// <summary>Starts the device side; returns once it serves slots (bounded by <paramref name="timeout"/>).</summary>
+    void Start(TimeSpan timeout);
+
+    /// <summary>Called under the ring's publish lock after sequences [first, first + count) were published.</summary>
+    void OnPublished(long first, int count);
+
+    /// <summary>Waits (bounded) for the device side to exit after a stop was asked for; false on timeout.</summary>
+    bool WaitForExit(TimeSpan timeout);
+
+    void Read(DeviceRegion region, int offset, Span<uint> into);
+
+    void WriteHeap(int offset, ReadOnlySpan<uint> from);
+}

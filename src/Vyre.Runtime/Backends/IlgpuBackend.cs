@@ -1,0 +1,161 @@
+using System;
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Vyre;
+
+/// <summary>
+/// What the ILGPU-based backends share: the accelerator, the seven buffers of
+/// <see cref="MegakernelBuffers"/>, and reads of device buffers. Subclasses choose where each buffer
+/// lives (<see cref="AllocateShared"/>: memory both sides read; <see cref="AllocateDevice"/>: device memory).
+/// </summary>
+internal abstract unsafe class IlgpuBackend : IMegakernelBackend
+{
+    private MemoryBuffer? _ring;
+    private MemoryBuffer? _control;
+    private MemoryBuffer? _data;
+    private MemoryBuffer1D<uint, Stride1D.Dense>? _heap;
+    private MemoryBuffer1D<uint, Stride1D.Dense>? _debugLog;
+    private MemoryBuffer1D<uint, Stride1D.Dense>? _state;
+    private MemoryBuffer1D<uint, Stride1D.Dense>? _completed;
+
+    protected IlgpuBackend(Context context, Accelerator accelerator)
+    {
+        Context = context;
+        Accelerator = accelerator;
+    }
+
+    public abstract Backend Kind { get; }
+
+    public abstract string Description { get; }
+
+    public uint* Ring { get; private set; }
+
+    public uint* Control { get; private set; }
+
+    public byte* Data { get; private set; }
+
+    public int DataBytes { get; private set; }
+
+    public int HeapWords { get; private set; }
+
+    protected Context Context { get; }
+
+    protected Accelerator Accelerator { get; }
+
+    protected MegakernelBuffers Buffers { get; private set; }
+
+    /// <summary>Allocates every buffer; called once, before any kernel is loaded or launched.</summary>
+    protected void AllocateAll(MegakernelOptions options, ulong heartbeatTimeout)
+    {
+        _ring = AllocateShared((long)options.SlotCount * SlotLayout.SizeInBytes, out IntPtr ring);
+        _control = AllocateShared(ControlWord.WordCount * sizeof(uint), out IntPtr control);
+        _data = AllocateShared(Math.Max(options.DataBytes, 1), out IntPtr data);
+        _heap = AllocateDevice(options.HeapWords);
+        _debugLog = AllocateDevice(DebugLogLayout.WordCount);
+        _state = AllocateDevice(DeviceStateWord.WordCount);
+        _completed = AllocateDevice(options.SlotCount);
+        Ring = (uint*)ring;
+        Control = (uint*)control;
+        Data = (byte*)data;
+        DataBytes = options.DataBytes;
+        HeapWords = options.HeapWords;
+        new Span<byte>(Ring, options.SlotCount * SlotLayout.SizeInBytes).Clear();
+        new Span<uint>(Control, ControlWord.WordCount).Clear();
+        new Span<byte>(Data, DataBytes).Clear();
+        Control[ControlWord.TenantBase] = ControlWord.TenantMaskFirst;
+        Buffers = new MegakernelBuffers
+        {
+            Ring = Shared(_ring),
+            Control = Shared(_control),
+            Data = new ArrayView<byte>(_data, 0, options.DataBytes),
+            Heap = _heap.View,
+            DebugLog = _debugLog.View,
+            State = Shared(_state),
+            Completed = Shared(_completed),
+            SlotCount = options.SlotCount,
+            HeartbeatTimeout = heartbeatTimeout,
+        };
+    }
+
+    private static SharedWords Shared(MemoryBuffer buffer) =>
+        new(new ArrayView<byte>(buffer, 0, buffer.LengthInBytes).Cast<uint>(), (ulong)buffer.NativePtr);
+
+    /// <summary>Memory the host reads and writes through a pointer and the device reads directly.</summary>
+    protected abstract MemoryBuffer AllocateShared(long bytes, out IntPtr hostPointer);
+
+    /// <summary>Zeroed memory of the device side.</summary>
+    protected virtual MemoryBuffer1D<uint, Stride1D.Dense> AllocateDevice(int words)
+    {
+        MemoryBuffer1D<uint, Stride1D.Dense> buffer = Accelerator.Allocate1D<uint>(words);
+        buffer.MemSetToZero();
+        Accelerator.Synchronize();
+        return buffer;
+    }
+
+    public abstract void Start(TimeSpan timeout);
+
+    public virtual void OnPublished(long first, int count)
+    {
+    }
+
+    public abstract bool WaitForExit(TimeSpan timeout);
+
+    public virtual void Read(DeviceRegion region, int offset, Span<uint> into) =>
+        View(region).SubView(offset, into.Length).CopyToCPU(into);
+
+    public virtual void WriteHeap(int offset, ReadOnlySpan<uint> from) =>
+        Buffers.Heap.SubView(offset, from.Length).CopyFromCPU(from);
+
+    protected ArrayView<uint> View(DeviceRegion region) => region switch
+    {
+        DeviceRegion.Heap => Buffers.Heap,
+        DeviceRegion.DebugLog => Buffers.DebugLog,
+        _ => Buffers.State.View,
+    };
+
+    /// <summary>Spins (bounded) until a control word reaches <paramref name="value"/>.</summary>
+    protected bool WaitForControl(int word, uint value, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        while (System.Threading.Volatile.Read(ref Control[word]) != value)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            System.Threading.Thread.Yield();
+        }
+
+        return true;
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing)
+        {
+            return;
+        }
+
+        _completed?.Dispose();
+        _state?.Dispose();
+        _debugLog?.Dispose();
+        _heap?.Dispose();
+        _data?.Dispose();
+        _control?.Dispose();
+        _ring?.Dispose();
+        Accelerator.Dispose();
+        Context.Dispose();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected static TimeSpan Remaining(DateTime deadline) => deadline > DateTime.UtcNow ? deadline - DateTime.UtcNow : TimeSpan.Zero;
+}

@@ -1,0 +1,103 @@
+using System;
+using System.Threading;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Vyre;
+
+/// <summary>
+/// The generated ILGPU kernels on ILGPU's CPU accelerator: one warp of <see cref="CpuMemoryBackend.CpuWarpLanes"/>
+/// lanes. A launch there runs on the calling thread until the kernel ends (FACTS.md), so the persistent
+/// kernel gets a thread of its own; the finite kernel runs per published batch under the publish lock.
+/// </summary>
+internal sealed class IlgpuCpuBackend : CpuMemoryBackend
+{
+    /// <summary>Idle loop iterations per millisecond of heartbeat timeout (the CPU accelerator has no GPU timer).</summary>
+    private const ulong IterationsPerMillisecond = 2_000;
+
+    private readonly KernelMode _mode;
+    private readonly Action<AcceleratorStream, Index1D, MegakernelBuffers>? _persistent;
+    private readonly Action<AcceleratorStream, Index1D, MegakernelBuffers, uint, int>? _once;
+    private Thread? _launcher;
+    private Exception? _failure;
+
+    public IlgpuCpuBackend(MegakernelDefinition definition, MegakernelOptions options)
+        : base(CreateContext())
+    {
+        AllocateAll(options, (ulong)options.HeartbeatTimeout.TotalMilliseconds * IterationsPerMillisecond);
+        _mode = options.Mode;
+        if (_mode == KernelMode.Persistent)
+        {
+            _persistent = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers>(definition.PersistentKernel, CpuWarpLanes);
+        }
+        else
+        {
+            _once = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers, uint, int>(definition.OnceKernel, CpuWarpLanes);
+        }
+    }
+
+    public override Backend Kind => Backend.IlgpuCpu;
+
+    public override string Description => $"IlgpuCpu: {_mode} kernel, {CpuWarpLanes} lanes on ILGPU's CPU accelerator";
+
+    public override unsafe void Start(TimeSpan timeout)
+    {
+        if (_mode == KernelMode.Once)
+        {
+            Control[ControlWord.KernelState] = (uint)KernelState.Running;
+            return;
+        }
+
+        _launcher = new Thread(RunPersistent) { IsBackground = true, Name = "vyre-ilgpu-cpu" };
+        _launcher.Start();
+        if (!WaitForControl(ControlWord.KernelState, (uint)KernelState.Running, timeout))
+        {
+            throw new TimeoutException($"The IlgpuCpu kernel did not start within {timeout.TotalSeconds:0.#} s{(_failure is null ? string.Empty : ": " + _failure.Message)}. Fix: check the log for a kernel compile error.");
+        }
+    }
+
+    public override unsafe void OnPublished(long first, int count)
+    {
+        if (_once is null)
+        {
+            return;
+        }
+
+        int padded = (count + CpuWarpLanes - 1) / CpuWarpLanes * CpuWarpLanes;
+        _once(Accelerator.DefaultStream, padded, Buffers, (uint)first, count);
+        Accelerator.Synchronize();
+        uint[] state = new uint[DeviceStateWord.WordCount];
+        Read(DeviceRegion.State, 0, state);
+        Control[ControlWord.Epoch] = state[DeviceStateWord.Epoch];
+        for (int i = 0; i < ControlWord.MetricCount; i++)
+        {
+            Control[ControlWord.OpcodeMetricsFirst + i] = state[DeviceStateWord.MetricsFirst + i];
+        }
+
+        Volatile.Write(ref Control[ControlWord.DoneCount], state[DeviceStateWord.DoneCount]);
+    }
+
+    public override unsafe bool WaitForExit(TimeSpan timeout)
+    {
+        if (_launcher is null)
+        {
+            Control[ControlWord.KernelState] = (uint)KernelState.Exited;
+            return true;
+        }
+
+        return _launcher.Join(timeout);
+    }
+
+    private void RunPersistent()
+    {
+        try
+        {
+            _persistent!(Accelerator.DefaultStream, CpuWarpLanes, Buffers);
+            Accelerator.Synchronize();
+        }
+        catch (Exception ex)
+        {
+            _failure = ex;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System;
+using System.Threading;
+
+namespace Vyre;
+
+/// <summary>The data buffer, the heap, and tenant permissions.</summary>
+public sealed unsafe partial class MegakernelHost
+{
+    /// <summary>Bytes of the data buffer.</summary>
+    public int DataBytes => _backend.DataBytes;
+
+    /// <summary>Copies <paramref name="bytes"/> into the data buffer at <paramref name="offset"/>; handlers read them through <see cref="SlotContext.Bytes"/>.</summary>
+    public void WriteData(int offset, ReadOnlySpan<byte> bytes)
+    {
+        ThrowIfStopped();
+        CheckRange(offset, bytes.Length, _backend.DataBytes, "data buffer", "MegakernelOptions.DataBytes");
+        bytes.CopyTo(new Span<byte>(_backend.Data + offset, bytes.Length));
+        Thread.MemoryBarrier();
+    }
+
+    /// <summary>Copies heap words [<paramref name="offset"/>, + <paramref name="into"/>.Length) into <paramref name="into"/>.</summary>
+    public void ReadHeap(int offset, Span<uint> into)
+    {
+        ThrowIfStopped();
+        CheckRange(offset, into.Length, _backend.HeapWords, "heap", "MegakernelOptions.HeapWords");
+        _backend.Read(DeviceRegion.Heap, offset, into);
+    }
+
+    /// <summary>Writes heap words at <paramref name="offset"/> (for tables the built-ins read, such as a DFA).</summary>
+    public void WriteHeap(int offset, ReadOnlySpan<uint> words)
+    {
+        ThrowIfStopped();
+        CheckRange(offset, words.Length, _backend.HeapWords, "heap", "MegakernelOptions.HeapWords");
+        _backend.WriteHeap(offset, words);
+    }
+
+    /// <summary>Sets what tenant <paramref name="tenant"/> (1..29) may run; slots of a tenant with no permissions end in FAULT.</summary>
+    public void SetTenantPermissions(uint tenant, TenantPermissions permissions)
+    {
+        ThrowIfStopped();
+        if (tenant is 0 or > ControlWord.TenantCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tenant), $"Tenant {tenant} has no mask word (tenants 1..{ControlWord.TenantCount}; tenant 0 may run everything). Fix: use a tenant in 1..{ControlWord.TenantCount}.");
+        }
+
+        Volatile.Write(ref _backend.Control[ControlWord.TenantMaskFirst + (int)tenant - 1], (uint)permissions);
+    }
+
+    private static void CheckRange(int offset, int length, int size, string what, string option)
+    {
+        if (offset < 0 || (long)offset + length > size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {(long)offset + length}) is outside the {what} of {size}. Fix: stay inside it or raise {option}.");
+        }
+    }
+}

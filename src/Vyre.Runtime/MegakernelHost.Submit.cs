@@ -1,0 +1,194 @@
+using System;
+using System.Collections.Concurrent;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Vyre;
+
+/// <summary>Submitting slots: one at a time (spin-wait or async) or in batches.</summary>
+public sealed unsafe partial class MegakernelHost
+{
+    private readonly ConcurrentDictionary<long, PendingSlot> _pending = new();
+    private readonly AutoResetEvent _pendingAdded = new(false);
+    private Thread? _pump;
+
+    /// <summary>Runs one slot and spins on this thread until it completes (the lowest-latency form).</summary>
+    /// <exception cref="TimeoutException">The slot did not complete within <see cref="MegakernelOptions.WaitTimeout"/>.</exception>
+    public SlotResult Submit(uint opcode, params ReadOnlySpan<uint> args) => Submit(new SlotRequest(opcode, args));
+
+    /// <summary>Runs one slot and spins on this thread until it completes.</summary>
+    public SlotResult Submit(in SlotRequest request)
+    {
+        long sequence = PublishValidated(new ReadOnlySpan<SlotRequest>(in request));
+        if (!_ring.SpinUntilComplete(sequence, DateTime.UtcNow + _options.WaitTimeout))
+        {
+            Abandon(sequence);
+            throw SlotTimeout(sequence);
+        }
+
+        return _ring.Take(sequence);
+    }
+
+    /// <summary>Runs one slot; the task completes when the slot does (bounded by <see cref="MegakernelOptions.WaitTimeout"/>).</summary>
+    public Task<SlotResult> SubmitAsync(uint opcode, params ReadOnlySpan<uint> args) => SubmitAsync(new SlotRequest(opcode, args));
+
+    /// <summary>Runs one slot; the task completes when the slot does.</summary>
+    public Task<SlotResult> SubmitAsync(in SlotRequest request)
+    {
+        long sequence = PublishValidated(new ReadOnlySpan<SlotRequest>(in request));
+        var pending = new PendingSlot(DateTime.UtcNow + _options.WaitTimeout);
+        _pending[sequence] = pending;
+        EnsurePump();
+        _pendingAdded.Set();
+        return pending.Completion.Task;
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="requests"/> as one batch (one doorbell) and returns a handle for
+    /// <see cref="WaitBatch"/>. Every request is validated first; on a bad one nothing is published.
+    /// </summary>
+    public SlotBatch PublishBatch(ReadOnlySpan<SlotRequest> requests)
+    {
+        if (requests.IsEmpty)
+        {
+            throw new ArgumentException("The batch is empty. Fix: pass at least one request.", nameof(requests));
+        }
+
+        return new SlotBatch(PublishValidated(requests), requests.Length);
+    }
+
+    /// <summary>Waits (bounded) for every slot of <paramref name="batch"/>, writes their results to <paramref name="results"/> in order, and frees their slots.</summary>
+    public void WaitBatch(SlotBatch batch, Span<SlotResult> results)
+    {
+        if (results.Length < batch.Count)
+        {
+            throw new ArgumentException($"results holds {results.Length} entries but the batch has {batch.Count}. Fix: pass a span of at least batch.Count results.", nameof(results));
+        }
+
+        DateTime deadline = DateTime.UtcNow + _options.WaitTimeout;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            long sequence = batch.First + i;
+            if (!_ring.SpinUntilComplete(sequence, deadline))
+            {
+                for (int j = i; j < batch.Count; j++)
+                {
+                    Abandon(batch.First + j);
+                }
+
+                throw SlotTimeout(sequence);
+            }
+
+            results[i] = _ring.Take(sequence);
+        }
+    }
+
+    private long PublishValidated(ReadOnlySpan<SlotRequest> requests)
+    {
+        ThrowIfStopped();
+        if (requests.Length > _ring.SlotCount)
+        {
+            throw new ArgumentException($"A batch of {requests.Length} slots cannot fit a ring of {_ring.SlotCount}. Fix: split the batch or raise MegakernelOptions.SlotCount.", nameof(requests));
+        }
+
+        foreach (ref readonly SlotRequest request in requests)
+        {
+            RequestValidator.Validate(in request, _ring.SlotCount);
+        }
+
+        return _ring.Publish(requests, DateTime.UtcNow + _options.WaitTimeout, _onPublished);
+    }
+
+    private TimeoutException SlotTimeout(long sequence) =>
+        new($"Slot {sequence} did not complete within {_options.WaitTimeout.TotalSeconds:0.#} s on {Backend}. Fix: check Telemetry().KernelState (the device side may have stopped), look for a handler that does not return, or raise MegakernelOptions.WaitTimeout.");
+
+    /// <summary>Hands a slot nobody waits for any more to the pump, which frees it once it completes.</summary>
+    private void Abandon(long sequence)
+    {
+        _pending[sequence] = PendingSlot.Abandoned;
+        EnsurePump();
+    }
+
+    private void EnsurePump()
+    {
+        if (_pump is not null)
+        {
+            return;
+        }
+
+        var pump = new Thread(Pump) { IsBackground = true, Name = "vyre-completions" };
+        if (Interlocked.CompareExchange(ref _pump, pump, null) is null)
+        {
+            pump.Start();
+        }
+    }
+
+    /// <summary>Completes async waiters and frees abandoned slots as their slots complete.</summary>
+    private void Pump()
+    {
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _state) != 2)
+        {
+            if (_pending.IsEmpty)
+            {
+                _pendingAdded.WaitOne(50);
+                continue;
+            }
+
+            bool progressed = false;
+            DateTime now = DateTime.UtcNow;
+            foreach ((long sequence, PendingSlot pending) in _pending)
+            {
+                if (_ring.IsComplete(sequence))
+                {
+                    if (_pending.TryRemove(sequence, out _))
+                    {
+                        SlotResult result = _ring.Take(sequence);
+                        pending.Completion.TrySetResult(result);
+                        progressed = true;
+                    }
+                }
+                else if (pending != PendingSlot.Abandoned && now > pending.Deadline)
+                {
+                    _pending[sequence] = PendingSlot.Abandoned;
+                    pending.Completion.TrySetException(SlotTimeout(sequence));
+                }
+            }
+
+            if (progressed)
+            {
+                spin.Reset();
+            }
+            else
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+    }
+
+    /// <summary>At shutdown: fail every waiter left.</summary>
+    private void CompletePending()
+    {
+        foreach ((long sequence, PendingSlot pending) in _pending)
+        {
+            pending.Completion.TrySetException(new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} completed. Fix: await submitted slots before disposing the host."));
+        }
+
+        _pending.Clear();
+        _pendingAdded.Set();
+    }
+
+    private sealed class PendingSlot
+    {
+        public static readonly PendingSlot Abandoned = new(DateTime.MaxValue);
+
+        public PendingSlot(DateTime deadline) => Deadline = deadline;
+
+        public DateTime Deadline { get; }
+
+        public TaskCompletionSource<SlotResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+/// <summary>A published batch: consecutive sequence numbers from <see cref="First"/>.</summary>
+public readonly record struct SlotBatch(long First, int Count);

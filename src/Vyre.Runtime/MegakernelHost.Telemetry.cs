@@ -1,0 +1,59 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+
+namespace Vyre;
+
+/// <summary>Telemetry: counters from the control block and the debug log.</summary>
+public sealed unsafe partial class MegakernelHost
+{
+    /// <summary>A snapshot of the megakernel's counters and debug log.</summary>
+    public TelemetrySnapshot Telemetry()
+    {
+        ThrowIfStopped();
+        uint* control = _backend.Control;
+        uint[] metrics = new uint[ControlWord.MetricCount];
+        for (int i = 0; i < metrics.Length; i++)
+        {
+            metrics[i] = Volatile.Read(ref control[ControlWord.OpcodeMetricsFirst + i]);
+        }
+
+        uint[] log = new uint[DebugLogLayout.WordCount];
+        _backend.Read(DeviceRegion.DebugLog, 0, log);
+        uint written = Math.Min(log[DebugLogLayout.Cursor], DebugLogLayout.Capacity);
+        var records = new List<DebugLogRecord>((int)written);
+        for (int i = 0; i < written; i++)
+        {
+            int at = DebugLogLayout.FirstRecord + (i * DebugLogLayout.RecordWords);
+            records.Add(new DebugLogRecord(log[at], log[at + 1], log[at + 2], log[at + 3]));
+        }
+
+        return new TelemetrySnapshot(
+            Backend,
+            (KernelState)Volatile.Read(ref control[ControlWord.KernelState]),
+            _ring.Published,
+            Volatile.Read(ref control[ControlWord.DoneCount]),
+            Volatile.Read(ref control[ControlWord.Epoch]),
+            metrics,
+            records,
+            log[DebugLogLayout.Cursor] - written);
+    }
+}
+
+/// <summary>One PRINTF record.</summary>
+public readonly record struct DebugLogRecord(uint FormatId, uint A1, uint A2, uint SlotIndex);
+
+/// <summary>
+/// Counters of a running megakernel. <see cref="DoneCount"/>, <see cref="Epoch"/> and <see cref="OpcodeMetrics"/>
+/// are the control words the device side publishes; on CUDA the forwarder republishes them while it
+/// polls, so they may trail the slots by a moment (metrics by up to a few thousand loop iterations).
+/// </summary>
+public sealed record TelemetrySnapshot(
+    Backend Backend,
+    KernelState KernelState,
+    long Published,
+    uint DoneCount,
+    uint Epoch,
+    IReadOnlyList<uint> OpcodeMetrics,
+    IReadOnlyList<DebugLogRecord> DebugLog,
+    uint DebugLogOverflow);
