@@ -1,0 +1,323 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using NUnit.Framework;
+
+namespace Vyre.Runtime.Tests;
+
+/// <summary>
+/// The protocol every backend must keep. One sealed fixture per backend supplies the options; the host
+/// is shared by the tests of a fixture, except those that stop it.
+/// </summary>
+public abstract class ConformanceSuite
+{
+    private MegakernelHost _host = null!;
+
+    /// <summary>Options that select the backend under test.</summary>
+    protected abstract MegakernelOptions Options(int slotCount = 1024);
+
+    /// <summary>Slots the soak runs (10^6 where the backend is fast enough).</summary>
+    protected abstract int SoakSlots { get; }
+
+    /// <summary>Called before the fixture starts: Assert.Ignore when the backend is not present.</summary>
+    protected virtual void RequireBackend()
+    {
+    }
+
+    [OneTimeSetUp]
+    public async Task StartHost()
+    {
+        RequireBackend();
+        _host = await TestKernels.StartAsync(Options());
+    }
+
+    [OneTimeTearDown]
+    public async Task StopHost()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public void Nop_completes_done()
+    {
+        SlotResult result = _host.Submit(Opcodes.Nop);
+        Assert.That(result.State, Is.EqualTo(SlotState.Done));
+    }
+
+    [Test]
+    public void Store_then_load_round_trips_through_the_heap()
+    {
+        Assert.That(_host.Submit(Opcodes.StoreU32, 10, 0xDEADBEEF).IsDone);
+        Assert.That(_host.Submit(Opcodes.LoadU32, 10)[0], Is.EqualTo(0xDEADBEEF));
+        uint[] heap = new uint[1];
+        _host.ReadHeap(10, heap);
+        Assert.That(heap[0], Is.EqualTo(0xDEADBEEF));
+    }
+
+    [Test]
+    public void Atomic_add_returns_the_old_value_and_accumulates()
+    {
+        _host.WriteHeap(20, [5]);
+        Assert.That(_host.Submit(Opcodes.AtomicAdd, 20, 3)[0], Is.EqualTo(5u));
+        Assert.That(_host.Submit(Opcodes.AtomicAdd, 20, 4)[0], Is.EqualTo(8u));
+        Assert.That(_host.Submit(Opcodes.LoadU32, 20)[0], Is.EqualTo(12u));
+    }
+
+    [Test]
+    public void Compare_swap_swaps_only_on_a_match()
+    {
+        _host.WriteHeap(30, [7]);
+        Assert.That(_host.Submit(Opcodes.CompareSwap, 30, 6, 100)[0], Is.EqualTo(7u));
+        Assert.That(_host.Submit(Opcodes.LoadU32, 30)[0], Is.EqualTo(7u));
+        Assert.That(_host.Submit(Opcodes.CompareSwap, 30, 7, 100)[0], Is.EqualTo(7u));
+        Assert.That(_host.Submit(Opcodes.LoadU32, 30)[0], Is.EqualTo(100u));
+    }
+
+    [Test]
+    public void Memcpy_copies_words_and_rejects_overlap()
+    {
+        _host.WriteHeap(40, [1, 2, 3]);
+        Assert.That(_host.Submit(Opcodes.Memcpy, 40, 50, 3).IsDone);
+        uint[] copy = new uint[3];
+        _host.ReadHeap(50, copy);
+        Assert.That(copy, Is.EqualTo(new uint[] { 1, 2, 3 }));
+        SlotResult overlap = _host.Submit(Opcodes.Memcpy, 40, 41, 3);
+        Assert.That(overlap.Fault, Is.EqualTo(FaultCode.BadArgument));
+    }
+
+    [Test]
+    public void Dfa_step_reads_the_transition_table()
+    {
+        uint[] table = new uint[2 * 256];
+        table[256 + 'a'] = 42;
+        _host.WriteHeap(1024, table);
+        Assert.That(_host.Submit(Opcodes.DfaStep, 1024, 1, 'a')[0], Is.EqualTo(42u));
+        Assert.That(_host.Submit(Opcodes.DfaStep, 1024, 1, 'b')[0], Is.EqualTo(0u));
+    }
+
+    [Test]
+    public void Handler_results_match_plain_csharp()
+    {
+        byte[] bytes = new byte[4096];
+        new Random(7).NextBytes(bytes);
+        _host.WriteData(0, bytes);
+        for (int length = 0; length <= 4096; length += 512)
+        {
+            Assert.That(_host.Submit(TestKernels.Opcodes.Fnv1a, 0, (uint)length)[0], Is.EqualTo(Reference.Fnv1a(bytes.AsSpan(0, length))), $"length {length}");
+        }
+    }
+
+    [Test]
+    public void Unknown_opcode_faults_with_its_code_and_the_opcode()
+    {
+        SlotResult result = _host.Submit(0x7777);
+        Assert.That(result.State, Is.EqualTo(SlotState.Fault));
+        Assert.That(result.Fault, Is.EqualTo(FaultCode.UnknownOpcode));
+        Assert.That(result.FaultDetail, Is.EqualTo(0x7777u));
+    }
+
+    [Test]
+    public void Handler_fault_carries_the_handlers_detail()
+    {
+        SlotResult result = _host.Submit(TestKernels.Opcodes.Reject, 99);
+        Assert.That(result.Fault, Is.EqualTo(FaultCode.HandlerFault));
+        Assert.That(result.FaultDetail, Is.EqualTo(99u));
+    }
+
+    [Test]
+    public void Out_of_bounds_data_and_arguments_fault()
+    {
+        Assert.That(_host.Submit(TestKernels.Opcodes.Fnv1a, (uint)_host.DataBytes - 1, 2).Fault, Is.EqualTo(FaultCode.OutOfBounds));
+        Assert.That(_host.Submit(Opcodes.LoadU32, 1u << 30).Fault, Is.EqualTo(FaultCode.OutOfBounds));
+        SlotResult argument = _host.Submit(TestKernels.Opcodes.ArgOutOfRange, 12);
+        Assert.That(argument.Fault, Is.EqualTo(FaultCode.OutOfBounds));
+        Assert.That(argument.FaultDetail, Is.EqualTo(12u));
+    }
+
+    [Test]
+    public void Printf_appends_records_and_counts_overflow()
+    {
+        for (uint i = 0; i < DebugLogLayout.Capacity + 6; i++)
+        {
+            Assert.That(_host.Submit(Opcodes.Printf, 5, i, i * 2).IsDone);
+        }
+
+        TelemetrySnapshot telemetry = _host.Telemetry();
+        Assert.That(telemetry.DebugLog, Has.Count.EqualTo(DebugLogLayout.Capacity));
+        Assert.That(telemetry.DebugLogOverflow, Is.EqualTo(6u));
+        Assert.That(telemetry.DebugLog.Select(r => r.A1).OrderBy(a => a), Is.EqualTo(Enumerable.Range(0, DebugLogLayout.Capacity).Select(i => (uint)i)));
+        Assert.That(telemetry.DebugLog.All(r => r.FormatId == 5 && r.A2 == r.A1 * 2));
+    }
+
+    [Test]
+    public void Batch_fence_completes_after_its_batch_and_bumps_the_epoch()
+    {
+        const int Work = 64;
+        uint epochBefore = _host.Telemetry().Epoch;
+        var requests = new SlotRequest[Work + 1];
+        for (int i = 0; i < Work; i++)
+        {
+            requests[i] = new SlotRequest(TestKernels.Opcodes.CountOnce, (uint)i, Work, 30_000);
+        }
+
+        requests[Work] = new SlotRequest(Opcodes.BatchFence, Work);
+        SlotBatch batch = _host.PublishBatch(requests);
+        var results = new SlotResult[Work + 1];
+        _host.WaitBatch(batch, results);
+        Assert.That(results.All(r => r.IsDone), string.Join(", ", results.Where(r => !r.IsDone)));
+        Assert.That(results[Work][0], Is.GreaterThan(epochBefore));
+    }
+
+    [Test]
+    public void Packed_slot_runs_each_op_and_writes_each_result()
+    {
+        var request = new SlotRequest(Opcodes.PackedSlot, 3, TestKernels.Opcodes.Increment, 10, TestKernels.Opcodes.Increment, 20, Opcodes.Nop, 0);
+        SlotResult result = _host.Submit(request);
+        Assert.That(result.IsDone, result.ToString());
+        Assert.That(result[2], Is.EqualTo(11u));
+        Assert.That(result[4], Is.EqualTo(21u));
+    }
+
+    [Test]
+    public void Packed_slot_limits_agree_between_host_and_device()
+    {
+        uint[] args = new uint[SlotLayout.ArgumentCount];
+        args[0] = PackedSlot.MaxOps + 1;
+        Assert.That(() => _host.Submit(Opcodes.PackedSlot, args), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        args[0] = PackedSlot.MaxOps;
+        for (int op = 0; op < PackedSlot.MaxOps; op++)
+        {
+            args[1 + (2 * op)] = TestKernels.Opcodes.Increment;
+            args[2 + (2 * op)] = (uint)op;
+        }
+
+        SlotResult result = _host.Submit(Opcodes.PackedSlot, args);
+        Assert.That(result.IsDone, result.ToString());
+        Assert.That(Enumerable.Range(0, PackedSlot.MaxOps).Select(op => result[2 + (2 * op)]), Is.EqualTo(Enumerable.Range(1, PackedSlot.MaxOps).Select(v => (uint)v)));
+    }
+
+    [Test]
+    public void Tenants_run_only_what_their_masks_allow()
+    {
+        var user = new SlotRequest(TestKernels.Opcodes.Increment, 1) { Tenant = 2 };
+        Assert.That(_host.Submit(user).Fault, Is.EqualTo(FaultCode.UnauthorizedTenant));
+        _host.SetTenantPermissions(2, TenantPermissions.User);
+        Assert.That(_host.Submit(user)[0], Is.EqualTo(2u));
+        var builtin = new SlotRequest(Opcodes.Nop) { Tenant = 2 };
+        Assert.That(_host.Submit(builtin).Fault, Is.EqualTo(FaultCode.UnauthorizedTenant));
+
+        var window = new SlotRequest(TestKernels.Opcodes.TenantThreeOnly) { Tenant = 2 };
+        Assert.That(_host.Submit(window).Fault, Is.EqualTo(FaultCode.UnauthorizedTenant));
+        _host.SetTenantPermissions(3, TenantPermissions.OwnWindow);
+        Assert.That(_host.Submit(window with { Tenant = 3 })[0], Is.EqualTo(0x7Eu));
+        Assert.That(_host.Submit(new SlotRequest(TestKernels.Opcodes.TenantThreeOnly))[0], Is.EqualTo(0x7Eu), "tenant 0 runs everything");
+    }
+
+    [Test]
+    public async Task Many_concurrent_submitters_each_get_their_own_result()
+    {
+        const int Submitters = 8;
+        const int Each = 100;
+        uint[][] results = await Task.WhenAll(Enumerable.Range(0, Submitters).Select(s => Task.Run(async () =>
+        {
+            uint[] mine = new uint[Each];
+            for (int i = 0; i < Each; i++)
+            {
+                uint value = (uint)((s * 10_000) + i);
+                mine[i] = i % 2 == 0 ? (await _host.SubmitAsync(TestKernels.Opcodes.Increment, value))[0] : _host.Submit(TestKernels.Opcodes.Increment, value)[0];
+            }
+
+            return mine;
+        })));
+        for (int s = 0; s < Submitters; s++)
+        {
+            Assert.That(results[s], Is.EqualTo(Enumerable.Range(0, Each).Select(i => (uint)((s * 10_000) + i + 1))));
+        }
+    }
+
+    [Test]
+    public void Soak_every_slot_completes_exactly_once()
+    {
+        const int HeapBase = 8192;
+        const int Buckets = 4096;
+        int total = SoakSlots;
+        int batchSize = Math.Min(512, _host.SlotCount / 2);
+        _host.WriteHeap(HeapBase, new uint[Buckets]);
+        var requests = new SlotRequest[batchSize];
+        var results = new SlotResult[batchSize];
+        long expectedTagSum = 0;
+        long tagSum = 0;
+        for (int done = 0; done < total; done += batchSize)
+        {
+            int count = Math.Min(batchSize, total - done);
+            for (int i = 0; i < count; i++)
+            {
+                uint tag = (uint)(done + i);
+                requests[i] = new SlotRequest(TestKernels.Opcodes.CountOnce, tag, Buckets, HeapBase);
+                expectedTagSum += tag;
+            }
+
+            _host.WaitBatch(_host.PublishBatch(requests.AsSpan(0, count)), results);
+            for (int i = 0; i < count; i++)
+            {
+                Assert.That(results[i].IsDone, results[i].ToString());
+                tagSum += results[i][1];
+            }
+        }
+
+        uint[] counts = new uint[Buckets];
+        _host.ReadHeap(HeapBase, counts);
+        Assert.That(tagSum, Is.EqualTo(expectedTagSum), "every tag came back once");
+        Assert.That(counts.Select(c => (long)c).Sum(), Is.EqualTo(total), "every slot ran once");
+        Assert.That(counts.Take(Math.Min(total, Buckets)).All(c => c == (uint)(total / Buckets) || c == (uint)((total / Buckets) + 1)));
+    }
+
+    [Test]
+    public void A_slot_that_does_not_finish_times_out_and_is_freed_once_it_does()
+    {
+        const int Flag = 60000;
+        _host.WriteHeap(Flag, [0]);
+        Task<SlotResult> waiting = _host.SubmitAsync(TestKernels.Opcodes.WaitForFlag, Flag);
+        Assert.That(waiting.Wait(TimeSpan.FromMilliseconds(300)), Is.False, "the slot waits for the flag");
+        _host.WriteHeap(Flag, [1]);
+        Assert.That(waiting.Wait(TimeSpan.FromSeconds(20)), Is.True);
+        Assert.That(waiting.Result.IsDone);
+    }
+
+    [Test]
+    public void Bad_requests_throw_with_a_fix_and_publish_nothing()
+    {
+        long before = _host.Telemetry().Published;
+        Assert.That(() => _host.Submit(0xFFF5), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => _host.Submit(Opcodes.Shutdown), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => new SlotRequest(TestKernels.Opcodes.Increment, new uint[13]), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => _host.Submit(new SlotRequest(Opcodes.Nop) { Tenant = 40 }), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
+        Assert.That(() => _host.PublishBatch(new SlotRequest[_host.SlotCount + 1]), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        SlotRequest[] mixed = [new SlotRequest(Opcodes.Nop), new SlotRequest(0x8000_0000)];
+        Assert.That(() => _host.PublishBatch(mixed), Throws.ArgumentException);
+        Assert.That(() => _host.WaitBatch(new SlotBatch(0, 4), new SlotResult[2]), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => _host.WriteData(_host.DataBytes, new byte[1]), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
+        Assert.That(_host.Telemetry().Published, Is.EqualTo(before), "nothing was published");
+    }
+
+    [Test]
+    public void Bad_options_throw_before_anything_starts()
+    {
+        Assert.That(() => TestKernels.StartAsync(Options(slotCount: 1)), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => TestKernels.StartAsync(new MegakernelOptions { Lanes = 0 }), Throws.ArgumentException.With.Message.Contains("Fix:"));
+    }
+
+    [Test]
+    public async Task Shutdown_stops_the_device_side_and_later_calls_throw()
+    {
+        MegakernelHost host = await TestKernels.StartAsync(Options(slotCount: 64));
+        Assert.That(host.Submit(TestKernels.Opcodes.Increment, 1)[0], Is.EqualTo(2u));
+        Assert.That(host.Telemetry().KernelState, Is.EqualTo(KernelState.Running));
+        await host.DisposeAsync();
+        Assert.That(() => host.Submit(Opcodes.Nop), Throws.InstanceOf<ObjectDisposedException>().With.Message.Contains("Fix:"));
+        await host.DisposeAsync();
+    }
+}

@@ -1,0 +1,90 @@
+using ILGPU;
+
+namespace Vyre.Runtime.Tests;
+
+/// <summary>Handlers the conformance suite drives.</summary>
+[Megakernel]
+public static partial class TestKernels
+{
+    /// <summary>Result 0 = FNV-1a of bytes [arg0, arg0 + arg1).</summary>
+    [OpcodeHandler(0x100)]
+    public static SlotStatus Fnv1a(ref SlotContext slot)
+    {
+        ArrayView<byte> data = slot.Bytes(slot.Arg(0), slot.Arg(1));
+        uint hash = 2166136261;
+        for (int i = 0; i < data.IntLength; i++)
+        {
+            hash = (hash ^ data[i]) * 16777619;
+        }
+
+        slot.SetResult(0, hash);
+        return SlotStatus.Done;
+    }
+
+    /// <summary>Result 0 = arg0 + 1 (packs into a packed slot).</summary>
+    [OpcodeHandler(0x101)]
+    public static SlotStatus Increment(ref SlotContext slot)
+    {
+        slot.SetResult(0, slot.Arg(0) + 1);
+        return SlotStatus.Done;
+    }
+
+    /// <summary>Counts one run of tag arg0 in heap word arg2 + arg0 % arg1 and echoes the tag in result 1.</summary>
+    [OpcodeHandler(0x102)]
+    public static SlotStatus CountOnce(ref SlotContext slot)
+    {
+        uint tag = slot.Arg(0);
+        ArrayView<uint> word = slot.Words(slot.Arg(2) + (tag % slot.Arg(1)), 1);
+        if (slot.HasFault)
+        {
+            return SlotStatus.Fault;
+        }
+
+        Atomic.Add(ref word[0], 1u);
+        slot.SetResult(1, tag);
+        return SlotStatus.Done;
+    }
+
+    /// <summary>Fails with detail arg0.</summary>
+    [OpcodeHandler(0x103)]
+    public static SlotStatus Reject(ref SlotContext slot) => slot.Fail(slot.Arg(0));
+
+    /// <summary>Waits until heap word arg0 is nonzero (a bounded number of polls), then completes.</summary>
+    [OpcodeHandler(0x104)]
+    public static SlotStatus WaitForFlag(ref SlotContext slot)
+    {
+        ArrayView<uint> flag = slot.Words(slot.Arg(0), 1);
+        if (slot.HasFault)
+        {
+            return SlotStatus.Fault;
+        }
+
+        for (int i = 0; i < int.MaxValue; i++)
+        {
+            if (Atomic.Add(ref flag[0], 0u) != 0)
+            {
+                return SlotStatus.Done;
+            }
+        }
+
+        return slot.Fail(FaultCode.FuelExhausted, 0);
+    }
+
+    /// <summary>Reads an argument index past the twelve (arg0), which faults.</summary>
+    [OpcodeHandler(0x105)]
+    public static SlotStatus ArgOutOfRange(ref SlotContext slot)
+    {
+        slot.SetResult(0, slot.Arg((int)slot.Arg(0)));
+        return SlotStatus.Done;
+    }
+
+    /// <summary>In tenant 3's window: result 0 = 0x7E.</summary>
+#pragma warning disable VYR203 // Deliberately in tenant 3's window.
+    [OpcodeHandler(Vyre.Opcodes.TenantWindowBase + (3 * Vyre.Opcodes.TenantWindowSize))]
+#pragma warning restore VYR203
+    public static SlotStatus TenantThreeOnly(ref SlotContext slot)
+    {
+        slot.SetResult(0, 0x7E);
+        return SlotStatus.Done;
+    }
+}
