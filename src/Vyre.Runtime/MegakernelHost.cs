@@ -42,6 +42,9 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// <summary>Slots in the ring.</summary>
     public int SlotCount => _ring.SlotCount;
 
+    /// <summary>Whether a CUDA device and driver are present (what <see cref="Backend.Auto"/> checks).</summary>
+    public static bool IsCudaAvailable() => CudaBackend.IsAvailable();
+
     /// <summary>
     /// Starts <paramref name="definition"/> (the generated <c>X.Definition</c>) specialised to its
     /// dispatcher. The generated <c>X.StartAsync</c> calls this.

@@ -29,7 +29,7 @@ public sealed class CudaConformance : ConformanceSuite
 
     protected override void RequireBackend()
     {
-        if (!CudaBackend.IsAvailable())
+        if (!MegakernelHost.IsCudaAvailable())
         {
             Assert.Ignore("No CUDA device on this machine: the Cuda fixture runs on the GPU machine (see docs/benchmarks.md for its last run).");
         }
