@@ -112,8 +112,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         }
 
         // The stop word is the backstop when the SHUTDOWN slot could not run.
-        Volatile.Write(ref _backend.Control[ControlWord.Shutdown], 1);
-        _backend.OnPublished(0, 0);
+        _backend.RequestStop();
         bool exited = _backend.WaitForExit(deadline > DateTime.UtcNow ? deadline - DateTime.UtcNow : TimeSpan.FromSeconds(1));
         _heartbeat.Dispose();
         Volatile.Write(ref _state, 2);

@@ -2,13 +2,30 @@ using NUnit.Framework;
 
 namespace Vyre.Runtime.Tests;
 
+/// <summary>The options of each backend under test, shared by its fixtures.</summary>
+internal static class BackendOptions
+{
+    public static MegakernelOptions Managed(int slotCount) => new() { Backend = Backend.Managed, SlotCount = slotCount, Log = _ => { } };
+
+    public static MegakernelOptions IlgpuCpu(int slotCount) => new() { Backend = Backend.IlgpuCpu, SlotCount = slotCount, Log = _ => { } };
+
+    public static MegakernelOptions Cuda(int slotCount) => new() { Backend = Backend.Cuda, SlotCount = slotCount, Log = _ => { } };
+
+    public static void RequireCuda()
+    {
+        if (!MegakernelHost.IsCudaAvailable())
+        {
+            Assert.Ignore("No CUDA device on this machine: the Cuda fixtures run on the GPU machine (see docs/benchmarks.md for their last run).");
+        }
+    }
+}
+
 [TestFixture]
 public sealed class ManagedConformance : ConformanceSuite
 {
     protected override int SoakSlots => 1_000_000;
 
-    protected override MegakernelOptions Options(int slotCount = 1024) =>
-        new() { Backend = Backend.Managed, SlotCount = slotCount, Log = _ => { } };
+    protected override MegakernelOptions Options(int slotCount = 1024) => BackendOptions.Managed(slotCount);
 }
 
 [TestFixture]
@@ -17,8 +34,7 @@ public sealed class IlgpuCpuConformance : ConformanceSuite
     // One warp of four lanes on ILGPU's CPU accelerator: a conformance backend, so the soak is scaled down.
     protected override int SoakSlots => 20_000;
 
-    protected override MegakernelOptions Options(int slotCount = 1024) =>
-        new() { Backend = Backend.IlgpuCpu, SlotCount = slotCount, Log = _ => { } };
+    protected override MegakernelOptions Options(int slotCount = 1024) => BackendOptions.IlgpuCpu(slotCount);
 }
 
 [TestFixture]
@@ -27,14 +43,28 @@ public sealed class CudaConformance : ConformanceSuite
 {
     protected override int SoakSlots => 1_000_000;
 
-    protected override void RequireBackend()
-    {
-        if (!MegakernelHost.IsCudaAvailable())
-        {
-            Assert.Ignore("No CUDA device on this machine: the Cuda fixture runs on the GPU machine (see docs/benchmarks.md for its last run).");
-        }
-    }
+    protected override void RequireBackend() => BackendOptions.RequireCuda();
 
-    protected override MegakernelOptions Options(int slotCount = 1024) =>
-        new() { Backend = Backend.Cuda, SlotCount = slotCount, Log = _ => { } };
+    protected override MegakernelOptions Options(int slotCount = 1024) => BackendOptions.Cuda(slotCount);
+}
+
+[TestFixture]
+public sealed class ManagedLifecycle : LifecycleSuite
+{
+    protected override MegakernelOptions Options(int slotCount) => BackendOptions.Managed(slotCount);
+}
+
+[TestFixture]
+public sealed class IlgpuCpuLifecycle : LifecycleSuite
+{
+    protected override MegakernelOptions Options(int slotCount) => BackendOptions.IlgpuCpu(slotCount);
+}
+
+[TestFixture]
+[Category("Gpu")]
+public sealed class CudaLifecycle : LifecycleSuite
+{
+    protected override void RequireBackend() => BackendOptions.RequireCuda();
+
+    protected override MegakernelOptions Options(int slotCount) => BackendOptions.Cuda(slotCount);
 }

@@ -38,6 +38,9 @@ internal unsafe interface IMegakernelBackend : IDisposable
     /// <summary>Called under the ring's publish lock after sequences [first, first + count) were published.</summary>
     void OnPublished(long first, int count);
 
+    /// <summary>Sets the control block's stop word and wakes the device side so it sees it.</summary>
+    void RequestStop();
+
     /// <summary>Waits (bounded) for the device side to exit after a stop was asked for; false on timeout.</summary>
     bool WaitForExit(TimeSpan timeout);
 

@@ -100,6 +100,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     {
     }
 
+    public virtual void RequestStop() => System.Threading.Volatile.Write(ref Control[ControlWord.Shutdown], 1);
+
     public abstract bool WaitForExit(TimeSpan timeout);
 
     public virtual void Read(DeviceRegion region, int offset, Span<uint> into) =>

@@ -57,9 +57,14 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
         }
     }
 
+    public override void RequestStop()
+    {
+        base.RequestStop();
+        _wake.Set();
+    }
+
     public override bool WaitForExit(TimeSpan timeout)
     {
-        _wake.Set();
         DateTime deadline = DateTime.UtcNow + timeout;
         foreach (Thread worker in _workers)
         {

@@ -1,0 +1,43 @@
+using System;
+using System.Threading.Tasks;
+using NUnit.Framework;
+
+namespace Vyre.Runtime.Tests;
+
+/// <summary>
+/// Starting and stopping hosts. Each test starts its own host, so these run in fixtures of their own
+/// after the conformance fixture has stopped its host: on CUDA a module cannot load while another
+/// persistent kernel runs (FACTS.md).
+/// </summary>
+public abstract class LifecycleSuite
+{
+    /// <summary>Options that select the backend under test.</summary>
+    protected abstract MegakernelOptions Options(int slotCount);
+
+    /// <summary>Called first: Assert.Ignore when the backend is not present.</summary>
+    protected virtual void RequireBackend()
+    {
+    }
+
+    [OneTimeSetUp]
+    public void Require() => RequireBackend();
+
+    [Test]
+    public void Bad_options_throw_before_anything_starts()
+    {
+        Assert.That(() => TestKernels.StartAsync(Options(slotCount: 1)), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => TestKernels.StartAsync(new MegakernelOptions { Lanes = 0 }), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => TestKernels.StartAsync(new MegakernelOptions { Backend = Backend.Managed, Mode = KernelMode.Once }), Throws.ArgumentException.With.Message.Contains("Fix:"));
+    }
+
+    [Test]
+    public async Task Shutdown_stops_the_device_side_and_later_calls_throw()
+    {
+        MegakernelHost host = await TestKernels.StartAsync(Options(slotCount: 64));
+        Assert.That(host.Submit(TestKernels.Opcodes.Increment, 1)[0], Is.EqualTo(2u));
+        Assert.That(host.Telemetry().KernelState, Is.EqualTo(KernelState.Running));
+        await host.DisposeAsync();
+        Assert.That(() => host.Submit(Opcodes.Nop), Throws.InstanceOf<ObjectDisposedException>().With.Message.Contains("Fix:"));
+        await host.DisposeAsync();
+    }
+}
