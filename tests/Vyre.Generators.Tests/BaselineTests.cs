@@ -1,0 +1,63 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+using NUnit.Framework;
+
+namespace Vyre.Generators.Tests;
+
+/// <summary>
+/// Every generated file of every handler set must equal its checked-in baseline, and the set of files
+/// must match. Run with VYRE_UPDATE_BASELINES=1 to rewrite the baselines after a deliberate change.
+/// </summary>
+public sealed class BaselineTests
+{
+    private static bool Update => Environment.GetEnvironmentVariable("VYRE_UPDATE_BASELINES") == "1";
+
+    public static IEnumerable<string> Sets => HandlerSets.All.Keys;
+
+    [TestCaseSource(nameof(Sets))]
+    public void Generated_files_match_their_baselines(string set)
+    {
+        (Compilation output, IReadOnlyDictionary<string, string> files) = GeneratorHarness.Generate(HandlerSets.All[set]);
+        Assert.That(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning), Is.Empty, "generated code compiles without warnings");
+        string folder = Path.Combine(SourceFolder(), "Baselines", set);
+        if (Update)
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+
+            Directory.CreateDirectory(folder);
+            foreach ((string hint, string text) in files)
+            {
+                File.WriteAllText(Path.Combine(folder, hint), text);
+            }
+
+            Assert.Pass($"Baselines of {set} rewritten.");
+        }
+
+        Assert.That(Directory.Exists(folder), $"No baselines for {set}. Fix: run the tests once with VYRE_UPDATE_BASELINES=1 and commit tests/Vyre.Generators.Tests/Baselines.");
+        string[] expected = Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+        Assert.That(files.Keys.Order(StringComparer.Ordinal), Is.EqualTo(expected), "the set of generated files");
+        foreach ((string hint, string text) in files)
+        {
+            Assert.That(text, Is.EqualTo(File.ReadAllText(Path.Combine(folder, hint))), $"{set}/{hint} differs from its baseline. Fix: if the change is meant, run with VYRE_UPDATE_BASELINES=1.");
+        }
+    }
+
+    [Test]
+    public void Dense_ranges_become_jump_tables_and_sparse_sets_a_binary_search()
+    {
+        string dense = GeneratorHarness.Generate(HandlerSets.All["DenseRange"]).Files["Demo.Dense.Megakernel.g.cs"];
+        Assert.That(dense, Does.Contain("jump table 0x100u..0x13Fu (64 entries)"));
+        string sparse = GeneratorHarness.Generate(HandlerSets.All["SparseSet"]).Files["Demo.Sparse.Megakernel.g.cs"];
+        Assert.That(sparse, Does.Not.Contain("jump table 0x10u"));
+        Assert.That(sparse, Does.Contain("opcode < 0x"));
+    }
+
+    private static string SourceFolder([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+}

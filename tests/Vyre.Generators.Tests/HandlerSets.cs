@@ -1,0 +1,35 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+
+namespace Vyre.Generators.Tests;
+
+/// <summary>Consumer sources the tests feed the generator: each handler returns its own opcode in result 0.</summary>
+internal static class HandlerSets
+{
+    public static readonly IReadOnlyDictionary<string, string[]> All = new Dictionary<string, string[]>
+    {
+        ["OneHandler"] = [Megakernel("Demo", "Single", [0x100])],
+        ["DenseRange"] = [Megakernel("Demo", "Dense", Enumerable.Range(0x100, 64).Select(i => (uint)i))],
+        ["SparseSet"] = [Megakernel("Demo", "Sparse", [0x10, 0x900, 0x1234, 0x20000, 0x3FFF_0000])],
+        ["TwoMegakernels"] = [Megakernel("Demo.First", "Alpha", [0x100, 0x101]), Megakernel("Demo.Second", "Beta", [0x200, 0x5000])],
+    };
+
+    public static IEnumerable<uint> Opcodes(string set) =>
+        All[set].SelectMany(s => s.Split('\n')).Where(l => l.Contains("[OpcodeHandler(")).Select(l => uint.Parse(l.Split("0x")[1].Split(')')[0], System.Globalization.NumberStyles.HexNumber));
+
+    public static string Megakernel(string ns, string name, IEnumerable<uint> opcodes, string? extraHandler = null)
+    {
+        var text = new StringBuilder();
+        text.Append("using Vyre;\n\nnamespace ").Append(ns).Append(";\n\n[Megakernel]\npublic static partial class ").Append(name).Append("\n{\n");
+        foreach (uint opcode in opcodes)
+        {
+            text.Append("    [OpcodeHandler(0x").Append(opcode.ToString("X")).Append(")]\n")
+                .Append("    public static SlotStatus Op").Append(opcode.ToString("X")).Append("(ref SlotContext slot)\n    {\n")
+                .Append("        slot.SetResult(0, 0x").Append(opcode.ToString("X")).Append("u);\n        return SlotStatus.Done;\n    }\n\n");
+        }
+
+        text.Append(extraHandler ?? string.Empty).Append("}\n");
+        return text.ToString();
+    }
+}
