@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
@@ -42,7 +43,12 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterSymbolAction(AnalyzeType, SymbolKind.NamedType);
         context.RegisterSymbolAction(AnalyzeMethod, SymbolKind.Method);
-        context.RegisterOperationBlockAction(AnalyzeBody);
+        context.RegisterCompilationStartAction(start =>
+        {
+            // Handlers that share a helper walk it each; report each helper violation once.
+            var reported = new ConcurrentDictionary<(string Id, Location Location), byte>();
+            start.RegisterOperationBlockAction(block => AnalyzeBody(block, reported));
+        });
     }
 
     private static void AnalyzeType(SymbolAnalysisContext context)
@@ -72,7 +78,7 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
         Report(found, context.ReportDiagnostic);
     }
 
-    private static void AnalyzeBody(OperationBlockAnalysisContext context)
+    private static void AnalyzeBody(OperationBlockAnalysisContext context, ConcurrentDictionary<(string Id, Location Location), byte> reported)
     {
         if (context.OwningSymbol is not IMethodSymbol method || !HandlerRules.HasAttribute(method, HandlerRules.OpcodeHandlerAttributeName))
         {
@@ -93,7 +99,13 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
 #pragma warning restore RS1030
         }
 
-        Report(found, context.ReportDiagnostic);
+        foreach (RuleViolation violation in found)
+        {
+            if (reported.TryAdd((violation.Descriptor.Id, violation.Location), 0))
+            {
+                context.ReportDiagnostic(violation.ToDiagnostic());
+            }
+        }
     }
 
     private static void Report(List<RuleViolation> found, System.Action<Diagnostic> report)

@@ -158,104 +158,155 @@ internal static class HandlerRules
         }
     }
 
-    /// <summary>VYR101..VYR109: what a handler's body does.</summary>
-    public static void CheckBody(IOperation body, IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, List<RuleViolation> into)
+    /// <summary>
+    /// VYR101..VYR109: what a handler's body does, and the bodies of the source methods it calls, each
+    /// violation located where it is written (a helper's own line, not the handler's call of it).
+    /// </summary>
+    public static void CheckBody(IOperation body, IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, List<RuleViolation> into) =>
+        new BodyWalk(handler, models, into).Walk(body, handler);
+
+    /// <summary>One walk from a handler through its source callees; each method is checked once.</summary>
+    private sealed class BodyWalk
     {
-        foreach (IOperation operation in body.DescendantsAndSelf())
-        {
-            CheckOperation(operation, handler, models, into);
-        }
-    }
+        private readonly IMethodSymbol _handler;
+        private readonly Func<SyntaxTree, SemanticModel> _models;
+        private readonly List<RuleViolation> _into;
+        private readonly HashSet<IMethodSymbol> _checked = new(SymbolEqualityComparer.Default);
+        private readonly List<IMethodSymbol> _path = [];
 
-    private static void CheckOperation(IOperation operation, IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, List<RuleViolation> into)
-    {
-        Location location = operation.Syntax.GetLocation();
-        switch (operation)
+        public BodyWalk(IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, List<RuleViolation> into)
         {
-            case IVariableDeclaratorOperation declarator when declarator.Symbol.Type.IsReferenceType:
-                into.Add(new RuleViolation(DiagnosticDescriptors.ReferenceTypeVariable, location, declarator.Symbol.Name, declarator.Symbol.Type.ToDisplayString()));
-                break;
-            case IObjectCreationOperation creation when creation.Type?.IsReferenceType == true:
-                into.Add(new RuleViolation(DiagnosticDescriptors.HeapAllocation, location, creation.Type.ToDisplayString()));
-                break;
-            case IArrayCreationOperation array:
-                into.Add(new RuleViolation(DiagnosticDescriptors.HeapAllocation, location, array.Type?.ToDisplayString() ?? "array"));
-                break;
-            case ILiteralOperation literal when literal.Type?.SpecialType == SpecialType.System_String:
-                into.Add(new RuleViolation(DiagnosticDescriptors.ManagedValue, location, "The string " + literal.Syntax));
-                break;
-            case IInterpolatedStringOperation:
-                into.Add(new RuleViolation(DiagnosticDescriptors.ManagedValue, location, "An interpolated string"));
-                break;
-            case IConversionOperation conversion when conversion.GetConversion().IsBoxing:
-                into.Add(new RuleViolation(DiagnosticDescriptors.ManagedValue, location, "Boxing '" + conversion.Operand.Type?.ToDisplayString() + "' to '" + conversion.Type?.ToDisplayString() + "'"));
-                break;
-            case IDynamicInvocationOperation or IDynamicMemberReferenceOperation or IDynamicObjectCreationOperation or IDynamicIndexerAccessOperation:
-                into.Add(new RuleViolation(DiagnosticDescriptors.ManagedValue, location, "A 'dynamic' operation"));
-                break;
-            case ITryOperation:
-                into.Add(new RuleViolation(DiagnosticDescriptors.Exceptions, ((TryStatementSyntax)operation.Syntax).TryKeyword.GetLocation(), "try"));
-                break;
-            case IThrowOperation:
-                into.Add(new RuleViolation(DiagnosticDescriptors.Exceptions, location, "throw"));
-                break;
-            case IAnonymousFunctionOperation when operation.Parent is not IDelegateCreationOperation:
-            case IDelegateCreationOperation:
-                into.Add(new RuleViolation(DiagnosticDescriptors.Delegates, location, "A lambda or delegate"));
-                break;
-            case ILocalFunctionOperation local when !local.Symbol.IsStatic:
-                into.Add(new RuleViolation(DiagnosticDescriptors.Delegates, local.Syntax is LocalFunctionStatementSyntax s ? s.Identifier.GetLocation() : location, "The non-static local function '" + local.Symbol.Name + "'"));
-                break;
-            case ITranslatedQueryOperation:
-                into.Add(new RuleViolation(DiagnosticDescriptors.Delegates, location, "A LINQ query"));
-                break;
-            case IFieldReferenceOperation field when field.Field.IsStatic && !field.Field.IsConst && !field.Field.IsReadOnly:
-                into.Add(new RuleViolation(DiagnosticDescriptors.StaticMutableField, location, field.Field.ContainingType.Name + "." + field.Field.Name));
-                break;
-            case IInvocationOperation invocation:
-                CheckCall(invocation.TargetMethod, invocation.Instance, handler, models, location, into);
-                break;
-            case IPropertyReferenceOperation property when property.Property.GetMethod is { } getter:
-                CheckCall(getter, property.Instance, handler, models, location, into);
-                break;
-        }
-    }
-
-    private static void CheckCall(IMethodSymbol target, IOperation? instance, IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, Location location, List<RuleViolation> into)
-    {
-        target = target.OriginalDefinition;
-        string name = target.ContainingType.Name + "." + target.Name;
-        if (target.ContainingNamespace?.ToDisplayString() == "System.Linq")
-        {
-            into.Add(new RuleViolation(DiagnosticDescriptors.Delegates, location, "The LINQ call '" + name + "'"));
-            return;
+            _handler = handler;
+            _models = models;
+            _into = into;
         }
 
-        bool valueReceiver = instance?.Type?.IsValueType == true;
-        if (target.IsAbstract || (target.IsVirtual && !valueReceiver) || (target.IsOverride && !valueReceiver) || target.ContainingType.TypeKind == TypeKind.Interface)
+        public void Walk(IOperation body, IMethodSymbol owner)
         {
-            into.Add(new RuleViolation(DiagnosticDescriptors.VirtualCall, location, name));
-            return;
-        }
-
-        if (target.Locations.Any(l => l.IsInSource))
-        {
-            if (SymbolEqualityComparer.Default.Equals(target, handler.OriginalDefinition))
+            _checked.Add(owner.OriginalDefinition);
+            _path.Add(owner.OriginalDefinition);
+            foreach (IParameterSymbol parameter in owner.Parameters)
             {
-                into.Add(new RuleViolation(DiagnosticDescriptors.Recursion, location, handler.Name, handler.Name));
-            }
-            else if (FindPathBack(target, handler, models, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), 0) is { } path)
-            {
-                into.Add(new RuleViolation(DiagnosticDescriptors.Recursion, location, handler.Name, target.Name + path));
+                if (parameter.Type.IsReferenceType && parameter.Locations.FirstOrDefault() is { } where)
+                {
+                    Add(DiagnosticDescriptors.ReferenceTypeVariable, where, parameter.Name, parameter.Type.ToDisplayString());
+                }
             }
 
-            return;
+            foreach (IOperation operation in body.DescendantsAndSelf())
+            {
+                Check(operation);
+            }
+
+            _path.RemoveAt(_path.Count - 1);
         }
 
-        if (!IsCompilableLibraryMethod(target))
+        private void Check(IOperation operation)
         {
-            into.Add(new RuleViolation(DiagnosticDescriptors.UnsupportedCall, location, target.ContainingType.ToDisplayString() + "." + target.Name));
+            Location location = operation.Syntax.GetLocation();
+            switch (operation)
+            {
+                case IVariableDeclaratorOperation declarator when declarator.Symbol.Type.IsReferenceType:
+                    Add(DiagnosticDescriptors.ReferenceTypeVariable, location, declarator.Symbol.Name, declarator.Symbol.Type.ToDisplayString());
+                    break;
+                case IObjectCreationOperation creation when creation.Type?.IsReferenceType == true:
+                    Add(DiagnosticDescriptors.HeapAllocation, location, creation.Type.ToDisplayString());
+                    break;
+                case IArrayCreationOperation array:
+                    Add(DiagnosticDescriptors.HeapAllocation, location, array.Type?.ToDisplayString() ?? "array");
+                    break;
+                case ILiteralOperation literal when literal.Type?.SpecialType == SpecialType.System_String:
+                    Add(DiagnosticDescriptors.ManagedValue, location, "The string " + literal.Syntax);
+                    break;
+                case IInterpolatedStringOperation:
+                    Add(DiagnosticDescriptors.ManagedValue, location, "An interpolated string");
+                    break;
+                case IConversionOperation conversion when conversion.GetConversion().IsBoxing:
+                    Add(DiagnosticDescriptors.ManagedValue, location, "Boxing '" + conversion.Operand.Type?.ToDisplayString() + "' to '" + conversion.Type?.ToDisplayString() + "'");
+                    break;
+                case IDynamicInvocationOperation or IDynamicMemberReferenceOperation or IDynamicObjectCreationOperation or IDynamicIndexerAccessOperation:
+                    Add(DiagnosticDescriptors.ManagedValue, location, "A 'dynamic' operation");
+                    break;
+                case ITryOperation:
+                    Add(DiagnosticDescriptors.Exceptions, ((TryStatementSyntax)operation.Syntax).TryKeyword.GetLocation(), "try");
+                    break;
+                case IThrowOperation:
+                    Add(DiagnosticDescriptors.Exceptions, location, "throw");
+                    break;
+                case IAnonymousFunctionOperation when operation.Parent is not IDelegateCreationOperation:
+                case IDelegateCreationOperation:
+                    Add(DiagnosticDescriptors.Delegates, location, "A lambda or delegate");
+                    break;
+                case ILocalFunctionOperation local when !local.Symbol.IsStatic:
+                    Add(DiagnosticDescriptors.Delegates, local.Syntax is LocalFunctionStatementSyntax s ? s.Identifier.GetLocation() : location, "The non-static local function '" + local.Symbol.Name + "'");
+                    break;
+                case ITranslatedQueryOperation:
+                    Add(DiagnosticDescriptors.Delegates, location, "A LINQ query");
+                    break;
+                case IFieldReferenceOperation field when field.Field.IsStatic && !field.Field.IsConst && !field.Field.IsReadOnly:
+                    Add(DiagnosticDescriptors.StaticMutableField, location, field.Field.ContainingType.Name + "." + field.Field.Name);
+                    break;
+                case IInvocationOperation invocation:
+                    CheckCall(invocation.TargetMethod, invocation.Instance, location);
+                    break;
+                case IPropertyReferenceOperation property when property.Property.GetMethod is { } getter:
+                    CheckCall(getter, property.Instance, location);
+                    break;
+            }
         }
+
+        private void CheckCall(IMethodSymbol target, IOperation? instance, Location location)
+        {
+            target = target.OriginalDefinition;
+            string name = target.ContainingType.Name + "." + target.Name;
+            if (target.ContainingNamespace?.ToDisplayString() == "System.Linq")
+            {
+                Add(DiagnosticDescriptors.Delegates, location, "The LINQ call '" + name + "'");
+                return;
+            }
+
+            bool valueReceiver = instance?.Type?.IsValueType == true;
+            if (target.IsAbstract || (target.IsVirtual && !valueReceiver) || (target.IsOverride && !valueReceiver) || target.ContainingType.TypeKind == TypeKind.Interface)
+            {
+                Add(DiagnosticDescriptors.VirtualCall, location, name);
+                return;
+            }
+
+            if (!target.Locations.Any(l => l.IsInSource))
+            {
+                if (!IsCompilableLibraryMethod(target))
+                {
+                    Add(DiagnosticDescriptors.UnsupportedCall, location, target.ContainingType.ToDisplayString() + "." + target.Name);
+                }
+
+                return;
+            }
+
+            int onPath = _path.FindIndex(m => SymbolEqualityComparer.Default.Equals(m, target));
+            if (onPath >= 0)
+            {
+                string cycle = string.Join(" -> ", _path.Skip(onPath).Append(target).Select(m => m.Name));
+                Add(DiagnosticDescriptors.Recursion, location, _handler.Name, cycle);
+                return;
+            }
+
+            if (_path.Count > MaxCallDepth || _checked.Contains(target))
+            {
+                return;
+            }
+
+            foreach (SyntaxReference reference in target.DeclaringSyntaxReferences)
+            {
+                SyntaxNode syntax = reference.GetSyntax();
+                if (_models(syntax.SyntaxTree).GetOperation(syntax) is { } body)
+                {
+                    Walk(body, target);
+                }
+            }
+        }
+
+        private void Add(DiagnosticDescriptor descriptor, Location location, params object?[] arguments) =>
+            _into.Add(new RuleViolation(descriptor, location, arguments));
     }
 
     private static bool IsCompilableLibraryMethod(IMethodSymbol target)
@@ -276,41 +327,6 @@ internal static class HandlerRules
         return target.ContainingType.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double
             && target.ReturnType.SpecialType != SpecialType.System_String
             && target.Parameters.All(p => p.Type.SpecialType != SpecialType.System_String);
-    }
-
-    /// <summary>A call path from <paramref name="from"/> back to <paramref name="handler"/> through source methods, as " -> A -> B", or null.</summary>
-    private static string? FindPathBack(IMethodSymbol from, IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, HashSet<IMethodSymbol> visited, int depth)
-    {
-        if (depth > MaxCallDepth || !visited.Add(from))
-        {
-            return null;
-        }
-
-        foreach (SyntaxReference reference in from.DeclaringSyntaxReferences)
-        {
-            SyntaxNode syntax = reference.GetSyntax();
-            IOperation? body = models(syntax.SyntaxTree).GetOperation(syntax);
-            if (body is null)
-            {
-                continue;
-            }
-
-            foreach (IInvocationOperation call in body.DescendantsAndSelf().OfType<IInvocationOperation>())
-            {
-                IMethodSymbol callee = call.TargetMethod.OriginalDefinition;
-                if (SymbolEqualityComparer.Default.Equals(callee, handler.OriginalDefinition))
-                {
-                    return " -> " + handler.Name;
-                }
-
-                if (callee.Locations.Any(l => l.IsInSource) && FindPathBack(callee, handler, models, visited, depth + 1) is { } rest)
-                {
-                    return " -> " + callee.Name + rest;
-                }
-            }
-        }
-
-        return null;
     }
 
     private static Location? OpcodeLocation(AttributeData attribute) =>

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using NUnit.Framework;
 
@@ -23,7 +22,7 @@ public sealed class BaselineTests
     {
         (Compilation output, IReadOnlyDictionary<string, string> files) = GeneratorHarness.Generate(HandlerSets.All[set]);
         Assert.That(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning), Is.Empty, "generated code compiles without warnings");
-        string folder = Path.Combine(SourceFolder(), "Baselines", set);
+        string folder = Path.Combine(TestPaths.TestSources, "Baselines", set);
         if (Update)
         {
             if (Directory.Exists(folder))
@@ -58,6 +57,4 @@ public sealed class BaselineTests
         Assert.That(sparse, Does.Not.Contain("jump table 0x10u"));
         Assert.That(sparse, Does.Contain("opcode < 0x"));
     }
-
-    private static string SourceFolder([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 }
