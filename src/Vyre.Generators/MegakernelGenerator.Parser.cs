@@ -28,9 +28,10 @@ public sealed partial class MegakernelGenerator
         {
             SyntaxNode syntax = reference.GetSyntax(cancellationToken);
             Compilation compilation = context.SemanticModel.Compilation;
-            if (compilation.GetSemanticModel(syntax.SyntaxTree).GetOperation(syntax, cancellationToken) is { } body)
+            SemanticModel Model(SyntaxTree tree) => tree == context.SemanticModel.SyntaxTree ? context.SemanticModel : compilation.GetSemanticModel(tree);
+            if (Model(syntax.SyntaxTree).GetOperation(syntax, cancellationToken) is { } body)
             {
-                HandlerRules.CheckBody(body, method, tree => compilation.GetSemanticModel(tree), violations);
+                HandlerRules.CheckBody(body, method, Model, violations);
             }
         }
 
