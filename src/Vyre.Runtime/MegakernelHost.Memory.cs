@@ -6,6 +6,9 @@ namespace Vyre;
 /// <summary>The data buffer, the heap, and tenant permissions.</summary>
 public sealed unsafe partial class MegakernelHost
 {
+    /// <summary>The data buffer's first byte, where the host and io_uring write what handlers read.</summary>
+    internal byte* DataPointer => _backend.Data;
+
     /// <summary>Bytes of the data buffer.</summary>
     public int DataBytes => _backend.DataBytes;
 

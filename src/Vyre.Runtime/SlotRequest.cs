@@ -47,6 +47,15 @@ public struct SlotResult
     /// <summary>The result words (the argument words as the handler left them).</summary>
     public SlotWords Words;
 
+    /// <summary>A FAULT result made on the host for work that never reached a slot (a failed read).</summary>
+    internal static SlotResult Faulted(FaultCode code, uint detail)
+    {
+        var result = new SlotResult { State = SlotState.Fault };
+        result.Words[0] = (uint)code;
+        result.Words[1] = detail;
+        return result;
+    }
+
     /// <summary>Whether the slot completed.</summary>
     public readonly bool IsDone => State == SlotState.Done;
 

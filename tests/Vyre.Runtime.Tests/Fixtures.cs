@@ -5,11 +5,11 @@ namespace Vyre.Runtime.Tests;
 /// <summary>The options of each backend under test, shared by its fixtures.</summary>
 internal static class BackendOptions
 {
-    public static MegakernelOptions Managed(int slotCount) => new() { Backend = Backend.Managed, SlotCount = slotCount, Log = _ => { } };
+    public static MegakernelOptions Managed(int slotCount, int dataBytes = 1 << 20) => new() { Backend = Backend.Managed, SlotCount = slotCount, DataBytes = dataBytes, Log = _ => { } };
 
-    public static MegakernelOptions IlgpuCpu(int slotCount) => new() { Backend = Backend.IlgpuCpu, SlotCount = slotCount, Log = _ => { } };
+    public static MegakernelOptions IlgpuCpu(int slotCount, int dataBytes = 1 << 20) => new() { Backend = Backend.IlgpuCpu, SlotCount = slotCount, DataBytes = dataBytes, Log = _ => { } };
 
-    public static MegakernelOptions Cuda(int slotCount) => new() { Backend = Backend.Cuda, SlotCount = slotCount, Log = _ => { } };
+    public static MegakernelOptions Cuda(int slotCount, int dataBytes = 1 << 20) => new() { Backend = Backend.Cuda, SlotCount = slotCount, DataBytes = dataBytes, Log = _ => { } };
 
     public static void RequireCuda()
     {

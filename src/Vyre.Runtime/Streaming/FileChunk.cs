@@ -1,0 +1,53 @@
+using System.Threading;
+
+namespace Vyre;
+
+/// <summary>
+/// One chunk of one input and what its slot ended with. A chunk whose read failed carries a FAULT
+/// result with <see cref="FaultCode.IoError"/> and the errno as detail, and was never published.
+/// </summary>
+/// <param name="InputIndex">Index of the input in the list given to the stream.</param>
+/// <param name="Name">The input's name (its path).</param>
+/// <param name="Offset">File offset of the chunk's first byte.</param>
+/// <param name="Length">Bytes the chunk owns (argument word 1).</param>
+/// <param name="Result">The slot's result.</param>
+/// <param name="StagingIndex">The staging buffer (argument word 3), or -1 for a read fault; it stays the consumer's until it asks for the next chunk.</param>
+public readonly record struct FileChunk(int InputIndex, string Name, long Offset, int Length, SlotResult Result, int StagingIndex);
+
+/// <summary>Counters of one stream, updated as it runs.</summary>
+public sealed class StreamStats
+{
+    private long _bytesRead;
+    private long _chunks;
+    private long _faults;
+    private int _directFiles;
+    private int _bufferedFiles;
+
+    /// <summary>Bytes the kernel wrote into staging buffers.</summary>
+    public long BytesRead => Volatile.Read(ref _bytesRead);
+
+    /// <summary>Chunks delivered, faults included.</summary>
+    public long Chunks => Volatile.Read(ref _chunks);
+
+    /// <summary>Chunks that ended in FAULT because their read failed.</summary>
+    public long ReadFaults => Volatile.Read(ref _faults);
+
+    /// <summary>Files read with O_DIRECT.</summary>
+    public int DirectFiles => Volatile.Read(ref _directFiles);
+
+    /// <summary>Files read through the page cache.</summary>
+    public int BufferedFiles => Volatile.Read(ref _bufferedFiles);
+
+    internal void AddBytes(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
+
+    internal void AddChunk(bool fault)
+    {
+        Interlocked.Increment(ref _chunks);
+        if (fault)
+        {
+            Interlocked.Increment(ref _faults);
+        }
+    }
+
+    internal void AddFile(bool direct) => Interlocked.Increment(ref direct ? ref _directFiles : ref _bufferedFiles);
+}

@@ -1,0 +1,553 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+using Vyre.IoUring;
+using static Vyre.IoUring.IoUringNative;
+
+namespace Vyre;
+
+/// <summary>
+/// One stream: an io thread that reads chunks of the inputs with io_uring (READ_FIXED into the
+/// registered data buffer, fixed files, completions matched by user_data), publishes a slot per
+/// chunk that points the handler at the bytes where the kernel wrote them, and hands results to
+/// the consumer. A staging buffer is reused only after the consumer has taken its chunk.
+/// </summary>
+internal sealed unsafe class StreamRun : IDisposable
+{
+    private const ulong CancelTag = 1ul << 63;
+    private const int ENODATA = 61;
+    private static readonly TimeSpan s_reapWait = TimeSpan.FromMilliseconds(0.2);
+    private static readonly TimeSpan s_idleWait = TimeSpan.FromMilliseconds(50);
+
+    private readonly MegakernelHost _host;
+    private readonly IReadOnlyList<StreamInput> _inputs;
+    private readonly uint _opcode;
+    private readonly StreamOptions _options;
+    private readonly StreamStats _stats;
+    private readonly IoUringRing _ring;
+    private readonly byte* _staging;
+    private readonly int _stagingOffset;
+    private readonly Read?[] _reads;
+    private readonly Stack<int> _free = new();
+    private readonly Stack<int> _freeFileSlots = new();
+    private readonly ConcurrentQueue<int> _released = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Channel<FileChunk> _results = Channel.CreateUnbounded<FileChunk>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Thread _thread;
+    private int _nextInput;
+    private OpenFile? _current;
+    private int _readsInFlight;
+    private int _slotsInFlight;
+    private volatile bool _stopping;
+
+    public StreamRun(MegakernelHost host, IReadOnlyList<StreamInput> inputs, uint opcode, StreamOptions options)
+    {
+        _host = host;
+        _inputs = inputs;
+        _opcode = opcode;
+        _options = options;
+        _stats = options.Stats ?? new StreamStats();
+        _ring = IoUringRing.Create(options.Depth * 2, options.SqPoll);
+        try
+        {
+            if (!_ring.Supports(OpReadFixed))
+            {
+                throw new IoUringException("This kernel's io_uring lacks READ_FIXED (IORING_OP_READ_FIXED). Fix: run on Linux 5.6 or newer.", ENOSYS);
+            }
+
+            // Staging buffers start at the first page boundary at or after DataOffset (O_DIRECT needs it).
+            nint data = (nint)host.DataPointer;
+            nint first = (data + options.DataOffset + StreamOptions.Alignment - 1) & ~(nint)(StreamOptions.Alignment - 1);
+            _staging = (byte*)first;
+            _stagingOffset = (int)(first - data);
+            nuint bytes = (nuint)((long)options.Depth * options.StagingStride);
+            _ring.RegisterBuffers([(first, bytes)]);
+            _ring.RegisterFileTable(options.Depth + 2);
+        }
+        catch
+        {
+            _ring.Dispose();
+            throw;
+        }
+
+        _reads = new Read?[options.Depth];
+        for (int i = options.Depth - 1; i >= 0; i--)
+        {
+            _free.Push(i);
+        }
+
+        for (int i = options.Depth + 1; i >= 0; i--)
+        {
+            _freeFileSlots.Push(i);
+        }
+
+        _thread = new Thread(Loop) { IsBackground = true, Name = "vyre-io-stream" };
+    }
+
+    public ChannelReader<FileChunk> Results => _results.Reader;
+
+    public void Start() => _thread.Start();
+
+    /// <summary>The consumer is done with a chunk's staging buffer.</summary>
+    public void Release(int stagingIndex)
+    {
+        if (stagingIndex >= 0)
+        {
+            _released.Enqueue(stagingIndex);
+            _wake.Release();
+        }
+    }
+
+    /// <summary>Stops reading, cancels reads in flight, waits (bounded) for slots in flight, and joins the io thread.</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        _wake.Release();
+        TimeSpan bound = _host.WaitTimeout + TimeSpan.FromSeconds(5);
+        if (!_thread.Join(bound))
+        {
+            _options.Log?.Invoke($"vyre: the io thread did not stop within {bound}; its ring stays open until the process exits.");
+            return;
+        }
+
+        _ring.Dispose();
+    }
+
+    public void Dispose()
+    {
+        if (_thread.ThreadState == ThreadState.Unstarted)
+        {
+            _ring.Dispose();
+        }
+
+        _wake.Dispose();
+    }
+
+    private void Loop()
+    {
+        try
+        {
+            Run();
+            _results.Writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            _results.Writer.TryComplete(e);
+        }
+        finally
+        {
+            Drain();
+        }
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            while (_released.TryDequeue(out int index))
+            {
+                _free.Push(index);
+            }
+
+            if (_stopping)
+            {
+                return;
+            }
+
+            while (_free.Count > 0 && NextChunk() is { } read)
+            {
+                int index = _free.Pop();
+                _reads[index] = read;
+                read.File.ReadsInFlight++;
+                Queue(index);
+            }
+
+            bool moreToRead = _current is not null || _nextInput < _inputs.Count;
+            if (_readsInFlight == 0 && !moreToRead && Volatile.Read(ref _slotsInFlight) == 0)
+            {
+                return;
+            }
+
+            if (_readsInFlight > 0)
+            {
+                _ring.Submit(waitFor: 1, s_reapWait);
+                while (_ring.TryReap(out ulong userData, out int result))
+                {
+                    if ((userData & CancelTag) == 0)
+                    {
+                        Complete((int)userData - 1, result);
+                    }
+                }
+            }
+            else
+            {
+                _wake.Wait(s_idleWait);
+            }
+        }
+    }
+
+    /// <summary>The next chunk to read, opening inputs as needed; null when every input has been scheduled.</summary>
+    private Read? NextChunk()
+    {
+        while (true)
+        {
+            if (_current is null)
+            {
+                if (_nextInput >= _inputs.Count || _freeFileSlots.Count == 0)
+                {
+                    return null;
+                }
+
+                _current = OpenInput(_nextInput++);
+                if (_current is null)
+                {
+                    continue;
+                }
+            }
+
+            OpenFile file = _current;
+            if (file.NextOffset >= file.Size && !(file.Size == 0 && file.NextOffset == 0))
+            {
+                file.AllScheduled = true;
+                _current = null;
+                CloseIfDone(file);
+                continue;
+            }
+
+            long offset = file.NextOffset;
+            int own = (int)Math.Min(_options.ChunkBytes, file.Size - offset);
+            int expected = (int)Math.Min(_options.ChunkBytes + _options.OverlapBytes, file.Size - offset);
+            file.NextOffset = offset + Math.Max(_options.ChunkBytes, 1);
+            return new Read(file, offset, own, expected);
+        }
+    }
+
+    private OpenFile? OpenInput(int inputIndex)
+    {
+        StreamInput input = _inputs[inputIndex];
+        int fd;
+        bool owned = input.Handle is null;
+        bool direct = false;
+        if (input.Handle is { } handle)
+        {
+            fd = handle.IsClosed || handle.IsInvalid ? -1 : (int)handle.DangerousGetHandle();
+            if (fd < 0)
+            {
+                Fault(inputIndex, input.Name, 0, EBADF);
+                return null;
+            }
+        }
+        else
+        {
+            direct = _options.Direct;
+            fd = direct ? Open(input.Path!, ORdOnly | OCloExec | ODirect, 0) : -1;
+            if (fd < 0 && direct)
+            {
+                int refused = Marshal.GetLastPInvokeError();
+                if (refused is EINVAL or EPERM)
+                {
+                    _options.Log?.Invoke($"vyre: {input.Name}: O_DIRECT refused ({Describe(refused)}; the file system does not support it), reading through the page cache.");
+                }
+
+                direct = false;
+            }
+
+            if (fd < 0)
+            {
+                fd = Open(input.Path!, ORdOnly | OCloExec, 0);
+            }
+
+            if (fd < 0)
+            {
+                Fault(inputIndex, input.Name, 0, Marshal.GetLastPInvokeError());
+                return null;
+            }
+        }
+
+        int statError = StatDescriptor(fd, out long size, out bool isDirectory);
+        if (statError != 0 || isDirectory)
+        {
+            Fault(inputIndex, input.Name, 0, isDirectory ? EISDIR : statError);
+            if (owned)
+            {
+                _ = Close(fd);
+            }
+
+            return null;
+        }
+
+        int slot = _freeFileSlots.Pop();
+        try
+        {
+            _ring.SetFixedFile(slot, fd);
+        }
+        catch (IoUringException e)
+        {
+            _freeFileSlots.Push(slot);
+            Fault(inputIndex, input.Name, 0, e.Errno);
+            if (owned)
+            {
+                _ = Close(fd);
+            }
+
+            return null;
+        }
+
+        _stats.AddFile(direct);
+        return new OpenFile(inputIndex, input.Name, fd, slot, owned, size) { Direct = direct };
+    }
+
+    private void Queue(int index)
+    {
+        Read read = _reads[index]!;
+        int remaining = read.Expected - read.Got;
+        uint length = (uint)(read.File.Direct ? StreamOptions.RoundUp(remaining) : remaining);
+        nint address = (nint)(_staging + ((long)index * _options.StagingStride) + read.Got);
+        if (!_ring.TryQueueRead(read.File.FixedSlot, fixedFile: true, address, length, (ulong)(read.Offset + read.Got), bufferIndex: 0, userData: (ulong)index + 1))
+        {
+            throw new InvalidOperationException("The io_uring submission ring is full although reads in flight are bounded by Depth; this is a bug in Vyre.");
+        }
+
+        _readsInFlight++;
+    }
+
+    private void Complete(int index, int result)
+    {
+        _readsInFlight--;
+        Read read = _reads[index]!;
+        if (result == -EINVAL && read.File.Direct && read.File.Owned)
+        {
+            // The file system accepted O_DIRECT at open but not this read: go buffered for the whole file.
+            ReopenBuffered(read.File);
+            Queue(index);
+            return;
+        }
+
+        if (result is -EINTR or -EAGAIN)
+        {
+            Queue(index);
+            return;
+        }
+
+        if (result < 0)
+        {
+            Finish(index, read, errno: -result);
+            return;
+        }
+
+        read.Got += result;
+        _stats.AddBytes(result);
+        bool eof = result == 0 || (read.File.Direct && result % StreamOptions.Alignment != 0);
+        if (read.Got >= read.Expected || (eof && read.Got > 0))
+        {
+            Publish(index, read);
+        }
+        else if (eof)
+        {
+            Finish(index, read, ENODATA); // Truncated while read: nothing left where this chunk was.
+        }
+        else
+        {
+            Queue(index); // A short read: continue where it stopped.
+        }
+    }
+
+    private void Publish(int index, Read read)
+    {
+        int own = Math.Min(read.Own, read.Got);
+        int readable = Math.Min(read.Expected, read.Got);
+        var request = new SlotRequest(_opcode);
+        request.Args[0] = (uint)(_stagingOffset + ((long)index * _options.StagingStride));
+        request.Args[1] = (uint)own;
+        request.Args[2] = (uint)readable;
+        request.Args[3] = (uint)index;
+        for (int i = 0; i < _options.ExtraArguments.Length; i++)
+        {
+            request.Args[4 + i] = _options.ExtraArguments[i];
+        }
+
+        ReadDone(read);
+        Interlocked.Increment(ref _slotsInFlight);
+        Task<SlotResult> slot;
+        try
+        {
+            slot = _host.SubmitAsync(request);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _slotsInFlight);
+            throw;
+        }
+
+        var chunk = new FileChunk(read.File.InputIndex, read.File.Name, read.Offset, own, default, index);
+        slot.ContinueWith(
+            static (task, state) =>
+            {
+                var (run, chunk) = ((StreamRun, FileChunk))state!;
+                if (task.IsCompletedSuccessfully)
+                {
+                    run._stats.AddChunk(fault: false);
+                    run._results.Writer.TryWrite(chunk with { Result = task.Result });
+                }
+                else
+                {
+                    // A slot that timed out or a host that stopped ends the stream with that error.
+                    run._results.Writer.TryComplete(task.Exception?.InnerException ?? new TaskCanceledException());
+                    run._stopping = true;
+                }
+
+                Interlocked.Decrement(ref run._slotsInFlight);
+                run._wake.Release();
+            },
+            (this, chunk),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>Ends a chunk whose read failed: a FAULT result with the errno, no slot.</summary>
+    private void Finish(int index, Read read, int errno)
+    {
+        ReadDone(read);
+        _free.Push(index);
+        Fault(read.File.InputIndex, read.File.Name, read.Offset, errno);
+    }
+
+    private void Fault(int inputIndex, string name, long offset, int errno)
+    {
+        _stats.AddChunk(fault: true);
+        _results.Writer.TryWrite(new FileChunk(inputIndex, name, offset, 0, SlotResult.Faulted(FaultCode.IoError, (uint)errno), -1));
+    }
+
+    private void ReadDone(Read read)
+    {
+        read.File.ReadsInFlight--;
+        CloseIfDone(read.File);
+    }
+
+    private void CloseIfDone(OpenFile file)
+    {
+        if (file.AllScheduled && file.ReadsInFlight == 0 && !file.Closed)
+        {
+            file.Closed = true;
+            _ring.SetFixedFile(file.FixedSlot, -1);
+            _freeFileSlots.Push(file.FixedSlot);
+            if (file.Owned)
+            {
+                _ = Close(file.Fd);
+            }
+        }
+    }
+
+    private void ReopenBuffered(OpenFile file)
+    {
+        int fd = Open(_inputs[file.InputIndex].Path!, ORdOnly | OCloExec, 0);
+        if (fd < 0)
+        {
+            return; // Keep the direct descriptor: the retried read then faults with EINVAL.
+        }
+
+        _options.Log?.Invoke($"vyre: {file.Name}: an O_DIRECT read was refused (EINVAL), reading through the page cache.");
+        _ring.SetFixedFile(file.FixedSlot, fd);
+        _ = Close(file.Fd);
+        file.Fd = fd;
+        file.Direct = false;
+    }
+
+    /// <summary>On stop or failure: cancel reads in flight, reap them, wait for slots in flight; every wait bounded.</summary>
+    private void Drain()
+    {
+        try
+        {
+            for (int i = 0; i < _reads.Length; i++)
+            {
+                if (_reads[i] is not null && _readsInFlight > 0)
+                {
+                    _ = _ring.TryQueueCancel((ulong)i + 1, CancelTag | (uint)i);
+                }
+            }
+
+            DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (_readsInFlight > 0 && DateTime.UtcNow < deadline)
+            {
+                _ring.Submit(waitFor: 1, TimeSpan.FromMilliseconds(10));
+                while (_ring.TryReap(out ulong userData, out _))
+                {
+                    if ((userData & CancelTag) == 0)
+                    {
+                        _readsInFlight--;
+                    }
+                }
+            }
+        }
+        catch (IoUringException)
+        {
+            // The ring is closed below either way.
+        }
+
+        DateTime slotsDeadline = DateTime.UtcNow + _host.WaitTimeout + TimeSpan.FromSeconds(1);
+        while (Volatile.Read(ref _slotsInFlight) > 0 && DateTime.UtcNow < slotsDeadline)
+        {
+            _wake.Wait(s_idleWait);
+        }
+
+        foreach (Read? read in _reads)
+        {
+            if (read is { File: { Closed: false, Owned: true } file })
+            {
+                file.Closed = true;
+                _ = Close(file.Fd);
+            }
+        }
+
+        if (_current is { Closed: false, Owned: true } current)
+        {
+            current.Closed = true;
+            _ = Close(current.Fd);
+        }
+
+        _results.Writer.TryComplete();
+    }
+
+    private sealed class OpenFile(int inputIndex, string name, int fd, int fixedSlot, bool owned, long size)
+    {
+        public int InputIndex { get; } = inputIndex;
+
+        public string Name { get; } = name;
+
+        public int Fd { get; set; } = fd;
+
+        public int FixedSlot { get; } = fixedSlot;
+
+        public bool Owned { get; } = owned;
+
+        public long Size { get; } = size;
+
+        public bool Direct { get; set; }
+
+        public long NextOffset { get; set; }
+
+        public int ReadsInFlight { get; set; }
+
+        public bool AllScheduled { get; set; }
+
+        public bool Closed { get; set; }
+    }
+
+    private sealed class Read(OpenFile file, long offset, int own, int expected)
+    {
+        public OpenFile File { get; } = file;
+
+        public long Offset { get; } = offset;
+
+        public int Own { get; } = own;
+
+        public int Expected { get; } = expected;
+
+        public int Got { get; set; }
+    }
+}
