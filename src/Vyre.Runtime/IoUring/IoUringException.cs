@@ -12,6 +12,9 @@ public sealed class IoUringException : Exception
     /// <summary>The kernel's error number (ENOSYS, EPERM, ...).</summary>
     public int Errno { get; }
 
+    /// <summary>The C library's text for an errno, such as a read fault's detail word ("Is a directory").</summary>
+    public static string Describe(int errno) => IoUringNative.Describe(errno);
+
     internal static IoUringException ForSetup(int errno)
     {
         string why = IoUringNative.Describe(errno);
