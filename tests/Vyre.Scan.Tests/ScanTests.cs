@@ -1,0 +1,130 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading.Tasks;
+using NUnit.Framework;
+
+namespace Vyre.Scan.Tests;
+
+/// <summary>The scan tool's results against a plain C# computation of the same things, on real files.</summary>
+[TestFixture(Backend.Managed)]
+[TestFixture(Backend.IlgpuCpu)]
+public sealed class ScanTests(Backend backend)
+{
+    private const int Chunk = 8192;
+    private static readonly byte[][] s_patterns = [Encoding.UTF8.GetBytes("needle"), Encoding.UTF8.GetBytes("aa"), [0x4d, 0x5a]];
+    private string _folder = string.Empty;
+
+    [OneTimeSetUp]
+    public void CreateFiles()
+    {
+        _folder = Path.Combine(Path.GetTempPath(), $"vyre-scan-{backend}-{Environment.ProcessId}");
+        Directory.CreateDirectory(_folder);
+        var random = new Random(5);
+        byte[] blob = new byte[100_000];
+        random.NextBytes(blob);
+        File.WriteAllBytes(Path.Combine(_folder, "random.bin"), blob);
+        var text = new StringBuilder();
+        for (int i = 0; i < 3000; i++)
+        {
+            text.Append(i % 7 == 0 ? "needle" : "hay").Append(i % 11 == 0 ? "aaa" : " ");
+        }
+
+        // Patterns across every chunk boundary: each boundary falls inside a "needle".
+        byte[] straddle = new byte[4 * Chunk];
+        Array.Fill(straddle, (byte)'x');
+        for (int b = 1; b < 4; b++)
+        {
+            Encoding.UTF8.GetBytes("needle").CopyTo(straddle, (b * Chunk) - 3);
+        }
+
+        File.WriteAllText(Path.Combine(_folder, "text.txt"), text.ToString());
+        File.WriteAllBytes(Path.Combine(_folder, "straddle.bin"), straddle);
+        File.WriteAllBytes(Path.Combine(_folder, "empty.bin"), []);
+        File.WriteAllBytes(Path.Combine(_folder, "mz.exe"), [0x4d, 0x5a, 0x90, 0x00, 0x4d, 0x5a]);
+        Directory.CreateDirectory(Path.Combine(_folder, ".hidden"));
+        File.WriteAllText(Path.Combine(_folder, ".hidden", "skip.txt"), "needle");
+    }
+
+    [OneTimeTearDown]
+    public void DeleteFiles() => Directory.Delete(_folder, recursive: true);
+
+    [Test]
+    public async Task Every_file_matches_the_plain_csharp_computation()
+    {
+        string[] files = FileList.Collect(_folder, hidden: false);
+        Assert.That(files.Select(Path.GetFileName), Is.EqualTo(new[] { "empty.bin", "mz.exe", "random.bin", "straddle.bin", "text.txt" }), "hidden folders skipped, ordinal order");
+        ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = files, Patterns = s_patterns, Backend = backend, ChunkBytes = Chunk, Depth = 3 });
+        foreach (FileReport report in summary.Files)
+        {
+            byte[] bytes = File.ReadAllBytes(report.Path);
+            string name = Path.GetFileName(report.Path);
+            Assert.That(report.Error, Is.Null, name);
+            Assert.That(report.Bytes, Is.EqualTo(bytes.Length), name);
+            Assert.That(report.ContentHash, Is.EqualTo(PlainContentHash(bytes)), $"{name} hash");
+            Assert.That(report.Entropy, Is.EqualTo(PlainEntropy(bytes)).Within(1e-9), $"{name} entropy");
+            Assert.That(report.PatternCounts, Is.EqualTo(s_patterns.Select(p => (long)PlainCount(bytes, p)).ToArray()), $"{name} pattern counts");
+        }
+
+        Assert.That(summary.Files.Single(f => f.Path.EndsWith("random.bin", StringComparison.Ordinal)).HighEntropy, Is.True, "random bytes are flagged");
+        Assert.That(summary.Files.Single(f => f.Path.EndsWith("text.txt", StringComparison.Ordinal)).HighEntropy, Is.False);
+        Assert.That(summary.Files.Single(f => f.Path.EndsWith("straddle.bin", StringComparison.Ordinal)).PatternCounts[0], Is.EqualTo(3), "matches across chunk boundaries count once");
+    }
+
+    [Test]
+    public void Bad_patterns_and_paths_say_how_to_fix_them()
+    {
+        Assert.That(() => ScanPatterns.Validate([new byte[65]]), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => ScanPatterns.Validate(Enumerable.Repeat(new byte[] { 1 }, 9)), Throws.ArgumentException.With.Message.Contains("at most 8"));
+        Assert.That(() => FileList.Collect(Path.Combine(_folder, "nope"), hidden: false), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        string rules = Path.Combine(_folder, "rules.bad");
+        File.WriteAllText(rules, "# comment\nhex:4g\n");
+        Assert.That(() => ScanPatterns.ReadRules(rules).ToList(), Throws.ArgumentException.With.Message.Contains("rules.bad:2"));
+        File.Delete(rules);
+    }
+
+    // Plain C#: chunk FNV-1a 32 hashes folded with FNV-1a 64, as documented in the README.
+    private static ulong PlainContentHash(byte[] bytes)
+    {
+        var chunkHashes = new List<uint>();
+        for (int at = 0; at < Math.Max(bytes.Length, 1); at += Chunk)
+        {
+            uint h = 2166136261;
+            for (int i = at; i < Math.Min(at + Chunk, bytes.Length); i++)
+            {
+                h = (h ^ bytes[i]) * 16777619;
+            }
+
+            chunkHashes.Add(h);
+        }
+
+        ulong hash = 14695981039346656037;
+        foreach (byte b in chunkHashes.SelectMany(BitConverter.GetBytes))
+        {
+            hash = (hash ^ b) * 1099511628211;
+        }
+
+        return hash;
+    }
+
+    private static double PlainEntropy(byte[] bytes)
+    {
+        return bytes.GroupBy(b => b).Select(g => (double)g.Count() / bytes.Length).Sum(p => -p * Math.Log2(p));
+    }
+
+    private static int PlainCount(byte[] bytes, byte[] pattern)
+    {
+        int count = 0;
+        for (int i = 0; i + pattern.Length <= bytes.Length; i++)
+        {
+            if (bytes.AsSpan(i, pattern.Length).SequenceEqual(pattern))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+}
