@@ -11,4 +11,19 @@ public static partial class BenchKernels
         slot.SetResult(0, slot.Arg(0) + 1);
         return SlotStatus.Done;
     }
+
+    /// <summary>A streamed chunk's handler that touches one byte per 4 KiB page: result 0 = their sum.</summary>
+    [OpcodeHandler(0x101)]
+    public static SlotStatus TouchPages(ref SlotContext slot)
+    {
+        ILGPU.ArrayView<byte> bytes = slot.Bytes(slot.Arg(0), slot.Arg(1));
+        uint sum = 0;
+        for (long i = 0; i < bytes.Length; i += 4096)
+        {
+            sum += bytes[i];
+        }
+
+        slot.SetResult(0, sum);
+        return SlotStatus.Done;
+    }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using ILGPU;
@@ -10,14 +11,23 @@ using Vyre;
 using Vyre.Benchmarks;
 
 // Side-by-side measurements in one run. Prints markdown tables for docs/benchmarks.md.
-// Usage: Vyre.Benchmarks [--quick]
+// Usage: Vyre.Benchmarks [--quick] [--stream-only]
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Vyre benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Environment.OSVersion}");
+string streamFolder = Path.Combine(Path.GetTempPath(), "vyre-bench-stream-" + Environment.ProcessId);
+if (args.Contains("--stream-only"))
+{
+    await StreamingBenchmark.RunAsync(MegakernelHost.IsCudaAvailable() ? Backend.Cuda : Backend.Managed, quick, streamFolder);
+    return;
+}
+
 await ManagedThroughput(quick);
+await StreamingBenchmark.RunAsync(Backend.Managed, quick, streamFolder);
 if (MegakernelHost.IsCudaAvailable())
 {
     await CudaLatency(quick);
     await CudaThroughput(quick);
+    await StreamingBenchmark.RunAsync(Backend.Cuda, quick, streamFolder);
 }
 else
 {

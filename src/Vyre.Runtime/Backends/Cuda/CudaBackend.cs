@@ -75,7 +75,24 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         }
 
         CudaAccelerator accelerator = context.CreateCudaAccelerator(0);
-        return new CudaBackend(context, accelerator, definition, options);
+        try
+        {
+            return new CudaBackend(context, accelerator, definition, options);
+        }
+        catch (Exception failure)
+        {
+            try
+            {
+                accelerator.Dispose();
+                context.Dispose();
+            }
+            catch (CudaException cleanup)
+            {
+                throw new AggregateException(failure.Message, failure, cleanup);
+            }
+
+            throw;
+        }
     }
 
     protected override MemoryBuffer AllocateShared(long bytes, out IntPtr hostPointer)

@@ -27,9 +27,14 @@ internal sealed class MappedHostBuffer : MemoryBuffer
     {
         if (HostPointer != IntPtr.Zero)
         {
-            CudaException.ThrowIfFailed(CudaAPI.CurrentAPI.FreeHostMemory(HostPointer));
+            // From a finalizer (the accelerator may be gone) a failure cannot be reported, only survived.
+            CudaError freed = CudaAPI.CurrentAPI.FreeHostMemory(HostPointer);
             HostPointer = IntPtr.Zero;
             NativePtr = IntPtr.Zero;
+            if (disposing)
+            {
+                CudaException.ThrowIfFailed(freed);
+            }
         }
     }
 
