@@ -38,6 +38,9 @@ public sealed unsafe partial class MegakernelHost
             {
                 yield return chunk;
                 run.Release(chunk.StagingIndex);
+
+                // Chunks already waiting in the channel do not outlive a cancellation.
+                cancellationToken.ThrowIfCancellationRequested();
             }
         }
         finally

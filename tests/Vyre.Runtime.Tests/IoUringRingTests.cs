@@ -11,6 +11,9 @@ namespace Vyre.Runtime.Tests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed unsafe class IoUringRingTests
 {
+    [OneTimeSetUp]
+    public void Require() => IoUringAvailability.Require();
+
     [Test]
     public void Completions_arrive_out_of_order_and_are_matched_by_user_data()
     {

@@ -33,6 +33,7 @@ public abstract class StreamingSuite
     public void CreateFolder()
     {
         RequireBackend();
+        IoUringAvailability.Require();
         _folder = Path.Combine(Path.GetTempPath(), $"vyre-stream-{GetType().Name}-{Environment.ProcessId}");
         Directory.CreateDirectory(_folder);
     }
@@ -84,7 +85,7 @@ public abstract class StreamingSuite
         string good = Create("good.bin", 10_000, seed: 7);
         string directory = Path.Combine(_folder, "a-directory");
         Directory.CreateDirectory(directory);
-        var closed = new SafeFileHandle(File.OpenHandle(good).DangerousGetHandle(), ownsHandle: true);
+        SafeFileHandle closed = File.OpenHandle(good);
         closed.Dispose();
         StreamInput[] inputs =
         [

@@ -29,7 +29,10 @@ public sealed class StreamInput
         return new StreamInput(path, path, null);
     }
 
-    /// <summary>An open file read through its descriptor (buffered, as opened); the caller keeps ownership.</summary>
+    /// <summary>
+    /// An open file read through its descriptor (as it was opened); the caller keeps ownership and must
+    /// keep the handle open until the stream ends. A handle already closed yields a FAULT chunk (EBADF).
+    /// </summary>
     public static StreamInput FromHandle(SafeFileHandle handle, string name)
     {
         ArgumentNullException.ThrowIfNull(handle);
