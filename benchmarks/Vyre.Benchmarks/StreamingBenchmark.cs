@@ -61,15 +61,12 @@ internal static class StreamingBenchmark
     {
         var inputs = paths.Select(StreamInput.FromPath).ToArray();
         var clock = Stopwatch.StartNew();
-        long chunks = 0;
         await foreach (FileChunk chunk in host.StreamAsync(inputs, BenchKernels.Opcodes.TouchPages, new StreamOptions { ChunkBytes = Chunk, Depth = Depth, Direct = direct }))
         {
             if (!chunk.Result.IsDone)
             {
                 throw new InvalidOperationException($"{chunk.Name}@{chunk.Offset}: {chunk.Result}");
             }
-
-            chunks++;
         }
 
         return clock.Elapsed.TotalSeconds;

@@ -29,9 +29,14 @@ public static partial class ScanKernels
         int patterns = (int)slot.Arg(5);
         ArrayView<byte> bytes = slot.Bytes(slot.Arg(0), readable);
         ArrayView<uint> histogram = slot.Words(slot.Arg(6) + (256 * slot.Arg(3)), 256);
-        if (slot.HasFault || patterns > MaxPatterns)
+        if (slot.HasFault)
         {
-            return slot.HasFault ? SlotStatus.Fault : slot.Fail(FaultCode.BadArgument, (uint)patterns);
+            return SlotStatus.Fault;
+        }
+
+        if (patterns > MaxPatterns)
+        {
+            return slot.Fail(FaultCode.BadArgument, (uint)patterns);
         }
 
         for (int i = 0; i < 256; i++)

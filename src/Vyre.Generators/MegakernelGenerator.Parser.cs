@@ -24,11 +24,11 @@ public sealed partial class MegakernelGenerator
         var violations = new List<RuleViolation>();
         HandlerRules.CheckDeclaration(method, violations);
         cancellationToken.ThrowIfCancellationRequested();
+        Compilation compilation = context.SemanticModel.Compilation;
+        SemanticModel Model(SyntaxTree tree) => tree == context.SemanticModel.SyntaxTree ? context.SemanticModel : compilation.GetSemanticModel(tree);
         foreach (SyntaxReference reference in method.DeclaringSyntaxReferences)
         {
             SyntaxNode syntax = reference.GetSyntax(cancellationToken);
-            Compilation compilation = context.SemanticModel.Compilation;
-            SemanticModel Model(SyntaxTree tree) => tree == context.SemanticModel.SyntaxTree ? context.SemanticModel : compilation.GetSemanticModel(tree);
             if (Model(syntax.SyntaxTree).GetOperation(syntax, cancellationToken) is { } body)
             {
                 HandlerRules.CheckBody(body, method, Model, violations);

@@ -83,6 +83,25 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         new(new ArrayView<byte>(buffer, 0, buffer.LengthInBytes).Cast<uint>(), (ulong)buffer.NativePtr);
 
     /// <summary>Memory the host reads and writes through a pointer and the device reads directly.</summary>
+    /// <summary>The persistent kernel, loaded by <see cref="LoadKernel"/> in persistent mode.</summary>
+    protected Action<AcceleratorStream, Index1D, MegakernelBuffers>? PersistentKernel { get; private set; }
+
+    /// <summary>The finite "once" kernel, loaded by <see cref="LoadKernel"/> in once mode.</summary>
+    protected Action<AcceleratorStream, Index1D, MegakernelBuffers, uint, int>? OnceKernel { get; private set; }
+
+    /// <summary>Loads the kernel <paramref name="mode"/> needs, in groups of <paramref name="groupSize"/>; called once, before start.</summary>
+    protected void LoadKernel(MegakernelDefinition definition, KernelMode mode, int groupSize)
+    {
+        if (mode == KernelMode.Persistent)
+        {
+            PersistentKernel = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers>(definition.PersistentKernel, groupSize);
+        }
+        else
+        {
+            OnceKernel = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers, uint, int>(definition.OnceKernel, groupSize);
+        }
+    }
+
     protected abstract MemoryBuffer AllocateShared(long bytes, out IntPtr hostPointer);
 
     /// <summary>Zeroed memory of the device side.</summary>

@@ -22,7 +22,7 @@ public sealed class IoUringException : Exception
         {
             IoUringNative.ENOSYS => new($"io_uring is unavailable: io_uring_setup failed with ENOSYS ({why}). The kernel is older than 5.1 or was built without CONFIG_IO_URING, or a seccomp profile (some container runtimes) blocks the call. Fix: run on Linux 5.11 or newer outside such a sandbox.", errno),
             IoUringNative.EPERM or IoUringNative.EACCES => new($"io_uring is disabled: io_uring_setup failed with {(errno == IoUringNative.EPERM ? "EPERM" : "EACCES")} ({why}); the kernel setting kernel.io_uring_disabled is {DisabledSetting()}. Fix: 'sysctl -w kernel.io_uring_disabled=0', or set it to 1 and add this user to the group in kernel.io_uring_group.", errno),
-            _ => new($"io_uring_setup failed with errno {errno} ({why}). Fix: check 'ulimit -l' (locked memory) and the ring size; a smaller QueueDepth needs less.", errno),
+            _ => new($"io_uring_setup failed with errno {errno} ({why}). Fix: check 'ulimit -l' (locked memory) and the ring size; a smaller StreamOptions.Depth needs less.", errno),
         };
     }
 

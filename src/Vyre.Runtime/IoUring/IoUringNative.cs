@@ -16,7 +16,6 @@ internal static unsafe partial class IoUringNative
     public const uint SetupClamp = 1u << 4;
 
     public const uint FeatSingleMmap = 1u << 0;
-    public const uint FeatNoDrop = 1u << 1;
     public const uint FeatExtArg = 1u << 8;
 
     public const uint EnterGetEvents = 1u << 0;
@@ -26,13 +25,10 @@ internal static unsafe partial class IoUringNative
     public const uint SqNeedWakeup = 1u << 0;
 
     public const uint RegBuffers = 0;
-    public const uint RegUnregisterBuffers = 1;
     public const uint RegFiles = 2;
-    public const uint RegUnregisterFiles = 3;
     public const uint RegFilesUpdate = 6;
     public const uint RegProbe = 8;
 
-    public const byte OpNop = 0;
     public const byte OpReadFixed = 4;
     public const byte OpAsyncCancel = 14;
     public const byte OpRead = 22;
@@ -49,7 +45,6 @@ internal static unsafe partial class IoUringNative
     public const int ORdOnly = 0;
     public const int OCloExec = 0x80000;
 
-    public const int ENOENT = 2;
     public const int EINTR = 4;
     public const int EBADF = 9;
     public const int EAGAIN = 11;
@@ -59,7 +54,6 @@ internal static unsafe partial class IoUringNative
     public const int EINVAL = 22;
     public const int ENOSYS = 38;
     public const int ETIME = 62;
-    public const int ECANCELED = 125;
     public const int EPERM = 1;
 
     /// <summary>O_DIRECT differs by architecture.</summary>

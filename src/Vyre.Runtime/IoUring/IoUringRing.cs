@@ -112,6 +112,22 @@ public sealed unsafe class IoUringRing : IDisposable
         }
     }
 
+    /// <summary>Whether io_uring can be set up here; when not, <paramref name="reason"/> says why and how to fix it.</summary>
+    public static bool IsAvailable(out string reason)
+    {
+        try
+        {
+            using IoUringRing ring = Create(2);
+            reason = string.Empty;
+            return true;
+        }
+        catch (Exception e) when (e is IoUringException or PlatformNotSupportedException)
+        {
+            reason = e.Message;
+            return false;
+        }
+    }
+
     /// <summary>Whether the kernel supports <paramref name="opcode"/> (IORING_REGISTER_PROBE).</summary>
     public bool Supports(byte opcode) => _supported[opcode] != 0;
 
@@ -200,15 +216,14 @@ public sealed unsafe class IoUringRing : IDisposable
         uint flags = 0;
         if (SqPoll)
         {
+            // The kernel's poller takes entries from the ring by itself; it only needs waking when idle.
+            _unsubmitted = toSubmit = 0;
             if ((Volatile.Read(ref *_sqFlags) & SqNeedWakeup) != 0)
             {
                 flags |= EnterSqWakeup;
             }
-
-            toSubmit = 0;
-            if (flags == 0 && waitFor == 0)
+            else if (waitFor == 0)
             {
-                _unsubmitted = 0;
                 return 0;
             }
         }
@@ -232,34 +247,26 @@ public sealed unsafe class IoUringRing : IDisposable
 
         while (true)
         {
-            long done = Syscall(SysEnter, _fd, toSubmit, waitFor, (nint)flags, argPointer == 0 ? 0 : argPointer, argSize);
+            long done = Syscall(SysEnter, _fd, toSubmit, waitFor, (nint)flags, argPointer, argSize);
             if (done >= 0)
             {
                 _unsubmitted -= Math.Min(_unsubmitted, (int)done);
-                if (SqPoll)
-                {
-                    _unsubmitted = 0;
-                }
-
                 return (int)done;
             }
 
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == ETIME)
+            if (errno == EINTR)
+            {
+                continue;
+            }
+
+            // ETIME: the wait timed out; EAGAIN/EBUSY: completions must be reaped first (the caller does).
+            if (errno is ETIME or EAGAIN or EBUSY)
             {
                 return 0;
             }
 
-            if (errno is not (EINTR or EAGAIN or EBUSY))
-            {
-                throw IoUringException.ForCall("io_uring_enter", errno);
-            }
-
-            if (errno is EAGAIN or EBUSY)
-            {
-                // Completions must be reaped first; the caller does that on return.
-                return 0;
-            }
+            throw IoUringException.ForCall("io_uring_enter", errno);
         }
     }
 

@@ -210,7 +210,7 @@ internal sealed unsafe class StreamRun : IDisposable
             }
 
             OpenFile file = _current;
-            if (file.NextOffset >= file.Size && !(file.Size == 0 && file.NextOffset == 0))
+            if (file.Exhausted)
             {
                 file.AllScheduled = true;
                 _current = null;
@@ -221,7 +221,7 @@ internal sealed unsafe class StreamRun : IDisposable
             long offset = file.NextOffset;
             int own = (int)Math.Min(_options.ChunkBytes, file.Size - offset);
             int expected = (int)Math.Min(_options.ChunkBytes + _options.OverlapBytes, file.Size - offset);
-            file.NextOffset = offset + Math.Max(_options.ChunkBytes, 1);
+            file.NextOffset = offset + _options.ChunkBytes;
             return new Read(file, offset, own, expected);
         }
     }
@@ -370,7 +370,7 @@ internal sealed unsafe class StreamRun : IDisposable
             request.Args[4 + i] = _options.ExtraArguments[i];
         }
 
-        ReadDone(read);
+        ReadDone(index);
         Interlocked.Increment(ref _slotsInFlight);
         Task<SlotResult> slot;
         try
@@ -412,7 +412,7 @@ internal sealed unsafe class StreamRun : IDisposable
     /// <summary>Ends a chunk whose read failed: a FAULT result with the errno, no slot.</summary>
     private void Finish(int index, Read read, int errno)
     {
-        ReadDone(read);
+        ReadDone(index);
         _free.Push(index);
         Fault(read.File.InputIndex, read.File.Name, read.Offset, errno);
     }
@@ -423,10 +423,13 @@ internal sealed unsafe class StreamRun : IDisposable
         _results.Writer.TryWrite(new FileChunk(inputIndex, name, offset, 0, SlotResult.Faulted(FaultCode.IoError, (uint)errno), -1));
     }
 
-    private void ReadDone(Read read)
+    /// <summary>A chunk's read has ended (published or faulted): its entry leaves the in-flight table.</summary>
+    private void ReadDone(int index)
     {
-        read.File.ReadsInFlight--;
-        CloseIfDone(read.File);
+        OpenFile file = _reads[index]!.File;
+        _reads[index] = null;
+        file.ReadsInFlight--;
+        CloseIfDone(file);
     }
 
     private void CloseIfDone(OpenFile file)
@@ -465,7 +468,7 @@ internal sealed unsafe class StreamRun : IDisposable
         {
             for (int i = 0; i < _reads.Length; i++)
             {
-                if (_reads[i] is not null && _readsInFlight > 0)
+                if (_reads[i] is not null)
                 {
                     _ = _ring.TryQueueCancel((ulong)i + 1, CancelTag | (uint)i);
                 }
@@ -530,6 +533,9 @@ internal sealed unsafe class StreamRun : IDisposable
         public bool Direct { get; set; }
 
         public long NextOffset { get; set; }
+
+        /// <summary>Whether every chunk is scheduled; an empty file still has one (empty) chunk.</summary>
+        public bool Exhausted => NextOffset >= Math.Max(Size, 1);
 
         public int ReadsInFlight { get; set; }
 

@@ -17,8 +17,6 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
     private readonly KernelMode _mode;
     private readonly int _lanes;
     private readonly int _groupSize;
-    private readonly Action<AcceleratorStream, Index1D, MegakernelBuffers>? _persistent;
-    private readonly Action<AcceleratorStream, Index1D, MegakernelBuffers, uint, int>? _once;
     private readonly AcceleratorStream _kernelStream;
     private readonly AcceleratorStream _copyStream;
     private bool _exited = true;
@@ -37,14 +35,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100);
         _kernelStream = accelerator.CreateStream();
         _copyStream = accelerator.CreateStream();
-        if (_mode == KernelMode.Persistent)
-        {
-            _persistent = accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers>(definition.PersistentKernel, _groupSize);
-        }
-        else
-        {
-            _once = accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers, uint, int>(definition.OnceKernel, _groupSize);
-        }
+        LoadKernel(definition, _mode, _groupSize);
     }
 
     public override Backend Kind => Backend.Cuda;
@@ -112,7 +103,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         }
 
         _exited = false;
-        _persistent!(_kernelStream, _lanes, Buffers);
+        PersistentKernel!(_kernelStream, _lanes, Buffers);
         if (!WaitForControl(ControlWord.KernelState, (uint)KernelState.Running, timeout))
         {
             throw new TimeoutException($"The CUDA megakernel did not report running within {timeout.TotalSeconds:0.#} s. Fix: check that no other kernel holds the GPU; the kernel exits by itself once the heartbeat stops.");
@@ -121,13 +112,13 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
 
     public override void OnPublished(long first, int count)
     {
-        if (_once is null)
+        if (OnceKernel is null)
         {
             return;
         }
 
         int padded = (count + _groupSize - 1) / _groupSize * _groupSize;
-        _once(_kernelStream, padded, Buffers, (uint)first, count);
+        OnceKernel(_kernelStream, padded, Buffers, (uint)first, count);
         _kernelStream.Synchronize();
     }
 

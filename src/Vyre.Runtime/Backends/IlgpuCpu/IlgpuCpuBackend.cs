@@ -1,6 +1,5 @@
 using System;
 using System.Threading;
-using ILGPU;
 using ILGPU.Runtime;
 
 namespace Vyre;
@@ -16,8 +15,6 @@ internal sealed class IlgpuCpuBackend : CpuMemoryBackend
     private const ulong IterationsPerMillisecond = 2_000;
 
     private readonly KernelMode _mode;
-    private readonly Action<AcceleratorStream, Index1D, MegakernelBuffers>? _persistent;
-    private readonly Action<AcceleratorStream, Index1D, MegakernelBuffers, uint, int>? _once;
     private Thread? _launcher;
     private Exception? _failure;
 
@@ -26,14 +23,7 @@ internal sealed class IlgpuCpuBackend : CpuMemoryBackend
     {
         AllocateAll(options, (ulong)options.HeartbeatTimeout.TotalMilliseconds * IterationsPerMillisecond);
         _mode = options.Mode;
-        if (_mode == KernelMode.Persistent)
-        {
-            _persistent = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers>(definition.PersistentKernel, CpuWarpLanes);
-        }
-        else
-        {
-            _once = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers, uint, int>(definition.OnceKernel, CpuWarpLanes);
-        }
+        LoadKernel(definition, _mode, CpuWarpLanes);
     }
 
     public override Backend Kind => Backend.IlgpuCpu;
@@ -58,13 +48,13 @@ internal sealed class IlgpuCpuBackend : CpuMemoryBackend
 
     public override unsafe void OnPublished(long first, int count)
     {
-        if (_once is null)
+        if (OnceKernel is null)
         {
             return;
         }
 
         int padded = (count + CpuWarpLanes - 1) / CpuWarpLanes * CpuWarpLanes;
-        _once(Accelerator.DefaultStream, padded, Buffers, (uint)first, count);
+        OnceKernel(Accelerator.DefaultStream, padded, Buffers, (uint)first, count);
         Accelerator.Synchronize();
         uint[] state = new uint[DeviceStateWord.WordCount];
         Read(DeviceRegion.State, 0, state);
@@ -92,7 +82,7 @@ internal sealed class IlgpuCpuBackend : CpuMemoryBackend
     {
         try
         {
-            _persistent!(Accelerator.DefaultStream, CpuWarpLanes, Buffers);
+            PersistentKernel!(Accelerator.DefaultStream, CpuWarpLanes, Buffers);
             Accelerator.Synchronize();
         }
         catch (Exception ex)
