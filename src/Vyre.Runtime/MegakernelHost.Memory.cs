@@ -6,6 +6,8 @@ namespace Vyre;
 /// <summary>The data buffer, the heap, and tenant permissions.</summary>
 public sealed unsafe partial class MegakernelHost
 {
+    private long _hostBytesCopied;
+
     /// <summary>The data buffer's first byte, where the host and io_uring write what handlers read.</summary>
     internal byte* DataPointer => _backend.Data;
 
@@ -18,6 +20,7 @@ public sealed unsafe partial class MegakernelHost
         ThrowIfStopped();
         CheckRange(offset, bytes.Length, _backend.DataBytes, "data buffer", "MegakernelOptions.DataBytes");
         bytes.CopyTo(new Span<byte>(_backend.Data + offset, bytes.Length));
+        Interlocked.Add(ref _hostBytesCopied, bytes.Length);
         Thread.MemoryBarrier();
     }
 
@@ -34,7 +37,7 @@ public sealed unsafe partial class MegakernelHost
     {
         ThrowIfStopped();
         CheckRange(offset, words.Length, _backend.HeapWords, "heap", "MegakernelOptions.HeapWords");
-        _backend.WriteHeap(offset, words);
+        _backend.Write(DeviceRegion.Heap, offset, words);
     }
 
     /// <summary>Sets what tenant <paramref name="tenant"/> (1..29) may run; slots of a tenant with no permissions end in FAULT.</summary>

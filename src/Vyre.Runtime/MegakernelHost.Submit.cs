@@ -166,15 +166,26 @@ public sealed unsafe partial class MegakernelHost
         }
     }
 
-    /// <summary>At shutdown: fail every waiter left.</summary>
+    /// <summary>At shutdown, before the ring is freed: results for slots that completed, an error for every other waiter.</summary>
     private void CompletePending()
     {
         foreach ((long sequence, PendingSlot pending) in _pending)
         {
-            pending.Completion.TrySetException(new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} completed. Fix: await submitted slots before disposing the host."));
+            if (!_pending.TryRemove(sequence, out _) || pending == PendingSlot.Abandoned)
+            {
+                continue;
+            }
+
+            if (_ring.IsComplete(sequence))
+            {
+                pending.Completion.TrySetResult(_ring.Take(sequence));
+            }
+            else
+            {
+                pending.Completion.TrySetException(new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} completed. Fix: await submitted slots before disposing the host."));
+            }
         }
 
-        _pending.Clear();
         _pendingAdded.Set();
     }
 

@@ -36,7 +36,10 @@ public sealed unsafe partial class MegakernelHost
             Volatile.Read(ref control[ControlWord.Epoch]),
             metrics,
             records,
-            log[DebugLogLayout.Cursor] - written);
+            log[DebugLogLayout.Cursor] - written,
+            Interlocked.Read(ref _hostBytesCopied),
+            Volatile.Read(ref _loadMiss)?.Requests ?? 0,
+            Volatile.Read(ref _loadMiss)?.BytesRead ?? 0);
     }
 }
 
@@ -47,6 +50,8 @@ public readonly record struct DebugLogRecord(uint FormatId, uint A1, uint A2, ui
 /// Counters of a running megakernel. <see cref="DoneCount"/>, <see cref="Epoch"/> and <see cref="OpcodeMetrics"/>
 /// are the control words the device side publishes; on CUDA the forwarder republishes them while it
 /// polls, so they may trail the slots by a moment (metrics by up to a few thousand loop iterations).
+/// <see cref="HostBytesCopied"/> counts the bytes the host copied into the data buffer (<c>WriteData</c>), the
+/// only host copy path to what handlers read: streaming and LOAD_MISS read straight into it, so they add none.
 /// </summary>
 public sealed record TelemetrySnapshot(
     Backend Backend,
@@ -56,4 +61,7 @@ public sealed record TelemetrySnapshot(
     uint Epoch,
     IReadOnlyList<uint> OpcodeMetrics,
     IReadOnlyList<DebugLogRecord> DebugLog,
-    uint DebugLogOverflow);
+    uint DebugLogOverflow,
+    long HostBytesCopied,
+    long LoadMissRequests,
+    long LoadMissBytes);

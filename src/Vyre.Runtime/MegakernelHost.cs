@@ -115,9 +115,10 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _backend.RequestStop();
         bool exited = _backend.WaitForExit(deadline > DateTime.UtcNow ? deadline - DateTime.UtcNow : TimeSpan.FromSeconds(1));
         _heartbeat.Dispose();
+        StopLoadMiss();
         Volatile.Write(ref _state, 2);
-        _backend.Dispose();
         CompletePending();
+        _backend.Dispose();
         if (!exited || !clean)
         {
             throw new TimeoutException($"The {Backend} device side did not stop cleanly within {_options.WaitTimeout.TotalSeconds:0.#} s (SHUTDOWN slot {(clean ? "ran" : "did not run")}, exit {(exited ? "seen" : "not seen")}). Fix: look for a handler that does not return; a CUDA kernel still exits by itself once the heartbeat is stale.");

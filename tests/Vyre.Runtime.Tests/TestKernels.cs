@@ -78,6 +78,20 @@ public static partial class TestKernels
         return SlotStatus.Done;
     }
 
+    /// <summary>Asks for record arg1 (arg2 bytes each) of io file arg0, read into the data buffer at arg3; result 1 = 0x600D.</summary>
+    [OpcodeHandler(0x106)]
+    public static SlotStatus FetchRecord(ref SlotContext slot)
+    {
+        uint length = slot.Arg(2);
+        ulong offset = (ulong)slot.Arg(1) * length;
+        slot.SetResult(1, 0x600D); // Results overwrite arguments: read them first.
+        return slot.LoadMiss(slot.Arg(0), offset, length, slot.Arg(3));
+    }
+
+    /// <summary>Returns WaitIo without asking for anything, which the loop rejects.</summary>
+    [OpcodeHandler(0x107)]
+    public static SlotStatus WaitForNothing(ref SlotContext slot) => SlotStatus.WaitIo;
+
     /// <summary>In tenant 3's window: result 0 = 0x7E.</summary>
 #pragma warning disable VYR203 // Deliberately in tenant 3's window.
     [OpcodeHandler(Vyre.Opcodes.TenantWindowBase + (3 * Vyre.Opcodes.TenantWindowSize))]

@@ -14,6 +14,9 @@ public struct MegakernelBuffers
     /// <summary>The control block, <see cref="ControlWord.WordCount"/> words (host-mapped).</summary>
     public SharedWords Control;
 
+    /// <summary>The io queue (<see cref="IoQueueLayout"/>; host-mapped): LOAD_MISS requests for the host's io service.</summary>
+    public SharedWords IoQueue;
+
     /// <summary>The data buffer handlers read through <see cref="SlotContext.Bytes"/>.</summary>
     public ArrayView<byte> Data;
 
@@ -53,6 +56,9 @@ public static class DeviceStateWord
 
     /// <summary>Fences completed.</summary>
     public const int Epoch = 4;
+
+    /// <summary>The next io queue ticket: LOAD_MISS request <c>t</c> goes to entry <c>t % IoQueueLayout.Capacity</c>.</summary>
+    public const int IoTicket = 5;
 
     /// <summary>First of <see cref="ControlWord.MetricCount"/> per-ordinal completion counters.</summary>
     public const int MetricsFirst = 8;

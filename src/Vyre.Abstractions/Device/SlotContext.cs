@@ -19,6 +19,7 @@ public struct SlotContext
     private int _argCount;
     private FaultCode _fault;
     private uint _faultDetail;
+    private LoadRequest _load;
 
     /// <summary>Creates the context of ring slot <paramref name="slotIndex"/>; the device loop and the CPU workers call this.</summary>
     public SlotContext(SharedWords ring, int slotIndex, uint opcode, uint tenant, ArrayView<byte> data, ArrayView<uint> heap)
@@ -31,6 +32,7 @@ public struct SlotContext
         _argCount = SlotLayout.ArgumentCount;
         _fault = FaultCode.None;
         _faultDetail = 0;
+        _load = default;
         SlotIndex = slotIndex;
         Opcode = opcode;
         Tenant = tenant;
@@ -132,6 +134,29 @@ public struct SlotContext
         return SlotStatus.Fault;
     }
 
+    /// <summary>
+    /// Asks the host's io service for <paramref name="length"/> bytes of io file <paramref name="file"/>
+    /// (an id from <c>MegakernelHost.RegisterIoFile</c>) from <paramref name="fileOffset"/>, read with
+    /// io_uring straight into the data buffer at <paramref name="dataOffset"/>. Return its result from the
+    /// handler: <c>return slot.LoadMiss(file, offset, length, dataOffset);</c>. The slot then ends when
+    /// the read does: DONE with result 0 = bytes read (fewer at the end of the file; the handler's other
+    /// result words are kept), or FAULT with <see cref="FaultCode.IoError"/> and the errno. A data range
+    /// outside the buffer faults at once with <see cref="FaultCode.OutOfBounds"/>.
+    /// </summary>
+    public SlotStatus LoadMiss(uint file, ulong fileOffset, uint length, uint dataOffset)
+    {
+        if ((ulong)dataOffset + length > (ulong)_data.Length)
+        {
+            return Fail(FaultCode.OutOfBounds, dataOffset);
+        }
+
+        _load = new LoadRequest { Asked = true, File = file, FileOffset = fileOffset, Length = length, DataOffset = dataOffset };
+        return SlotStatus.WaitIo;
+    }
+
+    /// <summary>The read <see cref="LoadMiss"/> asked for (<see cref="LoadRequest.Asked"/> false when none).</summary>
+    internal readonly LoadRequest Load => _load;
+
     /// <summary>Narrows the argument window to one packed op: its word is both argument 0 and result 0.</summary>
     internal void EnterPackedOp(uint opcode, int argumentWord)
     {
@@ -145,4 +170,14 @@ public struct SlotContext
 
     /// <summary>Writes a word of this slot (any of the 16) without the argument window.</summary>
     internal readonly void WriteWord(int word, uint value) => _ring.Write(_slotBase + word, value);
+}
+
+/// <summary>A read a handler asked for with <see cref="SlotContext.LoadMiss"/>.</summary>
+internal struct LoadRequest
+{
+    public bool Asked;
+    public uint File;
+    public ulong FileOffset;
+    public uint Length;
+    public uint DataOffset;
 }

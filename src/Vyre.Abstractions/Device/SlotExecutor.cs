@@ -26,6 +26,7 @@ public static class SlotExecutor
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
         var slot = new SlotContext(buffers.Ring, slotIndex, opcode, tenant, buffers.Data, buffers.Heap);
         int ordinal = SystemOrdinal;
+        SlotStatus status = SlotStatus.Done;
         if (!IsAuthorized(buffers.Control, tenant, opcode))
         {
             slot.Fail(FaultCode.UnauthorizedTenant, tenant);
@@ -48,20 +49,30 @@ public static class SlotExecutor
         }
         else if (opcode == Opcodes.LoadMiss)
         {
-            slot.Fail(FaultCode.Unsupported, opcode);
+            status = slot.LoadMiss(slot.Arg(0), slot.Arg(1) | ((ulong)slot.Arg(2) << 32), slot.Arg(3), slot.Arg(4));
         }
         else
         {
             TDispatcher dispatcher = default;
-            if (dispatcher.Dispatch(ref slot, out ordinal) == SlotStatus.Fault && !slot.HasFault)
+            status = dispatcher.Dispatch(ref slot, out ordinal);
+            if (status == SlotStatus.Fault && !slot.HasFault)
             {
                 slot.Fail(FaultCode.HandlerFault, 0);
+            }
+            else if (status == SlotStatus.WaitIo && !slot.Load.Asked)
+            {
+                slot.Fail(FaultCode.BadArgument, (uint)SlotStatus.WaitIo); // WaitIo without a LoadMiss request.
             }
 
             if ((uint)ordinal >= SystemOrdinal)
             {
                 ordinal = SystemOrdinal;
             }
+        }
+
+        if (status == SlotStatus.WaitIo && !slot.HasFault && PostLoad(buffers, ref slot, sequence))
+        {
+            return ordinal; // The host's io service owns the slot now and finishes it.
         }
 
         Complete(buffers, ref slot, sequence);
@@ -107,6 +118,49 @@ public static class SlotExecutor
         slot.WriteWord(SlotLayout.Status, state);
         buffers.Completed.Write(slot.SlotIndex, sequence + 1);
         MemoryFence.DeviceLevel();
+    }
+
+    /// <summary>
+    /// Hands a LOAD_MISS request to the host's io service: takes a ticket, waits (bounded by the loop's
+    /// stop word) until the host has taken the request that last used the ticket's entry, marks the slot
+    /// WAIT_IO, then publishes the entry. The slot's status goes first because once the entry is visible
+    /// the host may finish the slot at any moment. False (with a fault recorded) when the request cannot
+    /// be handed over; the caller then completes the slot itself.
+    /// </summary>
+    private static bool PostLoad(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
+    {
+        if (buffers.Control.Read(ControlWord.IoServiceState) == 0)
+        {
+            slot.Fail(FaultCode.Unsupported, Opcodes.LoadMiss);
+            return false;
+        }
+
+        uint ticket = Atomic.Add(ref buffers.State.View[DeviceStateWord.IoTicket], 1u);
+        while (ticket - buffers.Control.Read(ControlWord.IoConsumed) >= (uint)IoQueueLayout.Capacity)
+        {
+            if (buffers.State.Read(DeviceStateWord.Stop) != 0)
+            {
+                slot.Fail(FaultCode.IoError, IoQueueLayout.Canceled);
+                return false;
+            }
+        }
+
+        LoadRequest load = slot.Load;
+        SharedWords queue = buffers.IoQueue;
+        int entry = (int)(ticket % (uint)IoQueueLayout.Capacity) * IoQueueLayout.EntryWords;
+        MemoryFence.SystemLevel();
+        slot.WriteWord(SlotLayout.Status, (uint)SlotState.WaitIo);
+        queue.Write(entry + IoQueueLayout.Op, IoQueueLayout.OpRead);
+        queue.Write(entry + IoQueueLayout.Source, load.File);
+        queue.Write(entry + IoQueueLayout.Destination, load.DataOffset);
+        queue.Write(entry + IoQueueLayout.OffsetLow, (uint)load.FileOffset);
+        queue.Write(entry + IoQueueLayout.OffsetHigh, (uint)(load.FileOffset >> 32));
+        queue.Write(entry + IoQueueLayout.Bytes, load.Length);
+        queue.Write(entry + IoQueueLayout.Tag, sequence);
+        MemoryFence.SystemLevel();
+        queue.Write(entry + IoQueueLayout.Status, (uint)SlotState.Published);
+        MemoryFence.SystemLevel();
+        return true;
     }
 
     private static void RunFence(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
@@ -179,9 +233,11 @@ public static class SlotExecutor
             }
 
             slot.EnterPackedOp(opcode, opcodeWord + 1);
-            if (dispatcher.Dispatch(ref slot, out _) == SlotStatus.Fault || slot.HasFault)
+            SlotStatus status = dispatcher.Dispatch(ref slot, out _);
+            if (status != SlotStatus.Done || slot.HasFault)
             {
-                slot.Fail(FaultCode.HandlerFault, (uint)op);
+                // A packed op cannot wait for io: its slot is shared with the other ops.
+                slot.Fail(status == SlotStatus.WaitIo ? FaultCode.BadArgument : FaultCode.HandlerFault, (uint)op);
                 return;
             }
         }

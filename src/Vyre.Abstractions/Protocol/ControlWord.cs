@@ -61,6 +61,12 @@ public static class ControlWord
     /// <summary>Device: why the device loop stopped (a <see cref="KernelExitReason"/>).</summary>
     public const int ExitReason = 144;
 
+    /// <summary>Host: nonzero while the host's io service serves LOAD_MISS requests from the io queue.</summary>
+    public const int IoServiceState = 145;
+
+    /// <summary>Host: io queue requests the host has taken (modulo 2^32); request <c>t</c> sits in entry <c>t % 64</c>.</summary>
+    public const int IoConsumed = 146;
+
     /// <summary>First word free for user observables (160..255).</summary>
     public const int ObservablesFirst = 160;
 

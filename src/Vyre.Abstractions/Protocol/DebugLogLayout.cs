@@ -23,37 +23,6 @@ public static class DebugLogLayout
     public const int WordCount = FirstRecord + (Capacity * RecordWords);
 }
 
-/// <summary>
-/// The io queue the device uses to ask the host for bytes: <see cref="Capacity"/> entries of 8 words
-/// <c>[op, src, dst, offset_lo, offset_hi, bytes, status, tag]</c>.
-/// </summary>
-public static class IoQueueLayout
-{
-    /// <summary>Entries in the queue.</summary>
-    public const int Capacity = 64;
-
-    /// <summary>Words per entry.</summary>
-    public const int EntryWords = 8;
-
-    /// <summary>Words of the whole queue.</summary>
-    public const int WordCount = Capacity * EntryWords;
-
-    /// <summary>Entry op: read.</summary>
-    public const uint OpRead = 1;
-
-    /// <summary>Entry op: write.</summary>
-    public const uint OpWrite = 2;
-
-    /// <summary>Entry op: fence.</summary>
-    public const uint OpFence = 3;
-
-    /// <summary>Entry status: completed.</summary>
-    public const uint StatusOk = 0x10;
-
-    /// <summary>Entry status: failed.</summary>
-    public const uint StatusError = 0x11;
-}
-
 /// <summary>Limits of PACKED_SLOT, shared by the host's validation and the device's execution.</summary>
 public static class PackedSlot
 {

@@ -8,6 +8,9 @@ internal enum DeviceRegion
     Heap,
     DebugLog,
     State,
+
+    /// <summary>Per ring slot, one more than the sequence last completed there (BATCH_FENCE reads it).</summary>
+    Completed,
 }
 
 /// <summary>
@@ -28,6 +31,9 @@ internal unsafe interface IMegakernelBackend : IDisposable
 
     byte* Data { get; }
 
+    /// <summary>The io queue (<see cref="IoQueueLayout"/>), host memory the device writes LOAD_MISS requests into.</summary>
+    uint* IoQueue { get; }
+
     int DataBytes { get; }
 
     int HeapWords { get; }
@@ -46,5 +52,5 @@ internal unsafe interface IMegakernelBackend : IDisposable
 
     void Read(DeviceRegion region, int offset, Span<uint> into);
 
-    void WriteHeap(int offset, ReadOnlySpan<uint> from);
+    void Write(DeviceRegion region, int offset, ReadOnlySpan<uint> from);
 }

@@ -15,6 +15,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private MemoryBuffer? _ring;
     private MemoryBuffer? _control;
     private MemoryBuffer? _data;
+    private MemoryBuffer? _ioQueue;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _heap;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _debugLog;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _state;
@@ -36,6 +37,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
 
     public byte* Data { get; private set; }
 
+    public uint* IoQueue { get; private set; }
+
     public int DataBytes { get; private set; }
 
     public int HeapWords { get; private set; }
@@ -52,6 +55,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _ring = AllocateShared((long)options.SlotCount * SlotLayout.SizeInBytes, out IntPtr ring);
         _control = AllocateShared(ControlWord.WordCount * sizeof(uint), out IntPtr control);
         _data = AllocateShared(Math.Max(options.DataBytes, 1), out IntPtr data);
+        _ioQueue = AllocateShared(IoQueueLayout.WordCount * sizeof(uint), out IntPtr ioQueue);
         _heap = AllocateDevice(options.HeapWords);
         _debugLog = AllocateDevice(DebugLogLayout.WordCount);
         _state = AllocateDevice(DeviceStateWord.WordCount);
@@ -59,16 +63,19 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         Ring = (uint*)ring;
         Control = (uint*)control;
         Data = (byte*)data;
+        IoQueue = (uint*)ioQueue;
         DataBytes = options.DataBytes;
         HeapWords = options.HeapWords;
         new Span<byte>(Ring, options.SlotCount * SlotLayout.SizeInBytes).Clear();
         new Span<uint>(Control, ControlWord.WordCount).Clear();
         new Span<byte>(Data, DataBytes).Clear();
+        new Span<uint>(IoQueue, IoQueueLayout.WordCount).Clear();
         Control[ControlWord.TenantBase] = ControlWord.TenantMaskFirst;
         Buffers = new MegakernelBuffers
         {
             Ring = Shared(_ring),
             Control = Shared(_control),
+            IoQueue = Shared(_ioQueue),
             Data = new ArrayView<byte>(_data, 0, options.DataBytes),
             Heap = _heap.View,
             DebugLog = _debugLog.View,
@@ -82,7 +89,6 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private static SharedWords Shared(MemoryBuffer buffer) =>
         new(new ArrayView<byte>(buffer, 0, buffer.LengthInBytes).Cast<uint>(), (ulong)buffer.NativePtr);
 
-    /// <summary>Memory the host reads and writes through a pointer and the device reads directly.</summary>
     /// <summary>The persistent kernel, loaded by <see cref="LoadKernel"/> in persistent mode.</summary>
     protected Action<AcceleratorStream, Index1D, MegakernelBuffers>? PersistentKernel { get; private set; }
 
@@ -102,6 +108,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         }
     }
 
+    /// <summary>Memory the host reads and writes through a pointer and the device reads directly.</summary>
     protected abstract MemoryBuffer AllocateShared(long bytes, out IntPtr hostPointer);
 
     /// <summary>Zeroed memory of the device side.</summary>
@@ -126,13 +133,14 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     public virtual void Read(DeviceRegion region, int offset, Span<uint> into) =>
         View(region).SubView(offset, into.Length).CopyToCPU(into);
 
-    public virtual void WriteHeap(int offset, ReadOnlySpan<uint> from) =>
-        Buffers.Heap.SubView(offset, from.Length).CopyFromCPU(from);
+    public virtual void Write(DeviceRegion region, int offset, ReadOnlySpan<uint> from) =>
+        View(region).SubView(offset, from.Length).CopyFromCPU(from);
 
     protected ArrayView<uint> View(DeviceRegion region) => region switch
     {
         DeviceRegion.Heap => Buffers.Heap,
         DeviceRegion.DebugLog => Buffers.DebugLog,
+        DeviceRegion.Completed => Buffers.Completed.View,
         _ => Buffers.State.View,
     };
 
@@ -170,6 +178,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _state?.Dispose();
         _debugLog?.Dispose();
         _heap?.Dispose();
+        _ioQueue?.Dispose();
         _data?.Dispose();
         _control?.Dispose();
         _ring?.Dispose();

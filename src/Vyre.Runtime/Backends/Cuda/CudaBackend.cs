@@ -143,15 +143,24 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
     public override void Read(DeviceRegion region, int offset, Span<uint> into)
     {
         uint[] staging = new uint[into.Length];
-        View(region).SubView(offset, into.Length).CopyToCPU(_copyStream, staging);
-        _copyStream.Synchronize();
+        lock (_copyStream)
+        {
+            View(region).SubView(offset, into.Length).CopyToCPU(_copyStream, staging);
+            _copyStream.Synchronize();
+        }
+
         staging.CopyTo(into);
     }
 
-    public override void WriteHeap(int offset, ReadOnlySpan<uint> from)
+    /// <remarks>The io service's thread writes completion marks while other threads read telemetry: the copy stream is taken in turn.</remarks>
+    public override void Write(DeviceRegion region, int offset, ReadOnlySpan<uint> from)
     {
-        Buffers.Heap.SubView(offset, from.Length).CopyFromCPU(_copyStream, from.ToArray());
-        _copyStream.Synchronize();
+        uint[] staging = from.ToArray();
+        lock (_copyStream)
+        {
+            View(region).SubView(offset, from.Length).CopyFromCPU(_copyStream, staging);
+            _copyStream.Synchronize();
+        }
     }
 
     protected override void Dispose(bool disposing)
