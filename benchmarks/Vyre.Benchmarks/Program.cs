@@ -11,7 +11,7 @@ using Vyre;
 using Vyre.Benchmarks;
 
 // Side-by-side measurements in one run. Prints markdown tables for docs/benchmarks.md.
-// Usage: Vyre.Benchmarks [--quick] [--stream-only]
+// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only]
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Vyre benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Environment.OSVersion}");
 string streamFolder = Path.Combine(Path.GetTempPath(), "vyre-bench-stream-" + Environment.ProcessId);
@@ -21,13 +21,21 @@ if (args.Contains("--stream-only"))
     return;
 }
 
+if (args.Contains("--loadmiss-only"))
+{
+    await LoadMissBenchmark.RunAsync(MegakernelHost.IsCudaAvailable() ? Backend.Cuda : Backend.Managed, quick, streamFolder);
+    return;
+}
+
 await ManagedThroughput(quick);
 await StreamingBenchmark.RunAsync(Backend.Managed, quick, streamFolder);
+await LoadMissBenchmark.RunAsync(Backend.Managed, quick, streamFolder);
 if (MegakernelHost.IsCudaAvailable())
 {
     await CudaLatency(quick);
     await CudaThroughput(quick);
     await StreamingBenchmark.RunAsync(Backend.Cuda, quick, streamFolder);
+    await LoadMissBenchmark.RunAsync(Backend.Cuda, quick, streamFolder);
 }
 else
 {

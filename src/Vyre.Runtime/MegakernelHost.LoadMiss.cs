@@ -53,7 +53,7 @@ public sealed unsafe partial class MegakernelHost
         {
             if (_loadMiss is null)
             {
-                var service = new LoadMissService(_backend.Ring, _backend.Control, _backend.IoQueue, _backend.Data, _backend.DataBytes, _ring.SlotCount, MarkCompleted);
+                var service = new LoadMissService(_backend.Ring, _backend.Control, _backend.IoQueue, _backend.Data, _backend.DataBytes, _ring.SlotCount, _backend.IoCompleted);
                 service.Start();
                 _loadMiss = service;
             }
@@ -61,8 +61,6 @@ public sealed unsafe partial class MegakernelHost
             return _loadMiss;
         }
     }
-
-    private void MarkCompleted(int slotIndex, uint mark) => _backend.Write(DeviceRegion.Completed, slotIndex, [mark]);
 
     /// <summary>At shutdown, once the device side has exited: ends every LOAD_MISS still waiting.</summary>
     private void StopLoadMiss()

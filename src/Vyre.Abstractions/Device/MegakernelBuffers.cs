@@ -29,8 +29,14 @@ public struct MegakernelBuffers
     /// <summary>The device loop's own words (<see cref="DeviceStateWord"/>; device memory).</summary>
     public SharedWords State;
 
-    /// <summary>Per ring slot, one more than the sequence number last completed there (device memory; fences read it).</summary>
+    /// <summary>
+    /// Per ring slot, one more than the sequence number last completed there (device memory; fences read it);
+    /// for a slot handed to the host's io service, the complement of that value.
+    /// </summary>
     public SharedWords Completed;
+
+    /// <summary>Per ring slot, one more than the sequence number the host's io service last finished there (host-mapped; the host writes it).</summary>
+    public SharedWords IoCompleted;
 
     /// <summary>Slots in the ring.</summary>
     public int SlotCount;

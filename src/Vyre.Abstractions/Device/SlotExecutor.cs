@@ -148,6 +148,7 @@ public static class SlotExecutor
         LoadRequest load = slot.Load;
         SharedWords queue = buffers.IoQueue;
         int entry = (int)(ticket % (uint)IoQueueLayout.Capacity) * IoQueueLayout.EntryWords;
+        buffers.Completed.Write(slot.SlotIndex, ~(sequence + 1));
         MemoryFence.SystemLevel();
         slot.WriteWord(SlotLayout.Status, (uint)SlotState.WaitIo);
         queue.Write(entry + IoQueueLayout.Op, IoQueueLayout.OpRead);
@@ -177,7 +178,7 @@ public static class SlotExecutor
             uint target = sequence - back;
             int index = (int)(target % (uint)buffers.SlotCount);
             int polls = 0;
-            while (buffers.Completed.Read(index) != target + 1)
+            while (!IsCompleted(buffers, index, target))
             {
                 if (++polls >= FenceFuel || buffers.State.Read(DeviceStateWord.Stop) != 0)
                 {
@@ -188,6 +189,17 @@ public static class SlotExecutor
         }
 
         slot.SetResult(0, Atomic.Add(ref buffers.State.View[DeviceStateWord.Epoch], 1u) + 1);
+    }
+
+    /// <summary>
+    /// Whether sequence <paramref name="target"/> in ring slot <paramref name="index"/> has completed: on
+    /// the device, or, when it was handed to the io service, on the host. Only a fence that waits for such a
+    /// slot reads host memory.
+    /// </summary>
+    private static bool IsCompleted(in MegakernelBuffers buffers, int index, uint target)
+    {
+        uint mark = buffers.Completed.Read(index);
+        return mark == target + 1 || (mark == ~(target + 1) && buffers.IoCompleted.Read(index) == target + 1);
     }
 
     private static void RunPrintf(ArrayView<uint> log, ref SlotContext slot)

@@ -8,9 +8,6 @@ internal enum DeviceRegion
     Heap,
     DebugLog,
     State,
-
-    /// <summary>Per ring slot, one more than the sequence last completed there (BATCH_FENCE reads it).</summary>
-    Completed,
 }
 
 /// <summary>
@@ -33,6 +30,9 @@ internal unsafe interface IMegakernelBackend : IDisposable
 
     /// <summary>The io queue (<see cref="IoQueueLayout"/>), host memory the device writes LOAD_MISS requests into.</summary>
     uint* IoQueue { get; }
+
+    /// <summary>Per ring slot, one more than the sequence the io service last finished there (host memory BATCH_FENCE reads).</summary>
+    uint* IoCompleted { get; }
 
     int DataBytes { get; }
 

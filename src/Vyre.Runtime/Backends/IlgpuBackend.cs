@@ -16,6 +16,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private MemoryBuffer? _control;
     private MemoryBuffer? _data;
     private MemoryBuffer? _ioQueue;
+    private MemoryBuffer? _ioCompleted;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _heap;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _debugLog;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _state;
@@ -39,6 +40,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
 
     public uint* IoQueue { get; private set; }
 
+    public uint* IoCompleted { get; private set; }
+
     public int DataBytes { get; private set; }
 
     public int HeapWords { get; private set; }
@@ -56,6 +59,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _control = AllocateShared(ControlWord.WordCount * sizeof(uint), out IntPtr control);
         _data = AllocateShared(Math.Max(options.DataBytes, 1), out IntPtr data);
         _ioQueue = AllocateShared(IoQueueLayout.WordCount * sizeof(uint), out IntPtr ioQueue);
+        _ioCompleted = AllocateShared((long)options.SlotCount * sizeof(uint), out IntPtr ioCompleted);
         _heap = AllocateDevice(options.HeapWords);
         _debugLog = AllocateDevice(DebugLogLayout.WordCount);
         _state = AllocateDevice(DeviceStateWord.WordCount);
@@ -64,12 +68,14 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         Control = (uint*)control;
         Data = (byte*)data;
         IoQueue = (uint*)ioQueue;
+        IoCompleted = (uint*)ioCompleted;
         DataBytes = options.DataBytes;
         HeapWords = options.HeapWords;
         new Span<byte>(Ring, options.SlotCount * SlotLayout.SizeInBytes).Clear();
         new Span<uint>(Control, ControlWord.WordCount).Clear();
         new Span<byte>(Data, DataBytes).Clear();
         new Span<uint>(IoQueue, IoQueueLayout.WordCount).Clear();
+        new Span<uint>(IoCompleted, options.SlotCount).Clear();
         Control[ControlWord.TenantBase] = ControlWord.TenantMaskFirst;
         Buffers = new MegakernelBuffers
         {
@@ -81,6 +87,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             DebugLog = _debugLog.View,
             State = Shared(_state),
             Completed = Shared(_completed),
+            IoCompleted = Shared(_ioCompleted),
             SlotCount = options.SlotCount,
             HeartbeatTimeout = heartbeatTimeout,
         };
@@ -140,7 +147,6 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     {
         DeviceRegion.Heap => Buffers.Heap,
         DeviceRegion.DebugLog => Buffers.DebugLog,
-        DeviceRegion.Completed => Buffers.Completed.View,
         _ => Buffers.State.View,
     };
 
@@ -178,6 +184,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _state?.Dispose();
         _debugLog?.Dispose();
         _heap?.Dispose();
+        _ioCompleted?.Dispose();
         _ioQueue?.Dispose();
         _data?.Dispose();
         _control?.Dispose();

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Threading;
 using Microsoft.Win32.SafeHandles;
 using Vyre.IoUring;
@@ -25,8 +26,9 @@ internal sealed unsafe class LoadMissService : IDisposable
 
     private const int Depth = IoQueueLayout.Capacity;
     private const ulong CancelTag = 1ul << 63;
-    private const int SpinsBeforeSleep = 20_000;
     private static readonly TimeSpan s_reapWait = TimeSpan.FromMilliseconds(0.05);
+    private static readonly TimeSpan s_spinFor = TimeSpan.FromMicroseconds(50);
+    private static readonly TimeSpan s_yieldFor = TimeSpan.FromMilliseconds(2);
 
     private readonly uint* _ring;
     private readonly uint* _control;
@@ -34,7 +36,7 @@ internal sealed unsafe class LoadMissService : IDisposable
     private readonly byte* _data;
     private readonly int _dataBytes;
     private readonly int _slotCount;
-    private readonly Action<int, uint> _markCompleted;
+    private readonly uint* _ioCompleted;
     private readonly IoUringRing _io;
     private readonly IoFile?[] _files = new IoFile?[MaxFiles];
     private readonly Lock _filesGate = new();
@@ -54,9 +56,9 @@ internal sealed unsafe class LoadMissService : IDisposable
     /// <param name="data">The data buffer reads go into.</param>
     /// <param name="dataBytes">Its length.</param>
     /// <param name="slotCount">Slots in the ring.</param>
-    /// <param name="markCompleted">Writes a slot's completion mark (slot index, sequence + 1) where BATCH_FENCE reads it.</param>
+    /// <param name="ioCompleted">Per ring slot, the completion mark BATCH_FENCE reads for slots this service finishes.</param>
     /// <exception cref="IoUringException">io_uring is unavailable or lacks READ_FIXED; the message names the cause and the fix.</exception>
-    public LoadMissService(uint* ring, uint* control, uint* queue, byte* data, int dataBytes, int slotCount, Action<int, uint> markCompleted)
+    public LoadMissService(uint* ring, uint* control, uint* queue, byte* data, int dataBytes, int slotCount, uint* ioCompleted)
     {
         _ring = ring;
         _control = control;
@@ -64,7 +66,7 @@ internal sealed unsafe class LoadMissService : IDisposable
         _data = data;
         _dataBytes = dataBytes;
         _slotCount = slotCount;
-        _markCompleted = markCompleted;
+        _ioCompleted = ioCompleted;
         _io = IoUringRing.Create(Depth * 2);
         try
         {
@@ -177,7 +179,7 @@ internal sealed unsafe class LoadMissService : IDisposable
         }
 
         _stopping = true;
-        if (_thread.ThreadState != ThreadState.Unstarted && !_thread.Join(bound))
+        if (_thread.ThreadState != System.Threading.ThreadState.Unstarted && !_thread.Join(bound))
         {
             return; // The ring stays open (its pages stay pinned) until the process exits.
         }
@@ -233,7 +235,7 @@ internal sealed unsafe class LoadMissService : IDisposable
 
     private void Serve()
     {
-        int idle = 0;
+        long idleSince = 0;
         while (!_stopping)
         {
             bool progressed = false;
@@ -249,17 +251,27 @@ internal sealed unsafe class LoadMissService : IDisposable
                 progressed |= Reap(draining: false);
             }
 
-            if (progressed)
+            if (progressed || _readsInFlight > 0)
             {
-                idle = 0;
+                idleSince = 0;
+                continue;
             }
-            else if (++idle < SpinsBeforeSleep)
+
+            // Idle: spin briefly (a burst of misses is served at once), then yield the core to the
+            // workers, then poll once a millisecond, which bounds the wait of a miss on an idle host.
+            long now = Stopwatch.GetTimestamp();
+            idleSince = idleSince == 0 ? now : idleSince;
+            TimeSpan idle = Stopwatch.GetElapsedTime(idleSince, now);
+            if (idle < s_spinFor)
             {
                 Thread.SpinWait(10);
             }
+            else if (idle < s_yieldFor)
+            {
+                Thread.Yield();
+            }
             else
             {
-                // Idle: poll the io queue once a millisecond; a request then waits at most that long.
                 Thread.Sleep(1);
             }
         }
@@ -420,7 +432,7 @@ internal sealed unsafe class LoadMissService : IDisposable
     /// </summary>
     private void Finish(uint sequence, uint* slot, SlotState state)
     {
-        _markCompleted((int)(sequence % (uint)_slotCount), sequence + 1);
+        Volatile.Write(ref _ioCompleted[sequence % (uint)_slotCount], sequence + 1);
         Volatile.Write(ref slot[SlotLayout.Status], (uint)state);
     }
 

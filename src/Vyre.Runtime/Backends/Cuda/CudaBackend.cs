@@ -152,7 +152,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         staging.CopyTo(into);
     }
 
-    /// <remarks>The io service's thread writes completion marks while other threads read telemetry: the copy stream is taken in turn.</remarks>
+    /// <remarks>Host threads (heap writes, telemetry) take the copy stream in turn.</remarks>
     public override void Write(DeviceRegion region, int offset, ReadOnlySpan<uint> from)
     {
         uint[] staging = from.ToArray();
