@@ -66,6 +66,15 @@ public static class DeviceStateWord
     /// <summary>The next io queue ticket: LOAD_MISS request <c>t</c> goes to entry <c>t % IoQueueLayout.Capacity</c>.</summary>
     public const int IoTicket = 5;
 
+    /// <summary>
+    /// The last <see cref="ControlWord.IoConsumed"/> a lane read, with <see cref="IoServiceSeen"/> a device-memory
+    /// cache that spares most LOAD_MISS requests their reads of host memory (a stale value only makes a lane look again).
+    /// </summary>
+    public const int IoConsumedSeen = 6;
+
+    /// <summary>Nonzero once a lane has seen the host's io service running; it runs until the loop has stopped.</summary>
+    public const int IoServiceSeen = 7;
+
     /// <summary>First of <see cref="ControlWord.MetricCount"/> per-ordinal completion counters.</summary>
     public const int MetricsFirst = 8;
 

@@ -129,20 +129,27 @@ public static class SlotExecutor
     /// </summary>
     private static bool PostLoad(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
     {
-        if (buffers.Control.Read(ControlWord.IoServiceState) == 0)
+        if (buffers.State.Read(DeviceStateWord.IoServiceSeen) == 0)
         {
-            slot.Fail(FaultCode.Unsupported, Opcodes.LoadMiss);
-            return false;
+            if (buffers.Control.Read(ControlWord.IoServiceState) == 0)
+            {
+                slot.Fail(FaultCode.Unsupported, Opcodes.LoadMiss);
+                return false;
+            }
+
+            buffers.State.Write(DeviceStateWord.IoServiceSeen, 1);
         }
 
         uint ticket = Atomic.Add(ref buffers.State.View[DeviceStateWord.IoTicket], 1u);
-        while (ticket - buffers.Control.Read(ControlWord.IoConsumed) >= (uint)IoQueueLayout.Capacity)
+        while (ticket - buffers.State.Read(DeviceStateWord.IoConsumedSeen) >= (uint)IoQueueLayout.Capacity)
         {
             if (buffers.State.Read(DeviceStateWord.Stop) != 0)
             {
                 slot.Fail(FaultCode.IoError, IoQueueLayout.Canceled);
                 return false;
             }
+
+            buffers.State.Write(DeviceStateWord.IoConsumedSeen, buffers.Control.Read(ControlWord.IoConsumed));
         }
 
         LoadRequest load = slot.Load;
