@@ -2,8 +2,8 @@ namespace Vyre;
 
 /// <summary>
 /// Slot states (word 0 of a slot). The host writes a slot only while it is <see cref="Empty"/>,
-/// <see cref="Done"/> or <see cref="Fault"/>, payload first and status last; the device side writes it
-/// only while it is <see cref="Published"/> or <see cref="Claimed"/>.
+/// <see cref="Done"/>, <see cref="Fault"/> or <see cref="WaitIo"/>, payload first and status last; the
+/// device side writes it only while it is <see cref="Published"/> or <see cref="Claimed"/>.
 /// </summary>
 public enum SlotState : uint
 {
@@ -19,7 +19,7 @@ public enum SlotState : uint
     /// <summary>Finished; results are in the argument words.</summary>
     Done = 3,
 
-    /// <summary>Waiting for an io request (reserved for the io sidecar).</summary>
+    /// <summary>Handed to the host's io service by a LOAD_MISS; the host owns the slot and ends it DONE or FAULT.</summary>
     WaitIo = 4,
 
     /// <summary>Reserved: the handler yielded.</summary>
