@@ -85,6 +85,35 @@ public sealed unsafe partial class MegakernelHost
 
     private long PublishValidated(ReadOnlySpan<SlotRequest> requests)
     {
+        Validate(requests);
+        return _ring.Publish(requests, DateTime.UtcNow + _options.WaitTimeout, _onPublished);
+    }
+
+    /// <summary>
+    /// Publishes a batch if the ring has room for all of it now, else publishes nothing: for a caller
+    /// that retires its own slots (<see cref="TryTake"/>) and must not block while holding completed ones.
+    /// </summary>
+    internal bool TryPublish(ReadOnlySpan<SlotRequest> requests, out long first)
+    {
+        Validate(requests);
+        return _ring.TryPublish(requests, _onPublished, out first);
+    }
+
+    /// <summary>Takes the result of <paramref name="sequence"/> and retires its slot if it has completed.</summary>
+    internal bool TryTake(long sequence, out SlotResult result)
+    {
+        if (Volatile.Read(ref _state) == 2)
+        {
+            throw new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} was taken. Fix: finish streams before disposing the host.");
+        }
+
+        bool complete = _ring.IsComplete(sequence);
+        result = complete ? _ring.Take(sequence) : default;
+        return complete;
+    }
+
+    private void Validate(ReadOnlySpan<SlotRequest> requests)
+    {
         ThrowIfStopped();
         if (requests.Length > _ring.SlotCount)
         {
@@ -95,15 +124,13 @@ public sealed unsafe partial class MegakernelHost
         {
             RequestValidator.Validate(in request, _ring.SlotCount);
         }
-
-        return _ring.Publish(requests, DateTime.UtcNow + _options.WaitTimeout, _onPublished);
     }
 
-    private TimeoutException SlotTimeout(long sequence) =>
+    internal TimeoutException SlotTimeout(long sequence) =>
         new($"Slot {sequence} did not complete within {_options.WaitTimeout.TotalSeconds:0.#} s on {Backend}. Fix: check Telemetry().KernelState (the device side may have stopped), look for a handler that does not return, or raise MegakernelOptions.WaitTimeout.");
 
     /// <summary>Hands a slot nobody waits for any more to the pump, which frees it once it completes.</summary>
-    private void Abandon(long sequence)
+    internal void Abandon(long sequence)
     {
         _pending[sequence] = PendingSlot.Abandoned;
         EnsurePump();

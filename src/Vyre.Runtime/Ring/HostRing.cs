@@ -42,21 +42,9 @@ internal sealed unsafe class HostRing
         var spin = new SpinWait();
         while (true)
         {
-            lock (_gate)
+            if (TryPublish(requests, published, out long first))
             {
-                if (_next + requests.Length - _retired <= _slotCount)
-                {
-                    long first = _next;
-                    for (int i = 0; i < requests.Length; i++)
-                    {
-                        Write(first + i, in requests[i]);
-                    }
-
-                    _next = first + requests.Length;
-                    Volatile.Write(ref _control[ControlWord.PublishCursor], (uint)_next);
-                    published(first, requests.Length);
-                    return first;
-                }
+                return first;
             }
 
             if (DateTime.UtcNow > deadline)
@@ -65,6 +53,33 @@ internal sealed unsafe class HostRing
             }
 
             spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="requests"/> as consecutive sequences and rings the doorbell once if the
+    /// ring has room for all of them; otherwise writes nothing and returns false.
+    /// </summary>
+    public bool TryPublish(ReadOnlySpan<SlotRequest> requests, Action<long, int> published, out long first)
+    {
+        lock (_gate)
+        {
+            if (_next + requests.Length - _retired > _slotCount)
+            {
+                first = -1;
+                return false;
+            }
+
+            first = _next;
+            for (int i = 0; i < requests.Length; i++)
+            {
+                Write(first + i, in requests[i]);
+            }
+
+            _next = first + requests.Length;
+            Volatile.Write(ref _control[ControlWord.PublishCursor], (uint)_next);
+            published(first, requests.Length);
+            return true;
         }
     }
 

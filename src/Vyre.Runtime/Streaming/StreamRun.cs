@@ -4,7 +4,6 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Channels;
-using System.Threading.Tasks;
 using Vyre.IoUring;
 using static Vyre.IoUring.IoUringNative;
 
@@ -12,15 +11,17 @@ namespace Vyre;
 
 /// <summary>
 /// One stream: an io thread that reads chunks of the inputs with io_uring (READ_FIXED into the
-/// registered data buffer, fixed files, completions matched by user_data), publishes a slot per
-/// chunk that points the handler at the bytes where the kernel wrote them, and hands results to
-/// the consumer. A staging buffer is reused only after the consumer has taken its chunk.
+/// registered data buffer, fixed files, completions matched by user_data), publishes the chunks each
+/// reap completed as one batch of slots that point the handler at the bytes where the kernel wrote
+/// them, polls those slots itself, and hands results to the consumer. A staging buffer is reused only
+/// after the consumer has taken its chunk.
 /// </summary>
 internal sealed unsafe class StreamRun : IDisposable
 {
     private const ulong CancelTag = 1ul << 63;
     private const int ENODATA = 61;
     private static readonly TimeSpan s_reapWait = TimeSpan.FromMilliseconds(0.2);
+    private static readonly TimeSpan s_slotWait = TimeSpan.FromMilliseconds(0.02);
     private static readonly TimeSpan s_idleWait = TimeSpan.FromMilliseconds(50);
 
     private readonly MegakernelHost _host;
@@ -32,6 +33,8 @@ internal sealed unsafe class StreamRun : IDisposable
     private readonly byte* _staging;
     private readonly int _stagingOffset;
     private readonly Read?[] _reads;
+    private readonly InFlightSlot?[] _slots;
+    private readonly List<(int Index, SlotRequest Request, FileChunk Chunk)> _toPublish = [];
     private readonly Stack<int> _free = new();
     private readonly Stack<int> _freeFileSlots = new();
     private readonly ConcurrentQueue<int> _released = new();
@@ -42,6 +45,7 @@ internal sealed unsafe class StreamRun : IDisposable
     private OpenFile? _current;
     private int _readsInFlight;
     private int _slotsInFlight;
+    private DateTime _publishBlockedSince = DateTime.MaxValue;
     private volatile bool _stopping;
 
     public StreamRun(MegakernelHost host, IReadOnlyList<StreamInput> inputs, uint opcode, StreamOptions options)
@@ -75,6 +79,7 @@ internal sealed unsafe class StreamRun : IDisposable
         }
 
         _reads = new Read?[options.Depth];
+        _slots = new InFlightSlot?[options.Depth];
         for (int i = options.Depth - 1; i >= 0; i--)
         {
             _free.Push(i);
@@ -146,6 +151,7 @@ internal sealed unsafe class StreamRun : IDisposable
 
     private void Run()
     {
+        var spin = new SpinWait();
         while (true)
         {
             while (_released.TryDequeue(out int index))
@@ -167,23 +173,37 @@ internal sealed unsafe class StreamRun : IDisposable
             }
 
             bool moreToRead = _current is not null || _nextInput < _inputs.Count;
-            if (_readsInFlight == 0 && !moreToRead && Volatile.Read(ref _slotsInFlight) == 0)
+            if (_readsInFlight == 0 && !moreToRead && _slotsInFlight == 0 && _toPublish.Count == 0)
             {
                 return;
             }
 
+            bool progressed = false;
             if (_readsInFlight > 0)
             {
-                _ring.Submit(waitFor: 1, s_reapWait);
+                // Block in the kernel only when no slot of ours can complete meanwhile.
+                _ring.Submit(waitFor: 1, _slotsInFlight == 0 ? s_reapWait : s_slotWait);
                 while (_ring.TryReap(out ulong userData, out int result))
                 {
+                    progressed = true;
                     if ((userData & CancelTag) == 0)
                     {
                         Complete((int)userData - 1, result);
                     }
                 }
             }
-            else
+
+            progressed |= PublishReady();
+            progressed |= TakeFinished();
+            if (progressed)
+            {
+                spin.Reset();
+            }
+            else if (_slotsInFlight > 0 || _toPublish.Count > 0)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+            else if (_readsInFlight == 0)
             {
                 _wake.Wait(s_idleWait);
             }
@@ -356,6 +376,7 @@ internal sealed unsafe class StreamRun : IDisposable
         }
     }
 
+    /// <summary>Prepares the slot of a chunk whose read has ended; <see cref="PublishReady"/> publishes it with the others of this reap.</summary>
     private void Publish(int index, Read read)
     {
         int own = Math.Min(read.Own, read.Got);
@@ -371,42 +392,77 @@ internal sealed unsafe class StreamRun : IDisposable
         }
 
         ReadDone(index);
-        Interlocked.Increment(ref _slotsInFlight);
-        Task<SlotResult> slot;
-        try
+        _toPublish.Add((index, request, new FileChunk(read.File.InputIndex, read.File.Name, read.Offset, own, default, index)));
+    }
+
+    /// <summary>
+    /// Publishes every prepared chunk as one batch (one doorbell) when the ring has room; the io thread
+    /// never blocks on a full ring, since it alone retires the slots it holds.
+    /// </summary>
+    private bool PublishReady()
+    {
+        if (_toPublish.Count == 0)
         {
-            slot = _host.SubmitAsync(request);
-        }
-        catch
-        {
-            Interlocked.Decrement(ref _slotsInFlight);
-            throw;
+            return false;
         }
 
-        var chunk = new FileChunk(read.File.InputIndex, read.File.Name, read.Offset, own, default, index);
-        slot.ContinueWith(
-            static (task, state) =>
+        Span<SlotRequest> requests = _toPublish.Count <= 64 ? stackalloc SlotRequest[_toPublish.Count] : new SlotRequest[_toPublish.Count];
+        for (int i = 0; i < requests.Length; i++)
+        {
+            requests[i] = _toPublish[i].Request;
+        }
+
+        if (!_host.TryPublish(requests, out long first))
+        {
+            DateTime now = DateTime.UtcNow;
+            _publishBlockedSince = now < _publishBlockedSince ? now : _publishBlockedSince;
+            if (now - _publishBlockedSince > _host.WaitTimeout)
             {
-                var (run, chunk) = ((StreamRun, FileChunk))state!;
-                if (task.IsCompletedSuccessfully)
-                {
-                    run._stats.AddChunk(fault: false);
-                    run._results.Writer.TryWrite(chunk with { Result = task.Result });
-                }
-                else
-                {
-                    // A slot that timed out or a host that stopped ends the stream with that error.
-                    run._results.Writer.TryComplete(task.Exception?.InnerException ?? new TaskCanceledException());
-                    run._stopping = true;
-                }
+                throw new TimeoutException($"The ring had no room for {requests.Length} chunk slot(s) for {_host.WaitTimeout.TotalSeconds:0.#} s. Fix: raise MegakernelOptions.SlotCount above StreamOptions.Depth plus what other submitters hold, or check Telemetry().KernelState.");
+            }
 
-                Interlocked.Decrement(ref run._slotsInFlight);
-                run._wake.Release();
-            },
-            (this, chunk),
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+            return false;
+        }
+
+        _publishBlockedSince = DateTime.MaxValue;
+        DateTime deadline = DateTime.UtcNow + _host.WaitTimeout;
+        for (int i = 0; i < requests.Length; i++)
+        {
+            (int index, _, FileChunk chunk) = _toPublish[i];
+            _slots[index] = new InFlightSlot(first + i, chunk, deadline);
+        }
+
+        _slotsInFlight += requests.Length;
+        _toPublish.Clear();
+        return true;
+    }
+
+    /// <summary>Hands the chunks whose slots have completed to the consumer; a slot past its deadline ends the stream.</summary>
+    private bool TakeFinished()
+    {
+        bool any = false;
+        for (int index = 0; index < _slots.Length && _slotsInFlight > 0; index++)
+        {
+            if (_slots[index] is not { } slot)
+            {
+                continue;
+            }
+
+            if (_host.TryTake(slot.Sequence, out SlotResult result))
+            {
+                _slots[index] = null;
+                _slotsInFlight--;
+                _stats.AddChunk(fault: false);
+                _results.Writer.TryWrite(slot.Chunk with { Result = result });
+                any = true;
+            }
+            else if (DateTime.UtcNow > slot.Deadline)
+            {
+                throw _host.SlotTimeout(slot.Sequence);
+            }
+        }
+
+        return any;
     }
 
     /// <summary>Ends a chunk whose read failed: a FAULT result with the errno, no slot.</summary>
@@ -492,10 +548,33 @@ internal sealed unsafe class StreamRun : IDisposable
             // The ring is closed below either way.
         }
 
+        // Slots in flight still own their staging buffers: take them (bounded), then hand the rest to the host.
         DateTime slotsDeadline = DateTime.UtcNow + _host.WaitTimeout + TimeSpan.FromSeconds(1);
-        while (Volatile.Read(ref _slotsInFlight) > 0 && DateTime.UtcNow < slotsDeadline)
+        try
         {
-            _wake.Wait(s_idleWait);
+            for (int index = 0; index < _slots.Length; index++)
+            {
+                if (_slots[index] is not { } slot)
+                {
+                    continue;
+                }
+
+                _slots[index] = null;
+                bool taken;
+                while (!(taken = _host.TryTake(slot.Sequence, out _)) && DateTime.UtcNow < slotsDeadline)
+                {
+                    Thread.Yield();
+                }
+
+                if (!taken)
+                {
+                    _host.Abandon(slot.Sequence);
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host was shut down under the stream; its shutdown freed the slots.
         }
 
         foreach (Read? read in _reads)
@@ -543,6 +622,8 @@ internal sealed unsafe class StreamRun : IDisposable
 
         public bool Closed { get; set; }
     }
+
+    private readonly record struct InFlightSlot(long Sequence, FileChunk Chunk, DateTime Deadline);
 
     private sealed class Read(OpenFile file, long offset, int own, int expected)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Threading;
 
 namespace Vyre;
@@ -15,7 +16,8 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
     /// <summary>Most sequences a worker claims at once.</summary>
     public const int ClaimChunk = 64;
 
-    private const int SpinsBeforePark = 2000;
+    /// <summary>How long an idle worker spins before it parks: long enough for a round trip's next slot, short enough to leave the cores to the host's threads (the io thread of a stream).</summary>
+    private static readonly TimeSpan s_spinBeforePark = TimeSpan.FromMicroseconds(50);
 
     private readonly Thread[] _workers;
     private readonly ManualResetEventSlim _wake = new(false);
@@ -83,7 +85,7 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
         uint* ring = Ring;
         uint* control = Control;
         Span<uint> metrics = stackalloc uint[ControlWord.MetricCount];
-        int idle = 0;
+        long idleSince = 0;
         while (true)
         {
             long claim = Volatile.Read(ref _claim);
@@ -96,7 +98,7 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
                     continue;
                 }
 
-                idle = 0;
+                idleSince = 0;
                 for (long sequence = claim; sequence < claim + take; sequence++)
                 {
                     uint* slot = ring + ((int)(sequence % buffers.SlotCount) * SlotLayout.WordCount);
@@ -112,15 +114,22 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
                 break;
             }
 
-            if (++idle < SpinsBeforePark)
+            long now = Stopwatch.GetTimestamp();
+            idleSince = idleSince == 0 ? now : idleSince;
+            if (Stopwatch.GetElapsedTime(idleSince, now) < s_spinBeforePark)
             {
                 Thread.SpinWait(20);
                 continue;
             }
 
+            // Announce the park, then look once more: a publish that missed the announcement is seen here.
             Interlocked.Increment(ref _parked);
-            _wake.Wait(1);
-            _wake.Reset();
+            if (Volatile.Read(ref control[ControlWord.PublishCursor]) == (uint)Volatile.Read(ref _claim))
+            {
+                _wake.Wait(1);
+                _wake.Reset();
+            }
+
             Interlocked.Decrement(ref _parked);
         }
 
