@@ -55,13 +55,14 @@ public sealed record ScanSummary(IReadOnlyList<FileReport> Files, string Backend
 /// <summary>Streams files through <see cref="ScanKernels.ChunkStats"/> and folds the chunks into per-file reports.</summary>
 public static class ScanEngine
 {
-    private const int HistogramBase = 1024;
     private const int HighEntropyMinimumBytes = 4096;
 
     /// <summary>Runs the scan; <paramref name="progress"/> gets bytes as chunks finish.</summary>
     public static async Task<ScanSummary> RunAsync(ScanRequest request, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         byte[][] patterns = ScanPatterns.Validate(request.Patterns);
+        uint[] automaton = ScanPatterns.ToAutomaton(patterns, out int states);
+        int statsBase = automaton.Length;
         int overlap = Math.Max(0, patterns.Select(p => p.Length).DefaultIfEmpty(1).Max() - 1);
         var stream = new StreamOptions
         {
@@ -69,7 +70,7 @@ public static class ScanEngine
             OverlapBytes = overlap,
             Depth = request.Depth,
             Direct = request.Direct,
-            ExtraArguments = [0, (uint)patterns.Length, HistogramBase],
+            ExtraArguments = [0, (uint)patterns.Length, (uint)statsBase, (uint)states],
             Stats = new StreamStats(),
             Log = request.Log,
         };
@@ -78,11 +79,11 @@ public static class ScanEngine
             Backend = request.Backend,
             SlotCount = 256,
             DataBytes = StreamOptions.Alignment + (request.Depth * stream.StagingStride),
-            HeapWords = HistogramBase + (256 * request.Depth),
+            HeapWords = statsBase + (ScanKernels.StatsWords * request.Depth),
             Log = request.Log,
         };
         await using MegakernelHost host = await ScanKernels.StartAsync(options, cancellationToken);
-        host.WriteHeap(0, ScanPatterns.ToTable(patterns));
+        host.WriteHeap(0, automaton);
         var files = request.Files.Select(f => new FileFold(f, patterns.Length)).ToArray();
         uint[] histogram = new uint[256];
         var clock = Stopwatch.StartNew();
@@ -98,7 +99,7 @@ public static class ScanEngine
                 continue;
             }
 
-            host.ReadHeap(HistogramBase + (256 * chunk.StagingIndex), histogram);
+            host.ReadHeap(statsBase + (ScanKernels.StatsWords * chunk.StagingIndex), histogram);
             file.Add(chunk, histogram);
             progress?.Report(chunk.Length);
         }

@@ -54,21 +54,85 @@ public static class ScanPatterns
         return all;
     }
 
-    /// <summary>The heap words of the pattern table the handler reads.</summary>
-    public static uint[] ToTable(IReadOnlyList<byte[]> patterns)
+    /// <summary>
+    /// The Aho-Corasick automaton of <paramref name="patterns"/> as the heap words <see cref="ScanKernels.ChunkStats"/>
+    /// reads: <see cref="ScanKernels.MaxPatterns"/> pattern lengths, then <paramref name="states"/> rows of 256
+    /// transition words, each <c>next state | (bits of the patterns that end in it) &lt;&lt; 16</c>. One lookup
+    /// per byte finds every match of every pattern, overlapping ones included.
+    /// </summary>
+    public static uint[] ToAutomaton(IReadOnlyList<byte[]> patterns, out int states)
     {
-        uint[] table = new uint[patterns.Count * ScanKernels.PatternWords];
+        var children = new List<int[]> { NewRow() };
+        var ends = new List<uint> { 0 };
         for (int p = 0; p < patterns.Count; p++)
         {
-            int at = p * ScanKernels.PatternWords;
-            table[at] = (uint)patterns[p].Length;
-            for (int i = 0; i < patterns[p].Length; i++)
+            int state = 0;
+            foreach (byte b in patterns[p])
             {
-                table[at + 1 + i] = patterns[p][i];
+                if (children[state][b] < 0)
+                {
+                    children[state][b] = children.Count;
+                    children.Add(NewRow());
+                    ends.Add(0);
+                }
+
+                state = children[state][b];
+            }
+
+            ends[state] |= 1u << p;
+        }
+
+        // Breadth first: a state's failure link is shorter than the state, so it is complete when needed.
+        int count = children.Count;
+        int[] fail = new int[count];
+        int[][] next = new int[count][];
+        next[0] = children[0].Select(c => Math.Max(c, 0)).ToArray();
+        var queue = new Queue<int>(children[0].Where(c => c > 0));
+        while (queue.Count > 0)
+        {
+            int state = queue.Dequeue();
+            ends[state] |= ends[fail[state]];
+            next[state] = new int[256];
+            for (int b = 0; b < 256; b++)
+            {
+                int child = children[state][b];
+                if (child > 0)
+                {
+                    fail[child] = state == 0 ? 0 : next[fail[state]][b];
+                    next[state][b] = child;
+                    queue.Enqueue(child);
+                }
+                else
+                {
+                    next[state][b] = next[fail[state]][b];
+                }
             }
         }
 
-        return table;
+        uint[] words = new uint[ScanKernels.AutomatonRows + (count * 256)];
+        for (int p = 0; p < patterns.Count; p++)
+        {
+            words[p] = (uint)patterns[p].Length;
+        }
+
+        for (int state = 0; state < count; state++)
+        {
+            for (int b = 0; b < 256; b++)
+            {
+                int target = next[state][b];
+                words[ScanKernels.AutomatonRows + (state * 256) + b] = (uint)target | (ends[target] << 16);
+            }
+        }
+
+        states = count;
+        return words;
+
+        static int[] NewRow()
+        {
+            int[] row = new int[256];
+            Array.Fill(row, -1);
+            return row;
+        }
     }
 
     private static byte[] ParseHex(string hex, string where)

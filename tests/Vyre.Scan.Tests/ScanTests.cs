@@ -79,6 +79,32 @@ public sealed class ScanTests(Backend backend)
     }
 
     [Test]
+    public async Task Patterns_that_overlap_nest_and_repeat_count_like_plain_csharp()
+    {
+        // A two-letter alphabet makes matches dense, overlapping and straddling every chunk boundary;
+        // the patterns are prefixes, suffixes and repeats of each other (one given twice).
+        byte[][] patterns = [.. new[] { "ab", "bab", "abab", "b", "aaaa", "bab", "abbabbab" }.Select(Encoding.UTF8.GetBytes)];
+        var random = new Random(11);
+        byte[] bytes = new byte[(3 * Chunk) + 517];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] = (byte)(random.Next(3) == 0 ? 'b' : 'a');
+        }
+
+        string path = Path.Combine(_folder, "dense.ab");
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [path], Patterns = patterns, Backend = backend, ChunkBytes = Chunk, Depth = 2 });
+            Assert.That(summary.Files[0].PatternCounts, Is.EqualTo(patterns.Select(p => (long)PlainCount(bytes, p)).ToArray()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void Bad_patterns_and_paths_say_how_to_fix_them()
     {
         Assert.That(() => ScanPatterns.Validate([new byte[65]]), Throws.ArgumentException.With.Message.Contains("Fix:"));
