@@ -10,6 +10,15 @@ namespace Vyre.Scan;
 /// <summary>What to scan and how.</summary>
 public sealed class ScanRequest
 {
+    /// <summary>
+    /// Default chunk size: 64 KiB, so that a GPU has many chunks in flight (one lane each). The content hash
+    /// depends on it, so it is the same on every backend.
+    /// </summary>
+    public const int DefaultChunkBytes = 64 * 1024;
+
+    /// <summary>Default staging buffers: 256 chunks in flight.</summary>
+    public const int DefaultDepth = 256;
+
     /// <summary>Files to scan, in report order.</summary>
     public required IReadOnlyList<string> Files { get; init; }
 
@@ -20,10 +29,10 @@ public sealed class ScanRequest
     public Backend Backend { get; init; } = Backend.Auto;
 
     /// <summary>Bytes per chunk (a multiple of 4096).</summary>
-    public int ChunkBytes { get; init; } = 1 << 20;
+    public int ChunkBytes { get; init; } = DefaultChunkBytes;
 
     /// <summary>Staging buffers (reads and slots in flight).</summary>
-    public int Depth { get; init; } = 8;
+    public int Depth { get; init; } = DefaultDepth;
 
     /// <summary>Use O_DIRECT where the file system allows it.</summary>
     public bool Direct { get; init; } = true;
@@ -77,7 +86,7 @@ public static class ScanEngine
         var options = new MegakernelOptions
         {
             Backend = request.Backend,
-            SlotCount = 256,
+            SlotCount = Math.Max(256, request.Depth),
             DataBytes = StreamOptions.Alignment + (request.Depth * stream.StagingStride),
             HeapWords = statsBase + (ScanKernels.StatsWords * request.Depth),
             Log = request.Log,

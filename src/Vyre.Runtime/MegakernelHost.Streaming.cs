@@ -28,7 +28,7 @@ public sealed unsafe partial class MegakernelHost
         ArgumentNullException.ThrowIfNull(inputs);
         ThrowIfStopped();
         options ??= new StreamOptions();
-        options.Validate(DataBytes);
+        options.Validate(DataBytes, SlotCount);
         RequestValidator.Validate(new SlotRequest(opcode), _options.SlotCount);
         using var run = new StreamRun(this, inputs, opcode, options);
         run.Start();

@@ -197,6 +197,7 @@ public abstract class StreamingSuite
         StreamInput[] one = [StreamInput.FromPath(Create("x.bin", 10, seed: 1))];
         Assert.That(async () => await Collect(host, one, new StreamOptions { ChunkBytes = 1000 }), Throws.ArgumentException.With.Message.Contains("Fix:"));
         Assert.That(async () => await Collect(host, one, new StreamOptions { ChunkBytes = 1 << 20, Depth = 64 }), Throws.ArgumentException.With.Message.Contains("DataBytes"));
+        Assert.That(async () => await Collect(host, one, new StreamOptions { ChunkBytes = 4096, Depth = host.SlotCount + 1 }), Throws.ArgumentException.With.Message.Contains("SlotCount"));
         Assert.That(async () => await Collect(host, one, new StreamOptions(), opcode: Opcodes.Shutdown), Throws.ArgumentException.With.Message.Contains("Fix:"));
     }
 

@@ -11,6 +11,7 @@ namespace Vyre.Scan.Tests;
 /// <summary>The scan tool's results against a plain C# computation of the same things, on real files.</summary>
 [TestFixture(Backend.Managed)]
 [TestFixture(Backend.IlgpuCpu)]
+[TestFixture(Backend.Cuda, Category = "Gpu")]
 public sealed class ScanTests(Backend backend)
 {
     private const int Chunk = 8192;
@@ -20,6 +21,11 @@ public sealed class ScanTests(Backend backend)
     [OneTimeSetUp]
     public void CreateFiles()
     {
+        if (backend == Backend.Cuda && !MegakernelHost.IsCudaAvailable())
+        {
+            Assert.Ignore("No CUDA device on this machine: the Cuda scan runs on the GPU machine (see docs/benchmarks.md).");
+        }
+
         if (!Vyre.IoUring.IoUringRing.IsAvailable(out string reason))
         {
             Assert.Ignore("io_uring is unavailable on this machine, so the scan tool cannot run: " + reason);

@@ -43,7 +43,7 @@ public sealed class StreamOptions
 
     internal static int RoundUp(int bytes) => (bytes + Alignment - 1) / Alignment * Alignment;
 
-    internal void Validate(int dataBytes)
+    internal void Validate(int dataBytes, int slotCount)
     {
         if (ChunkBytes <= 0 || ChunkBytes % Alignment != 0)
         {
@@ -58,6 +58,11 @@ public sealed class StreamOptions
         if (Depth is < 1 or > 1024)
         {
             throw new ArgumentException($"Depth is {Depth}. Fix: use 1..1024 staging buffers.", nameof(Depth));
+        }
+
+        if (Depth > slotCount)
+        {
+            throw new ArgumentException($"Depth is {Depth}, more than the ring's {slotCount} slots: every staging buffer may hold a slot. Fix: raise MegakernelOptions.SlotCount to at least {Depth}, or lower Depth.", nameof(Depth));
         }
 
         if (ExtraArguments.Length > SlotLayout.ArgumentCount - 4)
