@@ -15,7 +15,7 @@ var backend = new Option<string>("--backend") { Description = "auto, cuda, manag
 var patterns = new Option<string[]>("--pattern", "-p") { Description = "A literal to count (repeatable, up to 8 with the rules file).", AllowMultipleArgumentsPerToken = false };
 var rules = new Option<FileInfo?>("--rules") { Description = "A file of literals, one per line ('#' comments, 'hex:' for bytes)." };
 var chunk = new Option<int>("--chunk-kib") { Description = "Chunk size in KiB (a multiple of 4).", DefaultValueFactory = _ => ScanRequest.DefaultChunkBytes / 1024 };
-var depth = new Option<int>("--depth") { Description = "Staging buffers: reads and slots in flight.", DefaultValueFactory = _ => ScanRequest.DefaultDepth };
+var depth = new Option<int?>("--depth") { Description = $"Staging buffers: reads and slots in flight (default {ScanRequest.DefaultCudaDepth} on CUDA, {ScanRequest.DefaultCpuDepth} on the CPU)." };
 var buffered = new Option<bool>("--no-direct") { Description = "Read through the page cache instead of O_DIRECT." };
 var hidden = new Option<bool>("--hidden") { Description = "Also scan hidden files and folders (names starting with '.')." };
 var top = new Option<int>("--top") { Description = "Files listed in the table (largest first; flagged and failed files always).", DefaultValueFactory = _ => 15 };
