@@ -29,6 +29,9 @@ public sealed unsafe class IoUringRing : IDisposable
     private readonly uint _cqMask;
     private readonly Cqe* _cqes;
     private readonly byte[] _supported = new byte[256];
+
+    /// <summary>The user_data bit of cancellations; requests' own user_data must leave it clear.</summary>
+    public const ulong CancelMark = 1ul << 63;
     private uint _sqLocalTail;
     private int _unsubmitted;
     private bool _disposed;
@@ -190,8 +193,11 @@ public sealed unsafe class IoUringRing : IDisposable
         return true;
     }
 
-    /// <summary>Queues a cancellation of every request whose user_data is <paramref name="target"/>.</summary>
-    public bool TryQueueCancel(ulong target, ulong userData)
+    /// <summary>
+    /// Queues a cancellation of every request whose user_data is <paramref name="target"/>. The cancellation's
+    /// own completion carries <see cref="CancelMark"/> and is never returned by <see cref="TryReap"/>.
+    /// </summary>
+    public bool TryQueueCancel(ulong target)
     {
         if (!TryNext(out Sqe* sqe))
         {
@@ -201,8 +207,32 @@ public sealed unsafe class IoUringRing : IDisposable
         sqe->Opcode = OpAsyncCancel;
         sqe->Fd = -1;
         sqe->Address = target;
-        sqe->UserData = userData;
+        sqe->UserData = target | CancelMark;
         return true;
+    }
+
+    /// <summary>
+    /// Cancels the requests whose user_data are <paramref name="targets"/> and reaps until <paramref name="pending"/>
+    /// of them have completed or <paramref name="bound"/> has passed; each completion goes to <paramref name="completed"/>
+    /// (a cancelled read completes with -ECANCELED, one that finished first with its result).
+    /// </summary>
+    public void CancelAndReap(ReadOnlySpan<ulong> targets, int pending, TimeSpan bound, Action<ulong, int> completed)
+    {
+        foreach (ulong target in targets)
+        {
+            _ = TryQueueCancel(target);
+        }
+
+        DateTime deadline = DateTime.UtcNow + bound;
+        while (pending > 0 && DateTime.UtcNow < deadline)
+        {
+            Submit(waitFor: 1, TimeSpan.FromMilliseconds(10));
+            while (pending > 0 && TryReap(out ulong userData, out int result))
+            {
+                pending--;
+                completed(userData, result);
+            }
+        }
     }
 
     /// <summary>
@@ -270,22 +300,28 @@ public sealed unsafe class IoUringRing : IDisposable
         }
     }
 
-    /// <summary>Takes the next completion, if any.</summary>
+    /// <summary>Takes the next completion of a request (completions of cancellations are skipped), if any.</summary>
     public bool TryReap(out ulong userData, out int result)
     {
-        uint head = *_cqHead;
-        if (head == Volatile.Read(ref *_cqTail))
+        while (true)
         {
-            userData = 0;
-            result = 0;
-            return false;
-        }
+            uint head = *_cqHead;
+            if (head == Volatile.Read(ref *_cqTail))
+            {
+                userData = 0;
+                result = 0;
+                return false;
+            }
 
-        Cqe cqe = _cqes[head & _cqMask];
-        Volatile.Write(ref *_cqHead, head + 1);
-        userData = cqe.UserData;
-        result = cqe.Result;
-        return true;
+            Cqe cqe = _cqes[head & _cqMask];
+            Volatile.Write(ref *_cqHead, head + 1);
+            if ((cqe.UserData & CancelMark) == 0)
+            {
+                userData = cqe.UserData;
+                result = cqe.Result;
+                return true;
+            }
+        }
     }
 
     /// <inheritdoc/>

@@ -25,7 +25,6 @@ internal sealed unsafe class LoadMissService : IDisposable
     private const long FixedBufferBytes = 1L << 30;
 
     private const int Depth = IoQueueLayout.Capacity;
-    private const ulong CancelTag = 1ul << 63;
     private static readonly TimeSpan s_reapWait = TimeSpan.FromMilliseconds(0.05);
     private static readonly TimeSpan s_spinFor = TimeSpan.FromMicroseconds(50);
     private static readonly TimeSpan s_yieldFor = TimeSpan.FromMilliseconds(2);
@@ -346,7 +345,7 @@ internal sealed unsafe class LoadMissService : IDisposable
         uint length = read.Length - read.Got;
         long piece = at / FixedBufferBytes;
         int buffer = (at + length - 1) / FixedBufferBytes == piece ? (int)piece : -1; // A read across two pieces goes plain.
-        if (!_io.TryQueueRead((int)read.File, fixedFile: true, (nint)(_data + at), length, read.FileOffset + read.Got, buffer, (ulong)index + 1))
+        if (!_io.TryQueueRead((int)read.File, fixedFile: true, (nint)(_data + at), length, read.FileOffset + read.Got, buffer, ReadTable.UserData(index)))
         {
             throw new InvalidOperationException("The io_uring submission ring is full although reads in flight are bounded by the io queue; this is a bug in Vyre.");
         }
@@ -361,10 +360,7 @@ internal sealed unsafe class LoadMissService : IDisposable
         while (_io.TryReap(out ulong userData, out int result))
         {
             any = true;
-            if ((userData & CancelTag) == 0)
-            {
-                Complete((int)userData - 1, result, draining);
-            }
+            Complete(ReadTable.Index(userData), result, draining);
         }
 
         return any;
@@ -448,20 +444,7 @@ internal sealed unsafe class LoadMissService : IDisposable
                 FinishFault(request.Sequence, FaultCode.IoError, IoQueueLayout.Canceled);
             }
 
-            for (int i = 0; i < _reads.Length; i++)
-            {
-                if (_reads[i] is not null)
-                {
-                    _ = _io.TryQueueCancel((ulong)i + 1, CancelTag | (uint)i);
-                }
-            }
-
-            DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-            while (_readsInFlight > 0 && DateTime.UtcNow < deadline)
-            {
-                _io.Submit(waitFor: 1, TimeSpan.FromMilliseconds(10));
-                Reap(draining: true);
-            }
+            _io.CancelAndReap(ReadTable.InFlight(_reads.Length, i => _reads[i] is not null), _readsInFlight, TimeSpan.FromSeconds(5), (userData, result) => Complete(ReadTable.Index(userData), result, draining: true));
         }
         catch (IoUringException)
         {

@@ -18,11 +18,11 @@ namespace Vyre;
 /// </summary>
 internal sealed unsafe class StreamRun : IDisposable
 {
-    private const ulong CancelTag = 1ul << 63;
     private const int ENODATA = 61;
     private static readonly TimeSpan s_reapWait = TimeSpan.FromMilliseconds(0.2);
     private static readonly TimeSpan s_slotWait = TimeSpan.FromMilliseconds(0.02);
     private static readonly TimeSpan s_idleWait = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan s_cancelBound = TimeSpan.FromSeconds(5);
 
     private readonly MegakernelHost _host;
     private readonly IReadOnlyList<StreamInput> _inputs;
@@ -186,10 +186,7 @@ internal sealed unsafe class StreamRun : IDisposable
                 while (_ring.TryReap(out ulong userData, out int result))
                 {
                     progressed = true;
-                    if ((userData & CancelTag) == 0)
-                    {
-                        Complete((int)userData - 1, result);
-                    }
+                    Complete(ReadTable.Index(userData), result);
                 }
             }
 
@@ -327,7 +324,7 @@ internal sealed unsafe class StreamRun : IDisposable
         int remaining = read.Expected - read.Got;
         uint length = (uint)(read.File.Direct ? StreamOptions.RoundUp(remaining) : remaining);
         nint address = (nint)(_staging + ((long)index * _options.StagingStride) + read.Got);
-        if (!_ring.TryQueueRead(read.File.FixedSlot, fixedFile: true, address, length, (ulong)(read.Offset + read.Got), bufferIndex: 0, userData: (ulong)index + 1))
+        if (!_ring.TryQueueRead(read.File.FixedSlot, fixedFile: true, address, length, (ulong)(read.Offset + read.Got), bufferIndex: 0, userData: ReadTable.UserData(index)))
         {
             throw new InvalidOperationException("The io_uring submission ring is full although reads in flight are bounded by Depth; this is a bug in Vyre.");
         }
@@ -522,26 +519,7 @@ internal sealed unsafe class StreamRun : IDisposable
     {
         try
         {
-            for (int i = 0; i < _reads.Length; i++)
-            {
-                if (_reads[i] is not null)
-                {
-                    _ = _ring.TryQueueCancel((ulong)i + 1, CancelTag | (uint)i);
-                }
-            }
-
-            DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-            while (_readsInFlight > 0 && DateTime.UtcNow < deadline)
-            {
-                _ring.Submit(waitFor: 1, TimeSpan.FromMilliseconds(10));
-                while (_ring.TryReap(out ulong userData, out _))
-                {
-                    if ((userData & CancelTag) == 0)
-                    {
-                        _readsInFlight--;
-                    }
-                }
-            }
+            _ring.CancelAndReap(ReadTable.InFlight(_reads.Length, i => _reads[i] is not null), _readsInFlight, s_cancelBound, (_, _) => _readsInFlight--);
         }
         catch (IoUringException)
         {
