@@ -242,6 +242,39 @@ public abstract class LoadMissLifecycleSuite
         SlotResult result = await stuck.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.That((result.Fault, result.FaultDetail), Is.EqualTo((FaultCode.IoError, 125u)), "ECANCELED");
     }
+
+    [Test]
+    public async Task Misses_past_what_the_io_service_can_take_wait_and_all_end_at_shutdown()
+    {
+        // 64 reads of an empty pipe fill the io service's reads in flight, 64 more fill the io queue, and
+        // the last lane waits for room. Shutdown must end every one of them, wherever it waits.
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.In);
+        using var writer = new AnonymousPipeClientStream(PipeDirection.Out, pipe.ClientSafePipeHandle);
+        using var handle = new SafeFileHandle(pipe.SafePipeHandle.DangerousGetHandle(), ownsHandle: false);
+        MegakernelOptions options = Options();
+        MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = options.Backend, SlotCount = 256, WaitTimeout = TimeSpan.FromSeconds(5), Log = _ => { } });
+        uint file = host.RegisterIoFile(handle);
+        Task<SlotResult>[] misses = Enumerable.Range(0, (2 * IoQueueLayout.Capacity) + 1)
+            .Select(i => host.SubmitAsync(Opcodes.LoadMiss, file, 0, 0, 1, (uint)i * 4096))
+            .ToArray();
+        await Task.Delay(200);
+        Assert.That(misses.Count(m => m.IsCompleted), Is.LessThanOrEqualTo(1), "the pipe has no bytes; only the lane waiting for room may have timed out");
+
+        // A lane stuck waiting for room may keep the SHUTDOWN slot from running; the stop word then ends it.
+        try
+        {
+            await host.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        // Cancelled by the shutdown, or (the lane that waited for room longer than the heartbeat timeout) timed out.
+        SlotResult[] results = await Task.WhenAll(misses).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.That(results.Select(r => r.Fault), Is.All.EqualTo(FaultCode.IoError));
+        Assert.That(results.Count(r => r.FaultDetail == IoQueueLayout.Canceled), Is.GreaterThanOrEqualTo(2 * IoQueueLayout.Capacity));
+        Assert.That(results.Select(r => r.FaultDetail), Is.All.AnyOf(IoQueueLayout.Canceled, IoQueueLayout.TimedOut));
+    }
 }
 
 [TestFixture]

@@ -121,11 +121,13 @@ public static class SlotExecutor
     }
 
     /// <summary>
-    /// Hands a LOAD_MISS request to the host's io service: takes a ticket, waits (bounded by the loop's
-    /// stop word) until the host has taken the request that last used the ticket's entry, marks the slot
-    /// WAIT_IO, then publishes the entry. The slot's status goes first because once the entry is visible
-    /// the host may finish the slot at any moment. False (with a fault recorded) when the request cannot
-    /// be handed over; the caller then completes the slot itself.
+    /// Hands a LOAD_MISS request to the host's io service: takes the next ticket once the host has taken the
+    /// request that last used the ticket's entry, marks the slot WAIT_IO, then publishes the entry. The slot's
+    /// status goes first because once the entry is visible the host may finish the slot at any moment. A lane
+    /// waits for room before it takes a ticket, so a lane that gives up (the loop stops, the host asks to shut
+    /// down, or no room came within the heartbeat timeout) leaves no gap in the tickets the host reads in
+    /// order. False (with a fault recorded) when the request cannot be handed over; the caller then completes
+    /// the slot itself.
     /// </summary>
     private static bool PostLoad(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
     {
@@ -140,16 +142,36 @@ public static class SlotExecutor
             buffers.State.Write(DeviceStateWord.IoServiceSeen, 1);
         }
 
-        uint ticket = Atomic.Add(ref buffers.State.View[DeviceStateWord.IoTicket], 1u);
-        while (ticket - buffers.State.Read(DeviceStateWord.IoConsumedSeen) >= (uint)IoQueueLayout.Capacity)
+        ulong started = DeviceMemory.GlobalTimer();
+        ulong spins = 0;
+        uint ticket;
+        while (true)
         {
-            if (buffers.State.Read(DeviceStateWord.Stop) != 0)
+            ticket = buffers.State.Read(DeviceStateWord.IoTicket);
+            if (ticket - buffers.State.Read(DeviceStateWord.IoConsumedSeen) < (uint)IoQueueLayout.Capacity)
+            {
+                if (Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.IoTicket], ticket, ticket + 1) == ticket)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            // The queue looks full: read the host's count, and give up when the loop must stop or the host is gone.
+            buffers.State.Write(DeviceStateWord.IoConsumedSeen, buffers.Control.Read(ControlWord.IoConsumed));
+            if (buffers.State.Read(DeviceStateWord.Stop) != 0 || buffers.Control.Read(ControlWord.Shutdown) != 0)
             {
                 slot.Fail(FaultCode.IoError, IoQueueLayout.Canceled);
                 return false;
             }
 
-            buffers.State.Write(DeviceStateWord.IoConsumedSeen, buffers.Control.Read(ControlWord.IoConsumed));
+            ulong now = DeviceMemory.GlobalTimer();
+            if (now != 0 ? now - started > buffers.HeartbeatTimeout : ++spins > buffers.HeartbeatTimeout)
+            {
+                slot.Fail(FaultCode.IoError, IoQueueLayout.TimedOut);
+                return false;
+            }
         }
 
         LoadRequest load = slot.Load;

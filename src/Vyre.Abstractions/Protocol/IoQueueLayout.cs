@@ -59,4 +59,7 @@ public static class IoQueueLayout
 
     /// <summary>The errno (ECANCELED) of a request the megakernel's stop cancelled.</summary>
     public const uint Canceled = 125;
+
+    /// <summary>The errno (ETIMEDOUT) of a request that found no room in the queue for a heartbeat timeout (the host's io service is stuck).</summary>
+    public const uint TimedOut = 110;
 }
