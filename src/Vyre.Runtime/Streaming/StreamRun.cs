@@ -181,7 +181,7 @@ internal sealed unsafe class StreamRun : IDisposable
             bool progressed = false;
             if (_readsInFlight > 0)
             {
-                // Block in the kernel only when no slot of ours can complete meanwhile.
+                // Wait in the kernel for a read; only briefly while slots of ours may complete meanwhile.
                 _ring.Submit(waitFor: 1, _slotsInFlight == 0 ? s_reapWait : s_slotWait);
                 while (_ring.TryReap(out ulong userData, out int result))
                 {
