@@ -121,13 +121,13 @@ public static class SlotExecutor
     }
 
     /// <summary>
-    /// Hands a LOAD_MISS request to the host's io service: takes the next ticket once the host has taken the
+    /// Hands a LOAD_MISS request to the host's io service: takes a ticket, waits until the host has taken the
     /// request that last used the ticket's entry, marks the slot WAIT_IO, then publishes the entry. The slot's
-    /// status goes first because once the entry is visible the host may finish the slot at any moment. A lane
-    /// waits for room before it takes a ticket, so a lane that gives up (the loop stops, the host asks to shut
-    /// down, or no room came within the heartbeat timeout) leaves no gap in the tickets the host reads in
-    /// order. False (with a fault recorded) when the request cannot be handed over; the caller then completes
-    /// the slot itself.
+    /// status goes first because once the entry is visible the host may finish the slot at any moment. The
+    /// host takes entries as fast as it polls (reads past its depth wait in its own list), so the wait is
+    /// short; it ends when the loop stops, the host asks to shut down, or after the heartbeat timeout (the
+    /// host's io thread is then taken for dead). False (with a fault recorded) when the request cannot be
+    /// handed over; the caller then completes the slot itself.
     /// </summary>
     private static bool PostLoad(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
     {
@@ -142,22 +142,11 @@ public static class SlotExecutor
             buffers.State.Write(DeviceStateWord.IoServiceSeen, 1);
         }
 
+        uint ticket = Atomic.Add(ref buffers.State.View[DeviceStateWord.IoTicket], 1u);
         ulong started = DeviceMemory.GlobalTimer();
         ulong spins = 0;
-        uint ticket;
-        while (true)
+        while (ticket - buffers.State.Read(DeviceStateWord.IoConsumedSeen) >= (uint)IoQueueLayout.Capacity)
         {
-            ticket = buffers.State.Read(DeviceStateWord.IoTicket);
-            if (ticket - buffers.State.Read(DeviceStateWord.IoConsumedSeen) < (uint)IoQueueLayout.Capacity)
-            {
-                if (Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.IoTicket], ticket, ticket + 1) == ticket)
-                {
-                    break;
-                }
-
-                continue;
-            }
-
             // The queue looks full: read the host's count, and give up when the loop must stop or the host is gone.
             buffers.State.Write(DeviceStateWord.IoConsumedSeen, buffers.Control.Read(ControlWord.IoConsumed));
             if (buffers.State.Read(DeviceStateWord.Stop) != 0 || buffers.Control.Read(ControlWord.Shutdown) != 0)

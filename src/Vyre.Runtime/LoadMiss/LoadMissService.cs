@@ -13,8 +13,8 @@ namespace Vyre;
 /// frees each entry at once, so the 64 entries never wait on the disk), reads them with io_uring
 /// READ_FIXED straight into the registered data buffer from registered files, continues short reads,
 /// and finishes the asking slot: DONE with result 0 = bytes read, or FAULT with the errno. Up to
-/// <see cref="IoQueueLayout.Capacity"/> reads are in flight; past that, entries wait in the queue and
-/// the device waits for room, which is the backpressure.
+/// <see cref="IoQueueLayout.Capacity"/> reads are in flight; requests past that wait in the host's list,
+/// which holds at most one request per ring slot (each holds its WAIT_IO slot): the ring is the backpressure.
 /// </summary>
 internal sealed unsafe class LoadMissService : IDisposable
 {
@@ -41,6 +41,7 @@ internal sealed unsafe class LoadMissService : IDisposable
     private readonly Lock _filesGate = new();
     private readonly Request?[] _reads = new Request?[Depth];
     private readonly Stack<int> _free = new();
+    private readonly Queue<Request> _waiting = new();
     private readonly Thread _thread;
     private uint _consumed;
     private int _readsInFlight;
@@ -238,9 +239,14 @@ internal sealed unsafe class LoadMissService : IDisposable
         while (!_stopping)
         {
             bool progressed = false;
-            while (_free.Count > 0 && TryTake(out Request request))
+            while (TryTake(out Request request))
             {
                 progressed = true;
+                _waiting.Enqueue(request);
+            }
+
+            while (_free.Count > 0 && _waiting.TryDequeue(out Request request))
+            {
                 Begin(request);
             }
 
@@ -440,6 +446,11 @@ internal sealed unsafe class LoadMissService : IDisposable
         try
         {
             while (TryTake(out Request request))
+            {
+                _waiting.Enqueue(request);
+            }
+
+            while (_waiting.TryDequeue(out Request request))
             {
                 FinishFault(request.Sequence, FaultCode.IoError, IoQueueLayout.Canceled);
             }
