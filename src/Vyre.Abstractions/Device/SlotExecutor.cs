@@ -143,10 +143,11 @@ public static class SlotExecutor
         }
 
         uint ticket = Atomic.Add(ref buffers.State.View[DeviceStateWord.IoTicket], 1u);
-        ulong started = DeviceMemory.GlobalTimer();
+        ulong started = 0;
         ulong spins = 0;
         while (ticket - buffers.State.Read(DeviceStateWord.IoConsumedSeen) >= (uint)IoQueueLayout.Capacity)
         {
+            started = started == 0 ? DeviceMemory.GlobalTimer() : started; // The timer is read only by a lane that waits.
             // The queue looks full: read the host's count, and give up when the loop must stop or the host is gone.
             buffers.State.Write(DeviceStateWord.IoConsumedSeen, buffers.Control.Read(ControlWord.IoConsumed));
             if (buffers.State.Read(DeviceStateWord.Stop) != 0 || buffers.Control.Read(ControlWord.Shutdown) != 0)
