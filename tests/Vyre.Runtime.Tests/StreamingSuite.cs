@@ -76,6 +76,7 @@ public abstract class StreamingSuite
         }
 
         Assert.That(stats.BytesRead, Is.EqualTo(files.Sum(f => new FileInfo(f).Length)), "every byte read once");
+        Assert.That(host.Telemetry().HostBytesCopied, Is.Zero, "io_uring wrote every byte where the handler read it: no host copy");
         Assert.That(stats.DirectFiles + stats.BufferedFiles, Is.EqualTo(files.Count));
     }
 
