@@ -47,8 +47,9 @@ public abstract class StreamingSuite
         }
     }
 
-    [Test]
-    public async Task Many_small_files_large_files_and_an_empty_file_hash_like_plain_csharp()
+    [TestCase(false, TestName = "Many small files, large files and an empty file hash like plain C#")]
+    [TestCase(true, TestName = "Many small files, large files and an empty file hash like plain C#, with SQPOLL")]
+    public async Task Many_small_files_large_files_and_an_empty_file_hash_like_plain_csharp(bool sqPoll)
     {
         var files = new List<string>();
         for (int i = 0; i < 40; i++)
@@ -61,7 +62,7 @@ public abstract class StreamingSuite
         files.Add(Create("empty.bin", 0, seed: 0));
         var stats = new StreamStats();
         await using MegakernelHost host = await TestKernels.StartAsync(Options());
-        List<FileChunk> chunks = await Collect(host, files, new StreamOptions { ChunkBytes = Chunk, Depth = 6, Stats = stats });
+        List<FileChunk> chunks = await Collect(host, files, new StreamOptions { ChunkBytes = Chunk, Depth = 6, Stats = stats, SqPoll = sqPoll });
 
         int expected = files.Sum(f => Math.Max(1, (int)((new FileInfo(f).Length + Chunk - 1) / Chunk)));
         Assert.That(chunks, Has.Count.EqualTo(expected), "one chunk per 64 KiB, one for the empty file");
