@@ -16,6 +16,7 @@ var patterns = new Option<string[]>("--pattern", "-p") { Description = "A litera
 var rules = new Option<FileInfo?>("--rules") { Description = "A file of literals, one per line ('#' comments, 'hex:' for bytes)." };
 var chunk = new Option<int>("--chunk-kib") { Description = "Chunk size in KiB (a multiple of 4).", DefaultValueFactory = _ => ScanRequest.DefaultChunkBytes / 1024 };
 var depth = new Option<int?>("--depth") { Description = $"Staging buffers: reads and slots in flight (default {ScanRequest.DefaultCudaDepth} on CUDA, {ScanRequest.DefaultCpuDepth} on the CPU)." };
+var reads = new Option<string>("--reads") { Description = "io-uring, auto (io_uring, else pread where io_uring is unavailable) or pread.", DefaultValueFactory = _ => "io-uring" };
 var buffered = new Option<bool>("--no-direct") { Description = "Read through the page cache instead of O_DIRECT." };
 var hidden = new Option<bool>("--hidden") { Description = "Also scan hidden files and folders (names starting with '.')." };
 var top = new Option<int>("--top") { Description = "Files listed in the table (largest first; flagged and failed files always).", DefaultValueFactory = _ => 15 };
@@ -23,7 +24,7 @@ var threshold = new Option<double>("--entropy") { Description = "Bits per byte a
 
 var root = new RootCommand("Streams files through a Vyre megakernel: content hashes, byte entropy and pattern counts per file.")
 {
-    target, backend, patterns, rules, chunk, depth, buffered, hidden, top, threshold,
+    target, backend, patterns, rules, chunk, depth, reads, buffered, hidden, top, threshold,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -49,6 +50,7 @@ root.SetAction(async (parse, cancellationToken) =>
             Files = files,
             Patterns = literals,
             Backend = chosen,
+            IoReads = ParseReads(parse.GetValue(reads)!),
             ChunkBytes = parse.GetValue(chunk) * 1024,
             Depth = parse.GetValue(depth),
             Direct = !parse.GetValue(buffered),
@@ -82,4 +84,12 @@ static Backend ParseBackend(string name) => name switch
     "managed" => Backend.Managed,
     "ilgpu-cpu" => Backend.IlgpuCpu,
     _ => throw new ArgumentException($"Unknown backend '{name}'. Fix: use auto, cuda, managed or ilgpu-cpu."),
+};
+
+static IoReads ParseReads(string name) => name switch
+{
+    "io-uring" => IoReads.IoUring,
+    "auto" => IoReads.IoUringElsePositional,
+    "pread" => IoReads.Positional,
+    _ => throw new ArgumentException($"Unknown read engine '{name}'. Fix: use io-uring, auto or pread."),
 };

@@ -40,6 +40,9 @@ public sealed class ScanRequest
     /// <summary>Staging buffers (reads and slots in flight).</summary>
     public int? Depth { get; init; }
 
+    /// <summary>How files are read: io_uring (default), or positional reads where asked for.</summary>
+    public IoReads IoReads { get; init; } = IoReads.IoUring;
+
     /// <summary>Use O_DIRECT where the file system allows it.</summary>
     public bool Direct { get; init; } = true;
 
@@ -97,6 +100,7 @@ public static class ScanEngine
             SlotCount = Math.Max(256, depth),
             DataBytes = StreamOptions.Alignment + (depth * stream.StagingStride),
             HeapWords = statsBase + (ScanKernels.StatsWords * depth),
+            IoReads = request.IoReads,
             Log = request.Log,
         };
         await using MegakernelHost host = await ScanKernels.StartAsync(options, cancellationToken);

@@ -12,6 +12,9 @@ public sealed unsafe partial class MegakernelHost
     /// <summary>How long one host wait may take (<see cref="MegakernelOptions.WaitTimeout"/>).</summary>
     internal TimeSpan WaitTimeout => _options.WaitTimeout;
 
+    /// <summary>How the io sidecar reads files (<see cref="MegakernelOptions.IoReads"/>).</summary>
+    internal IoReads IoReads => _options.IoReads;
+
     /// <summary>
     /// Reads <paramref name="inputs"/> in chunks with io_uring straight into staging buffers in the data
     /// buffer and runs <paramref name="opcode"/> on each chunk. The handler gets argument words

@@ -35,6 +35,12 @@ public sealed class MegakernelOptions
     /// <summary>Bound of every host wait (a slot, room in the ring, shutdown). Default 30 s.</summary>
     public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How streaming and LOAD_MISS read files. Default <see cref="Vyre.IoReads.IoUring"/>: where io_uring is
+    /// unavailable they fail with the cause; positional reads are used only when asked for.
+    /// </summary>
+    public IoReads IoReads { get; init; } = IoReads.IoUring;
+
     /// <summary>Where the host reports what it chose (the backend, the lane count). Default: standard error.</summary>
     public Action<string>? Log { get; init; }
 
@@ -59,6 +65,11 @@ public sealed class MegakernelOptions
         if (SlotCount < 2 || SlotCount > MaxSlotCount)
         {
             throw new ArgumentException($"SlotCount {SlotCount} is outside 2..{MaxSlotCount}. Fix: choose a ring size in that range.", nameof(SlotCount));
+        }
+
+        if (!Enum.IsDefined(IoReads))
+        {
+            throw new ArgumentException($"IoReads {(int)IoReads} is not an IoReads value. Fix: use IoReads.IoUring, IoUringElsePositional or Positional.", nameof(IoReads));
         }
 
         if (Lanes is <= 0)

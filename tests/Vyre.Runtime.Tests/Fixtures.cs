@@ -11,6 +11,16 @@ internal static class BackendOptions
 
     public static MegakernelOptions Cuda(int slotCount, int dataBytes = 1 << 20) => new() { Backend = Backend.Cuda, SlotCount = slotCount, DataBytes = dataBytes, Log = _ => { } };
 
+    /// <summary><paramref name="options"/> with the io sidecar reading through <paramref name="reads"/>.</summary>
+    public static MegakernelOptions WithReads(MegakernelOptions options, IoReads reads) => new()
+    {
+        Backend = options.Backend,
+        SlotCount = options.SlotCount,
+        DataBytes = options.DataBytes,
+        Log = options.Log,
+        IoReads = reads,
+    };
+
     public static void RequireCuda()
     {
         if (!MegakernelHost.IsCudaAvailable())

@@ -227,6 +227,32 @@ public abstract class LoadMissLifecycleSuite
     }
 
     [Test]
+    public async Task Positional_reads_serve_misses_and_their_errors_too()
+    {
+        string path = Path.GetTempFileName();
+        byte[] bytes = new byte[3 * 4096];
+        new Random(2).NextBytes(bytes);
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            await using MegakernelHost host = await TestKernels.StartAsync(BackendOptions.WithReads(Options(), IoReads.Positional));
+            uint file = host.RegisterIoFile(path);
+            Assert.That(host.Submit(TestKernels.Opcodes.FetchRecord, file, 2, 4096, 0)[0], Is.EqualTo(4096u));
+            Assert.That(host.Submit(TestKernels.Opcodes.Fnv1a, 0, 4096)[0], Is.EqualTo(Reference.Fnv1a(bytes.AsSpan(2 * 4096))));
+            using SafeFileHandle writeOnly = File.OpenHandle(path, FileMode.Open, FileAccess.Write);
+            uint writeOnlyFile = host.RegisterIoFile(writeOnly);
+            SlotResult error = host.Submit(Opcodes.LoadMiss, writeOnlyFile, 0, 0, 16, 0);
+            host.UnregisterIoFile(writeOnlyFile);
+            Assert.That((error.Fault, error.FaultDetail), Is.EqualTo((FaultCode.IoError, 9u)), "EBADF");
+            Assert.That(host.Telemetry().HostBytesCopied, Is.Zero, "pread writes into the data buffer too");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public async Task Shutdown_with_a_read_in_flight_cancels_it_and_ends_its_slot()
     {
         using var pipe = new AnonymousPipeServerStream(PipeDirection.In);

@@ -47,9 +47,10 @@ public abstract class StreamingSuite
         }
     }
 
-    [TestCase(false, TestName = "Many small files, large files and an empty file hash like plain C#")]
-    [TestCase(true, TestName = "Many small files, large files and an empty file hash like plain C#, with SQPOLL")]
-    public async Task Many_small_files_large_files_and_an_empty_file_hash_like_plain_csharp(bool sqPoll)
+    [TestCase(false, IoReads.IoUring, TestName = "Many small files, large files and an empty file hash like plain C#")]
+    [TestCase(true, IoReads.IoUring, TestName = "Many small files, large files and an empty file hash like plain C#, with SQPOLL")]
+    [TestCase(false, IoReads.Positional, TestName = "Many small files, large files and an empty file hash like plain C#, with positional reads")]
+    public async Task Many_small_files_large_files_and_an_empty_file_hash_like_plain_csharp(bool sqPoll, IoReads reads)
     {
         var files = new List<string>();
         for (int i = 0; i < 40; i++)
@@ -61,7 +62,7 @@ public abstract class StreamingSuite
         files.Add(Create("large1.bin", LargeFileBytes / 2, seed: 101));
         files.Add(Create("empty.bin", 0, seed: 0));
         var stats = new StreamStats();
-        await using MegakernelHost host = await TestKernels.StartAsync(Options());
+        await using MegakernelHost host = await TestKernels.StartAsync(BackendOptions.WithReads(Options(), reads));
         List<FileChunk> chunks = await Collect(host, files, new StreamOptions { ChunkBytes = Chunk, Depth = 6, Stats = stats, SqPoll = sqPoll });
 
         int expected = files.Sum(f => Math.Max(1, (int)((new FileInfo(f).Length + Chunk - 1) / Chunk)));

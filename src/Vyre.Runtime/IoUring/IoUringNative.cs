@@ -97,6 +97,9 @@ internal static unsafe partial class IoUringNative
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
+    public static partial long Pread(int fd, nint buffer, nuint count, long offset);
+
     [LibraryImport("libc", EntryPoint = "strerror")]
     private static partial nint StrError(int errno);
 

@@ -9,7 +9,7 @@ namespace Vyre.IoUring;
 /// One io_uring instance: the submission and completion rings mapped into this process, feature
 /// probing, registered (fixed) buffers and files. Not thread-safe: one thread submits and reaps.
 /// </summary>
-public sealed unsafe class IoUringRing : IDisposable
+public sealed unsafe class IoUringRing : IReadEngine
 {
     private readonly int _fd;
     private readonly nint _sqRing;
@@ -83,6 +83,9 @@ public sealed unsafe class IoUringRing : IDisposable
 
     /// <summary>Entries of the completion ring.</summary>
     public int CompletionEntries { get; }
+
+    /// <inheritdoc cref="IReadEngine.Description"/>
+    string IReadEngine.Description => SqPoll ? "io_uring with SQPOLL" : "io_uring";
 
     /// <summary>Whether waits can carry a timeout (IORING_FEAT_EXT_ARG, Linux 5.11).</summary>
     public bool HasTimedWait => (Features & FeatExtArg) != 0;

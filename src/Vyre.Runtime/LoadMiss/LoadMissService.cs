@@ -36,7 +36,7 @@ internal sealed unsafe class LoadMissService : IDisposable
     private readonly int _dataBytes;
     private readonly int _slotCount;
     private readonly uint* _ioCompleted;
-    private readonly IoUringRing _io;
+    private readonly IReadEngine _io;
     private readonly IoFile?[] _files = new IoFile?[MaxFiles];
     private readonly Lock _filesGate = new();
     private readonly Request?[] _reads = new Request?[Depth];
@@ -57,8 +57,10 @@ internal sealed unsafe class LoadMissService : IDisposable
     /// <param name="dataBytes">Its length.</param>
     /// <param name="slotCount">Slots in the ring.</param>
     /// <param name="ioCompleted">Per ring slot, the completion mark BATCH_FENCE reads for slots this service finishes.</param>
-    /// <exception cref="IoUringException">io_uring is unavailable or lacks READ_FIXED; the message names the cause and the fix.</exception>
-    public LoadMissService(uint* ring, uint* control, uint* queue, byte* data, int dataBytes, int slotCount, uint* ioCompleted)
+    /// <param name="reads">The read engine to use (<see cref="IoReads"/>).</param>
+    /// <param name="log">Where a fallback to positional reads is reported.</param>
+    /// <exception cref="IoUringException">io_uring is unavailable or lacks READ_FIXED (and <paramref name="reads"/> asks for it); the message names the cause and the fix.</exception>
+    public LoadMissService(uint* ring, uint* control, uint* queue, byte* data, int dataBytes, int slotCount, uint* ioCompleted, IoReads reads, Action<string>? log)
     {
         _ring = ring;
         _control = control;
@@ -67,14 +69,9 @@ internal sealed unsafe class LoadMissService : IDisposable
         _dataBytes = dataBytes;
         _slotCount = slotCount;
         _ioCompleted = ioCompleted;
-        _io = IoUringRing.Create(Depth * 2);
+        _io = ReadEngine.Create(reads, Depth * 2, sqPoll: false, log);
         try
         {
-            if (!_io.Supports(OpReadFixed))
-            {
-                throw new IoUringException("This kernel's io_uring lacks READ_FIXED (IORING_OP_READ_FIXED), which LOAD_MISS reads with. Fix: run on Linux 5.6 or newer.", ENOSYS);
-            }
-
             int pieces = (int)((Math.Max(dataBytes, 1) + FixedBufferBytes - 1) / FixedBufferBytes);
             var buffers = new (nint, nuint)[pieces];
             for (int i = 0; i < pieces; i++)

@@ -29,7 +29,7 @@ internal sealed unsafe class StreamRun : IDisposable
     private readonly uint _opcode;
     private readonly StreamOptions _options;
     private readonly StreamStats _stats;
-    private readonly IoUringRing _ring;
+    private readonly IReadEngine _ring;
     private readonly byte* _staging;
     private readonly int _stagingOffset;
     private readonly Read?[] _reads;
@@ -55,14 +55,9 @@ internal sealed unsafe class StreamRun : IDisposable
         _opcode = opcode;
         _options = options;
         _stats = options.Stats ?? new StreamStats();
-        _ring = IoUringRing.Create(options.Depth * 2, options.SqPoll);
+        _ring = ReadEngine.Create(host.IoReads, options.Depth * 2, options.SqPoll, options.Log);
         try
         {
-            if (!_ring.Supports(OpReadFixed))
-            {
-                throw new IoUringException("This kernel's io_uring lacks READ_FIXED (IORING_OP_READ_FIXED). Fix: run on Linux 5.6 or newer.", ENOSYS);
-            }
-
             // Staging buffers start at the first page boundary at or after DataOffset (O_DIRECT needs it).
             nint data = (nint)host.DataPointer;
             nint first = (data + options.DataOffset + StreamOptions.Alignment - 1) & ~(nint)(StreamOptions.Alignment - 1);
