@@ -41,7 +41,7 @@ internal static class Report
         long bytes = summary.Files.Sum(f => f.Bytes);
         var totals = new Table().Title("[bold]Summary[/]").AddColumns("what", "value");
         totals.AddRow("backend", Markup.Escape(summary.Backend));
-        totals.AddRow("files", $"{summary.Files.Count:N0} ({summary.Stats.DirectFiles:N0} O_DIRECT, {summary.Stats.BufferedFiles:N0} page cache)");
+        totals.AddRow("files", $"{summary.Files.Count:N0} ({summary.Stats.DirectFiles:N0} O_DIRECT, {summary.Stats.BufferedFiles:N0} page cache; {Markup.Escape(summary.Stats.ReadEngine)})");
         totals.AddRow("bytes", $"{bytes:N0}");
         totals.AddRow("chunks", $"{summary.Stats.Chunks:N0} ({summary.Stats.ReadFaults:N0} read faults)");
         totals.AddRow("high-entropy files", $"{summary.Files.Count(f => f.HighEntropy):N0}");

@@ -80,6 +80,7 @@ public abstract class StreamingSuite
         Assert.That(stats.BytesRead, Is.EqualTo(files.Sum(f => new FileInfo(f).Length)), "every byte read once");
         Assert.That(host.Telemetry().HostBytesCopied, Is.Zero, "io_uring wrote every byte where the handler read it: no host copy");
         Assert.That(stats.DirectFiles + stats.BufferedFiles, Is.EqualTo(files.Count));
+        Assert.That(stats.ReadEngine, Does.StartWith(reads == IoReads.Positional ? "pread" : "io_uring"), "the engine asked for read the files");
     }
 
     [Test]

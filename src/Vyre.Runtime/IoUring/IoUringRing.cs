@@ -85,7 +85,7 @@ public sealed unsafe class IoUringRing : IReadEngine
     public int CompletionEntries { get; }
 
     /// <inheritdoc cref="IReadEngine.Description"/>
-    string IReadEngine.Description => SqPoll ? "io_uring with SQPOLL" : "io_uring";
+    string IReadEngine.Description => SqPoll ? "io_uring + SQPOLL" : "io_uring";
 
     /// <summary>Whether waits can carry a timeout (IORING_FEAT_EXT_ARG, Linux 5.11).</summary>
     public bool HasTimedWait => (Features & FeatExtArg) != 0;

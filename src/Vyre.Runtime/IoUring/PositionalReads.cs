@@ -16,7 +16,7 @@ internal sealed unsafe class PositionalReads(int entries) : IReadEngine
     private readonly Queue<(ulong UserData, int Result)> _completed = new();
     private int[] _files = [];
 
-    public string Description => "positional reads (pread)";
+    public string Description => "pread";
 
     public void RegisterBuffers(ReadOnlySpan<(nint Address, nuint Length)> buffers)
     {

@@ -22,6 +22,7 @@ public sealed class StreamStats
     private long _faults;
     private int _directFiles;
     private int _bufferedFiles;
+    private string _readEngine = string.Empty;
 
     /// <summary>Bytes the kernel wrote into staging buffers.</summary>
     public long BytesRead => Volatile.Read(ref _bytesRead);
@@ -37,6 +38,13 @@ public sealed class StreamStats
 
     /// <summary>Files read through the page cache.</summary>
     public int BufferedFiles => Volatile.Read(ref _bufferedFiles);
+
+    /// <summary>What read the files: "io_uring", "io_uring + SQPOLL" or "pread" (<see cref="IoReads"/>).</summary>
+    public string ReadEngine
+    {
+        get => Volatile.Read(ref _readEngine);
+        internal set => Volatile.Write(ref _readEngine, value);
+    }
 
     internal void AddBytes(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
 

@@ -56,6 +56,7 @@ internal sealed unsafe class StreamRun : IDisposable
         _options = options;
         _stats = options.Stats ?? new StreamStats();
         _ring = ReadEngine.Create(host.IoReads, options.Depth * 2, options.SqPoll, options.Log);
+        _stats.ReadEngine = _ring.Description;
         try
         {
             // Staging buffers start at the first page boundary at or after DataOffset (O_DIRECT needs it).
