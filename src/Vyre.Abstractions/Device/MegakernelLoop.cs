@@ -19,6 +19,13 @@ public static class MegakernelLoop
     /// <summary>Idle iterations between two republishes of the metric words while slots keep arriving.</summary>
     private const int MetricsPeriod = 4096;
 
+    /// <summary>
+    /// Forwarder iterations between two reads of the host's shutdown and heartbeat words. Every read of host
+    /// memory is a PCIe round trip; reading only the doorbell in the other iterations lets a new slot be seen
+    /// sooner, and shutdown still takes effect within a few microseconds.
+    /// </summary>
+    private const uint HousekeepingPeriod = 16;
+
     /// <summary>The persistent loop: serves slots until SHUTDOWN, the host's stop word, or a stale heartbeat.</summary>
     public static void RunPersistent<TDispatcher>(Index1D index, MegakernelBuffers buffers)
         where TDispatcher : struct, IMegakernelDispatcher
@@ -111,22 +118,9 @@ public static class MegakernelLoop
     private static void Forward<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        if (buffers.Control.Read(ControlWord.Shutdown) != 0)
+        if (forward.Iterations % HousekeepingPeriod == 0)
         {
-            Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HostShutdown);
-        }
-
-        uint beat = buffers.Control.Read(ControlWord.Heartbeat);
-        ulong now = DeviceMemory.GlobalTimer();
-        if (beat != forward.LastBeat)
-        {
-            forward.LastBeat = beat;
-            forward.BeatSeenAt = now;
-            forward.IdleSpins = 0;
-        }
-        else if (now != 0 ? now - forward.BeatSeenAt > buffers.HeartbeatTimeout : ++forward.IdleSpins > buffers.HeartbeatTimeout)
-        {
-            Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HeartbeatStale);
+            Housekeep(buffers, ref forward);
         }
 
         uint published = buffers.Control.Read(ControlWord.PublishCursor);
@@ -145,6 +139,29 @@ public static class MegakernelLoop
         }
 
         Republish(buffers, ref forward, metrics: ++forward.Iterations % MetricsPeriod == 0);
+    }
+
+    /// <summary>Reads the host's shutdown and heartbeat words and sets the stop word when either says so.</summary>
+    private static void Housekeep(in MegakernelBuffers buffers, ref ForwarderState forward)
+    {
+        if (buffers.Control.Read(ControlWord.Shutdown) != 0)
+        {
+            Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HostShutdown);
+        }
+
+        uint beat = buffers.Control.Read(ControlWord.Heartbeat);
+        ulong now = DeviceMemory.GlobalTimer();
+        forward.IdleSpins += HousekeepingPeriod; // Without a GPU timer, the timeout counts loop iterations.
+        if (beat != forward.LastBeat)
+        {
+            forward.LastBeat = beat;
+            forward.BeatSeenAt = now;
+            forward.IdleSpins = 0;
+        }
+        else if (now != 0 ? now - forward.BeatSeenAt > buffers.HeartbeatTimeout : forward.IdleSpins > buffers.HeartbeatTimeout)
+        {
+            Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HeartbeatStale);
+        }
     }
 
     /// <summary>Copies the device-side counters to their host-visible control words; the forwarder is their only writer.</summary>
