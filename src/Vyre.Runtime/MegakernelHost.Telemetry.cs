@@ -31,6 +31,7 @@ public sealed unsafe partial class MegakernelHost
         return new TelemetrySnapshot(
             Backend,
             (KernelState)Volatile.Read(ref control[ControlWord.KernelState]),
+            (KernelExitReason)Volatile.Read(ref control[ControlWord.ExitReason]),
             _ring.Published,
             Volatile.Read(ref control[ControlWord.DoneCount]),
             Volatile.Read(ref control[ControlWord.Epoch]),
@@ -56,6 +57,7 @@ public readonly record struct DebugLogRecord(uint FormatId, uint A1, uint A2, ui
 public sealed record TelemetrySnapshot(
     Backend Backend,
     KernelState KernelState,
+    KernelExitReason ExitReason,
     long Published,
     uint DoneCount,
     uint Epoch,

@@ -100,16 +100,10 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     private void Shutdown()
     {
         DateTime deadline = DateTime.UtcNow + _options.WaitTimeout;
-        bool clean = false;
-        try
-        {
-            var request = new SlotRequest(Opcodes.Shutdown);
-            long sequence = _ring.Publish(new ReadOnlySpan<SlotRequest>(ref request), deadline, _onPublished);
-            clean = _ring.SpinUntilComplete(sequence, deadline);
-        }
-        catch (TimeoutException)
-        {
-        }
+
+        // A device side that already exited (a stale heartbeat) has nothing left to run the SHUTDOWN slot.
+        bool clean = Volatile.Read(ref _backend.Control[ControlWord.KernelState]) == (uint)KernelState.Exited
+            || RunShutdownSlot(deadline);
 
         // The stop word is the backstop when the SHUTDOWN slot could not run.
         _backend.RequestStop();
@@ -124,6 +118,24 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
             throw new TimeoutException($"The {Backend} device side did not stop cleanly within {_options.WaitTimeout.TotalSeconds:0.#} s (SHUTDOWN slot {(clean ? "ran" : "did not run")}, exit {(exited ? "seen" : "not seen")}). Fix: look for a handler that does not return; a CUDA kernel still exits by itself once the heartbeat is stale.");
         }
     }
+
+    /// <summary>Publishes a SHUTDOWN slot and waits (bounded) for it; false when it did not run in time.</summary>
+    private bool RunShutdownSlot(DateTime deadline)
+    {
+        try
+        {
+            var request = new SlotRequest(Opcodes.Shutdown);
+            long sequence = _ring.Publish(new ReadOnlySpan<SlotRequest>(ref request), deadline, _onPublished);
+            return _ring.SpinUntilComplete(sequence, deadline);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Stops the heartbeat, as a host that hangs or dies would: the device side then exits by itself.</summary>
+    internal void StopHeartbeat() => _heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
 
     private void Beat()
     {

@@ -61,6 +61,8 @@ public sealed class CudaConformance : ConformanceSuite
 [TestFixture]
 public sealed class ManagedLifecycle : LifecycleSuite
 {
+    protected override bool WatchesHeartbeat => false;
+
     protected override MegakernelOptions Options(int slotCount) => BackendOptions.Managed(slotCount);
 }
 

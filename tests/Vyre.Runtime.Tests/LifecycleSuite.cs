@@ -19,8 +19,34 @@ public abstract class LifecycleSuite
     {
     }
 
+    /// <summary>Whether the device side watches the heartbeat (Managed workers are host threads: they die with the host).</summary>
+    protected virtual bool WatchesHeartbeat => true;
+
     [OneTimeSetUp]
     public void Require() => RequireBackend();
+
+    [Test]
+    public async Task A_stale_heartbeat_stops_the_device_side_by_itself()
+    {
+        if (!WatchesHeartbeat)
+        {
+            Assert.Ignore("Managed workers are threads of the host process: they end with it, and watch no heartbeat.");
+        }
+
+        MegakernelOptions options = Options(slotCount: 64);
+        MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = options.Backend, SlotCount = 64, HeartbeatTimeout = TimeSpan.FromMilliseconds(300), Log = _ => { } });
+        Assert.That(host.Submit(TestKernels.Opcodes.Increment, 1)[0], Is.EqualTo(2u));
+        host.StopHeartbeat();
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (host.Telemetry().KernelState != KernelState.Exited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        TelemetrySnapshot telemetry = host.Telemetry();
+        Assert.That((telemetry.KernelState, telemetry.ExitReason), Is.EqualTo((KernelState.Exited, KernelExitReason.HeartbeatStale)));
+        await host.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // No SHUTDOWN slot to wait for.
+    }
 
     [Test]
     public void Bad_options_throw_before_anything_starts()

@@ -24,6 +24,17 @@ public static class DeviceMemory
         return view[index];
     }
 
+    /// <summary>
+    /// Nanoseconds of a clock the device loop measures timeouts with: the GPU's global timer on CUDA; on the
+    /// CPU backends the milliseconds a backend thread writes into <see cref="DeviceStateWord.HostClock"/>
+    /// (0 where none does, which never times out). Elapsed times are differences of two readings.
+    /// </summary>
+    public static ulong Now(SharedWords state)
+    {
+        ulong timer = GlobalTimer();
+        return timer != 0 ? timer : state.Read(DeviceStateWord.HostClock) * 1_000_000UL;
+    }
+
     /// <summary>Nanoseconds of the GPU's global timer, or 0 where no timer is available (the CPU backends).</summary>
     public static ulong GlobalTimer()
     {

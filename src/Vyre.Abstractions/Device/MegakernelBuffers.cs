@@ -41,7 +41,7 @@ public struct MegakernelBuffers
     /// <summary>Slots in the ring.</summary>
     public int SlotCount;
 
-    /// <summary>How long the host heartbeat may stay unchanged before the loop exits: nanoseconds on CUDA, idle loop iterations elsewhere.</summary>
+    /// <summary>How long the host heartbeat may stay unchanged before the loop exits, in nanoseconds of <see cref="DeviceMemory.Now"/>.</summary>
     public ulong HeartbeatTimeout;
 }
 
@@ -78,6 +78,12 @@ public static class DeviceStateWord
     /// <summary>First of <see cref="ControlWord.MetricCount"/> per-ordinal completion counters.</summary>
     public const int MetricsFirst = 8;
 
+    /// <summary>
+    /// On the CPU backends, milliseconds since start, written by a clock thread of the backend: there is no
+    /// GPU timer there, and the heartbeat and io waits need a clock (<see cref="DeviceMemory.Now"/>).
+    /// </summary>
+    public const int HostClock = MetricsFirst + ControlWord.MetricCount;
+
     /// <summary>Words in the state block.</summary>
-    public const int WordCount = MetricsFirst + ControlWord.MetricCount;
+    public const int WordCount = HostClock + 1;
 }

@@ -34,7 +34,7 @@ public static class MegakernelLoop
         var forward = new ForwarderState();
         if (forwarder)
         {
-            forward.BeatSeenAt = DeviceMemory.GlobalTimer();
+            forward.BeatSeenAt = DeviceMemory.Now(buffers.State);
             buffers.Control.Write(ControlWord.KernelState, (uint)KernelState.Running);
             MemoryFence.SystemLevel();
         }
@@ -150,15 +150,14 @@ public static class MegakernelLoop
         }
 
         uint beat = buffers.Control.Read(ControlWord.Heartbeat);
-        ulong now = DeviceMemory.GlobalTimer();
-        forward.IdleSpins += HousekeepingPeriod; // Without a GPU timer, the timeout counts loop iterations.
-        if (beat != forward.LastBeat)
+        ulong now = DeviceMemory.Now(buffers.State);
+        if (beat != forward.LastBeat || now < forward.BeatSeenAt)
         {
+            // A new beat; or the CPU backends' millisecond clock wrapped (after 49 days), which restarts the wait.
             forward.LastBeat = beat;
             forward.BeatSeenAt = now;
-            forward.IdleSpins = 0;
         }
-        else if (now != 0 ? now - forward.BeatSeenAt > buffers.HeartbeatTimeout : forward.IdleSpins > buffers.HeartbeatTimeout)
+        else if (now - forward.BeatSeenAt > buffers.HeartbeatTimeout)
         {
             Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HeartbeatStale);
         }
@@ -193,7 +192,6 @@ public static class MegakernelLoop
         public uint Doorbell;
         public uint LastBeat;
         public ulong BeatSeenAt;
-        public ulong IdleSpins;
         public uint LastDone;
         public bool MetricsStale;
         public uint Iterations;

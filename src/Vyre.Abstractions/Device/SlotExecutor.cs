@@ -143,11 +143,16 @@ public static class SlotExecutor
         }
 
         uint ticket = Atomic.Add(ref buffers.State.View[DeviceStateWord.IoTicket], 1u);
+        bool waited = false;
         ulong started = 0;
-        ulong spins = 0;
         while (ticket - buffers.State.Read(DeviceStateWord.IoConsumedSeen) >= (uint)IoQueueLayout.Capacity)
         {
-            started = started == 0 ? DeviceMemory.GlobalTimer() : started; // The timer is read only by a lane that waits.
+            if (!waited)
+            {
+                waited = true; // The clock is read only by a lane that waits.
+                started = DeviceMemory.Now(buffers.State);
+            }
+
             // The queue looks full: read the host's count, and give up when the loop must stop or the host is gone.
             buffers.State.Write(DeviceStateWord.IoConsumedSeen, buffers.Control.Read(ControlWord.IoConsumed));
             if (buffers.State.Read(DeviceStateWord.Stop) != 0 || buffers.Control.Read(ControlWord.Shutdown) != 0)
@@ -156,8 +161,8 @@ public static class SlotExecutor
                 return false;
             }
 
-            ulong now = DeviceMemory.GlobalTimer();
-            if (now != 0 ? now - started > buffers.HeartbeatTimeout : ++spins > buffers.HeartbeatTimeout)
+            ulong now = DeviceMemory.Now(buffers.State);
+            if (now >= started && now - started > buffers.HeartbeatTimeout)
             {
                 slot.Fail(FaultCode.IoError, IoQueueLayout.TimedOut);
                 return false;

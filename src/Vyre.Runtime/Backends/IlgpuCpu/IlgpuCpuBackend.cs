@@ -11,19 +11,22 @@ namespace Vyre;
 /// </summary>
 internal sealed class IlgpuCpuBackend : CpuMemoryBackend
 {
-    /// <summary>Idle loop iterations per millisecond of heartbeat timeout (the CPU accelerator has no GPU timer).</summary>
-    private const ulong IterationsPerMillisecond = 2_000;
-
     private readonly KernelMode _mode;
+    private readonly Thread _clock;
+    private volatile bool _clockStopped;
     private Thread? _launcher;
     private Exception? _failure;
 
     public IlgpuCpuBackend(MegakernelDefinition definition, MegakernelOptions options)
         : base(CreateContext())
     {
-        AllocateAll(options, (ulong)options.HeartbeatTimeout.TotalMilliseconds * IterationsPerMillisecond);
+        AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100);
         _mode = options.Mode;
         LoadKernel(definition, _mode, CpuWarpLanes);
+
+        // The CPU accelerator has no GPU timer: this thread is the device's clock (DeviceStateWord.HostClock).
+        _clock = new Thread(Tick) { IsBackground = true, Name = "vyre-ilgpu-cpu-clock" };
+        _clock.Start();
     }
 
     public override Backend Kind => Backend.IlgpuCpu;
@@ -76,6 +79,23 @@ internal sealed class IlgpuCpuBackend : CpuMemoryBackend
         }
 
         return _launcher.Join(timeout);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        _clockStopped = true;
+        _clock.Join();
+        base.Dispose(disposing);
+    }
+
+    private void Tick()
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (!_clockStopped)
+        {
+            Buffers.State.Write(DeviceStateWord.HostClock, (uint)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Thread.Sleep(1);
+        }
     }
 
     private void RunPersistent()
