@@ -15,7 +15,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     private readonly IMegakernelBackend _backend;
     private readonly HostRing _ring;
     private readonly MegakernelOptions _options;
-    private readonly Timer _heartbeat;
+    private readonly Heartbeat _heartbeat;
     private readonly Action<long, int> _onPublished;
     private int _state; // 0 running, 1 shutting down, 2 stopped
 
@@ -26,8 +26,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _options = options;
         _ring = new HostRing(backend.Ring, backend.Control, options.SlotCount);
         _onPublished = backend.OnPublished;
-        TimeSpan period = options.HeartbeatTimeout / 8;
-        _heartbeat = new Timer(static state => ((MegakernelHost)state!).Beat(), this, period, period);
+        _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8);
     }
 
     /// <summary>The megakernel being run.</summary>
@@ -76,15 +75,17 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
             _ => new ManagedBackend<TDispatcher>(options),
         };
 
+        MegakernelHost? host = null;
         try
         {
-            var host = new MegakernelHost(definition, created, options);
+            host = new MegakernelHost(definition, created, options);
             created.Start(options.WaitTimeout);
             log($"vyre: {definition.Name} started. {created.Description}; ring of {options.SlotCount} slots.");
             return host;
         }
         catch
         {
+            host?._heartbeat.Dispose(); // Before the control block it beats in is freed.
             created.Dispose();
             throw;
         }
@@ -135,15 +136,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     }
 
     /// <summary>Stops the heartbeat, as a host that hangs or dies would: the device side then exits by itself.</summary>
-    internal void StopHeartbeat() => _heartbeat.Change(Timeout.Infinite, Timeout.Infinite);
-
-    private void Beat()
-    {
-        if (Volatile.Read(ref _state) != 2)
-        {
-            Interlocked.Increment(ref _backend.Control[ControlWord.Heartbeat]);
-        }
-    }
+    internal void StopHeartbeat() => _heartbeat.Stop();
 
     private void ThrowIfStopped()
     {
