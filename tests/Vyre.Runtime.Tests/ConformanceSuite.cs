@@ -48,6 +48,13 @@ public abstract class ConformanceSuite
     }
 
     [Test]
+    public void A_result_replaces_its_argument_for_later_reads()
+    {
+        SlotResult result = _host.Submit(TestKernels.Opcodes.ReadBack, 7, 9, 0, 0, 0, 41);
+        Assert.That((result[0], result[1], result[5]), Is.EqualTo((9u, 9u, 42u)), "Arg(0) after SetResult(0) is the result, in the first words and past them");
+    }
+
+    [Test]
     public void Store_then_load_round_trips_through_the_heap()
     {
         Assert.That(_host.Submit(Opcodes.StoreU32, 10, 0xDEADBEEF).IsDone);

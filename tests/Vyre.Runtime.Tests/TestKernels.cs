@@ -92,6 +92,16 @@ public static partial class TestKernels
     [OpcodeHandler(0x107)]
     public static SlotStatus WaitForNothing(ref SlotContext slot) => SlotStatus.WaitIo;
 
+    /// <summary>Result 0 = arg1, then result 1 = Arg(0) read back (the result just written), result 5 = Arg(5).</summary>
+    [OpcodeHandler(0x108)]
+    public static SlotStatus ReadBack(ref SlotContext slot)
+    {
+        slot.SetResult(0, slot.Arg(1));
+        slot.SetResult(1, slot.Arg(0));
+        slot.SetResult(5, slot.Arg(5) + 1);
+        return SlotStatus.Done;
+    }
+
     /// <summary>In tenant 3's window: result 0 = 0x7E.</summary>
 #pragma warning disable VYR203 // Deliberately in tenant 3's window.
     [OpcodeHandler(Vyre.Opcodes.TenantWindowBase + (3 * Vyre.Opcodes.TenantWindowSize))]
