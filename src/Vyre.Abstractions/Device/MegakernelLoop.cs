@@ -108,8 +108,9 @@ public static class MegakernelLoop
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotBase = (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount;
-        var prefix = SlotPrefix.Load(buffers.Ring, slotBase);
-        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, prefix);
+        uint opcode = buffers.Ring.Read(slotBase + SlotLayout.Opcode);
+        uint tenant = buffers.Ring.Read(slotBase + SlotLayout.Tenant);
+        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, opcode, tenant);
         Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
         Atomic.Add(ref buffers.State.View[DeviceStateWord.DoneCount], 1u);
     }

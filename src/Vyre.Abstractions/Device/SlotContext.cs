@@ -20,11 +20,6 @@ public struct SlotContext
     private FaultCode _fault;
     private uint _faultDetail;
     private LoadRequest _load;
-    private bool _cached;
-    private uint _arg0;
-    private uint _arg1;
-    private uint _arg2;
-    private uint _arg3;
 
     /// <summary>Creates the context of ring slot <paramref name="slotIndex"/>; the device loop and the CPU workers call this.</summary>
     public SlotContext(SharedWords ring, int slotIndex, uint opcode, uint tenant, ArrayView<byte> data, ArrayView<uint> heap)
@@ -38,25 +33,9 @@ public struct SlotContext
         _fault = FaultCode.None;
         _faultDetail = 0;
         _load = default;
-        _cached = false;
-        _arg0 = _arg1 = _arg2 = _arg3 = 0;
         SlotIndex = slotIndex;
         Opcode = opcode;
         Tenant = tenant;
-    }
-
-    /// <summary>
-    /// Creates the context of ring slot <paramref name="slotIndex"/> from its <paramref name="prefix"/>, already
-    /// read: <see cref="Arg"/> answers the first <see cref="SlotPrefix.CachedArguments"/> words without reading the ring.
-    /// </summary>
-    public SlotContext(SharedWords ring, int slotIndex, in SlotPrefix prefix, ArrayView<byte> data, ArrayView<uint> heap)
-        : this(ring, slotIndex, prefix.Opcode, prefix.Tenant, data, heap)
-    {
-        _cached = true;
-        _arg0 = prefix.Arg0;
-        _arg1 = prefix.Arg1;
-        _arg2 = prefix.Arg2;
-        _arg3 = prefix.Arg3;
     }
 
     /// <summary>The slot's index in the ring.</summary>
@@ -95,11 +74,6 @@ public struct SlotContext
             return 0;
         }
 
-        if (_cached && index < SlotPrefix.CachedArguments)
-        {
-            return index == 0 ? _arg0 : index == 1 ? _arg1 : index == 2 ? _arg2 : _arg3;
-        }
-
         return _ring.Read(_slotBase + _argBase + index);
     }
 
@@ -113,26 +87,6 @@ public struct SlotContext
         }
 
         _ring.Write(_slotBase + _argBase + index, value);
-        if (_cached && index < SlotPrefix.CachedArguments)
-        {
-            // Results replace arguments: a later Arg(index) sees the result, as it would in the ring.
-            if (index == 0)
-            {
-                _arg0 = value;
-            }
-            else if (index == 1)
-            {
-                _arg1 = value;
-            }
-            else if (index == 2)
-            {
-                _arg2 = value;
-            }
-            else
-            {
-                _arg3 = value;
-            }
-        }
     }
 
     /// <summary>
@@ -209,7 +163,6 @@ public struct SlotContext
         Opcode = opcode;
         _argBase = argumentWord;
         _argCount = 1;
-        _cached = false; // A packed op's argument is another word of the slot.
     }
 
     /// <summary>Reads a word of this slot (any of the 16) without the argument window.</summary>

@@ -18,15 +18,13 @@ public static class SlotExecutor
 
     /// <summary>
     /// Runs sequence number <paramref name="sequence"/> (ring slot <c>sequence % SlotCount</c>) whose
-    /// <paramref name="prefix"/> the caller has read, and returns the metric ordinal it ran under.
+    /// opcode and tenant the caller has read, and returns the metric ordinal it ran under.
     /// </summary>
-    public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotPrefix prefix)
+    public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence, uint opcode, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
-        var slot = new SlotContext(buffers.Ring, slotIndex, prefix, buffers.Data, buffers.Heap);
-        uint opcode = prefix.Opcode;
-        uint tenant = prefix.Tenant;
+        var slot = new SlotContext(buffers.Ring, slotIndex, opcode, tenant, buffers.Data, buffers.Heap);
         int ordinal = SystemOrdinal;
         SlotStatus status = SlotStatus.Done;
         if (!IsAuthorized(buffers.Control, tenant, opcode))

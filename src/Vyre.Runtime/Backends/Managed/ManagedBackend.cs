@@ -102,9 +102,7 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
                 for (long sequence = claim; sequence < claim + take; sequence++)
                 {
                     uint* slot = ring + ((int)(sequence % buffers.SlotCount) * SlotLayout.WordCount);
-                    uint* args = slot + SlotLayout.FirstArgument;
-                    var prefix = new SlotPrefix(slot[SlotLayout.Opcode], slot[SlotLayout.Tenant], args[0], args[1], args[2], args[3]);
-                    metrics[SlotExecutor.Execute<TDispatcher>(buffers, (uint)sequence, prefix)]++;
+                    metrics[SlotExecutor.Execute<TDispatcher>(buffers, (uint)sequence, slot[SlotLayout.Opcode], slot[SlotLayout.Tenant])]++;
                 }
 
                 Flush(control, metrics, (uint)take);
