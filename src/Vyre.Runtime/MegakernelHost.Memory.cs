@@ -24,6 +24,18 @@ public sealed unsafe partial class MegakernelHost
         Thread.MemoryBarrier();
     }
 
+    /// <summary>
+    /// Copies data-buffer bytes [<paramref name="offset"/>, + <paramref name="into"/>.Length) into <paramref name="into"/>:
+    /// what handlers left there for the host (a plain read of host memory on every backend, no device copy).
+    /// </summary>
+    public void ReadData(int offset, Span<byte> into)
+    {
+        ThrowIfStopped();
+        CheckRange(offset, into.Length, _backend.DataBytes, "data buffer", "MegakernelOptions.DataBytes");
+        Thread.MemoryBarrier();
+        new ReadOnlySpan<byte>(_backend.Data + offset, into.Length).CopyTo(into);
+    }
+
     /// <summary>Copies heap words [<paramref name="offset"/>, + <paramref name="into"/>.Length) into <paramref name="into"/>.</summary>
     public void ReadHeap(int offset, Span<uint> into)
     {

@@ -55,6 +55,16 @@ public abstract class ConformanceSuite
     }
 
     [Test]
+    public void A_handler_hands_bytes_back_through_the_data_buffer()
+    {
+        _host.WriteData(8192, [1, 2, 3, 4]);
+        Assert.That(_host.Submit(TestKernels.Opcodes.ReverseBytes, 8192, 4).IsDone);
+        byte[] back = new byte[4];
+        _host.ReadData(8192, back);
+        Assert.That(back, Is.EqualTo(new byte[] { 4, 3, 2, 1 }), "what the handler wrote, read by the host");
+    }
+
+    [Test]
     public void Store_then_load_round_trips_through_the_heap()
     {
         Assert.That(_host.Submit(Opcodes.StoreU32, 10, 0xDEADBEEF).IsDone);
@@ -307,6 +317,7 @@ public abstract class ConformanceSuite
         Assert.That(() => _host.PublishBatch(mixed), Throws.ArgumentException);
         Assert.That(() => _host.WaitBatch(new SlotBatch(0, 4), new SlotResult[2]), Throws.ArgumentException.With.Message.Contains("Fix:"));
         Assert.That(() => _host.WriteData(_host.DataBytes, new byte[1]), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
+        Assert.That(() => _host.ReadData(-1, new byte[1]), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
         Assert.That(_host.Telemetry().Published, Is.EqualTo(before), "nothing was published");
     }
 }

@@ -102,6 +102,21 @@ public static partial class TestKernels
         return SlotStatus.Done;
     }
 
+    /// <summary>Reverses bytes [arg0, arg0 + arg1) of the data buffer in place.</summary>
+    [OpcodeHandler(0x109)]
+    public static SlotStatus ReverseBytes(ref SlotContext slot)
+    {
+        ArrayView<byte> data = slot.Bytes(slot.Arg(0), slot.Arg(1));
+        for (int i = 0, j = data.IntLength - 1; i < j; i++, j--)
+        {
+            byte swap = data[i];
+            data[i] = data[j];
+            data[j] = swap;
+        }
+
+        return SlotStatus.Done;
+    }
+
     /// <summary>In tenant 3's window: result 0 = 0x7E.</summary>
 #pragma warning disable VYR203 // Deliberately in tenant 3's window.
     [OpcodeHandler(Vyre.Opcodes.TenantWindowBase + (3 * Vyre.Opcodes.TenantWindowSize))]
