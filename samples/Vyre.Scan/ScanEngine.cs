@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
-using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -85,15 +84,13 @@ public static class ScanEngine
         uint[] automaton = ScanPatterns.ToAutomaton(patterns, out int states);
         int statsBase = automaton.Length;
         int overlap = Math.Max(0, patterns.Select(p => p.Length).DefaultIfEmpty(1).Max() - 1);
-        const int Histograms = 0; // The data buffer holds the histograms handed back, then the staging buffers.
         var stream = new StreamOptions
         {
             ChunkBytes = request.ChunkBytes,
             OverlapBytes = overlap,
             Depth = depth,
             Direct = request.Direct,
-            DataOffset = depth * ScanKernels.HistogramBytes,
-            ExtraArguments = [0, (uint)patterns.Length, (uint)statsBase, (uint)states, Histograms],
+            ExtraArguments = [0, (uint)patterns.Length, (uint)statsBase, (uint)states],
             Stats = new StreamStats(),
             Log = request.Log,
         };
@@ -101,7 +98,7 @@ public static class ScanEngine
         {
             Backend = request.Backend,
             SlotCount = Math.Max(256, depth),
-            DataBytes = stream.DataOffset + StreamOptions.Alignment + (depth * stream.StagingStride),
+            DataBytes = StreamOptions.Alignment + (depth * stream.StagingStride),
             HeapWords = statsBase + (ScanKernels.StatsWords * depth),
             IoReads = request.IoReads,
             Log = request.Log,
@@ -109,7 +106,7 @@ public static class ScanEngine
         await using MegakernelHost host = await ScanKernels.StartAsync(options, cancellationToken);
         host.WriteHeap(0, automaton);
         var files = request.Files.Select(f => new FileFold(f, patterns.Length)).ToArray();
-        byte[] histogram = new byte[ScanKernels.HistogramBytes];
+        uint[] histogram = new uint[256];
         var clock = Stopwatch.StartNew();
         StreamInput[] inputs = request.Files.Select(StreamInput.FromPath).ToArray();
         await foreach (FileChunk chunk in host.StreamAsync(inputs, ScanKernels.Opcodes.ChunkStats, stream, cancellationToken))
@@ -123,8 +120,8 @@ public static class ScanEngine
                 continue;
             }
 
-            host.ReadData(Histograms + (ScanKernels.HistogramBytes * chunk.StagingIndex), histogram);
-            file.Add(chunk, MemoryMarshal.Cast<byte, uint>(histogram));
+            host.ReadHeap(statsBase + (ScanKernels.StatsWords * chunk.StagingIndex), histogram);
+            file.Add(chunk, histogram);
             progress?.Report(chunk.Length);
         }
 

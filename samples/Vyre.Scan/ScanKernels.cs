@@ -5,8 +5,7 @@ namespace Vyre.Scan;
 /// <summary>
 /// The scan tool's handler. One slot per file chunk (the stream's argument words 0..3), plus
 /// [4] heap word of the pattern automaton (<see cref="ScanPatterns.ToAutomaton"/>), [5] pattern count,
-/// [6] heap word of the per-staging-buffer statistics, [7] automaton states, [8] data-buffer offset where
-/// the histograms are handed to the host.
+/// [6] heap word of the per-staging-buffer statistics, [7] automaton states.
 /// </summary>
 [Megakernel]
 public static partial class ScanKernels
@@ -20,16 +19,11 @@ public static partial class ScanKernels
     /// <summary>Heap words of statistics per staging buffer: the byte histogram, then one match counter per pattern.</summary>
     public const int StatsWords = 256 + MaxPatterns;
 
-    /// <summary>Bytes of one histogram handed to the host in the data buffer.</summary>
-    public const int HistogramBytes = 256 * sizeof(uint);
-
     /// <summary>
     /// One pass over the chunk, each byte read once (four at a time from the mapped data buffer): result 0 =
     /// FNV-1a of the bytes the chunk owns; results 1..n = matches of each pattern that start in those bytes
-    /// (they may run into the overlap), found by the automaton. The byte histogram is counted in the heap
-    /// (device memory on CUDA) at arg6 + <see cref="StatsWords"/> × staging index, then copied once to the
-    /// data buffer at arg8 + <see cref="HistogramBytes"/> × staging index, where the host reads it without a
-    /// device copy.
+    /// (they may run into the overlap), found by the automaton; the byte histogram goes to the 256 heap words
+    /// at arg6 + <see cref="StatsWords"/> × staging index.
     /// </summary>
     [OpcodeHandler(0x200)]
     public static SlotStatus ChunkStats(ref SlotContext slot)
@@ -43,7 +37,6 @@ public static partial class ScanKernels
         ArrayView<uint> stats = slot.Words(slot.Arg(6) + (StatsWords * slot.Arg(3)), StatsWords);
         ArrayView<uint> lengths = slot.Words(automaton, AutomatonRows);
         ArrayView<uint> next = slot.Words(automaton + AutomatonRows, states * 256);
-        ArrayView<uint> export = slot.Bytes(slot.Arg(8) + (HistogramBytes * slot.Arg(3)), HistogramBytes).Cast<uint>();
         if (slot.HasFault)
         {
             return SlotStatus.Fault;
@@ -89,11 +82,6 @@ public static partial class ScanKernels
         for (int i = blocks * 32; i < readable; i++)
         {
             scan.Byte(bytes[i], i);
-        }
-
-        for (int i = 0; i < 256; i++)
-        {
-            export[i] = stats[i];
         }
 
         uint hash = scan.Hash;
