@@ -10,8 +10,9 @@ using static Vyre.IoUring.IoUringNative;
 namespace Vyre;
 
 /// <summary>
-/// One stream: an io thread that reads chunks of the inputs with io_uring (READ_FIXED into the
-/// registered data buffer, fixed files, completions matched by user_data), publishes the chunks each
+/// One stream: an io thread that reads chunks of the inputs with its read engine (io_uring READ_FIXED
+/// into the registered data buffer with fixed files, or pread where <see cref="IoReads"/> asks for it;
+/// completions matched by user_data either way), publishes the chunks each
 /// reap completed as one batch of slots that point the handler at the bytes where the kernel wrote
 /// them, polls those slots itself, and hands results to the consumer. A staging buffer is reused only
 /// after the consumer has taken its chunk.
@@ -29,7 +30,7 @@ internal sealed unsafe class StreamRun : IDisposable
     private readonly uint _opcode;
     private readonly StreamOptions _options;
     private readonly StreamStats _stats;
-    private readonly IReadEngine _ring;
+    private readonly IReadEngine _engine;
     private readonly byte* _staging;
     private readonly int _stagingOffset;
     private readonly Read?[] _reads;
@@ -55,8 +56,8 @@ internal sealed unsafe class StreamRun : IDisposable
         _opcode = opcode;
         _options = options;
         _stats = options.Stats ?? new StreamStats();
-        _ring = ReadEngine.Create(host.IoReads, options.Depth * 2, options.SqPoll, options.Log);
-        _stats.ReadEngine = _ring.Description;
+        _engine = ReadEngine.Create(host.IoReads, options.Depth * 2, options.SqPoll, options.Log);
+        _stats.ReadEngine = _engine.Description;
         try
         {
             // Staging buffers start at the first page boundary at or after DataOffset (O_DIRECT needs it).
@@ -65,12 +66,12 @@ internal sealed unsafe class StreamRun : IDisposable
             _staging = (byte*)first;
             _stagingOffset = (int)(first - data);
             nuint bytes = (nuint)((long)options.Depth * options.StagingStride);
-            _ring.RegisterBuffers([(first, bytes)]);
-            _ring.RegisterFileTable(options.Depth + 2);
+            _engine.RegisterBuffers([(first, bytes)]);
+            _engine.RegisterFileTable(options.Depth + 2);
         }
         catch
         {
-            _ring.Dispose();
+            _engine.Dispose();
             throw;
         }
 
@@ -115,14 +116,14 @@ internal sealed unsafe class StreamRun : IDisposable
             return;
         }
 
-        _ring.Dispose();
+        _engine.Dispose();
     }
 
     public void Dispose()
     {
         if (_thread.ThreadState == ThreadState.Unstarted)
         {
-            _ring.Dispose();
+            _engine.Dispose();
         }
 
         _wake.Dispose();
@@ -178,8 +179,8 @@ internal sealed unsafe class StreamRun : IDisposable
             if (_readsInFlight > 0)
             {
                 // Wait in the kernel for a read; only briefly while slots of ours may complete meanwhile.
-                _ring.Submit(waitFor: 1, _slotsInFlight == 0 ? s_reapWait : s_slotWait);
-                while (_ring.TryReap(out ulong userData, out int result))
+                _engine.Submit(waitFor: 1, _slotsInFlight == 0 ? s_reapWait : s_slotWait);
+                while (_engine.TryReap(out ulong userData, out int result))
                 {
                     progressed = true;
                     Complete(ReadTable.Index(userData), result);
@@ -296,7 +297,7 @@ internal sealed unsafe class StreamRun : IDisposable
         int slot = _freeFileSlots.Pop();
         try
         {
-            _ring.SetFixedFile(slot, fd);
+            _engine.SetFixedFile(slot, fd);
         }
         catch (IoUringException e)
         {
@@ -320,7 +321,7 @@ internal sealed unsafe class StreamRun : IDisposable
         int remaining = read.Expected - read.Got;
         uint length = (uint)(read.File.Direct ? StreamOptions.RoundUp(remaining) : remaining);
         nint address = (nint)(_staging + ((long)index * _options.StagingStride) + read.Got);
-        if (!_ring.TryQueueRead(read.File.FixedSlot, fixedFile: true, address, length, (ulong)(read.Offset + read.Got), bufferIndex: 0, userData: ReadTable.UserData(index)))
+        if (!_engine.TryQueueRead(read.File.FixedSlot, fixedFile: true, address, length, (ulong)(read.Offset + read.Got), bufferIndex: 0, userData: ReadTable.UserData(index)))
         {
             throw new InvalidOperationException("The io_uring submission ring is full although reads in flight are bounded by Depth; this is a bug in Vyre.");
         }
@@ -486,7 +487,7 @@ internal sealed unsafe class StreamRun : IDisposable
         if (file.AllScheduled && file.ReadsInFlight == 0 && !file.Closed)
         {
             file.Closed = true;
-            _ring.SetFixedFile(file.FixedSlot, -1);
+            _engine.SetFixedFile(file.FixedSlot, -1);
             _freeFileSlots.Push(file.FixedSlot);
             if (file.Owned)
             {
@@ -504,7 +505,7 @@ internal sealed unsafe class StreamRun : IDisposable
         }
 
         _options.Log?.Invoke($"vyre: {file.Name}: an O_DIRECT read was refused (EINVAL), reading through the page cache.");
-        _ring.SetFixedFile(file.FixedSlot, fd);
+        _engine.SetFixedFile(file.FixedSlot, fd);
         _ = Close(file.Fd);
         file.Fd = fd;
         file.Direct = false;
@@ -515,7 +516,7 @@ internal sealed unsafe class StreamRun : IDisposable
     {
         try
         {
-            _ring.CancelAndReap(ReadTable.InFlight(_reads.Length, i => _reads[i] is not null), _readsInFlight, s_cancelBound, (_, _) => _readsInFlight--);
+            _engine.CancelAndReap(ReadTable.InFlight(_reads.Length, i => _reads[i] is not null), _readsInFlight, s_cancelBound, (_, _) => _readsInFlight--);
         }
         catch (IoUringException)
         {
