@@ -11,6 +11,9 @@ namespace Vyre.IoUring;
 /// </summary>
 public sealed unsafe class IoUringRing : IReadEngine
 {
+    /// <summary>The user_data bit of cancellations; requests' own user_data must leave it clear.</summary>
+    public const ulong CancelMark = 1ul << 63;
+
     private readonly int _fd;
     private readonly nint _sqRing;
     private readonly nuint _sqRingBytes;
@@ -30,8 +33,6 @@ public sealed unsafe class IoUringRing : IReadEngine
     private readonly Cqe* _cqes;
     private readonly byte[] _supported = new byte[256];
 
-    /// <summary>The user_data bit of cancellations; requests' own user_data must leave it clear.</summary>
-    public const ulong CancelMark = 1ul << 63;
     private uint _sqLocalTail;
     private int _unsubmitted;
     private bool _disposed;
