@@ -435,13 +435,15 @@ internal sealed unsafe class StreamRun : IDisposable
     private bool TakeFinished()
     {
         bool any = false;
-        for (int index = 0; index < _slots.Length && _slotsInFlight > 0; index++)
+        DateTime now = DateTime.UtcNow;
+        for (int index = 0, left = _slotsInFlight; index < _slots.Length && left > 0; index++)
         {
             if (_slots[index] is not { } slot)
             {
                 continue;
             }
 
+            left--;
             if (_host.TryTake(slot.Sequence, out SlotResult result))
             {
                 _slots[index] = null;
@@ -450,7 +452,7 @@ internal sealed unsafe class StreamRun : IDisposable
                 _results.Writer.TryWrite(slot.Chunk with { Result = result });
                 any = true;
             }
-            else if (DateTime.UtcNow > slot.Deadline)
+            else if (now > slot.Deadline)
             {
                 throw _host.SlotTimeout(slot.Sequence);
             }
