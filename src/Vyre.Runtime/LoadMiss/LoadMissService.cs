@@ -154,7 +154,7 @@ internal sealed unsafe class LoadMissService : IDisposable
             }
 
             entry = _files[file]!;
-            _files[file] = null;
+            Volatile.Write(ref _files[file], null);
             _io.SetFixedFile((int)file, -1);
         }
 
@@ -213,7 +213,7 @@ internal sealed unsafe class LoadMissService : IDisposable
             }
 
             _io.SetFixedFile(id, fd);
-            _files[id] = new IoFile(fd, owned);
+            Volatile.Write(ref _files[id], new IoFile(fd, owned));
             return (uint)id;
         }
     }
@@ -308,14 +308,8 @@ internal sealed unsafe class LoadMissService : IDisposable
     /// <summary>Checks a request (the device's word is not trusted) and queues its read, or finishes it.</summary>
     private void Begin(Request request)
     {
-        int fd = -1;
-        if (request.File < MaxFiles)
-        {
-            lock (_filesGate)
-            {
-                fd = _files[request.File]?.Fd ?? -1;
-            }
-        }
+        // No lock on the io thread: a file entry is an immutable record, written whole under the gate.
+        int fd = request.File < MaxFiles ? Volatile.Read(ref _files[request.File])?.Fd ?? -1 : -1;
 
         if (request.Op != IoQueueLayout.OpRead)
         {
