@@ -94,11 +94,17 @@ public static class ScanEngine
             Stats = new StreamStats(),
             Log = request.Log,
         };
+        long dataBytes = stream.DataBytesNeeded;
+        if (request.ChunkBytes <= 0 || dataBytes > int.MaxValue)
+        {
+            throw new ArgumentException($"{depth} staging buffers of {request.ChunkBytes} bytes need {dataBytes} bytes of data buffer, past the 2 GiB a host has. Fix: lower --chunk-kib or --depth.");
+        }
+
         var options = new MegakernelOptions
         {
             Backend = request.Backend,
             SlotCount = Math.Max(256, depth),
-            DataBytes = StreamOptions.Alignment + (depth * stream.StagingStride),
+            DataBytes = (int)dataBytes,
             HeapWords = statsBase + (ScanKernels.StatsWords * depth),
             IoReads = request.IoReads,
             Log = request.Log,
@@ -114,7 +120,10 @@ public static class ScanEngine
             FileFold file = files[chunk.InputIndex];
             if (chunk.Result.State != SlotState.Done)
             {
-                file.Fail(chunk.Result.Fault == FaultCode.IoError
+                // A file that is not a regular one (a FIFO, a device, a socket, a /proc file) says what it is.
+                file.Fail(chunk.Error is { } error
+                    ? error
+                    : chunk.Result.Fault == FaultCode.IoError
                     ? $"{IoUring.IoUringException.Describe((int)chunk.Result.FaultDetail)} (errno {chunk.Result.FaultDetail}) at offset {chunk.Offset}"
                     : $"handler fault {chunk.Result.Fault} ({chunk.Result.FaultDetail}) at offset {chunk.Offset}");
                 continue;

@@ -13,8 +13,11 @@ internal interface IReadEngine : IDisposable
     /// <summary>In words, for the log: which engine this is.</summary>
     string Description { get; }
 
-    /// <summary>Registers memory reads go into (io_uring: fixed buffers for READ_FIXED).</summary>
-    void RegisterBuffers(ReadOnlySpan<(nint Address, nuint Length)> buffers);
+    /// <summary>
+    /// Registers memory reads go into (io_uring: fixed buffers for READ_FIXED). False when the locked-memory limit
+    /// (RLIMIT_MEMLOCK) refused to pin them: reads then name buffer -1 and go into the same memory unpinned.
+    /// </summary>
+    bool TryRegisterBuffers(ReadOnlySpan<(nint Address, nuint Length)> buffers);
 
     /// <summary>Creates a table of <paramref name="count"/> empty fixed-file slots.</summary>
     void RegisterFileTable(int count);

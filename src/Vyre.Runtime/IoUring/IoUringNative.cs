@@ -43,17 +43,33 @@ internal static unsafe partial class IoUringNative
     public const int MapSharedPopulate = 0x01 | 0x8000;
 
     public const int ORdOnly = 0;
+    public const int ONonBlock = 0x800;
     public const int OCloExec = 0x80000;
+
+    public const int FGetFl = 3;
+    public const int FSetFl = 4;
+
+    public const uint ModeTypeMask = 0xF000;
+    public const uint ModeFifo = 0x1000;
+    public const uint ModeCharDevice = 0x2000;
+    public const uint ModeDirectory = 0x4000;
+    public const uint ModeBlockDevice = 0x6000;
+    public const uint ModeRegular = 0x8000;
+    public const uint ModeSymlink = 0xA000;
+    public const uint ModeSocket = 0xC000;
 
     public const int EINTR = 4;
     public const int EBADF = 9;
     public const int EAGAIN = 11;
+    public const int ENOMEM = 12;
     public const int EACCES = 13;
     public const int EBUSY = 16;
     public const int EISDIR = 21;
     public const int EINVAL = 22;
+    public const int ESPIPE = 29;
     public const int ENOSYS = 38;
     public const int ETIME = 62;
+    public const int EOPNOTSUPP = 95;
     public const int EPERM = 1;
 
     /// <summary>O_DIRECT differs by architecture.</summary>
@@ -66,24 +82,66 @@ internal static unsafe partial class IoUringNative
     public static long SysStatx => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 ? 291 : 332;
 
     /// <summary>Size and file type of an open descriptor, through statx(fd, "", AT_EMPTY_PATH); 0 or an errno.</summary>
-    public static int StatDescriptor(int fd, out long size, out bool isDirectory)
+    public static int StatDescriptor(int fd, out long size, out uint mode)
     {
         const int AtEmptyPath = 0x1000;
+        byte empty = 0;
+        return Statx(fd, &empty, AtEmptyPath, out size, out mode);
+    }
+
+    /// <summary>Size and file type of <paramref name="path"/> (symbolic links followed), without opening it; 0 or an errno.</summary>
+    public static int StatPath(string path, out long size, out uint mode)
+    {
+        const int AtFdCwd = -100;
+        int bytes = System.Text.Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
+        byte[] name = new byte[bytes];
+        int written = System.Text.Encoding.UTF8.GetBytes(path, name);
+        name[written] = 0;
+        fixed (byte* p = name)
+        {
+            return Statx(AtFdCwd, p, 0, out size, out mode);
+        }
+    }
+
+    /// <summary>The file system type (statfs f_type) of an open descriptor, or 0 when fstatfs fails.</summary>
+    public static long FileSystemType(int fd)
+    {
+        byte* buffer = stackalloc byte[256];
+        return Fstatfs(fd, (nint)buffer) == 0 ? *(long*)buffer : 0;
+    }
+
+    /// <summary>RLIMIT_MEMLOCK's soft limit in bytes (ulong.MaxValue: unlimited), or null when it cannot be read.</summary>
+    public static ulong? LockedMemoryLimit()
+    {
+        const int RlimitMemlock = 8;
+        ulong* limits = stackalloc ulong[2];
+        return GetRLimit(RlimitMemlock, (nint)limits) == 0 ? limits[0] : null;
+    }
+
+    private static int Statx(int directory, byte* path, int flags, out long size, out uint mode)
+    {
         const uint BasicStats = 0x7ff;
         byte* buffer = stackalloc byte[256];
-        byte empty = 0;
         size = 0;
-        isDirectory = false;
-        if (Syscall(SysStatx, fd, (nint)(&empty), AtEmptyPath, (nint)BasicStats, (nint)buffer, 0) < 0)
+        mode = 0;
+        if (Syscall(SysStatx, directory, (nint)path, flags, (nint)BasicStats, (nint)buffer, 0) < 0)
         {
             return Marshal.GetLastPInvokeError();
         }
 
-        ushort mode = *(ushort*)(buffer + 28);
-        isDirectory = (mode & 0xF000) == 0x4000;
+        mode = *(ushort*)(buffer + 28);
         size = *(long*)(buffer + 40);
         return 0;
     }
+
+    [LibraryImport("libc", EntryPoint = "fstatfs", SetLastError = true)]
+    private static partial int Fstatfs(int fd, nint buffer);
+
+    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
+    private static partial int GetRLimit(int resource, nint limits);
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
     public static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);

@@ -138,8 +138,12 @@ public sealed unsafe class IoUringRing : IReadEngine
     /// <summary>Whether the kernel supports <paramref name="opcode"/> (IORING_REGISTER_PROBE).</summary>
     public bool Supports(byte opcode) => _supported[opcode] != 0;
 
-    /// <summary>Registers <paramref name="buffers"/> as fixed buffers 0..n-1 for READ_FIXED; the kernel pins their pages.</summary>
-    public void RegisterBuffers(ReadOnlySpan<(nint Address, nuint Length)> buffers)
+    /// <summary>
+    /// Registers <paramref name="buffers"/> as fixed buffers 0..n-1 for READ_FIXED; the kernel pins their pages,
+    /// which counts against RLIMIT_MEMLOCK for a process without CAP_IPC_LOCK. False when that limit refused them
+    /// (ENOMEM): nothing is registered, and reads must name buffer -1 (a plain READ into the same memory).
+    /// </summary>
+    public bool TryRegisterBuffers(ReadOnlySpan<(nint Address, nuint Length)> buffers)
     {
         var vectors = new IoVec[buffers.Length];
         for (int i = 0; i < buffers.Length; i++)
@@ -149,7 +153,28 @@ public sealed unsafe class IoUringRing : IReadEngine
 
         fixed (IoVec* v = vectors)
         {
-            Register(RegBuffers, (nint)v, (uint)vectors.Length, "io_uring_register(BUFFERS)");
+            if (Syscall(SysRegister, _fd, (nint)RegBuffers, (nint)v, vectors.Length, 0, 0) < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == ENOMEM)
+                {
+                    return false;
+                }
+
+                throw IoUringException.ForCall("io_uring_register(BUFFERS)", errno);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Registers <paramref name="buffers"/> as fixed buffers 0..n-1 for READ_FIXED; the kernel pins their pages.</summary>
+    /// <exception cref="IoUringException">The kernel refused; for ENOMEM the message names RLIMIT_MEMLOCK and how to raise it.</exception>
+    public void RegisterBuffers(ReadOnlySpan<(nint Address, nuint Length)> buffers)
+    {
+        if (!TryRegisterBuffers(buffers))
+        {
+            throw IoUringException.ForCall("io_uring_register(BUFFERS)", ENOMEM);
         }
     }
 

@@ -18,9 +18,7 @@ internal sealed unsafe class PositionalReads(int entries) : IReadEngine
 
     public string Description => "pread";
 
-    public void RegisterBuffers(ReadOnlySpan<(nint Address, nuint Length)> buffers)
-    {
-    }
+    public bool TryRegisterBuffers(ReadOnlySpan<(nint Address, nuint Length)> buffers) => true;
 
     public void RegisterFileTable(int count)
     {

@@ -12,14 +12,21 @@ namespace Vyre;
 /// The host's io loop for LOAD_MISS: one thread takes requests from the io queue in ticket order (and
 /// frees each entry at once, so the 64 entries never wait on the disk), reads them with io_uring
 /// READ_FIXED straight into the registered data buffer from registered files, continues short reads,
-/// and finishes the asking slot: DONE with result 0 = bytes read, or FAULT with the errno. Up to
+/// and finishes the asking slot: DONE with result 0 = bytes read, or FAULT with the errno. A registered file
+/// is a <see cref="SafeFileHandle"/> (the host's own for a path, the caller's otherwise) with a reference held
+/// per read in flight, so its descriptor is never closed, nor its number reused by another file, under a read;
+/// a handle closed meanwhile faults its misses with EBADF, and a file id carries a generation, so an id
+/// unregistered (even once its slot is reused) names no file. Up to
 /// <see cref="IoQueueLayout.Capacity"/> reads are in flight; requests past that wait in the host's list,
 /// which holds at most one request per ring slot (each holds its WAIT_IO slot): the ring is the backpressure.
 /// </summary>
 internal sealed unsafe class LoadMissService : IDisposable
 {
-    /// <summary>Files that can be registered at once (the fixed-file table).</summary>
+    /// <summary>Files that can be registered at once.</summary>
     public const int MaxFiles = 64;
+
+    /// <summary>Bits of a file id that name its slot; the rest is the slot's generation.</summary>
+    private const int SlotBits = 6;
 
     /// <summary>Largest fixed buffer io_uring registers; a larger data buffer is registered in pieces.</summary>
     private const long FixedBufferBytes = 1L << 30;
@@ -38,6 +45,8 @@ internal sealed unsafe class LoadMissService : IDisposable
     private readonly uint* _ioCompleted;
     private readonly IReadEngine _io;
     private readonly IoFile?[] _files = new IoFile?[MaxFiles];
+    private readonly uint[] _generations = new uint[MaxFiles];
+    private readonly bool _pinned;
     private readonly Lock _filesGate = new();
     private readonly Request?[] _reads = new Request?[Depth];
     private readonly Stack<int> _free = new();
@@ -80,8 +89,11 @@ internal sealed unsafe class LoadMissService : IDisposable
                 buffers[i] = ((nint)(data + start), (nuint)Math.Min(FixedBufferBytes, Math.Max(dataBytes, 1) - start));
             }
 
-            _io.RegisterBuffers(buffers);
-            _io.RegisterFileTable(MaxFiles);
+            _pinned = _io.TryRegisterBuffers(buffers);
+            if (!_pinned)
+            {
+                log?.Invoke(IoUringException.LockedMemoryFallback("data buffer", dataBytes));
+            }
         }
         catch
         {
@@ -110,28 +122,36 @@ internal sealed unsafe class LoadMissService : IDisposable
         Volatile.Write(ref _control[ControlWord.IoServiceState], 1);
     }
 
-    /// <summary>Opens <paramref name="path"/> read-only and registers it; returns its file id.</summary>
+    /// <summary>
+    /// Opens <paramref name="path"/> read-only and registers it; returns its file id. Only a regular file is
+    /// opened (a FIFO, a device or a socket is refused from its statx and never opened, so this never blocks).
+    /// </summary>
     public uint Register(string path)
     {
-        int fd = Open(path, ORdOnly | OCloExec, 0);
-        if (fd < 0)
+        int errno = RegularFiles.Open(path, 0, out int fd, out _, out string refusal);
+        if (errno != 0)
         {
-            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            throw new System.IO.IOException($"Cannot open '{path}' for LOAD_MISS: errno {errno} ({Describe(errno)}). Fix: pass a readable regular file.");
+            string fix = refusal.Contains("Fix:", StringComparison.Ordinal) ? string.Empty : " Fix: pass a readable regular file.";
+            throw new System.IO.IOException($"Cannot register for LOAD_MISS: {refusal}{fix}");
         }
 
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            return Register(fd, owned: true, path);
+            return Register(handle, owned: true, path);
         }
         catch
         {
-            _ = Close(fd);
+            handle.Dispose();
             throw;
         }
     }
 
-    /// <summary>Registers an open handle the caller keeps owning (it must stay open while registered).</summary>
+    /// <summary>
+    /// Registers an open handle the caller keeps owning. Each read holds a reference to it, so the caller's
+    /// dispose closes the descriptor only after reads in flight; misses after that fault with EBADF. Any readable
+    /// descriptor but a directory is taken (a pipe, say), read as the caller opened it.
+    /// </summary>
     public uint Register(SafeFileHandle handle)
     {
         if (handle.IsClosed || handle.IsInvalid)
@@ -139,7 +159,14 @@ internal sealed unsafe class LoadMissService : IDisposable
             throw new ArgumentException("The handle is closed or invalid. Fix: register an open file handle.", nameof(handle));
         }
 
-        return Register((int)handle.DangerousGetHandle(), owned: false, "a caller's handle");
+        int statError = StatDescriptor((int)handle.DangerousGetHandle(), out _, out uint mode);
+        if (statError != 0 || (mode & ModeTypeMask) == ModeDirectory)
+        {
+            int errno = statError != 0 ? statError : EISDIR;
+            throw new System.IO.IOException($"Cannot register a caller's handle for LOAD_MISS: errno {errno} ({Describe(errno)}). Fix: pass a handle of a readable file, not a directory.");
+        }
+
+        return Register(handle, owned: false, "a caller's handle");
     }
 
     /// <summary>Clears file id <paramref name="file"/>; later requests for it end in FAULT BadArgument.</summary>
@@ -148,19 +175,21 @@ internal sealed unsafe class LoadMissService : IDisposable
         IoFile entry;
         lock (_filesGate)
         {
-            if (file >= MaxFiles || _files[file] is null)
+            uint slot = file & (MaxFiles - 1);
+            if (_files[slot] is not { } found || found.Id != file)
             {
                 throw new ArgumentException($"File id {file} is not registered. Fix: pass an id RegisterIoFile returned and did not yet unregister.", nameof(file));
             }
 
-            entry = _files[file]!;
-            Volatile.Write(ref _files[file], null);
-            _io.SetFixedFile((int)file, -1);
+            entry = found;
+            Volatile.Write(ref _files[slot], null);
+            _generations[slot] = (_generations[slot] + 1) & (uint.MaxValue >> SlotBits);
         }
 
+        // Reads in flight hold references of their own: the descriptor closes (if the host opened it) after the last.
         if (entry.Owned)
         {
-            _ = Close(entry.Fd);
+            entry.Handle.Dispose();
         }
     }
 
@@ -184,37 +213,43 @@ internal sealed unsafe class LoadMissService : IDisposable
         _stopped = true;
         Volatile.Write(ref _control[ControlWord.IoServiceState], 0);
         _io.Dispose();
-        foreach (IoFile? file in _files)
+        lock (_filesGate)
         {
-            if (file is { Owned: true })
+            for (int i = 0; i < _files.Length; i++)
             {
-                _ = Close(file.Fd);
+                if (_files[i] is { } file)
+                {
+                    _files[i] = null;
+                    if (file.Owned)
+                    {
+                        file.Handle.Dispose();
+                    }
+                }
             }
         }
     }
 
     public void Dispose() => Stop(TimeSpan.FromSeconds(10));
 
-    private uint Register(int fd, bool owned, string what)
+    /// <summary>Gives <paramref name="handle"/> an id; an <paramref name="owned"/> one is disposed by <see cref="Unregister"/> or <see cref="Stop"/>.</summary>
+    private uint Register(SafeFileHandle handle, bool owned, string what)
     {
-        int statError = StatDescriptor(fd, out _, out bool isDirectory);
-        if (statError != 0 || isDirectory)
-        {
-            int errno = isDirectory ? EISDIR : statError;
-            throw new System.IO.IOException($"Cannot register {what} for LOAD_MISS: errno {errno} ({Describe(errno)}). Fix: pass a regular file.");
-        }
-
         lock (_filesGate)
         {
-            int id = Array.IndexOf(_files, null);
-            if (id < 0)
+            if (_stopped)
+            {
+                throw new ObjectDisposedException(nameof(LoadMissService), "The io service has stopped. Fix: register files while the host runs.");
+            }
+
+            int slot = Array.IndexOf(_files, null);
+            if (slot < 0)
             {
                 throw new InvalidOperationException($"All {MaxFiles} LOAD_MISS file ids are in use. Fix: unregister files no handler reads any more (UnregisterIoFile).");
             }
 
-            _io.SetFixedFile(id, fd);
-            Volatile.Write(ref _files[id], new IoFile(fd, owned));
-            return (uint)id;
+            uint id = (_generations[slot] << SlotBits) | (uint)slot;
+            Volatile.Write(ref _files[slot], new IoFile(id, handle, owned, what));
+            return id;
         }
     }
 
@@ -308,14 +343,19 @@ internal sealed unsafe class LoadMissService : IDisposable
     /// <summary>Checks a request (the device's word is not trusted) and queues its read, or finishes it.</summary>
     private void Begin(Request request)
     {
-        // No lock on the io thread: a file entry is an immutable record, written whole under the gate.
-        int fd = request.File < MaxFiles ? Volatile.Read(ref _files[request.File])?.Fd ?? -1 : -1;
+        // No lock on the io thread: a file entry is an immutable record, written whole under the gate. Its id
+        // must match whole (slot and generation): an unregistered id names nothing, even once its slot is reused.
+        IoFile? file = Volatile.Read(ref _files[request.File & (MaxFiles - 1)]);
+        if (file is not null && file.Id != request.File)
+        {
+            file = null;
+        }
 
         if (request.Op != IoQueueLayout.OpRead)
         {
             FinishFault(request.Sequence, FaultCode.BadArgument, request.Op);
         }
-        else if (fd < 0)
+        else if (file is null)
         {
             FinishFault(request.Sequence, FaultCode.BadArgument, request.File);
         }
@@ -323,15 +363,46 @@ internal sealed unsafe class LoadMissService : IDisposable
         {
             FinishFault(request.Sequence, FaultCode.OutOfBounds, request.DataOffset);
         }
+        else if (request.FileOffset > long.MaxValue || request.FileOffset + request.Length > long.MaxValue)
+        {
+            // io_uring reads offset -1 (2^64 - 1) at the file's current position, and rejects the rest past 2^63:
+            // neither is a position in the file. Detail: the offset's high word.
+            FinishFault(request.Sequence, FaultCode.OutOfBounds, (uint)(request.FileOffset >> 32));
+        }
         else if (request.Length == 0)
         {
             FinishDone(request.Sequence, 0);
         }
+        else if (!TryHold(file.Handle))
+        {
+            FinishFault(request.Sequence, FaultCode.IoError, EBADF); // The caller closed its handle while registered.
+        }
         else
         {
             int index = _free.Pop();
+            request.Handle = file.Handle;
             _reads[index] = request;
             Queue(index);
+        }
+    }
+
+    /// <summary>A reference for one read, so the descriptor cannot close (and its number go to another file) under it.</summary>
+    private static bool TryHold(SafeFileHandle handle)
+    {
+        if (handle.IsClosed)
+        {
+            return false;
+        }
+
+        try
+        {
+            bool added = false;
+            handle.DangerousAddRef(ref added);
+            return added;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
         }
     }
 
@@ -341,8 +412,9 @@ internal sealed unsafe class LoadMissService : IDisposable
         long at = read.DataOffset + read.Got;
         uint length = read.Length - read.Got;
         long piece = at / FixedBufferBytes;
-        int buffer = (at + length - 1) / FixedBufferBytes == piece ? (int)piece : -1; // A read across two pieces goes plain.
-        if (!_io.TryQueueRead((int)read.File, fixedFile: true, (nint)(_data + at), length, read.FileOffset + read.Got, buffer, ReadTable.UserData(index)))
+        int buffer = _pinned && (at + length - 1) / FixedBufferBytes == piece ? (int)piece : -1; // A read across two pieces goes plain.
+        int fd = (int)read.Handle!.DangerousGetHandle(); // Held by this read's reference until it ends.
+        if (!_io.TryQueueRead(fd, fixedFile: false, (nint)(_data + at), length, read.FileOffset + read.Got, buffer, ReadTable.UserData(index)))
         {
             throw new InvalidOperationException("The io_uring submission ring is full although reads in flight are bounded by the io queue; this is a bug in Vyre.");
         }
@@ -400,6 +472,7 @@ internal sealed unsafe class LoadMissService : IDisposable
 
     private void Release(int index)
     {
+        _reads[index]?.Handle?.DangerousRelease();
         _reads[index] = null;
         _free.Push(index);
     }
@@ -457,13 +530,15 @@ internal sealed unsafe class LoadMissService : IDisposable
         {
             if (_reads[i] is { } left)
             {
+                left.Handle?.DangerousRelease();
                 _reads[i] = null;
                 FinishFault(left.Sequence, FaultCode.IoError, IoQueueLayout.Canceled);
             }
         }
     }
 
-    private sealed record IoFile(int Fd, bool Owned);
+    /// <summary>A registered file: its whole id (slot and generation) and the handle a reference is held on.</summary>
+    private sealed record IoFile(uint Id, SafeFileHandle Handle, bool Owned, string What);
 
     private struct Request
     {
@@ -474,5 +549,6 @@ internal sealed unsafe class LoadMissService : IDisposable
         public uint Length;
         public uint Sequence;
         public uint Got;
+        public SafeFileHandle? Handle;
     }
 }

@@ -12,7 +12,14 @@ namespace Vyre;
 /// <param name="Length">Bytes the chunk owns (argument word 1).</param>
 /// <param name="Result">The slot's result.</param>
 /// <param name="StagingIndex">The staging buffer (argument word 3), or -1 for a read fault; it stays the consumer's until it asks for the next chunk.</param>
-public readonly record struct FileChunk(int InputIndex, string Name, long Offset, int Length, SlotResult Result, int StagingIndex);
+public readonly record struct FileChunk(int InputIndex, string Name, long Offset, int Length, SlotResult Result, int StagingIndex)
+{
+    /// <summary>
+    /// For a chunk whose read failed, what went wrong in words: what the input is when it is not a regular
+    /// file ("'/tmp/p' is a FIFO (named pipe), not a regular file: ..."), or the failed call and its errno. Null otherwise.
+    /// </summary>
+    public string? Error { get; init; }
+}
 
 /// <summary>Counters of one stream, updated as it runs.</summary>
 public sealed class StreamStats
@@ -39,7 +46,10 @@ public sealed class StreamStats
     /// <summary>Files read through the page cache.</summary>
     public int BufferedFiles => Volatile.Read(ref _bufferedFiles);
 
-    /// <summary>What read the files: "io_uring", "io_uring + SQPOLL" or "pread" (<see cref="IoReads"/>).</summary>
+    /// <summary>
+    /// What read the files: "io_uring", "io_uring + SQPOLL" or "pread" (<see cref="IoReads"/>); io_uring's gets
+    /// ", unpinned (RLIMIT_MEMLOCK)" when the locked-memory limit left it plain READ instead of READ_FIXED.
+    /// </summary>
     public string ReadEngine
     {
         get => Volatile.Read(ref _readEngine);

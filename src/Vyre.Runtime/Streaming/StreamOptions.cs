@@ -8,8 +8,12 @@ public sealed class StreamOptions
     /// <summary>The alignment O_DIRECT needs of offsets, lengths and buffer addresses.</summary>
     public const int Alignment = 4096;
 
-    /// <summary>Bytes each slot owns (a multiple of 4096). Default 1 MiB.</summary>
-    public int ChunkBytes { get; init; } = 1 << 20;
+    /// <summary>
+    /// Bytes each slot owns (a multiple of 4096). Default 64 KiB: with the default <see cref="Depth"/> the staging
+    /// region (516 KiB) fits the default <see cref="MegakernelOptions.DataBytes"/> (1 MiB), so
+    /// <c>host.StreamAsync(inputs, opcode)</c> works with both defaults.
+    /// </summary>
+    public int ChunkBytes { get; init; } = 64 * 1024;
 
     /// <summary>
     /// Bytes of the next chunk also read into each buffer, so a handler can match patterns that cross
@@ -20,7 +24,11 @@ public sealed class StreamOptions
     /// <summary>Staging buffers, which bounds reads and slots in flight together. Default 8.</summary>
     public int Depth { get; init; } = 8;
 
-    /// <summary>Where the staging buffers start in the data buffer (bytes). Default 0.</summary>
+    /// <summary>
+    /// Where the staging region starts in the data buffer (bytes; the buffers start at the first page boundary
+    /// at or after it). Default 0. One stream at a time owns its region of a host's data buffer: a stream whose
+    /// region overlaps one still running on the same host throws <see cref="InvalidOperationException"/>.
+    /// </summary>
     public int DataOffset { get; init; }
 
     /// <summary>Open files with O_DIRECT where the file system allows it (else buffered, logged per file). Default true.</summary>
@@ -38,16 +46,22 @@ public sealed class StreamOptions
     /// <summary>Where per-file notes go (O_DIRECT refused and why). Default: none.</summary>
     public Action<string>? Log { get; init; }
 
-    /// <summary>Bytes of one staging buffer: the chunk and its overlap, aligned.</summary>
-    public int StagingStride => ChunkBytes + RoundUp(OverlapBytes);
+    /// <summary>Bytes of one staging buffer: the chunk and its overlap, aligned. Computed in 64 bits, so it never wraps.</summary>
+    public long StagingStride => (long)ChunkBytes + RoundUp(OverlapBytes);
 
-    internal static int RoundUp(int bytes) => (bytes + Alignment - 1) / Alignment * Alignment;
+    /// <summary>
+    /// Bytes of data buffer a stream with these options needs: <see cref="DataOffset"/>, up to a page to align
+    /// the first buffer, and <see cref="Depth"/> staging buffers. Size <see cref="MegakernelOptions.DataBytes"/> by it.
+    /// </summary>
+    public long DataBytesNeeded => (long)DataOffset + Alignment + ((long)Depth * StagingStride);
+
+    internal static long RoundUp(long bytes) => (bytes + Alignment - 1) / Alignment * Alignment;
 
     internal void Validate(int dataBytes, int slotCount)
     {
         if (ChunkBytes <= 0 || ChunkBytes % Alignment != 0)
         {
-            throw new ArgumentException($"ChunkBytes is {ChunkBytes}. Fix: use a positive multiple of {Alignment} (O_DIRECT alignment), e.g. 1 MiB.", nameof(ChunkBytes));
+            throw new ArgumentException($"ChunkBytes is {ChunkBytes}. Fix: use a positive multiple of {Alignment} (O_DIRECT alignment), e.g. 64 KiB.", nameof(ChunkBytes));
         }
 
         if (OverlapBytes < 0 || OverlapBytes > ChunkBytes)
@@ -65,13 +79,19 @@ public sealed class StreamOptions
             throw new ArgumentException($"Depth is {Depth}, more than the ring's {slotCount} slots: every staging buffer may hold a slot. Fix: raise MegakernelOptions.SlotCount to at least {Depth}, or lower Depth.", nameof(Depth));
         }
 
-        if (ExtraArguments.Length > SlotLayout.ArgumentCount - 4)
+        if (ExtraArguments is null || ExtraArguments.Length > SlotLayout.ArgumentCount - 4)
         {
-            throw new ArgumentException($"ExtraArguments has {ExtraArguments.Length} words. Fix: pass at most {SlotLayout.ArgumentCount - 4}; words 0..3 carry the chunk.", nameof(ExtraArguments));
+            throw new ArgumentException($"ExtraArguments has {ExtraArguments?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no array"}. Fix: pass at most {SlotLayout.ArgumentCount - 4} words; words 0..3 carry the chunk.", nameof(ExtraArguments));
         }
 
-        long needed = DataOffset + Alignment + ((long)Depth * StagingStride);
-        if (DataOffset < 0 || needed > dataBytes)
+        if (DataOffset < 0)
+        {
+            throw new ArgumentException($"DataOffset is {DataOffset}. Fix: use an offset in the data buffer, 0 or more.", nameof(DataOffset));
+        }
+
+        // Every size below is 64-bit (one computation, DataBytesNeeded): no option near int.MaxValue can wrap into range.
+        long needed = DataBytesNeeded;
+        if (needed > dataBytes)
         {
             throw new ArgumentException($"Streaming {Depth} staging buffers of {StagingStride} bytes from data offset {DataOffset} needs {needed} bytes of data buffer, and it has {dataBytes}. Fix: raise MegakernelOptions.DataBytes to at least {needed}, or lower Depth or ChunkBytes.", nameof(Depth));
         }

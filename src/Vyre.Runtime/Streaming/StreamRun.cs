@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Channels;
 using Vyre.IoUring;
@@ -33,6 +32,9 @@ internal sealed unsafe class StreamRun : IDisposable
     private readonly IReadEngine _engine;
     private readonly byte* _staging;
     private readonly int _stagingOffset;
+    private readonly int _stride;
+    private readonly int _bufferIndex;
+    private readonly StagingRegions.Region _region;
     private readonly Read?[] _reads;
     private readonly InFlightSlot?[] _slots;
     private readonly List<(int Index, SlotRequest Request, FileChunk Chunk)> _toPublish = [];
@@ -56,22 +58,44 @@ internal sealed unsafe class StreamRun : IDisposable
         _opcode = opcode;
         _options = options;
         _stats = options.Stats ?? new StreamStats();
-        _engine = ReadEngine.Create(host.IoReads, options.Depth * 2, options.SqPoll, options.Log);
-        _stats.ReadEngine = _engine.Description;
+
+        // Staging buffers start at the first page boundary at or after DataOffset (O_DIRECT needs it). The
+        // options are validated: every size fits the data buffer, so the int stride cannot wrap.
+        _stride = (int)options.StagingStride;
+        nint data = (nint)host.DataPointer;
+        nint first = (data + options.DataOffset + StreamOptions.Alignment - 1) & ~(nint)(StreamOptions.Alignment - 1);
+        _staging = (byte*)first;
+        _stagingOffset = (int)(first - data);
+        long bytes = (long)options.Depth * _stride;
+        _region = StagingRegions.Take(host, _stagingOffset, _stagingOffset + bytes);
         try
         {
-            // Staging buffers start at the first page boundary at or after DataOffset (O_DIRECT needs it).
-            nint data = (nint)host.DataPointer;
-            nint first = (data + options.DataOffset + StreamOptions.Alignment - 1) & ~(nint)(StreamOptions.Alignment - 1);
-            _staging = (byte*)first;
-            _stagingOffset = (int)(first - data);
-            nuint bytes = (nuint)((long)options.Depth * options.StagingStride);
-            _engine.RegisterBuffers([(first, bytes)]);
+            _engine = ReadEngine.Create(host.IoReads, options.Depth * 2, options.SqPoll, options.Log);
+        }
+        catch
+        {
+            _region.Dispose();
+            throw;
+        }
+
+        try
+        {
+            _stats.ReadEngine = _engine.Description;
+            _bufferIndex = 0;
+            if (!_engine.TryRegisterBuffers([(first, (nuint)bytes)]))
+            {
+                // The locked-memory limit would not pin the region: plain READ into the same bytes, said once.
+                _bufferIndex = -1;
+                _stats.ReadEngine = _engine.Description + ", unpinned (RLIMIT_MEMLOCK)";
+                (options.Log ?? Console.Error.WriteLine).Invoke(IoUringException.LockedMemoryFallback("staging buffers", bytes));
+            }
+
             _engine.RegisterFileTable(options.Depth + 2);
         }
         catch
         {
             _engine.Dispose();
+            _region.Dispose();
             throw;
         }
 
@@ -112,11 +136,13 @@ internal sealed unsafe class StreamRun : IDisposable
         TimeSpan bound = _host.WaitTimeout + TimeSpan.FromSeconds(5);
         if (!_thread.Join(bound))
         {
-            _options.Log?.Invoke($"vyre: the io thread did not stop within {bound}; its ring stays open until the process exits.");
+            // Its staging region stays taken too: the thread may still read into it.
+            _options.Log?.Invoke($"vyre: the io thread did not stop within {bound}; its ring and staging region stay in use until the process exits.");
             return;
         }
 
         _engine.Dispose();
+        _region.Dispose();
     }
 
     public void Dispose()
@@ -124,6 +150,7 @@ internal sealed unsafe class StreamRun : IDisposable
         if (_thread.ThreadState == ThreadState.Unstarted)
         {
             _engine.Dispose();
+            _region.Dispose();
         }
 
         _wake.Dispose();
@@ -240,10 +267,16 @@ internal sealed unsafe class StreamRun : IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens an input if it is a regular file (a path is never opened blocking: a FIFO, a device or a socket
+    /// is refused from its statx, see <see cref="RegularFiles"/>); else faults its one chunk with what it is.
+    /// </summary>
     private OpenFile? OpenInput(int inputIndex)
     {
         StreamInput input = _inputs[inputIndex];
         int fd;
+        long size;
+        string refusal;
         bool owned = input.Handle is null;
         bool direct = false;
         if (input.Handle is { } handle)
@@ -251,47 +284,33 @@ internal sealed unsafe class StreamRun : IDisposable
             fd = handle.IsClosed || handle.IsInvalid ? -1 : (int)handle.DangerousGetHandle();
             if (fd < 0)
             {
-                Fault(inputIndex, input.Name, 0, EBADF);
+                Fault(inputIndex, input.Name, 0, EBADF, $"'{input.Name}': the handle is closed or invalid.");
+                return null;
+            }
+
+            int error = RegularFiles.Check(fd, input.Name, out size, out refusal);
+            if (error != 0)
+            {
+                Fault(inputIndex, input.Name, 0, error, refusal);
                 return null;
             }
         }
         else
         {
             direct = _options.Direct;
-            fd = direct ? Open(input.Path!, ORdOnly | OCloExec | ODirect, 0) : -1;
-            if (fd < 0 && direct)
+            int error = RegularFiles.Open(input.Path!, direct ? ODirect : 0, out fd, out size, out refusal);
+            if (error is EINVAL or EPERM && direct)
             {
-                int refused = Marshal.GetLastPInvokeError();
-                if (refused is EINVAL or EPERM)
-                {
-                    _options.Log?.Invoke($"vyre: {input.Name}: O_DIRECT refused ({Describe(refused)}; the file system does not support it), reading through the page cache.");
-                }
-
+                _options.Log?.Invoke($"vyre: {input.Name}: O_DIRECT refused ({Describe(error)}; the file system does not support it), reading through the page cache.");
                 direct = false;
+                error = RegularFiles.Open(input.Path!, 0, out fd, out size, out refusal);
             }
 
-            if (fd < 0)
+            if (error != 0)
             {
-                fd = Open(input.Path!, ORdOnly | OCloExec, 0);
-            }
-
-            if (fd < 0)
-            {
-                Fault(inputIndex, input.Name, 0, Marshal.GetLastPInvokeError());
+                Fault(inputIndex, input.Name, 0, error, refusal);
                 return null;
             }
-        }
-
-        int statError = StatDescriptor(fd, out long size, out bool isDirectory);
-        if (statError != 0 || isDirectory)
-        {
-            Fault(inputIndex, input.Name, 0, isDirectory ? EISDIR : statError);
-            if (owned)
-            {
-                _ = Close(fd);
-            }
-
-            return null;
         }
 
         int slot = _freeFileSlots.Pop();
@@ -302,7 +321,7 @@ internal sealed unsafe class StreamRun : IDisposable
         catch (IoUringException e)
         {
             _freeFileSlots.Push(slot);
-            Fault(inputIndex, input.Name, 0, e.Errno);
+            Fault(inputIndex, input.Name, 0, e.Errno, $"'{input.Name}': {e.Message}");
             if (owned)
             {
                 _ = Close(fd);
@@ -320,8 +339,8 @@ internal sealed unsafe class StreamRun : IDisposable
         Read read = _reads[index]!;
         int remaining = read.Expected - read.Got;
         uint length = (uint)(read.File.Direct ? StreamOptions.RoundUp(remaining) : remaining);
-        nint address = (nint)(_staging + ((long)index * _options.StagingStride) + read.Got);
-        if (!_engine.TryQueueRead(read.File.FixedSlot, fixedFile: true, address, length, (ulong)(read.Offset + read.Got), bufferIndex: 0, userData: ReadTable.UserData(index)))
+        nint address = (nint)(_staging + ((long)index * _stride) + read.Got);
+        if (!_engine.TryQueueRead(read.File.FixedSlot, fixedFile: true, address, length, (ulong)(read.Offset + read.Got), _bufferIndex, userData: ReadTable.UserData(index)))
         {
             throw new InvalidOperationException("The io_uring submission ring is full although reads in flight are bounded by Depth; this is a bug in Vyre.");
         }
@@ -376,7 +395,7 @@ internal sealed unsafe class StreamRun : IDisposable
         int own = Math.Min(read.Own, read.Got);
         int readable = Math.Min(read.Expected, read.Got);
         var request = new SlotRequest(_opcode);
-        request.Args[0] = (uint)(_stagingOffset + ((long)index * _options.StagingStride));
+        request.Args[0] = (uint)(_stagingOffset + ((long)index * _stride));
         request.Args[1] = (uint)own;
         request.Args[2] = (uint)readable;
         request.Args[3] = (uint)index;
@@ -466,13 +485,13 @@ internal sealed unsafe class StreamRun : IDisposable
     {
         ReadDone(index);
         _free.Push(index);
-        Fault(read.File.InputIndex, read.File.Name, read.Offset, errno);
+        Fault(read.File.InputIndex, read.File.Name, read.Offset, errno, $"'{read.File.Name}': reading at offset {read.Offset} failed: {Describe(errno)} (errno {errno}).");
     }
 
-    private void Fault(int inputIndex, string name, long offset, int errno)
+    private void Fault(int inputIndex, string name, long offset, int errno, string error)
     {
         _stats.AddChunk(fault: true);
-        _results.Writer.TryWrite(new FileChunk(inputIndex, name, offset, 0, SlotResult.Faulted(FaultCode.IoError, (uint)errno), -1));
+        _results.Writer.TryWrite(new FileChunk(inputIndex, name, offset, 0, SlotResult.Faulted(FaultCode.IoError, (uint)errno), -1) { Error = error });
     }
 
     /// <summary>A chunk's read has ended (published or faulted): its entry leaves the in-flight table.</summary>
@@ -500,8 +519,7 @@ internal sealed unsafe class StreamRun : IDisposable
 
     private void ReopenBuffered(OpenFile file)
     {
-        int fd = Open(_inputs[file.InputIndex].Path!, ORdOnly | OCloExec, 0);
-        if (fd < 0)
+        if (RegularFiles.Open(_inputs[file.InputIndex].Path!, 0, out int fd, out _, out _) != 0)
         {
             return; // Keep the direct descriptor: the retried read then faults with EINVAL.
         }
