@@ -16,7 +16,7 @@ public static partial class BenchKernels
     [OpcodeHandler(0x101)]
     public static SlotStatus TouchPages(ref SlotContext slot)
     {
-        ILGPU.ArrayView<byte> bytes = slot.Bytes(slot.Arg(0), slot.Arg(1));
+        SlotView<byte> bytes = slot.Bytes(slot.Arg(0), slot.Arg(1));
         uint sum = 0;
         for (long i = 0; i < bytes.Length; i += 4096)
         {

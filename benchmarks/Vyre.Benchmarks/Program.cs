@@ -62,13 +62,14 @@ static async Task ManagedThroughput(bool quick)
     using Context context = Context.Create(b => b.CPU());
     using CPUAccelerator accelerator = context.CreateCPUAccelerator(0);
     using MemoryBuffer1D<uint, Stride1D.Dense> words = accelerator.Allocate1D<uint>(SlotLayout.WordCount);
-    var ring = new SharedWords(words.View, 0);
+    using MemoryBuffer1D<uint, Stride1D.Dense> scratch = accelerator.Allocate1D<uint>(SlotScratch.WordsPerSlot);
+    var buffers = new MegakernelBuffers { Ring = new SharedWords(words.View, 0), Scratch = scratch.View, SlotCount = 1 };
     var dispatcher = default(BenchKernels.Dispatcher);
     clock.Restart();
     uint sink = 0;
     for (int i = 0; i < total; i++)
     {
-        var slot = new SlotContext(ring, 0, Opcodes.Nop, 0, default, default);
+        var slot = new SlotContext(buffers, 0, Opcodes.Nop, 0);
         sink += (uint)dispatcher.Dispatch(ref slot, out _);
     }
 

@@ -1,5 +1,3 @@
-using ILGPU;
-
 namespace Vyre.Samples;
 
 /// <summary>Handlers the main job runs: content hashes over byte ranges of the data buffer.</summary>
@@ -10,7 +8,7 @@ public static partial class HashKernels
     [OpcodeHandler(0x100)]
     public static SlotStatus Fnv1a(ref SlotContext slot)
     {
-        ArrayView<byte> data = slot.Bytes(slot.Arg(0), slot.Arg(1));
+        SlotView<byte> data = slot.Bytes(slot.Arg(0), slot.Arg(1));
         uint hash = 2166136261;
         for (int i = 0; i < data.IntLength; i++)
         {
@@ -25,7 +23,7 @@ public static partial class HashKernels
     [OpcodeHandler(0x101)]
     public static SlotStatus ByteSum(ref SlotContext slot)
     {
-        ArrayView<byte> data = slot.Bytes(slot.Arg(0), slot.Arg(1));
+        SlotView<byte> data = slot.Bytes(slot.Arg(0), slot.Arg(1));
         ulong sum = 0;
         for (int i = 0; i < data.IntLength; i++)
         {

@@ -1,5 +1,3 @@
-using ILGPU;
-
 namespace Vyre.Scan;
 
 /// <summary>
@@ -33,10 +31,10 @@ public static partial class ScanKernels
         uint automaton = slot.Arg(4);
         int patterns = (int)slot.Arg(5);
         uint states = slot.Arg(7);
-        ArrayView<byte> bytes = slot.Bytes(slot.Arg(0), (uint)readable);
-        ArrayView<uint> stats = slot.Words(slot.Arg(6) + (StatsWords * slot.Arg(3)), StatsWords);
-        ArrayView<uint> lengths = slot.Words(automaton, AutomatonRows);
-        ArrayView<uint> next = slot.Words(automaton + AutomatonRows, states * 256);
+        SlotView<byte> bytes = slot.Bytes(slot.Arg(0), (uint)readable);
+        SlotView<uint> stats = slot.Words(slot.Arg(6) + (StatsWords * slot.Arg(3)), StatsWords);
+        SlotView<uint> lengths = slot.Words(automaton, AutomatonRows);
+        SlotView<uint> next = slot.Words(automaton + AutomatonRows, states * 256);
         if (slot.HasFault)
         {
             return SlotStatus.Fault;
@@ -56,7 +54,7 @@ public static partial class ScanKernels
         // host memory behind PCIe, and a lane then waits for eight loads at once instead of one at a time.
         var scan = new ChunkScan { Stats = stats, Next = next, Lengths = lengths, Own = own, Patterns = patterns, Hash = 2166136261 };
         int blocks = readable / 32;
-        ArrayView<uint> words = bytes.SubView(0, blocks * 32).Cast<uint>();
+        SlotView<uint> words = bytes.Slice(0, blocks * 32).Cast<uint>();
         for (int k = 0; k < blocks; k++)
         {
             int w = k * 8;
@@ -97,9 +95,9 @@ public static partial class ScanKernels
     /// <summary>One chunk's pass: the running hash and automaton state, and where counts go.</summary>
     private struct ChunkScan
     {
-        public ArrayView<uint> Stats;
-        public ArrayView<uint> Next;
-        public ArrayView<uint> Lengths;
+        public SlotView<uint> Stats;
+        public SlotView<uint> Next;
+        public SlotView<uint> Lengths;
         public int Own;
         public int Patterns;
         public uint Hash;

@@ -80,6 +80,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnsupportedCall = Error("VYR109", "Call into a method ILGPU cannot compile",
         "'{0}' cannot be compiled for a GPU by ILGPU. Fix: use System.Math, ILGPU intrinsics, SlotContext, or a static method of your own.", Body);
 
+    /// <summary>VYR110: "'{0}' acts on a whole warp, group or grid, but a handler runs on one lane while the others run other slots (on the CPU backends there is no warp at all). Fix: keep the handler to its own slot; use Atomic on heap words to combine results."</summary>
+    public static readonly DiagnosticDescriptor GroupOperation = Error("VYR110", "Warp, group or grid operation in a handler",
+        "'{0}' acts on a whole warp, group or grid, but a handler runs on one lane while the others run other slots (on the CPU backends there is no warp at all). Fix: keep the handler to its own slot; use Atomic on heap words to combine results.", Body);
+
     /// <summary>VYR201: "Opcode 0x{0:X} is handled by both '{1}' and '{2}'. Fix: give each handler its own opcode."</summary>
     public static readonly DiagnosticDescriptor DuplicateOpcode = Error("VYR201", "Duplicate opcode",
         "Opcode 0x{0:X} is handled by both '{1}' and '{2}'. Fix: give each handler its own opcode.", Table);

@@ -32,6 +32,7 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.Recursion,
         DiagnosticDescriptors.StaticMutableField,
         DiagnosticDescriptors.UnsupportedCall,
+        DiagnosticDescriptors.GroupOperation,
         DiagnosticDescriptors.DuplicateOpcode,
         DiagnosticDescriptors.SystemOpcode,
         DiagnosticDescriptors.TenantWindowOpcode);

@@ -41,6 +41,9 @@ internal static class HandlerRules
     private static readonly string[] s_allowedNamespaces = ["Vyre", "ILGPU"];
     private static readonly string[] s_allowedTypes = ["System.Math", "System.MathF", "System.BitConverter", "System.Numerics.BitOperations"];
 
+    /// <summary>ILGPU types whose members act on a whole warp, group or grid: a lane handler runs alone (VYR110).</summary>
+    private static readonly string[] s_groupTypes = ["ILGPU.Warp", "ILGPU.Group", "ILGPU.Grid", "ILGPU.SharedMemory", "ILGPU.Algorithms.WarpExtensions", "ILGPU.Algorithms.GroupExtensions"];
+
     public static bool HasAttribute(ISymbol symbol, string metadataName) =>
         symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == metadataName);
 
@@ -262,6 +265,12 @@ internal static class HandlerRules
             if (target.ContainingNamespace?.ToDisplayString() == "System.Linq")
             {
                 Add(DiagnosticDescriptors.Delegates, location, "The LINQ call '" + name + "'");
+                return;
+            }
+
+            if (s_groupTypes.Contains(target.ContainingType.ToDisplayString()))
+            {
+                Add(DiagnosticDescriptors.GroupOperation, location, name);
                 return;
             }
 

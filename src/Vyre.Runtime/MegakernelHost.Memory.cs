@@ -17,7 +17,7 @@ public sealed unsafe partial class MegakernelHost
     /// <summary>Copies <paramref name="bytes"/> into the data buffer at <paramref name="offset"/>; handlers read them through <see cref="SlotContext.Bytes"/>.</summary>
     public void WriteData(int offset, ReadOnlySpan<byte> bytes)
     {
-        ThrowIfStopped();
+        using CallScope call = EnterCall();
         CheckRange(offset, bytes.Length, _backend.DataBytes, "data buffer", "MegakernelOptions.DataBytes");
         bytes.CopyTo(new Span<byte>(_backend.Data + offset, bytes.Length));
         Interlocked.Add(ref _hostBytesCopied, bytes.Length);
@@ -30,7 +30,7 @@ public sealed unsafe partial class MegakernelHost
     /// </summary>
     public void ReadData(int offset, Span<byte> into)
     {
-        ThrowIfStopped();
+        using CallScope call = EnterCall();
         CheckRange(offset, into.Length, _backend.DataBytes, "data buffer", "MegakernelOptions.DataBytes");
         Thread.MemoryBarrier();
         new ReadOnlySpan<byte>(_backend.Data + offset, into.Length).CopyTo(into);
@@ -39,23 +39,29 @@ public sealed unsafe partial class MegakernelHost
     /// <summary>Copies heap words [<paramref name="offset"/>, + <paramref name="into"/>.Length) into <paramref name="into"/>.</summary>
     public void ReadHeap(int offset, Span<uint> into)
     {
-        ThrowIfStopped();
+        using CallScope call = EnterCall();
         CheckRange(offset, into.Length, _backend.HeapWords, "heap", "MegakernelOptions.HeapWords");
-        _backend.Read(DeviceRegion.Heap, offset, into);
+        if (!into.IsEmpty)
+        {
+            _backend.Read(DeviceRegion.Heap, offset, into);
+        }
     }
 
     /// <summary>Writes heap words at <paramref name="offset"/> (for tables the built-ins read, such as a DFA).</summary>
     public void WriteHeap(int offset, ReadOnlySpan<uint> words)
     {
-        ThrowIfStopped();
+        using CallScope call = EnterCall();
         CheckRange(offset, words.Length, _backend.HeapWords, "heap", "MegakernelOptions.HeapWords");
-        _backend.Write(DeviceRegion.Heap, offset, words);
+        if (!words.IsEmpty)
+        {
+            _backend.Write(DeviceRegion.Heap, offset, words);
+        }
     }
 
     /// <summary>Sets what tenant <paramref name="tenant"/> (1..29) may run; slots of a tenant with no permissions end in FAULT.</summary>
     public void SetTenantPermissions(uint tenant, TenantPermissions permissions)
     {
-        ThrowIfStopped();
+        using CallScope call = EnterCall();
         if (tenant is 0 or > ControlWord.TenantCount)
         {
             throw new ArgumentOutOfRangeException(nameof(tenant), $"Tenant {tenant} has no mask word (tenants 1..{ControlWord.TenantCount}; tenant 0 may run everything). Fix: use a tenant in 1..{ControlWord.TenantCount}.");

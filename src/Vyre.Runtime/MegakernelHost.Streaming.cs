@@ -29,14 +29,23 @@ public sealed unsafe partial class MegakernelHost
     public async IAsyncEnumerable<FileChunk> StreamAsync(IReadOnlyList<StreamInput> inputs, uint opcode, StreamOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        ThrowIfStopped();
         options ??= new StreamOptions();
         options.Validate(DataBytes, SlotCount);
         RequestValidator.Validate(new SlotRequest(opcode), _options.SlotCount);
-        using var run = new StreamRun(this, inputs, opcode, options);
-        run.Start();
+
+        // The io thread writes into the data buffer: the stream is a call inside the host until it ends.
+        Interlocked.Increment(ref _calls);
+        if (Volatile.Read(ref _state) != 0)
+        {
+            ExitCall();
+            ThrowIfStopped();
+        }
+
+        StreamRun? run = null;
         try
         {
+            run = new StreamRun(this, inputs, opcode, options);
+            run.Start();
             await foreach (FileChunk chunk in run.Results.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 yield return chunk;
@@ -48,7 +57,9 @@ public sealed unsafe partial class MegakernelHost
         }
         finally
         {
-            run.Stop();
+            run?.Stop();
+            run?.Dispose();
+            ExitCall();
         }
     }
 }

@@ -19,14 +19,10 @@ public sealed unsafe partial class MegakernelHost
     /// <summary>Runs one slot and spins on this thread until it completes.</summary>
     public SlotResult Submit(in SlotRequest request)
     {
+        using CallScope call = EnterCall();
         long sequence = PublishValidated(new ReadOnlySpan<SlotRequest>(in request));
-        if (!_ring.SpinUntilComplete(sequence, DateTime.UtcNow + _options.WaitTimeout))
-        {
-            Abandon(sequence);
-            throw SlotTimeout(sequence);
-        }
-
-        return _ring.Take(sequence);
+        ClaimOwn(sequence);
+        return Await(sequence, DateTime.UtcNow + _options.WaitTimeout);
     }
 
     /// <summary>Runs one slot; the task completes when the slot does (bounded by <see cref="MegakernelOptions.WaitTimeout"/>).</summary>
@@ -35,7 +31,9 @@ public sealed unsafe partial class MegakernelHost
     /// <summary>Runs one slot; the task completes when the slot does.</summary>
     public Task<SlotResult> SubmitAsync(in SlotRequest request)
     {
+        using CallScope call = EnterCall();
         long sequence = PublishValidated(new ReadOnlySpan<SlotRequest>(in request));
+        ClaimOwn(sequence);
         var pending = new PendingSlot(DateTime.UtcNow + _options.WaitTimeout);
         _pending[sequence] = pending;
         EnsurePump();
@@ -54,33 +52,91 @@ public sealed unsafe partial class MegakernelHost
             throw new ArgumentException("The batch is empty. Fix: pass at least one request.", nameof(requests));
         }
 
-        return new SlotBatch(PublishValidated(requests), requests.Length);
+        using CallScope call = EnterCall();
+        return new SlotBatch(_ring, PublishValidated(requests), requests.Length);
     }
 
-    /// <summary>Waits (bounded) for every slot of <paramref name="batch"/>, writes their results to <paramref name="results"/> in order, and frees their slots.</summary>
+    /// <summary>
+    /// Waits (bounded) for every slot of <paramref name="batch"/>, writes their results to <paramref name="results"/> in
+    /// order, and frees their slots. A batch is waited for once, by one caller, on the host that published it.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="batch"/> was not published by this host, or <paramref name="results"/> is too short.</exception>
+    /// <exception cref="InvalidOperationException">The batch was already waited for (or is being waited for by another thread).</exception>
+    /// <exception cref="TimeoutException">A slot did not complete within <see cref="MegakernelOptions.WaitTimeout"/>; the batch's slots are freed once they complete.</exception>
     public void WaitBatch(SlotBatch batch, Span<SlotResult> results)
     {
+        if (!ReferenceEquals(batch.Ring, _ring))
+        {
+            throw new ArgumentException(batch.Ring is null
+                ? "The batch is not one PublishBatch returned (a default SlotBatch). Fix: pass the value PublishBatch returned."
+                : "The batch was published by another host. Fix: wait for a batch on the host that published it.", nameof(batch));
+        }
+
         if (results.Length < batch.Count)
         {
             throw new ArgumentException($"results holds {results.Length} entries but the batch has {batch.Count}. Fix: pass a span of at least batch.Count results.", nameof(results));
         }
 
+        using CallScope call = EnterCall();
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (!_ring.TryClaim(batch.First + i))
+            {
+                for (int j = 0; j < i; j++)
+                {
+                    _ring.Unclaim(batch.First + j);
+                }
+
+                throw new InvalidOperationException($"The batch of {batch.Count} slot(s) from sequence {batch.First} was already waited for (or another thread is waiting for it). Fix: wait for each batch once.");
+            }
+        }
+
         DateTime deadline = DateTime.UtcNow + _options.WaitTimeout;
         for (int i = 0; i < batch.Count; i++)
         {
-            long sequence = batch.First + i;
-            if (!_ring.SpinUntilComplete(sequence, deadline))
+            try
             {
-                for (int j = i; j < batch.Count; j++)
+                results[i] = Await(batch.First + i, deadline);
+            }
+            catch
+            {
+                for (int j = i + 1; j < batch.Count; j++)
                 {
                     Abandon(batch.First + j);
                 }
 
-                throw SlotTimeout(sequence);
+                throw;
             }
-
-            results[i] = _ring.Take(sequence);
         }
+    }
+
+    /// <summary>Claims a sequence this call has just published (nobody else knows it yet).</summary>
+    private void ClaimOwn(long sequence)
+    {
+        if (!_ring.TryClaim(sequence))
+        {
+            throw new InvalidOperationException($"Slot {sequence} was claimed by another caller before its publisher. Fix: this is a bug in Vyre; please report it.");
+        }
+    }
+
+    /// <summary>
+    /// Spins (bounded) until claimed <paramref name="sequence"/> completes and takes its result. On timeout the slot is
+    /// handed to the pump (freed once it completes); when the host shut down under the wait, ObjectDisposedException.
+    /// </summary>
+    private SlotResult Await(long sequence, DateTime deadline)
+    {
+        if (_ring.SpinUntilComplete(sequence, deadline, in _deviceStopped))
+        {
+            return _ring.Take(sequence);
+        }
+
+        Abandon(sequence);
+        if (Volatile.Read(ref _deviceStopped) != 0)
+        {
+            throw new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} ran. Fix: wait for submitted slots before disposing the host.");
+        }
+
+        throw SlotTimeout(sequence);
     }
 
     private long PublishValidated(ReadOnlySpan<SlotRequest> requests)
@@ -96,13 +152,23 @@ public sealed unsafe partial class MegakernelHost
     internal bool TryPublish(ReadOnlySpan<SlotRequest> requests, out long first)
     {
         Validate(requests);
-        return _ring.TryPublish(requests, _onPublished, out first);
+        if (!_ring.TryPublish(requests, _onPublished, out first))
+        {
+            return false;
+        }
+
+        for (int i = 0; i < requests.Length; i++)
+        {
+            ClaimOwn(first + i);
+        }
+
+        return true;
     }
 
     /// <summary>Takes the result of <paramref name="sequence"/> and retires its slot if it has completed.</summary>
     internal bool TryTake(long sequence, out SlotResult result)
     {
-        if (Volatile.Read(ref _state) == 2)
+        if (Volatile.Read(ref _deviceStopped) != 0)
         {
             throw new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} was taken. Fix: finish streams before disposing the host.");
         }
@@ -228,5 +294,26 @@ public sealed unsafe partial class MegakernelHost
     }
 }
 
-/// <summary>A published batch: consecutive sequence numbers from <see cref="First"/>.</summary>
-public readonly record struct SlotBatch(long First, int Count);
+/// <summary>
+/// A published batch, as <see cref="MegakernelHost.PublishBatch"/> returns it: consecutive sequence numbers from
+/// <see cref="First"/>, bound to the host that published them. Only that host's <see cref="MegakernelHost.WaitBatch"/>
+/// accepts it, once; a default value is refused.
+/// </summary>
+public readonly struct SlotBatch
+{
+    internal SlotBatch(HostRing ring, long first, int count)
+    {
+        Ring = ring;
+        First = first;
+        Count = count;
+    }
+
+    /// <summary>The first sequence number.</summary>
+    public long First { get; }
+
+    /// <summary>Slots in the batch.</summary>
+    public int Count { get; }
+
+    /// <summary>The ring of the host that published the batch (null for a default value).</summary>
+    internal HostRing? Ring { get; }
+}

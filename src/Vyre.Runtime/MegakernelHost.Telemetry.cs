@@ -10,7 +10,7 @@ public sealed unsafe partial class MegakernelHost
     /// <summary>A snapshot of the megakernel's counters and debug log.</summary>
     public TelemetrySnapshot Telemetry()
     {
-        ThrowIfStopped();
+        using CallScope call = EnterCall();
         uint* control = _backend.Control;
         uint[] metrics = new uint[ControlWord.MetricCount];
         for (int i = 0; i < metrics.Length; i++)

@@ -17,7 +17,11 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     private readonly MegakernelOptions _options;
     private readonly Heartbeat _heartbeat;
     private readonly Action<long, int> _onPublished;
+    private readonly Action<string> _log;
+    private readonly TaskCompletionSource<Task<ShutdownReport>> _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 running, 1 shutting down, 2 stopped
+    private int _deviceStopped; // 1 once the device side was stopped: waiters give up
+    private int _calls; // public calls inside the host (they touch its memory)
 
     private MegakernelHost(MegakernelDefinition definition, IMegakernelBackend backend, MegakernelOptions options)
     {
@@ -26,6 +30,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _options = options;
         _ring = new HostRing(backend.Ring, backend.Control, options.SlotCount);
         _onPublished = backend.OnPublished;
+        _log = options.Log ?? Console.Error.WriteLine;
         _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8);
     }
 
@@ -68,10 +73,11 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
             log($"vyre: Backend.Auto chose {backend} ({(backend == Backend.Cuda ? "a CUDA device is present" : "no CUDA device found")}).");
         }
 
+        options.CheckLanesFor(backend);
         IMegakernelBackend created = backend switch
         {
             Backend.Cuda => CudaBackend.Create(definition, options),
-            Backend.IlgpuCpu => new IlgpuCpuBackend(definition, options),
+            Backend.IlgpuCpu => new IlgpuCpuBackend<TDispatcher>(options),
             _ => new ManagedBackend<TDispatcher>(options),
         };
 
@@ -92,47 +98,160 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the megakernel: waits (bounded) for outstanding slots, runs a SHUTDOWN slot, waits for the
-    /// device side to exit, and frees everything. A second call does nothing.
+    /// Stops the megakernel (see <see cref="ShutdownAsync"/>) and never throws: a device side that did not stop is
+    /// reported through <see cref="MegakernelOptions.Log"/> and its memory is left allocated rather than freed
+    /// under it. A second call does nothing.
     /// </summary>
-    public ValueTask DisposeAsync() =>
-        Interlocked.CompareExchange(ref _state, 1, 0) != 0 ? ValueTask.CompletedTask : new ValueTask(Task.Run(Shutdown));
+    public ValueTask DisposeAsync() => new(ShutdownAsync().ContinueWith(
+        shutdown =>
+        {
+            if (shutdown.IsFaulted)
+            {
+                _log($"vyre: shutting down {Definition.Name} failed: {shutdown.Exception?.GetBaseException().Message}");
+            }
+            else if (!shutdown.Result.Clean)
+            {
+                _log($"vyre: {shutdown.Result.Summary}");
+            }
+        },
+        CancellationToken.None,
+        TaskContinuationOptions.ExecuteSynchronously,
+        TaskScheduler.Default));
 
-    private void Shutdown()
+    /// <summary>
+    /// Stops the megakernel: runs a SHUTDOWN slot after the outstanding ones (or sets the stop word when the ring is
+    /// full), waits (bounded by <see cref="MegakernelOptions.WaitTimeout"/>) for the device side to exit, ends every
+    /// waiter, and frees the buffers only when nothing can touch them any more: the device side exited and no call
+    /// is inside the host. Otherwise (a handler that never returns) the memory is kept allocated, deliberately, and
+    /// the report says so. Every call returns the same report; calls made after the first throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public Task<ShutdownReport> ShutdownAsync()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
+        {
+            _shutdown.TrySetResult(Task.Run(Shutdown));
+        }
+
+        return _shutdown.Task.Unwrap();
+    }
+
+    private ShutdownReport Shutdown()
     {
         DateTime deadline = DateTime.UtcNow + _options.WaitTimeout;
 
         // A device side that already exited (a stale heartbeat) has nothing left to run the SHUTDOWN slot.
-        bool clean = Volatile.Read(ref _backend.Control[ControlWord.KernelState]) == (uint)KernelState.Exited
+        bool shutdownSlotRan = Volatile.Read(ref _backend.Control[ControlWord.KernelState]) == (uint)KernelState.Exited
             || RunShutdownSlot(deadline);
 
         // The stop word is the backstop when the SHUTDOWN slot could not run.
         _backend.RequestStop();
-        bool exited = _backend.WaitForExit(deadline > DateTime.UtcNow ? deadline - DateTime.UtcNow : TimeSpan.FromSeconds(1));
+        bool exited = _backend.WaitForExit(Remaining(deadline, TimeSpan.FromSeconds(1)));
+
+        // Waiters stop waiting: what the device side did not finish now never will.
+        Volatile.Write(ref _deviceStopped, 1);
         _heartbeat.Dispose();
         StopLoadMiss();
         Volatile.Write(ref _state, 2);
-        CompletePending();
-        _backend.Dispose();
-        if (!exited || !clean)
+        _pendingAdded.Set();
+        bool pumpStopped = _pump is null || _pump.Join(Remaining(deadline, TimeSpan.FromSeconds(1)));
+        if (pumpStopped)
         {
-            throw new TimeoutException($"The {Backend} device side did not stop cleanly within {_options.WaitTimeout.TotalSeconds:0.#} s (SHUTDOWN slot {(clean ? "ran" : "did not run")}, exit {(exited ? "seen" : "not seen")}). Fix: look for a handler that does not return; a CUDA kernel still exits by itself once the heartbeat is stale.");
+            CompletePending();
         }
+
+        bool drained = WaitForCalls(Remaining(deadline, TimeSpan.FromSeconds(1)));
+        bool release = exited && drained && pumpStopped;
+        if (release)
+        {
+            _backend.Dispose();
+        }
+
+        return new ShutdownReport(shutdownSlotRan, exited, release, Describe(shutdownSlotRan, exited, drained && pumpStopped));
     }
 
-    /// <summary>Publishes a SHUTDOWN slot and waits (bounded) for it; false when it did not run in time.</summary>
+    private string Describe(bool shutdownSlotRan, bool exited, bool callsEnded)
+    {
+        if (shutdownSlotRan && exited && callsEnded)
+        {
+            return $"{Definition.Name} on {Backend} stopped cleanly.";
+        }
+
+        string why = !exited
+            ? $"the {Backend} device side did not exit within {_options.WaitTimeout.TotalSeconds:0.#} s (a handler that does not return?)"
+            : !callsEnded ? "calls into the host were still running at the deadline" : "the SHUTDOWN slot did not run (the ring was full or the device side had stopped)";
+        string memory = exited && callsEnded ? "its memory was freed" : "its memory is kept allocated so nothing can touch freed memory";
+        return $"{Definition.Name} on {Backend} did not stop cleanly: {why}; {memory}. Fix: look for a handler that does not return; a CUDA kernel exits by itself once the heartbeat is stale, and the Managed workers once the handler returns.";
+    }
+
+    /// <summary>Publishes a SHUTDOWN slot if the ring has room and waits (bounded) for it; false when it did not run.</summary>
     private bool RunShutdownSlot(DateTime deadline)
     {
-        try
-        {
-            var request = new SlotRequest(Opcodes.Shutdown);
-            long sequence = _ring.Publish(new ReadOnlySpan<SlotRequest>(ref request), deadline, _onPublished);
-            return _ring.SpinUntilComplete(sequence, deadline);
-        }
-        catch (TimeoutException)
+        var request = new SlotRequest(Opcodes.Shutdown);
+        if (!_ring.TryPublish(new ReadOnlySpan<SlotRequest>(ref request), _onPublished, out long sequence) || !_ring.TryClaim(sequence))
         {
             return false;
         }
+
+        bool ran = _ring.SpinUntilComplete(sequence, deadline, in _deviceStopped);
+        if (ran)
+        {
+            _ring.Take(sequence);
+        }
+
+        return ran;
+    }
+
+    /// <summary>
+    /// Enters a call that touches the host's memory (<c>using CallScope call = EnterCall();</c>); throws
+    /// <see cref="ObjectDisposedException"/> once the host is shutting down. Shutdown frees nothing while a call is inside.
+    /// </summary>
+    internal CallScope EnterCall()
+    {
+        Interlocked.Increment(ref _calls);
+        if (Volatile.Read(ref _state) != 0)
+        {
+            Interlocked.Decrement(ref _calls);
+            ThrowIfStopped();
+        }
+
+        return new CallScope(this);
+    }
+
+    private void ExitCall() => Interlocked.Decrement(ref _calls);
+
+    /// <summary>A call inside the host, from <see cref="EnterCall"/> to <see cref="Dispose"/>.</summary>
+    internal readonly ref struct CallScope
+    {
+        private readonly MegakernelHost _host;
+
+        public CallScope(MegakernelHost host) => _host = host;
+
+        public void Dispose() => _host.ExitCall();
+    }
+
+    /// <summary>Waits (bounded) until no call is inside the host.</summary>
+    private bool WaitForCalls(TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _calls) != 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            spin.SpinOnce();
+        }
+
+        return true;
+    }
+
+    private static TimeSpan Remaining(DateTime deadline, TimeSpan atLeast)
+    {
+        TimeSpan left = deadline - DateTime.UtcNow;
+        return left > atLeast ? left : atLeast;
     }
 
     /// <summary>Stops the heartbeat, as a host that hangs or dies would: the device side then exits by itself.</summary>

@@ -14,7 +14,22 @@ public sealed class MegakernelOptions
     /// <summary>Persistent or relaunched per batch. Default <see cref="KernelMode.Persistent"/>.</summary>
     public KernelMode Mode { get; init; } = KernelMode.Persistent;
 
-    /// <summary>Slots in the ring (2 to <see cref="MaxSlotCount"/>). Default 4096.</summary>
+    /// <summary>Most lanes any backend takes (<see cref="Lanes"/>); the Managed backend also stops at <see cref="MaxManagedLanesPerCore"/> per core.</summary>
+    public const int MaxLanes = 1 << 20;
+
+    /// <summary>Most Managed worker threads per core: more only spin and park against each other.</summary>
+    public const int MaxManagedLanesPerCore = 4;
+
+    /// <summary>Shortest <see cref="HeartbeatTimeout"/>: the host beats eight times per timeout, and a shorter period only burns a core.</summary>
+    public static readonly TimeSpan MinHeartbeatTimeout = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Longest <see cref="HeartbeatTimeout"/> and <see cref="WaitTimeout"/>: one day.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
+
+    /// <summary>Shortest <see cref="WaitTimeout"/>.</summary>
+    public static readonly TimeSpan MinWaitTimeout = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Slots in the ring: a power of two from 2 to <see cref="MaxSlotCount"/>. Default 4096.</summary>
     public int SlotCount { get; init; } = 4096;
 
     /// <summary>
@@ -26,7 +41,10 @@ public sealed class MegakernelOptions
     /// <summary>Bytes of the data buffer handlers read through <see cref="SlotContext.Bytes"/>. Default 1 MiB.</summary>
     public int DataBytes { get; init; } = 1 << 20;
 
-    /// <summary>Words of the heap the memory built-ins use. Default 65,536.</summary>
+    /// <summary>Most heap words: 2^28 (1 GiB), so every heap offset fits the 32-bit argument words.</summary>
+    public const int MaxHeapWords = 1 << 28;
+
+    /// <summary>Words of the heap the memory built-ins use (1 to <see cref="MaxHeapWords"/>). Default 65,536.</summary>
     public int HeapWords { get; init; } = 1 << 16;
 
     /// <summary>How long the host heartbeat may stay unchanged before the device loop exits by itself. Default 2 s.</summary>
@@ -62,9 +80,9 @@ public sealed class MegakernelOptions
             throw new ArgumentException("KernelMode.Once needs an ILGPU backend; Managed workers are always resident. Fix: use Backend.IlgpuCpu or Backend.Cuda, or KernelMode.Persistent.", nameof(Mode));
         }
 
-        if (SlotCount < 2 || SlotCount > MaxSlotCount)
+        if (SlotCount < 2 || SlotCount > MaxSlotCount || !int.IsPow2(SlotCount))
         {
-            throw new ArgumentException($"SlotCount {SlotCount} is outside 2..{MaxSlotCount}. Fix: choose a ring size in that range.", nameof(SlotCount));
+            throw new ArgumentException($"SlotCount {SlotCount} is not a power of two in 2..{MaxSlotCount} (the device maps its 32-bit sequence numbers to slots, which agrees with the host's only for a power of two). Fix: use a power of two, e.g. {(SlotCount is >= 2 and <= MaxSlotCount ? (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)SlotCount) : 4096)}.", nameof(SlotCount));
         }
 
         if (!Enum.IsDefined(IoReads))
@@ -72,19 +90,41 @@ public sealed class MegakernelOptions
             throw new ArgumentException($"IoReads {(int)IoReads} is not an IoReads value. Fix: use IoReads.IoUring, IoUringElsePositional or Positional.", nameof(IoReads));
         }
 
-        if (Lanes is <= 0)
+        if (Lanes is <= 0 or > MaxLanes)
         {
-            throw new ArgumentException($"Lanes {Lanes} must be positive. Fix: leave it unset for the backend's default or give a positive count.", nameof(Lanes));
+            throw new ArgumentException($"Lanes {Lanes} is outside 1..{MaxLanes}. Fix: leave it unset for the backend's default or give a count in that range.", nameof(Lanes));
         }
 
-        if (DataBytes < 0 || HeapWords < 1)
+        CheckLanesFor(Backend);
+
+        if (DataBytes < 0 || HeapWords < 1 || HeapWords > MaxHeapWords)
         {
-            throw new ArgumentException($"DataBytes {DataBytes} must be ≥ 0 and HeapWords {HeapWords} ≥ 1. Fix: give non-negative sizes.", nameof(DataBytes));
+            throw new ArgumentException($"DataBytes {DataBytes} must be ≥ 0 and HeapWords {HeapWords} in 1..{MaxHeapWords}. Fix: give sizes in those ranges.", nameof(DataBytes));
         }
 
-        if (HeartbeatTimeout <= TimeSpan.Zero || WaitTimeout <= TimeSpan.Zero)
+        if (HeartbeatTimeout < MinHeartbeatTimeout || HeartbeatTimeout > MaxTimeout)
         {
-            throw new ArgumentException("HeartbeatTimeout and WaitTimeout must be positive. Fix: give positive durations.", nameof(WaitTimeout));
+            throw new ArgumentException($"HeartbeatTimeout {HeartbeatTimeout} is outside {MinHeartbeatTimeout.TotalMilliseconds:0} ms..{MaxTimeout.TotalDays:0} day. Fix: give a duration in that range (default 2 s).", nameof(HeartbeatTimeout));
+        }
+
+        if (WaitTimeout < MinWaitTimeout || WaitTimeout > MaxTimeout)
+        {
+            throw new ArgumentException($"WaitTimeout {WaitTimeout} is outside {MinWaitTimeout.TotalMilliseconds:0} ms..{MaxTimeout.TotalDays:0} day. Fix: give a duration in that range (default 30 s).", nameof(WaitTimeout));
+        }
+    }
+
+    /// <summary>Throws when <see cref="Lanes"/> is more than <paramref name="backend"/> can run (called again once <see cref="Backend.Auto"/> has chosen).</summary>
+    internal void CheckLanesFor(Backend backend)
+    {
+        int managedLanes = MaxManagedLanesPerCore * Environment.ProcessorCount;
+        if (backend == Backend.Managed && Lanes > managedLanes)
+        {
+            throw new ArgumentException($"Lanes {Lanes} is more than {MaxManagedLanesPerCore} worker threads per core ({managedLanes} on this machine); the extra workers only spin against each other. Fix: leave Lanes unset (one per core) or give at most {managedLanes}.", nameof(Lanes));
+        }
+
+        if (backend == Backend.IlgpuCpu && Lanes is not null and not CpuMemoryBackend.CpuWarpLanes)
+        {
+            throw new ArgumentException($"Lanes {Lanes}: the IlgpuCpu backend runs one warp of {CpuMemoryBackend.CpuWarpLanes} lanes. Fix: leave Lanes unset.", nameof(Lanes));
         }
     }
 }

@@ -104,6 +104,12 @@ public static class DiagnosticCases
                 "private static SlotStatus Helper(ref SlotContext slot)\n    {\n        [|System.Console.WriteLine(1)|];\n        return SlotStatus.Done;\n    }"),
             Handler("return Helper(ref slot);",
                 "private static SlotStatus Helper(ref SlotContext slot)\n    {\n        slot.SetResult(0, 1u);\n        return SlotStatus.Done;\n    }"));
+        yield return new("warp operation in a lane handler", "VYR110",
+            Handler("uint v = [|ILGPU.Warp.Shuffle(slot.Arg(0), 0)|];\n        slot.SetResult(0, v);\n        " + Ok),
+            Handler("uint v = slot.Arg(0);\n        slot.SetResult(0, v);\n        " + Ok));
+        yield return new("group barrier in a lane handler", "VYR110",
+            Handler("[|ILGPU.Group.Barrier()|];\n        " + Ok),
+            Handler("ILGPU.Atomic.Add(ref slot.Words(0, 1)[0], 1u);\n        " + Ok));
         yield return new("duplicate opcode", "VYR201",
             Kernel("[OpcodeHandler(0x100)] public static SlotStatus A(ref SlotContext slot) => SlotStatus.Done;\n    [OpcodeHandler([|0x100|])] public static SlotStatus B(ref SlotContext slot) => SlotStatus.Done;"),
             Kernel("[OpcodeHandler(0x100)] public static SlotStatus A(ref SlotContext slot) => SlotStatus.Done;\n    [OpcodeHandler(0x101)] public static SlotStatus B(ref SlotContext slot) => SlotStatus.Done;"));

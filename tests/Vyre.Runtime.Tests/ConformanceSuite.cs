@@ -315,7 +315,7 @@ public abstract class ConformanceSuite
         Assert.That(() => _host.PublishBatch(new SlotRequest[_host.SlotCount + 1]), Throws.ArgumentException.With.Message.Contains("Fix:"));
         SlotRequest[] mixed = [new SlotRequest(Opcodes.Nop), new SlotRequest(0x8000_0000)];
         Assert.That(() => _host.PublishBatch(mixed), Throws.ArgumentException);
-        Assert.That(() => _host.WaitBatch(new SlotBatch(0, 4), new SlotResult[2]), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => _host.WaitBatch(default, new SlotResult[2]), Throws.ArgumentException.With.Message.Contains("Fix:"));
         Assert.That(() => _host.WriteData(_host.DataBytes, new byte[1]), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
         Assert.That(() => _host.ReadData(-1, new byte[1]), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
         Assert.That(_host.Telemetry().Published, Is.EqualTo(before), "nothing was published");

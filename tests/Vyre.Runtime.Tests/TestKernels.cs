@@ -10,7 +10,7 @@ public static partial class TestKernels
     [OpcodeHandler(0x100)]
     public static SlotStatus Fnv1a(ref SlotContext slot)
     {
-        ArrayView<byte> data = slot.Bytes(slot.Arg(0), slot.Arg(1));
+        SlotView<byte> data = slot.Bytes(slot.Arg(0), slot.Arg(1));
         uint hash = 2166136261;
         for (int i = 0; i < data.IntLength; i++)
         {
@@ -34,7 +34,7 @@ public static partial class TestKernels
     public static SlotStatus CountOnce(ref SlotContext slot)
     {
         uint tag = slot.Arg(0);
-        ArrayView<uint> word = slot.Words(slot.Arg(2) + (tag % slot.Arg(1)), 1);
+        SlotView<uint> word = slot.Words(slot.Arg(2) + (tag % slot.Arg(1)), 1);
         if (slot.HasFault)
         {
             return SlotStatus.Fault;
@@ -53,7 +53,7 @@ public static partial class TestKernels
     [OpcodeHandler(0x104)]
     public static SlotStatus WaitForFlag(ref SlotContext slot)
     {
-        ArrayView<uint> flag = slot.Words(slot.Arg(0), 1);
+        SlotView<uint> flag = slot.Words(slot.Arg(0), 1);
         if (slot.HasFault)
         {
             return SlotStatus.Fault;
@@ -106,7 +106,7 @@ public static partial class TestKernels
     [OpcodeHandler(0x109)]
     public static SlotStatus ReverseBytes(ref SlotContext slot)
     {
-        ArrayView<byte> data = slot.Bytes(slot.Arg(0), slot.Arg(1));
+        SlotView<byte> data = slot.Bytes(slot.Arg(0), slot.Arg(1));
         for (int i = 0, j = data.IntLength - 1; i < j; i++, j--)
         {
             byte swap = data[i];

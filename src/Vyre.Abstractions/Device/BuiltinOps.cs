@@ -14,7 +14,7 @@ public static class BuiltinOps
     /// <summary>STORE_U32: heap[arg0] = arg1.</summary>
     public static SlotStatus StoreU32(ref SlotContext slot)
     {
-        ArrayView<uint> word = slot.Words(slot.Arg(0), 1);
+        SlotView<uint> word = slot.Words(slot.Arg(0), 1);
         if (slot.HasFault)
         {
             return SlotStatus.Fault;
@@ -27,7 +27,7 @@ public static class BuiltinOps
     /// <summary>ATOMIC_ADD: result 0 = heap[arg0]; heap[arg0] += arg1.</summary>
     public static SlotStatus AtomicAdd(ref SlotContext slot)
     {
-        ArrayView<uint> word = slot.Words(slot.Arg(0), 1);
+        SlotView<uint> word = slot.Words(slot.Arg(0), 1);
         if (slot.HasFault)
         {
             return SlotStatus.Fault;
@@ -40,7 +40,7 @@ public static class BuiltinOps
     /// <summary>LOAD_U32: result 0 = heap[arg0].</summary>
     public static SlotStatus LoadU32(ref SlotContext slot)
     {
-        ArrayView<uint> word = slot.Words(slot.Arg(0), 1);
+        SlotView<uint> word = slot.Words(slot.Arg(0), 1);
         if (slot.HasFault)
         {
             return SlotStatus.Fault;
@@ -53,7 +53,7 @@ public static class BuiltinOps
     /// <summary>COMPARE_SWAP: result 0 = heap[arg0]; heap[arg0] = arg2 when it equals arg1.</summary>
     public static SlotStatus CompareSwap(ref SlotContext slot)
     {
-        ArrayView<uint> word = slot.Words(slot.Arg(0), 1);
+        SlotView<uint> word = slot.Words(slot.Arg(0), 1);
         if (slot.HasFault)
         {
             return SlotStatus.Fault;
@@ -69,8 +69,8 @@ public static class BuiltinOps
         uint source = slot.Arg(0);
         uint target = slot.Arg(1);
         uint count = slot.Arg(2);
-        ArrayView<uint> from = slot.Words(source, count);
-        ArrayView<uint> to = slot.Words(target, count);
+        SlotView<uint> from = slot.Words(source, count);
+        SlotView<uint> to = slot.Words(target, count);
         if (slot.HasFault)
         {
             return SlotStatus.Fault;
@@ -98,7 +98,7 @@ public static class BuiltinOps
             return slot.Fail(FaultCode.OutOfBounds, slot.Arg(1));
         }
 
-        ArrayView<uint> entry = slot.Words((uint)index, 1);
+        SlotView<uint> entry = slot.Words((uint)index, 1);
         if (slot.HasFault)
         {
             return SlotStatus.Fault;

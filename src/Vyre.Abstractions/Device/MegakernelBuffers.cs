@@ -38,6 +38,9 @@ public struct MegakernelBuffers
     /// <summary>Per ring slot, one more than the sequence number the host's io service last finished there (host-mapped; the host writes it).</summary>
     public SharedWords IoCompleted;
 
+    /// <summary>Per ring slot, <see cref="SlotScratch.WordsPerSlot"/> words of device memory: the running slot's fault and the sink of its out-of-bounds accesses.</summary>
+    public ArrayView<uint> Scratch;
+
     /// <summary>Slots in the ring.</summary>
     public int SlotCount;
 

@@ -15,23 +15,26 @@ public struct SlotContext
     private readonly ArrayView<byte> _data;
     private readonly ArrayView<uint> _heap;
     private readonly int _slotBase;
+    private readonly ArrayView<uint> _scratch;
     private int _argBase;
     private int _argCount;
-    private FaultCode _fault;
-    private uint _faultDetail;
     private LoadRequest _load;
 
-    /// <summary>Creates the context of ring slot <paramref name="slotIndex"/>; the device loop and the CPU workers call this.</summary>
-    public SlotContext(SharedWords ring, int slotIndex, uint opcode, uint tenant, ArrayView<byte> data, ArrayView<uint> heap)
+    /// <summary>
+    /// Creates the context of ring slot <paramref name="slotIndex"/> with no fault recorded; the device loop and
+    /// the CPU workers call this. The slot's fault lives in its scratch words, which the views it hands out share.
+    /// </summary>
+    public SlotContext(in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant)
     {
-        _ring = ring;
-        _data = data;
-        _heap = heap;
+        _ring = buffers.Ring;
+        _data = buffers.Data;
+        _heap = buffers.Heap;
+        _scratch = buffers.Scratch.SubView((long)slotIndex * SlotScratch.WordsPerSlot, SlotScratch.WordsPerSlot);
+        _scratch[SlotScratch.Fault] = (uint)FaultCode.None;
+        _scratch[SlotScratch.Detail] = 0;
         _slotBase = slotIndex * SlotLayout.WordCount;
         _argBase = SlotLayout.FirstArgument;
         _argCount = SlotLayout.ArgumentCount;
-        _fault = FaultCode.None;
-        _faultDetail = 0;
         _load = default;
         SlotIndex = slotIndex;
         Opcode = opcode;
@@ -56,14 +59,14 @@ public struct SlotContext
     /// <summary>Length of the word heap in words.</summary>
     public readonly long HeapLength => _heap.Length;
 
-    /// <summary>Whether a fault has been recorded.</summary>
-    public readonly bool HasFault => _fault != FaultCode.None;
+    /// <summary>Whether a fault has been recorded (by this context or by a view it handed out).</summary>
+    public readonly bool HasFault => _scratch[SlotScratch.Fault] != (uint)FaultCode.None;
 
     /// <summary>The recorded fault, or <see cref="FaultCode.None"/>.</summary>
-    public readonly FaultCode Fault => _fault;
+    public readonly FaultCode Fault => (FaultCode)_scratch[SlotScratch.Fault];
 
     /// <summary>The recorded fault's detail word.</summary>
-    public readonly uint FaultDetail => _faultDetail;
+    public readonly uint FaultDetail => _scratch[SlotScratch.Detail];
 
     /// <summary>Argument word <paramref name="index"/> (0..11).</summary>
     public uint Arg(int index)
@@ -90,45 +93,45 @@ public struct SlotContext
     }
 
     /// <summary>
-    /// A view of <paramref name="length"/> bytes of the data buffer from <paramref name="offset"/>; empty,
-    /// with an <see cref="FaultCode.OutOfBounds"/> fault recorded, when the range is outside the buffer.
+    /// A bounds-checked view of <paramref name="length"/> bytes of the data buffer from <paramref name="offset"/>;
+    /// empty, with an <see cref="FaultCode.OutOfBounds"/> fault recorded, when the range is outside the buffer.
     /// </summary>
-    public ArrayView<byte> Bytes(uint offset, uint length)
+    public SlotView<byte> Bytes(uint offset, uint length)
     {
         if ((ulong)offset + length > (ulong)_data.Length)
         {
             Fail(FaultCode.OutOfBounds, offset);
-            return _data.SubView(0, 0);
+            return new SlotView<byte>(_data.SubView(0, 0), _scratch, 0);
         }
 
-        return _data.SubView((long)offset, (long)length);
+        return new SlotView<byte>(_data.SubView((long)offset, (long)length), _scratch, offset);
     }
 
     /// <summary>
-    /// A view of <paramref name="count"/> heap words from <paramref name="offset"/>; empty, with an
+    /// A bounds-checked view of <paramref name="count"/> heap words from <paramref name="offset"/>; empty, with an
     /// <see cref="FaultCode.OutOfBounds"/> fault recorded, when the range is outside the heap.
     /// </summary>
-    public ArrayView<uint> Words(uint offset, uint count)
+    public SlotView<uint> Words(uint offset, uint count)
     {
         if ((ulong)offset + count > (ulong)_heap.Length)
         {
             Fail(FaultCode.OutOfBounds, offset);
-            return _heap.SubView(0, 0);
+            return new SlotView<uint>(_heap.SubView(0, 0), _scratch, 0);
         }
 
-        return _heap.SubView((long)offset, (long)count);
+        return new SlotView<uint>(_heap.SubView((long)offset, (long)count), _scratch, (long)offset * sizeof(uint));
     }
 
     /// <summary>Records a handler fault with <paramref name="detail"/> and returns <see cref="SlotStatus.Fault"/>: <c>return slot.Fail(42);</c>.</summary>
-    public SlotStatus Fail(uint detail) => Fail(FaultCode.HandlerFault, detail);
+    public readonly SlotStatus Fail(uint detail) => Fail(FaultCode.HandlerFault, detail);
 
     /// <summary>Records <paramref name="code"/> with <paramref name="detail"/> (the first fault wins) and returns <see cref="SlotStatus.Fault"/>.</summary>
-    public SlotStatus Fail(FaultCode code, uint detail)
+    public readonly SlotStatus Fail(FaultCode code, uint detail)
     {
-        if (_fault == FaultCode.None)
+        if (_scratch[SlotScratch.Fault] == (uint)FaultCode.None)
         {
-            _fault = code;
-            _faultDetail = detail;
+            _scratch[SlotScratch.Fault] = (uint)code;
+            _scratch[SlotScratch.Detail] = detail;
         }
 
         return SlotStatus.Fault;

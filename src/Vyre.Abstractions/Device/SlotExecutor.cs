@@ -24,7 +24,7 @@ public static class SlotExecutor
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
-        var slot = new SlotContext(buffers.Ring, slotIndex, opcode, tenant, buffers.Data, buffers.Heap);
+        var slot = new SlotContext(buffers, slotIndex, opcode, tenant);
         int ordinal = SystemOrdinal;
         SlotStatus status = SlotStatus.Done;
         if (!IsAuthorized(buffers.Control, tenant, opcode))
@@ -204,6 +204,15 @@ public static class SlotExecutor
             int polls = 0;
             while (!IsCompleted(buffers, index, target))
             {
+                // Before the 32-bit sequence numbers first wrap, a fence cannot wait for slots before sequence 0:
+                // such a target's ring slot holds a mark no later than this slot (a real target's, after a wrap,
+                // is within two rings of 2^32), so it was never published and never will be.
+                if (back > sequence && buffers.Completed.Read(index) <= sequence)
+                {
+                    slot.Fail(FaultCode.BadArgument, earlier);
+                    return;
+                }
+
                 if (++polls >= FenceFuel || buffers.State.Read(DeviceStateWord.Stop) != 0)
                 {
                     slot.Fail(FaultCode.FuelExhausted, back);

@@ -29,4 +29,10 @@ public enum FaultCode : uint
 
     /// <summary>The opcode needs a facility this megakernel was started without (LOAD_MISS without an io sidecar). Detail: the opcode.</summary>
     Unsupported = 8,
+
+    /// <summary>
+    /// The handler threw a .NET exception (a zero divisor, a <c>checked</c> overflow) on the Managed backend, which
+    /// catches it so the worker goes on. Detail: the exception's HResult.
+    /// </summary>
+    HandlerException = 9,
 }

@@ -21,6 +21,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private MemoryBuffer1D<uint, Stride1D.Dense>? _debugLog;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _state;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _completed;
+    private MemoryBuffer1D<uint, Stride1D.Dense>? _scratch;
 
     protected IlgpuBackend(Context context, Accelerator accelerator)
     {
@@ -64,6 +65,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _debugLog = AllocateDevice(DebugLogLayout.WordCount);
         _state = AllocateDevice(DeviceStateWord.WordCount);
         _completed = AllocateDevice(options.SlotCount);
+        _scratch = AllocateDevice(options.SlotCount * SlotScratch.WordsPerSlot);
         Ring = (uint*)ring;
         Control = (uint*)control;
         Data = (byte*)data;
@@ -88,6 +90,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             State = Shared(_state),
             Completed = Shared(_completed),
             IoCompleted = Shared(_ioCompleted),
+            Scratch = _scratch.View,
             SlotCount = options.SlotCount,
             HeartbeatTimeout = heartbeatTimeout,
         };
@@ -96,22 +99,26 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private static SharedWords Shared(MemoryBuffer buffer) =>
         new(new ArrayView<byte>(buffer, 0, buffer.LengthInBytes).Cast<uint>(), (ulong)buffer.NativePtr);
 
-    /// <summary>The persistent kernel, loaded by <see cref="LoadKernel"/> in persistent mode.</summary>
+    /// <summary>The persistent kernel, loaded by <c>LoadKernel</c> in persistent mode.</summary>
     protected Action<AcceleratorStream, Index1D, MegakernelBuffers>? PersistentKernel { get; private set; }
 
-    /// <summary>The finite "once" kernel, loaded by <see cref="LoadKernel"/> in once mode.</summary>
+    /// <summary>The finite "once" kernel, loaded by <c>LoadKernel</c> in once mode.</summary>
     protected Action<AcceleratorStream, Index1D, MegakernelBuffers, uint, int>? OnceKernel { get; private set; }
 
     /// <summary>Loads the kernel <paramref name="mode"/> needs, in groups of <paramref name="groupSize"/>; called once, before start.</summary>
-    protected void LoadKernel(MegakernelDefinition definition, KernelMode mode, int groupSize)
+    protected void LoadKernel(MegakernelDefinition definition, KernelMode mode, int groupSize) =>
+        LoadKernel(definition.PersistentKernel, definition.OnceKernel, mode, groupSize);
+
+    /// <summary>Loads <paramref name="persistent"/> or <paramref name="once"/>, as <paramref name="mode"/> needs, in groups of <paramref name="groupSize"/>.</summary>
+    protected void LoadKernel(Action<Index1D, MegakernelBuffers> persistent, Action<Index1D, MegakernelBuffers, uint, int> once, KernelMode mode, int groupSize)
     {
         if (mode == KernelMode.Persistent)
         {
-            PersistentKernel = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers>(definition.PersistentKernel, groupSize);
+            PersistentKernel = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers>(persistent, groupSize);
         }
         else
         {
-            OnceKernel = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers, uint, int>(definition.OnceKernel, groupSize);
+            OnceKernel = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers, uint, int>(once, groupSize);
         }
     }
 
@@ -180,6 +187,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             return;
         }
 
+        _scratch?.Dispose();
         _completed?.Dispose();
         _state?.Dispose();
         _debugLog?.Dispose();

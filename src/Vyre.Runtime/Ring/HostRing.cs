@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Threading;
 
 namespace Vyre;
@@ -7,31 +6,58 @@ namespace Vyre;
 /// <summary>
 /// The host's side of the ring: publishes slots in sequence order (payload, then PUBLISHED, then the
 /// doorbell) and retires them once their results are read. Sequence <c>s</c> lives in ring slot
-/// <c>s % SlotCount</c>; it is reused only after the sequence before it in that slot has been retired,
-/// so the host writes a slot only while it is EMPTY, DONE or FAULT.
+/// <c>s % SlotCount</c> (a power of two, so the device's 32-bit sequence numbers map to the same slot); it is
+/// reused only after the sequence before it in that slot has been retired, so the host writes a slot only
+/// while it is EMPTY, DONE or FAULT.
 /// </summary>
+/// <remarks>
+/// Each ring slot records who holds the sequence living in it (<see cref="_holder"/>): free, published with
+/// nobody waiting, or claimed by exactly one waiter. A result is read only by the waiter that claimed that very
+/// sequence, so a stale, repeated or foreign handle can never read another slot's result or free a slot twice.
+/// </remarks>
 internal sealed unsafe class HostRing
 {
     private readonly uint* _ring;
     private readonly uint* _control;
     private readonly int _slotCount;
-    private readonly bool[] _consumed;
+    private readonly int _mask;
+
+    /// <summary>Per ring slot: 0 free, <c>s + 1</c> sequence s published and unclaimed, <c>-(s + 1)</c> claimed by a waiter.</summary>
+    private readonly long[] _holder;
     private readonly Lock _gate = new();
     private long _next;
     private long _retired;
 
     public HostRing(uint* ring, uint* control, int slotCount)
     {
+        if (!int.IsPow2(slotCount))
+        {
+            throw new ArgumentException($"SlotCount {slotCount} is not a power of two. Fix: use a power of two.", nameof(slotCount));
+        }
+
         _ring = ring;
         _control = control;
         _slotCount = slotCount;
-        _consumed = new bool[slotCount];
+        _mask = slotCount - 1;
+        _holder = new long[slotCount];
     }
 
     public int SlotCount => _slotCount;
 
     /// <summary>Sequences published so far.</summary>
     public long Published => Volatile.Read(ref _next);
+
+    /// <summary>Sequences published and not yet retired.</summary>
+    public long Outstanding
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _next - _retired;
+            }
+        }
+    }
 
     /// <summary>
     /// Publishes <paramref name="requests"/> as consecutive sequences and rings the doorbell once;
@@ -49,7 +75,7 @@ internal sealed unsafe class HostRing
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"The ring has no room for {requests.Length} slot(s): {_next - _retired} of {_slotCount} are still outstanding. Fix: wait for earlier slots, raise MegakernelOptions.SlotCount, or check that the device loop is running (Telemetry().KernelState).");
+                throw new TimeoutException($"The ring has no room for {requests.Length} slot(s): {Outstanding} of {_slotCount} are still outstanding. Fix: wait for earlier slots, raise MegakernelOptions.SlotCount, or check that the device loop is running (Telemetry().KernelState).");
             }
 
             spin.SpinOnce(sleep1Threshold: -1);
@@ -83,23 +109,37 @@ internal sealed unsafe class HostRing
         }
     }
 
-    /// <summary>Whether <paramref name="sequence"/> has reached DONE or FAULT.</summary>
+    /// <summary>
+    /// Makes the caller the one waiter of <paramref name="sequence"/>: true when it is published, not retired and
+    /// nobody claimed it before. Only the claimer may <see cref="Take"/> it.
+    /// </summary>
+    public bool TryClaim(long sequence) =>
+        sequence >= 0 && Interlocked.CompareExchange(ref _holder[Index(sequence)], -(sequence + 1), sequence + 1) == sequence + 1;
+
+    /// <summary>Gives back a claim that was not taken, so another waiter may claim the sequence.</summary>
+    public void Unclaim(long sequence) =>
+        Interlocked.CompareExchange(ref _holder[Index(sequence)], sequence + 1, -(sequence + 1));
+
+    /// <summary>Whether <paramref name="sequence"/>, claimed by the caller, has reached DONE or FAULT.</summary>
     public bool IsComplete(long sequence)
     {
         uint state = Volatile.Read(ref _ring[Base(sequence) + SlotLayout.Status]);
         return state is (uint)SlotState.Done or (uint)SlotState.Fault;
     }
 
-    /// <summary>Spins (bounded) until <paramref name="sequence"/> completes; false on timeout.</summary>
-    public bool SpinUntilComplete(long sequence, DateTime deadline)
+    /// <summary>
+    /// Spins (bounded) until <paramref name="sequence"/>, claimed by the caller, completes; false on timeout or when
+    /// <paramref name="abandon"/> turns true (the host is shutting down and the device side has stopped).
+    /// </summary>
+    public bool SpinUntilComplete(long sequence, DateTime deadline, ref readonly int abandon)
     {
         var spin = new SpinWait();
         int polls = 0;
         while (!IsComplete(sequence))
         {
-            if ((++polls & 1023) == 0 && DateTime.UtcNow > deadline)
+            if ((++polls & 1023) == 0 && (DateTime.UtcNow > deadline || Volatile.Read(in abandon) != 0))
             {
-                return false;
+                return IsComplete(sequence);
             }
 
             if (polls > 4096)
@@ -111,10 +151,15 @@ internal sealed unsafe class HostRing
         return true;
     }
 
-    /// <summary>Reads the results of a completed sequence and retires it.</summary>
+    /// <summary>Reads the results of a completed sequence the caller has claimed, and retires it.</summary>
     public SlotResult Take(long sequence)
     {
-        Debug.Assert(IsComplete(sequence), "Take is called only on completed slots.");
+        int index = Index(sequence);
+        if (Volatile.Read(ref _holder[index]) != -(sequence + 1) || !IsComplete(sequence))
+        {
+            throw new InvalidOperationException($"Slot {sequence} is not a completed slot claimed by this caller. Fix: this is a bug in Vyre; please report it.");
+        }
+
         int slotBase = Base(sequence);
         var result = new SlotResult { State = (SlotState)Volatile.Read(ref _ring[slotBase + SlotLayout.Status]) };
         new ReadOnlySpan<uint>(_ring + slotBase + SlotLayout.FirstArgument, SlotLayout.ArgumentCount).CopyTo(result.Words);
@@ -122,15 +167,14 @@ internal sealed unsafe class HostRing
         return result;
     }
 
-    /// <summary>Marks a sequence consumed and advances the retired mark past every consumed sequence.</summary>
-    public void Retire(long sequence)
+    /// <summary>Frees a claimed sequence's slot and advances the retired mark past every freed sequence.</summary>
+    private void Retire(long sequence)
     {
         lock (_gate)
         {
-            _consumed[sequence % _slotCount] = true;
-            while (_retired < _next && _consumed[_retired % _slotCount])
+            _holder[Index(sequence)] = 0;
+            while (_retired < _next && Volatile.Read(ref _holder[Index(_retired)]) == 0)
             {
-                _consumed[_retired % _slotCount] = false;
                 _retired++;
             }
         }
@@ -145,7 +189,12 @@ internal sealed unsafe class HostRing
         ReadOnlySpan<uint> args = request.Args;
         args.CopyTo(new Span<uint>(slot + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
         Volatile.Write(ref slot[SlotLayout.Status], (uint)SlotState.Published);
+
+        // Claimable only once PUBLISHED: a claimer must never see the previous sequence's DONE here.
+        Volatile.Write(ref _holder[Index(sequence)], sequence + 1);
     }
 
-    private int Base(long sequence) => (int)(sequence % _slotCount) * SlotLayout.WordCount;
+    private int Index(long sequence) => (int)(sequence & _mask);
+
+    private int Base(long sequence) => Index(sequence) * SlotLayout.WordCount;
 }

@@ -32,6 +32,13 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
             throw new ArgumentException($"Lanes {_lanes} is not a multiple of the workgroup size {_groupSize}. Fix: give a multiple of {_groupSize} or leave Lanes unset.", nameof(options));
         }
 
+        // A persistent kernel needs every group resident at once: a group the GPU cannot schedule never runs.
+        int resident = accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor;
+        if (_lanes > resident)
+        {
+            throw new ArgumentException($"Lanes {_lanes} is more than {accelerator.Name} can keep resident ({resident}). Fix: give at most {resident} or leave Lanes unset.", nameof(options));
+        }
+
         AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100);
         _kernelStream = accelerator.CreateStream();
         _copyStream = accelerator.CreateStream();

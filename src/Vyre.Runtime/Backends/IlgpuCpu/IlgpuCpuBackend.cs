@@ -7,9 +7,12 @@ namespace Vyre;
 /// <summary>
 /// The generated ILGPU kernels on ILGPU's CPU accelerator: one warp of <see cref="CpuMemoryBackend.CpuWarpLanes"/>
 /// lanes. A launch there runs on the calling thread until the kernel ends (FACTS.md), so the persistent
-/// kernel gets a thread of its own; the finite kernel runs per published batch under the publish lock.
+/// kernel gets a thread of its own; the finite kernel runs per published batch under the publish lock. The
+/// kernel runs the generated dispatcher inside <see cref="GuardedDispatcher{TDispatcher}"/>, so a handler's
+/// exception ends its slot in FAULT instead of ILGPU's thread (and the process).
 /// </summary>
-internal sealed class IlgpuCpuBackend : CpuMemoryBackend
+internal sealed class IlgpuCpuBackend<TDispatcher> : CpuMemoryBackend
+    where TDispatcher : struct, IMegakernelDispatcher
 {
     private readonly KernelMode _mode;
     private readonly Thread _clock;
@@ -17,12 +20,13 @@ internal sealed class IlgpuCpuBackend : CpuMemoryBackend
     private Thread? _launcher;
     private Exception? _failure;
 
-    public IlgpuCpuBackend(MegakernelDefinition definition, MegakernelOptions options)
+    public IlgpuCpuBackend(MegakernelOptions options)
         : base(CreateContext())
     {
         AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100);
         _mode = options.Mode;
-        LoadKernel(definition, _mode, CpuWarpLanes);
+        GuardedDispatcher<TDispatcher>.RegisterWithIlgpu();
+        LoadKernel(MegakernelLoop.RunPersistent<GuardedDispatcher<TDispatcher>>, MegakernelLoop.RunOnce<GuardedDispatcher<TDispatcher>>, _mode, CpuWarpLanes);
 
         // The CPU accelerator has no GPU timer: this thread is the device's clock (DeviceStateWord.HostClock).
         _clock = new Thread(Tick) { IsBackground = true, Name = "vyre-ilgpu-cpu-clock" };

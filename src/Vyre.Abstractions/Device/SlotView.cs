@@ -1,0 +1,143 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+
+namespace Vyre;
+
+/// <summary>
+/// A bounds-checked view of part of the data buffer or the heap, as <see cref="SlotContext.Bytes"/> and
+/// <see cref="SlotContext.Words"/> hand it out. Every access is checked on every backend: an index outside the
+/// view records <see cref="FaultCode.OutOfBounds"/> on its slot (the slot then ends in FAULT whatever the
+/// handler returns) and the access goes to a scratch word of that slot instead, zeroed first, so a read gives
+/// 0 and a write lands nowhere that matters. The view holds no reference types, so it runs inside a kernel.
+/// </summary>
+/// <typeparam name="T">The element type: <see cref="byte"/> for the data buffer, <see cref="uint"/> for the heap.</typeparam>
+public readonly struct SlotView<T>
+    where T : unmanaged
+{
+    private readonly ArrayView<T> _view;
+    private readonly ArrayView<uint> _scratch;
+    private readonly long _start;
+
+    /// <param name="view">The elements.</param>
+    /// <param name="scratch">The slot's scratch words (<see cref="SlotScratch"/>).</param>
+    /// <param name="start">Byte offset of the first element in its buffer (buffers start aligned), for <see cref="Cast{TOther}"/>.</param>
+    internal SlotView(ArrayView<T> view, ArrayView<uint> scratch, long start)
+    {
+        _view = view;
+        _scratch = scratch;
+        _start = start;
+    }
+
+    /// <summary>Number of elements.</summary>
+    public long Length => _view.Length;
+
+    /// <summary>Number of elements as an <see cref="int"/> (views never exceed <see cref="int.MaxValue"/> elements).</summary>
+    public int IntLength => (int)_view.Length;
+
+    /// <summary>Whether the view has no elements (a failed <c>Bytes</c> or <c>Words</c> call returns such a view).</summary>
+    public bool IsEmpty => _view.Length == 0;
+
+    /// <summary>
+    /// Element <paramref name="index"/>, by reference (so <c>Atomic.Add(ref view[0], 1)</c> works). Outside the
+    /// view: a fault is recorded and the reference is to a zeroed scratch word of the slot.
+    /// </summary>
+    public ref T this[int index]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            if ((ulong)(long)index < (ulong)_view.Length)
+            {
+                return ref _view[index];
+            }
+
+            return ref Outside(index);
+        }
+    }
+
+    /// <summary>Element <paramref name="index"/>, by reference; see the <see cref="int"/> indexer.</summary>
+    public ref T this[long index]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            if ((ulong)index < (ulong)_view.Length)
+            {
+                return ref _view[index];
+            }
+
+            return ref Outside(index);
+        }
+    }
+
+    /// <summary>
+    /// Elements [<paramref name="offset"/>, + <paramref name="length"/>) of this view; empty, with
+    /// <see cref="FaultCode.OutOfBounds"/> recorded, when the range is not inside it.
+    /// </summary>
+    public SlotView<T> Slice(long offset, long length)
+    {
+        if (offset < 0 || length < 0 || offset > _view.Length - length)
+        {
+            RecordOutOfBounds(offset);
+            return new SlotView<T>(_view.SubView(0, 0), _scratch, _start);
+        }
+
+        return new SlotView<T>(_view.SubView(offset, length), _scratch, _start + (offset * Interop.SizeOf<T>()));
+    }
+
+    /// <summary>
+    /// The same memory as elements of <typeparamref name="TOther"/> (a partial last element is left out); empty, with
+    /// <see cref="FaultCode.OutOfBounds"/> recorded, when the view does not start on a multiple of
+    /// <typeparamref name="TOther"/>'s size (a misaligned load stops a GPU).
+    /// </summary>
+    public SlotView<TOther> Cast<TOther>()
+        where TOther : unmanaged
+    {
+        if (_start % Interop.SizeOf<TOther>() != 0)
+        {
+            RecordOutOfBounds(_start);
+            return new SlotView<TOther>(_view.SubView(0, 0).Cast<TOther>(), _scratch, _start);
+        }
+
+        return new SlotView<TOther>(_view.Cast<TOther>(), _scratch, _start);
+    }
+
+    private ref T Outside(long index)
+    {
+        RecordOutOfBounds(index);
+        _scratch[SlotScratch.SinkLow] = 0;
+        _scratch[SlotScratch.SinkHigh] = 0;
+        return ref _scratch.SubView(SlotScratch.SinkLow, 2).Cast<T>()[0];
+    }
+
+    private void RecordOutOfBounds(long index)
+    {
+        if (_scratch[SlotScratch.Fault] == (uint)FaultCode.None)
+        {
+            _scratch[SlotScratch.Fault] = (uint)FaultCode.OutOfBounds;
+            _scratch[SlotScratch.Detail] = (uint)index;
+        }
+    }
+}
+
+/// <summary>
+/// Words of a ring slot's scratch area in <see cref="MegakernelBuffers.Scratch"/> (device memory, written only by
+/// the lane running the slot): the slot's fault while it runs, and the sink of out-of-bounds accesses.
+/// </summary>
+public static class SlotScratch
+{
+    /// <summary>The fault recorded so far (<see cref="Vyre.FaultCode"/>), 0 for none.</summary>
+    public const int Fault = 0;
+
+    /// <summary>The recorded fault's detail word.</summary>
+    public const int Detail = 1;
+
+    /// <summary>First word of the sink an out-of-bounds access is sent to (two words, room for any element up to 8 bytes).</summary>
+    public const int SinkLow = 2;
+
+    /// <summary>Second word of the sink.</summary>
+    public const int SinkHigh = 3;
+
+    /// <summary>Words per ring slot.</summary>
+    public const int WordsPerSlot = 4;
+}

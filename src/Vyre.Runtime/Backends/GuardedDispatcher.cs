@@ -1,0 +1,67 @@
+using System;
+using System.Reflection;
+using System.Threading;
+using ILGPU.Frontend;
+using ILGPU.Frontend.Intrinsic;
+
+namespace Vyre;
+
+/// <summary>
+/// The CPU backends' dispatcher: the generated one, with a .NET exception from a handler (a zero divisor, a
+/// <c>checked</c> overflow) turned into <see cref="FaultCode.HandlerException"/> on its slot, so the worker or
+/// kernel thread goes on with the next slot. (A stack overflow cannot be caught and stays fatal.)
+/// </summary>
+/// <remarks>
+/// On IlgpuCpu the kernel is ILGPU's: its frontend builds IR of everything the kernel reaches and rejects
+/// try/catch, but its CPU accelerator then runs the original IL. <see cref="RegisterWithIlgpu"/> tells the
+/// frontend to compile <see cref="DispatchUnguarded"/> in place of <see cref="Dispatch"/> (a public ILGPU
+/// remapping), so the IR is the plain call and the thread that runs the kernel still runs the guard.
+/// </remarks>
+internal struct GuardedDispatcher<TDispatcher> : IMegakernelDispatcher
+    where TDispatcher : struct, IMegakernelDispatcher
+{
+    private static int s_registered;
+
+    public SlotStatus Dispatch(ref SlotContext slot, out int ordinal)
+    {
+        ordinal = SlotExecutor.SystemOrdinal;
+        try
+        {
+            TDispatcher inner = default;
+            return inner.Dispatch(ref slot, out ordinal);
+        }
+        catch (Exception ex)
+        {
+            return slot.Fail(FaultCode.HandlerException, (uint)ex.HResult);
+        }
+    }
+
+    /// <summary>What ILGPU's frontend compiles in place of <see cref="Dispatch"/>: the same call, unguarded.</summary>
+    public SlotStatus DispatchUnguarded(ref SlotContext slot, out int ordinal)
+    {
+        TDispatcher inner = default;
+        return inner.Dispatch(ref slot, out ordinal);
+    }
+
+    /// <summary>Registers the remapping once per dispatcher type, before a kernel that uses this type is compiled.</summary>
+    public static void RegisterWithIlgpu()
+    {
+        if (Interlocked.Exchange(ref s_registered, 1) != 0)
+        {
+            return;
+        }
+
+        MethodInfo guarded = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(Dispatch), BindingFlags.Public | BindingFlags.Instance)!;
+        MethodInfo unguarded = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(DispatchUnguarded), BindingFlags.Public | BindingFlags.Instance)!;
+        lock (IlgpuRemappings.Gate)
+        {
+            RemappedIntrinsics.AddRemapping(guarded, (ref InvocationContext context) => context.Method = unguarded);
+        }
+    }
+}
+
+/// <summary>ILGPU's remapping table is not thread-safe to add to: every addition takes this lock.</summary>
+internal static class IlgpuRemappings
+{
+    public static readonly Lock Gate = new();
+}
