@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -60,7 +61,14 @@ public sealed class ScanTests(Backend backend)
     }
 
     [OneTimeTearDown]
-    public void DeleteFiles() => Directory.Delete(_folder, recursive: true);
+    public void DeleteFiles()
+    {
+        Directory.Delete(_folder, recursive: true);
+        if (Directory.Exists(_folder + "-odd"))
+        {
+            Directory.Delete(_folder + "-odd", recursive: true);
+        }
+    }
 
     [Test]
     public async Task Every_file_matches_the_plain_csharp_computation()
@@ -120,6 +128,124 @@ public sealed class ScanTests(Backend backend)
         File.WriteAllText(rules, "# comment\nhex:4g\n");
         Assert.That(() => ScanPatterns.ReadRules(rules).ToList(), Throws.ArgumentException.With.Message.Contains("rules.bad:2"));
         File.Delete(rules);
+    }
+
+    [Test]
+    public async Task A_fifo_a_device_and_a_proc_file_each_get_a_line_saying_what_they_are_and_the_scan_goes_on()
+    {
+        string odd = OddFolder(out string good);
+        string[] files = FileList.Collect(odd, hidden: false);
+        Assert.That(files.Select(Path.GetFileName), Is.EqualTo(new[] { "good.txt", "pipe.fifo" }), "a FIFO in a folder is listed, so it gets its line");
+        ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [.. files, "/dev/null", "/proc/self/status"], Patterns = s_patterns, Backend = backend, ChunkBytes = Chunk, Depth = 3 })
+            .WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.That(summary.Files.Select(f => f.Error ?? "ok"), Is.EqualTo(new[] { "ok", "FIFO", "character device", "procfs" }).Using<string, string>((error, kind) => error.Contains(kind, StringComparison.Ordinal)), "each says what it is");
+        byte[] bytes = File.ReadAllBytes(good);
+        Assert.That(summary.Files[0].ContentHash, Is.EqualTo(PlainContentHash(bytes)), "the regular file is scanned");
+        Assert.That(summary.Files[0].PatternCounts, Is.EqualTo(s_patterns.Select(p => (long)PlainCount(bytes, p)).ToArray()));
+    }
+
+    [Test]
+    public void The_tool_on_a_folder_holding_a_fifo_finishes_with_a_line_for_it()
+    {
+        string odd = OddFolder(out _);
+        (int exit, string output) = RunTool([odd, "--backend", BackendName(), "--chunk-kib", "8"], limited: false);
+        Assert.That(exit, Is.EqualTo(1), "a file could not be read: " + output);
+        Assert.That(output, Does.Contain("FIFO"), output);
+        Assert.That(output, Does.Contain("Summary"), "the scan went on to the table: " + output);
+    }
+
+    /// <summary>
+    /// With the default locked-memory limit (8 MiB; no CAP_IPC_LOCK) the tool's 256 staging buffers of 64 KiB (16 MiB)
+    /// cannot be pinned: it reads with plain io_uring READ instead and says so. As root, it runs the tool without
+    /// CAP_IPC_LOCK (setpriv) and with an 8 MiB limit (prlimit).
+    /// </summary>
+    [Test]
+    public void Past_the_locked_memory_limit_the_tool_reads_unpinned_and_says_so()
+    {
+        (int exit, string output) = RunTool([_folder, "--backend", BackendName()], limited: true);
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("RLIMIT_MEMLOCK").And.Contain("ulimit -l"), "the note names the limit and the fix: " + output);
+        Assert.That(output, Does.Contain("unpinned"), "the table says what read the files: " + output);
+    }
+
+    private string OddFolder(out string good)
+    {
+        string odd = _folder + "-odd";
+        Directory.CreateDirectory(odd);
+        good = Path.Combine(odd, "good.txt");
+        File.WriteAllText(good, "a needle in the hay, aaa");
+        string fifo = Path.Combine(odd, "pipe.fifo");
+        if (!File.Exists(fifo))
+        {
+            using Process mkfifo = Process.Start("mkfifo", [fifo]);
+            mkfifo.WaitForExit();
+            Assert.That(mkfifo.ExitCode, Is.Zero, "mkfifo");
+        }
+
+        return odd;
+    }
+
+    private string BackendName() => backend switch
+    {
+        Backend.Managed => "managed",
+        Backend.IlgpuCpu => "ilgpu-cpu",
+        _ => "cuda",
+    };
+
+    /// <summary>Runs vyre-scan (bounded: 3 minutes); <paramref name="limited"/>: without CAP_IPC_LOCK and with an 8 MiB RLIMIT_MEMLOCK.</summary>
+    private static (int Exit, string Output) RunTool(string[] arguments, bool limited)
+    {
+        string tool = Path.Combine(AppContext.BaseDirectory, "vyre-scan");
+        var command = new List<string>();
+        if (limited && HasIpcLock())
+        {
+            if (!File.Exists("/usr/bin/setpriv") || !File.Exists("/usr/bin/prlimit"))
+            {
+                Assert.Ignore("Dropping CAP_IPC_LOCK needs setpriv and prlimit (util-linux); CI also runs this test as an unprivileged user.");
+            }
+
+            command.AddRange(["/usr/bin/setpriv", "--bounding-set=-ipc_lock", "--", "/usr/bin/prlimit", "--memlock=8388608:8388608", "--"]);
+        }
+        else if (limited && LockedMemoryLimit() >= 16 << 20)
+        {
+            Assert.Ignore($"RLIMIT_MEMLOCK is {LockedMemoryLimit()} bytes here, enough to pin the tool's buffers; the test needs 8 MiB (the default) or less.");
+        }
+
+        command.Add(tool);
+        command.AddRange(arguments);
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in command.Skip(1))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["NO_COLOR"] = "1";
+        start.Environment["COLUMNS"] = "200";
+        using Process process = Process.Start(start)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("vyre-scan did not finish in 3 minutes: " + string.Join(' ', command));
+        }
+
+        return (process.ExitCode, output.Result + errors.Result);
+    }
+
+    private static bool HasIpcLock()
+    {
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["CapEff:".Length..].Trim(), 16) & (1ul << 14)) != 0;
+    }
+
+    private static long LockedMemoryLimit()
+    {
+        // The soft limit in KiB, as the shell reports it ("unlimited" reads as no limit).
+        using Process shell = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "ulimit -l"]) { RedirectStandardOutput = true })!;
+        string text = shell.StandardOutput.ReadToEnd().Trim();
+        shell.WaitForExit();
+        return long.TryParse(text, out long kib) ? kib * 1024 : long.MaxValue;
     }
 
     // Plain C#: chunk FNV-1a 32 hashes folded with FNV-1a 64, as documented in the README.
