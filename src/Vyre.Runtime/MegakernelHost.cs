@@ -254,6 +254,9 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         return left > atLeast ? left : atLeast;
     }
 
+    /// <summary>The device side's state word, readable after shutdown too when the memory was kept (for tests).</summary>
+    internal KernelState DeviceKernelState => (KernelState)Volatile.Read(ref _backend.Control[ControlWord.KernelState]);
+
     /// <summary>Stops the heartbeat, as a host that hangs or dies would: the device side then exits by itself.</summary>
     internal void StopHeartbeat() => _heartbeat.Stop();
 

@@ -24,6 +24,9 @@ public abstract class HostileSuite
     /// <summary>Slots of the mixed soak (10^7 where the backend is fast enough).</summary>
     protected abstract int SoakSlots { get; }
 
+    /// <summary>Whether a second host must wait for the first to stop (CUDA: one resident kernel per GPU).</summary>
+    protected virtual bool OneHostPerDevice => false;
+
     protected virtual void RequireBackend()
     {
     }
@@ -138,7 +141,7 @@ public abstract class HostileSuite
     [Test]
     public async Task A_batch_from_another_host_is_refused()
     {
-        await using MegakernelHost other = await TestKernels.StartAsync(Options(slotCount: 64));
+        await using MegakernelHost other = await TestKernels.StartAsync(BackendOptions.Managed(64));
         SlotBatch foreign = other.PublishBatch([new SlotRequest(TestKernels.Opcodes.Increment, 5)]);
         var results = new SlotResult[1];
         Assert.That(() => _host.WaitBatch(foreign, results), Throws.ArgumentException.With.Message.Contains("another host"));
@@ -147,16 +150,13 @@ public abstract class HostileSuite
     }
 
     [Test]
-    public void A_fence_over_slots_never_published_faults_at_once()
+    public Task A_fence_over_slots_never_published_faults_at_once() => WithOwnHost(async () =>
     {
         // On a fresh host the fence is the first slot: there is nothing before it to wait for.
-        Assert.That(async () =>
-        {
-            await using MegakernelHost fresh = await TestKernels.StartAsync(Options(slotCount: 64));
-            SlotResult result = fresh.Submit(Opcodes.BatchFence, 5);
-            Assert.That((result.State, result.Fault), Is.EqualTo((SlotState.Fault, FaultCode.BadArgument)));
-        }, Throws.Nothing);
-    }
+        await using MegakernelHost fresh = await TestKernels.StartAsync(Options(slotCount: 64));
+        SlotResult result = fresh.Submit(Opcodes.BatchFence, 5);
+        Assert.That((result.State, result.Fault), Is.EqualTo((SlotState.Fault, FaultCode.BadArgument)));
+    });
 
     [Test]
     public void Heap_calls_at_the_end_with_nothing_to_copy_do_nothing()
@@ -187,7 +187,7 @@ public abstract class HostileSuite
     }
 
     [Test]
-    public async Task Shutdown_with_a_ring_full_of_unread_results_is_prompt_and_clean()
+    public Task Shutdown_with_a_ring_full_of_unread_results_is_prompt_and_clean() => WithOwnHost(async () =>
     {
         MegakernelHost host = await TestKernels.StartAsync(Options(slotCount: 16));
         for (int i = 0; i < 16; i++)
@@ -197,10 +197,10 @@ public abstract class HostileSuite
 
         ShutdownReport report = await host.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(20));
         Assert.That(report.Clean, report.Summary);
-    }
+    });
 
     [Test]
-    public async Task A_handler_that_never_returns_is_reported_and_its_memory_is_kept()
+    public Task A_handler_that_never_returns_is_reported_and_its_memory_is_kept() => WithOwnHost(async () =>
     {
         MegakernelOptions basis = Options(slotCount: 16);
         MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions
@@ -223,10 +223,17 @@ public abstract class HostileSuite
         }
 
         Assert.That(() => host.Submit(Opcodes.Nop), Throws.InstanceOf<ObjectDisposedException>());
-    }
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (host.DeviceKernelState != KernelState.Exited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.That(host.DeviceKernelState, Is.EqualTo(KernelState.Exited), "released, the device side stops by itself");
+    });
 
     [Test]
-    public async Task Submits_racing_shutdown_complete_or_throw_object_disposed()
+    public Task Submits_racing_shutdown_complete_or_throw_object_disposed() => WithOwnHost(async () =>
     {
         MegakernelHost host = await TestKernels.StartAsync(Options(slotCount: 64));
         using var started = new CountdownEvent(4);
@@ -260,7 +267,7 @@ public abstract class HostileSuite
         await host.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
         await Task.WhenAll(submitters).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.That(outcomes.SelectMany(o => o), Is.Empty);
-    }
+    });
 
     [Test]
     public void Mixed_soak_every_slot_ends_once_with_its_own_status()
@@ -317,6 +324,27 @@ public abstract class HostileSuite
         Assert.That(checkedSlots, Is.EqualTo((long)perSubmitter * Submitters));
     }
 
+    /// <summary>Runs <paramref name="body"/>, which starts hosts of its own: where one host per device is the rule, with the shared host stopped.</summary>
+    private async Task WithOwnHost(Func<Task> body)
+    {
+        if (OneHostPerDevice)
+        {
+            await _host.DisposeAsync();
+        }
+
+        try
+        {
+            await body();
+        }
+        finally
+        {
+            if (OneHostPerDevice)
+            {
+                _host = await TestKernels.StartAsync(Options());
+            }
+        }
+    }
+
     private void AssertStillServing() => Assert.That(_host.Submit(TestKernels.Opcodes.Increment, 41)[0], Is.EqualTo(42u), "the host goes on");
 
     private static MegakernelOptions With(MegakernelOptions o, int? slotCount = null, int? lanes = null, TimeSpan? wait = null, TimeSpan? heartbeat = null) => new()
@@ -356,6 +384,8 @@ public sealed class IlgpuCpuHostile : HostileSuite
 public sealed class CudaHostile : HostileSuite
 {
     protected override bool CatchesExceptions => false;
+
+    protected override bool OneHostPerDevice => true;
 
     protected override int SoakSlots => 10_000_000;
 

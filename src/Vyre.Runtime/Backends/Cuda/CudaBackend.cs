@@ -1,4 +1,8 @@
 using System;
+using System.Collections.Generic;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+using System.Threading.Tasks;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
@@ -20,6 +24,9 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
     private readonly AcceleratorStream _kernelStream;
     private readonly AcceleratorStream _copyStream;
     private bool _exited = true;
+
+    /// <summary>Backends of this process whose persistent kernel was launched and whose memory is not freed.</summary>
+    private static readonly List<CudaBackend> s_resident = [];
 
     private CudaBackend(Context context, CudaAccelerator accelerator, MegakernelDefinition definition, MegakernelOptions options)
         : base(context, accelerator)
@@ -63,7 +70,48 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         }
     }
 
+    /// <summary>
+    /// Creates the backend, bounded by <see cref="MegakernelOptions.WaitTimeout"/>: while a persistent kernel is resident
+    /// on the GPU, loading another module blocks until it exits (FACTS.md), so a second host is refused at once when
+    /// the resident kernel is this process's, and after the wait timeout when it is another process's.
+    /// </summary>
     public static CudaBackend Create(MegakernelDefinition definition, MegakernelOptions options)
+    {
+        ThrowIfResidentKernelRunning();
+        Task<CudaBackend> creating = Task.Factory.StartNew(() => CreateNow(definition, options), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            if (creating.Wait(options.WaitTimeout))
+            {
+                return creating.Result;
+            }
+        }
+        catch (AggregateException wrapped) when (wrapped.InnerExceptions.Count == 1)
+        {
+            ExceptionDispatchInfo.Throw(wrapped.InnerExceptions[0]);
+        }
+
+        // The load finishes once the other kernel exits; free what it made then.
+        creating.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        throw new TimeoutException($"Loading the CUDA megakernel did not finish within {options.WaitTimeout.TotalSeconds:0.#} s: a kernel resident on the GPU (another process's megakernel?) blocks module loads until it exits. Fix: run one resident megakernel per GPU and share its host, stop the other process's host, or raise MegakernelOptions.WaitTimeout.");
+    }
+
+    /// <summary>Throws when a persistent kernel of this process is still resident: loading a module now would block until it exits.</summary>
+    private static void ThrowIfResidentKernelRunning()
+    {
+        lock (s_resident)
+        {
+            foreach (CudaBackend backend in s_resident)
+            {
+                if (Volatile.Read(ref backend.Control[ControlWord.KernelState]) != (uint)KernelState.Exited)
+                {
+                    throw new InvalidOperationException("A Vyre megakernel of this process is resident on the GPU, and CUDA cannot load another module while it runs. Fix: share one MegakernelHost per GPU (it is thread-safe), or dispose the other host first; a kernel stuck in a handler holds the GPU until that handler returns.");
+                }
+            }
+        }
+    }
+
+    private static CudaBackend CreateNow(MegakernelDefinition definition, MegakernelOptions options)
     {
         Context context = Context.Create(builder => builder.Cuda());
         if (context.GetCudaDevices().Count == 0)
@@ -110,6 +158,11 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         }
 
         _exited = false;
+        lock (s_resident)
+        {
+            s_resident.Add(this);
+        }
+
         PersistentKernel!(_kernelStream, _lanes, Buffers);
         if (!WaitForControl(ControlWord.KernelState, (uint)KernelState.Running, timeout))
         {
@@ -177,6 +230,11 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
             // Freeing while the kernel runs would block until it exits (FACTS.md); the heartbeat
             // has stopped, so it will, and the process's memory goes with the context at exit.
             return;
+        }
+
+        lock (s_resident)
+        {
+            s_resident.Remove(this);
         }
 
         if (disposing)
