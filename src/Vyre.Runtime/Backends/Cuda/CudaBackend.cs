@@ -70,18 +70,23 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         }
     }
 
+    /// <summary>Least time creation may take (the first ILGPU compile of a kernel takes seconds), whatever the wait timeout.</summary>
+    private static readonly TimeSpan s_minCreateBound = TimeSpan.FromSeconds(60);
+
     /// <summary>
-    /// Creates the backend, bounded by <see cref="MegakernelOptions.WaitTimeout"/>: while a persistent kernel is resident
-    /// on the GPU, loading another module blocks until it exits (FACTS.md), so a second host is refused at once when
-    /// the resident kernel is this process's, and after the wait timeout when it is another process's.
+    /// Creates the backend, bounded by <see cref="MegakernelOptions.WaitTimeout"/> (at least <see cref="s_minCreateBound"/>):
+    /// while a persistent kernel is resident on the GPU, loading another module blocks until it exits (FACTS.md), so a
+    /// second host is refused at once when the resident kernel is this process's, and after the bound when it is
+    /// another process's.
     /// </summary>
     public static CudaBackend Create(MegakernelDefinition definition, MegakernelOptions options)
     {
         ThrowIfResidentKernelRunning();
+        TimeSpan bound = options.WaitTimeout > s_minCreateBound ? options.WaitTimeout : s_minCreateBound;
         Task<CudaBackend> creating = Task.Factory.StartNew(() => CreateNow(definition, options), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
-            if (creating.Wait(options.WaitTimeout))
+            if (creating.Wait(bound))
             {
                 return creating.Result;
             }
@@ -93,7 +98,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
 
         // The load finishes once the other kernel exits; free what it made then.
         creating.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-        throw new TimeoutException($"Loading the CUDA megakernel did not finish within {options.WaitTimeout.TotalSeconds:0.#} s: a kernel resident on the GPU (another process's megakernel?) blocks module loads until it exits. Fix: run one resident megakernel per GPU and share its host, stop the other process's host, or raise MegakernelOptions.WaitTimeout.");
+        throw new TimeoutException($"Compiling and loading the CUDA megakernel did not finish within {bound.TotalSeconds:0.#} s: most likely a kernel resident on the GPU (another process's megakernel?) blocks module loads until it exits. Fix: run one resident megakernel per GPU and share its host, stop the other process's host, or raise MegakernelOptions.WaitTimeout.");
     }
 
     /// <summary>Throws when a persistent kernel of this process is still resident: loading a module now would block until it exits.</summary>
