@@ -31,6 +31,7 @@ public sealed class ConsumerBuildTests
               </PropertyGroup>
               <ItemGroup>
                 <ProjectReference Include="{src}/Vyre.Runtime/Vyre.Runtime.csproj" />
+                <ProjectReference Include="{src}/Vyre.Abstractions/Vyre.Abstractions.csproj" />
                 <ProjectReference Include="{src}/Vyre.Generators/Vyre.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
               </ItemGroup>
             </Project>

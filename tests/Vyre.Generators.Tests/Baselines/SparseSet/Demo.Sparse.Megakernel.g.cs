@@ -6,7 +6,7 @@ namespace Demo;
 public static partial class Sparse
 {
     /// <summary>The opcodes of this megakernel's handlers.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
     public static class Opcodes
     {
         /// <summary>Runs <see cref="Op10"/>.</summary>
@@ -26,7 +26,7 @@ public static partial class Sparse
     }
 
     /// <summary>The dispatch tree of this megakernel, planned at compile time; the device loop and the CPU workers are specialised to it.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
     public readonly struct Dispatcher : global::Vyre.IMegakernelDispatcher
     {
         /// <inheritdoc/>
@@ -116,22 +116,22 @@ public static partial class Sparse
     }
 
     /// <summary>The persistent ILGPU kernel: serves slots until SHUTDOWN, the host's stop word or a stale heartbeat.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
     public static void PersistentKernel(global::ILGPU.Index1D index, global::Vyre.MegakernelBuffers buffers) =>
         global::Vyre.MegakernelLoop.RunPersistent<Dispatcher>(index, buffers);
 
     /// <summary>The finite ILGPU kernel: thread <c>i</c> runs sequence <c>first + i</c> for <c>i &lt; count</c>.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
     public static void OnceKernel(global::ILGPU.Index1D index, global::Vyre.MegakernelBuffers buffers, uint first, int count) =>
         global::Vyre.MegakernelLoop.RunOnce<Dispatcher>(index, buffers, first, count);
 
     /// <summary>Everything a host needs to run this megakernel on any backend.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
     public static global::Vyre.MegakernelDefinition Definition { get; } =
         new global::Vyre.MegakernelDefinition(Template.Program, PersistentKernel, OnceKernel);
 
     /// <summary>Starts this megakernel on the backend <paramref name="options"/> names (Auto: CUDA when a device exists, else CPU workers).</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
     public static global::System.Threading.Tasks.Task<global::Vyre.MegakernelHost> StartAsync(global::Vyre.MegakernelOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default) =>
         global::Vyre.MegakernelHost.StartAsync<Dispatcher>(Definition, options, cancellationToken);
 }

@@ -6,7 +6,7 @@ namespace Demo.Second;
 public static partial class Beta
 {
     /// <summary>The Program IR of this megakernel, built at compile time, with its binary form and digest.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "1.0.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
     public static class Template
     {
         /// <summary>Hex SHA-256 of the binary form of the IR (<see cref="global::Vyre.MegakernelTemplate.Binary"/>).</summary>

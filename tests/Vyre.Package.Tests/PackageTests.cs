@@ -1,0 +1,155 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace Vyre.Package.Tests;
+
+/// <summary>
+/// The package as a user meets it: <c>dotnet pack</c> into a folder feed, then the README's install steps and
+/// first handler, verbatim, in a fresh <c>dotnet new console</c> that references nothing but the one package.
+/// </summary>
+[NonParallelizable]
+public sealed partial class PackageTests
+{
+    private static readonly TimeSpan s_stepTimeout = TimeSpan.FromMinutes(5);
+
+    private string _work = string.Empty;
+    private string _feed = string.Empty;
+    private string _version = string.Empty;
+
+    private static string RepositoryRoot { get; } = Path.GetFullPath(Path.Combine(ThisFolder(), "..", ".."));
+
+    [OneTimeSetUp]
+    public void Pack()
+    {
+        _work = Path.Combine(Path.GetTempPath(), "vyre-package-" + Environment.ProcessId);
+        _feed = Path.Combine(_work, "feed");
+        Directory.CreateDirectory(_feed);
+
+        // A version of its own, so the machine's package cache can never hand back an older build of the same number.
+        _version = "0.0.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+        Run(RepositoryRoot, "pack", "src/Vyre.Runtime/Vyre.Runtime.csproj", "-c", "Release", "-o", _feed, "-p:PackageVersion=" + _version);
+    }
+
+    [OneTimeTearDown]
+    public void Clean()
+    {
+        if (Directory.Exists(_work))
+        {
+            Directory.Delete(_work, recursive: true);
+        }
+    }
+
+    [Test]
+    public void The_package_holds_runtime_abstractions_generator_readme_and_metadata()
+    {
+        using ZipArchive package = ZipFile.OpenRead(Path.Combine(_feed, $"Vyre.{_version}.nupkg"));
+        string[] entries = package.Entries.Select(e => e.FullName).ToArray();
+        Assert.That(entries, Is.SupersetOf(new[]
+        {
+            "lib/net10.0/Vyre.Runtime.dll",
+            "lib/net10.0/Vyre.Runtime.xml",
+            "lib/net10.0/Vyre.Abstractions.dll",
+            "lib/net10.0/Vyre.Abstractions.xml",
+            "analyzers/dotnet/cs/Vyre.Generators.dll",
+            "README.md",
+        }));
+
+        using var nuspecReader = new StreamReader(package.Entries.Single(e => e.FullName == "Vyre.nuspec").Open());
+        string nuspec = nuspecReader.ReadToEnd();
+        Assert.That(nuspec, Does.Contain("<license type=\"expression\">MIT</license>"));
+        Assert.That(nuspec, Does.Contain("<readme>README.md</readme>"));
+        Assert.That(nuspec, Does.Contain("<repository type=\"git\""));
+        Assert.That(nuspec, Does.Contain("<dependency id=\"ILGPU\""));
+        Assert.That(nuspec, Does.Not.Contain("Vyre.Abstractions\" version"), "the abstractions ship inside, not as a dependency");
+
+        using ZipArchive symbols = ZipFile.OpenRead(Path.Combine(_feed, $"Vyre.{_version}.snupkg"));
+        Assert.That(symbols.Entries.Select(e => e.FullName), Is.SupersetOf(new[] { "lib/net10.0/Vyre.Runtime.pdb", "lib/net10.0/Vyre.Abstractions.pdb" }));
+    }
+
+    [Test]
+    public void The_readme_first_handler_builds_and_runs_from_a_fresh_console_project()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot, "README.md"));
+        Match block = FirstHandlerBlock().Match(readme);
+        Assert.That(block.Success, "README.md has the first-handler block between its markers");
+
+        string app = Path.Combine(_work, "HelloVyre");
+        Run(_work, "new", "console", "-o", app);
+        Run(app, "add", "package", "Vyre", "--version", _version, "--source", _feed);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), block.Groups["code"].Value);
+
+        string csproj = File.ReadAllText(Path.Combine(app, "HelloVyre.csproj"));
+        Assert.That(Regex.Matches(csproj, "<PackageReference ").Count, Is.EqualTo(1), "one package reference: " + csproj);
+
+        string output = Run(app, "run", "-c", "Release");
+        Assert.That(output, Does.Contain("12 squared on Managed: 144").Or.Contain("12 squared on Cuda: 144"), output);
+    }
+
+    [Test]
+    public void A_handler_the_gpu_cannot_run_fails_the_consumer_build_with_a_located_error()
+    {
+        string app = Path.Combine(_work, "Broken");
+        Run(_work, "new", "console", "-o", app);
+        Run(app, "add", "package", "Vyre", "--version", _version, "--source", _feed);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using Vyre;
+
+            Console.WriteLine(Kernel.Opcodes.Print);
+
+            [Megakernel]
+            public static partial class Kernel
+            {
+                [OpcodeHandler(0x100)]
+                public static SlotStatus Print(ref SlotContext slot)
+                {
+                    System.Console.WriteLine(slot.Arg(0));
+                    return SlotStatus.Done;
+                }
+            }
+            """);
+        (int exit, string output) = TryRun(app, "build", "-c", "Release");
+        Assert.That(exit, Is.Not.Zero, output);
+        Assert.That(output, Does.Contain("Program.cs(11,9): error VYR109"), output);
+    }
+
+    [GeneratedRegex(@"<!-- first-handler[^>]*-->\s*```csharp\n(?<code>.*?)```\s*<!-- /first-handler -->", RegexOptions.Singleline)]
+    private static partial Regex FirstHandlerBlock();
+
+    private static string Run(string folder, params string[] arguments)
+    {
+        (int exit, string output) = TryRun(folder, arguments);
+        Assert.That(exit, Is.Zero, $"dotnet {string.Join(' ', arguments)} failed:\n{output}");
+        return output;
+    }
+
+    private static (int Exit, string Output) TryRun(string folder, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", arguments)
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        using Process process = Process.Start(start)!;
+        System.Threading.Tasks.Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        System.Threading.Tasks.Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(s_stepTimeout))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"dotnet {string.Join(' ', arguments)} did not finish within {s_stepTimeout}.");
+        }
+
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    private static string ThisFolder([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+}
