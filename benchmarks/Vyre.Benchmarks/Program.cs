@@ -9,6 +9,7 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using Vyre;
 using Vyre.Benchmarks;
+using Vyre.Internals;
 
 // Side-by-side measurements in one run. Prints markdown tables for docs/benchmarks.md.
 // Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only]

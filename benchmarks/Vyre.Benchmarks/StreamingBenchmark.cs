@@ -6,6 +6,7 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Vyre.IoUring;
+using Vyre.Streaming;
 
 namespace Vyre.Benchmarks;
 

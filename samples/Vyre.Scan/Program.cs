@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using Spectre.Console;
 using Vyre;
+using Vyre.IoUring;
 using Vyre.Scan;
 
 // vyre-scan: streams a directory through the ChunkStats handler (io_uring → staging buffers → slots)

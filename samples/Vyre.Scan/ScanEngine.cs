@@ -4,6 +4,8 @@ using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Vyre.IoUring;
+using Vyre.Streaming;
 
 namespace Vyre.Scan;
 

@@ -98,8 +98,15 @@ internal static class DiagnosticDescriptors
         "Opcode 0x{0:X} of '{1}' is in the opcode window of tenant {2}: only tenant {2} and tenant 0 may run it. Fix: choose an opcode below 0x40000000, or suppress this warning if that is intended.",
         Table, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("VYR203"));
 
-    private static DiagnosticDescriptor Error(string id, string title, string message, string category) =>
-        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+    /// <summary>Where every diagnostic's page lives: an absolute address, so the IDE's link works outside this repository.</summary>
+    public const string HelpLinkBase = "https://github.com/vyre-dotnet/vyre/blob/main/docs/diagnostics/";
 
-    private static string HelpLink(string id) => "docs/diagnostics/" + id + ".md";
+    /// <summary>
+    /// An error that cannot be turned into a warning or off (<see cref="WellKnownDiagnosticTags.NotConfigurable"/>): the
+    /// generator leaves such a handler out of the megakernel, so building on would only move the failure to run time.
+    /// </summary>
+    private static DiagnosticDescriptor Error(string id, string title, string message, string category) =>
+        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id), customTags: WellKnownDiagnosticTags.NotConfigurable);
+
+    private static string HelpLink(string id) => HelpLinkBase + id + ".md";
 }

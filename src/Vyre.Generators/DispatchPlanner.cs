@@ -39,7 +39,7 @@ internal static class DispatchPlanner
     public static DispatchTargetSpec[] Targets(IEnumerable<DispatchEntrySpec> handlers, string megakernelFullName)
     {
         IEnumerable<(uint Opcode, string Name, string Call, bool Builtin)> all = TreeBuiltins
-            .Select(b => (b.Opcode, b.Name, "global::Vyre.BuiltinOps." + b.Name, true))
+            .Select(b => (b.Opcode, b.Name, "global::Vyre.Internals.BuiltinOps." + b.Name, true))
             .Concat(handlers.Select(h => (h.Opcode, h.MethodName, "global::" + megakernelFullName + "." + h.MethodName, false)));
         return all
             .OrderBy(t => t.Opcode)

@@ -13,6 +13,9 @@ public sealed partial class MegakernelGenerator
     private static readonly string s_version = typeof(MegakernelGenerator).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
     private static readonly string s_generatedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"Vyre.Generators\", \"" + s_version + "\")]";
 
+    /// <summary>On generated plumbing a user never calls (kernels, dispatcher, definition, template): kept out of IntelliSense.</summary>
+    private const string Hidden = "[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]";
+
     private static void Emit(SourceProductionContext output, MegakernelSpec spec)
     {
         string hint = spec.Declaration.Namespace.Length == 0 ? spec.Declaration.Name : spec.Declaration.Namespace + "." + spec.Declaration.Name;
@@ -32,18 +35,21 @@ public sealed partial class MegakernelGenerator
             w.Line();
             w.Line("/// <summary>The persistent ILGPU kernel: serves slots until SHUTDOWN, the host's stop word or a stale heartbeat.</summary>");
             w.Line(s_generatedCode);
-            w.Line("public static void PersistentKernel(global::ILGPU.Index1D index, global::Vyre.MegakernelBuffers buffers) =>");
-            w.Line("    global::Vyre.MegakernelLoop.RunPersistent<Dispatcher>(index, buffers);");
+            w.Line(Hidden);
+            w.Line("public static void PersistentKernel(global::ILGPU.Index1D index, global::Vyre.Internals.MegakernelBuffers buffers) =>");
+            w.Line("    global::Vyre.Internals.MegakernelLoop.RunPersistent<Dispatcher>(index, buffers);");
             w.Line();
             w.Line("/// <summary>The finite ILGPU kernel: thread <c>i</c> runs sequence <c>first + i</c> for <c>i &lt; count</c>.</summary>");
             w.Line(s_generatedCode);
-            w.Line("public static void OnceKernel(global::ILGPU.Index1D index, global::Vyre.MegakernelBuffers buffers, uint first, int count) =>");
-            w.Line("    global::Vyre.MegakernelLoop.RunOnce<Dispatcher>(index, buffers, first, count);");
+            w.Line(Hidden);
+            w.Line("public static void OnceKernel(global::ILGPU.Index1D index, global::Vyre.Internals.MegakernelBuffers buffers, uint first, int count) =>");
+            w.Line("    global::Vyre.Internals.MegakernelLoop.RunOnce<Dispatcher>(index, buffers, first, count);");
             w.Line();
             w.Line("/// <summary>Everything a host needs to run this megakernel on any backend.</summary>");
             w.Line(s_generatedCode);
-            w.Line("public static global::Vyre.MegakernelDefinition Definition { get; } =");
-            w.Line("    new global::Vyre.MegakernelDefinition(Template.Program, PersistentKernel, OnceKernel);");
+            w.Line(Hidden);
+            w.Line("public static global::Vyre.Internals.MegakernelDefinition Definition { get; } =");
+            w.Line("    new global::Vyre.Internals.MegakernelDefinition(Template.Program, PersistentKernel, OnceKernel);");
             if (declaration.RuntimeAvailable)
             {
                 w.Line();
@@ -68,23 +74,24 @@ public sealed partial class MegakernelGenerator
         {
             w.Line("/// <summary>The Program IR of this megakernel, built at compile time, with its binary form and digest.</summary>");
             w.Line(s_generatedCode);
+            w.Line(Hidden);
             using (w.Block("public static class Template"))
             {
-                w.Line("/// <summary>Hex SHA-256 of the binary form of the IR (<see cref=\"global::Vyre.MegakernelTemplate.Binary\"/>).</summary>");
+                w.Line("/// <summary>Hex SHA-256 of the binary form of the IR (<see cref=\"global::Vyre.Internals.MegakernelTemplate.Binary\"/>).</summary>");
                 w.Line("public const string Digest = \"" + digest + "\";");
                 w.Line();
                 w.Line("/// <summary>The IR nodes, in pre-order.</summary>");
-                w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::Vyre.ProgramNode> Nodes { get; } = new global::Vyre.ProgramNode[]");
+                w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::Vyre.Internals.ProgramNode> Nodes { get; } = new global::Vyre.Internals.ProgramNode[]");
                 w.Line("{");
                 foreach (IrNode node in nodes)
                 {
-                    w.Line("    new(global::Vyre.ProgramNodeKind." + node.Kind + ", " + Int(node.Parent) + ", " + Hex(node.Operand) + ", " + Literal(node.Label) + "),");
+                    w.Line("    new(global::Vyre.Internals.ProgramNodeKind." + node.Kind + ", " + Int(node.Parent) + ", " + Hex(node.Operand) + ", " + Literal(node.Label) + "),");
                 }
 
                 w.Line("};");
                 w.Line();
                 w.Line("/// <summary>The template as one object.</summary>");
-                w.Line("public static global::Vyre.MegakernelTemplate Program { get; } = new(" + Literal(FullName(declaration)) + ", " + Int(ProgramIr.WorkgroupSize) + ", Digest, Nodes, new byte[]");
+                w.Line("public static global::Vyre.Internals.MegakernelTemplate Program { get; } = new(" + Literal(FullName(declaration)) + ", " + Int(ProgramIr.WorkgroupSize) + ", Digest, Nodes, new byte[]");
                 w.Line("{");
                 for (int i = 0; i < binary.Length; i += 24)
                 {
@@ -123,7 +130,8 @@ public sealed partial class MegakernelGenerator
     {
         w.Line("/// <summary>The dispatch tree of this megakernel, planned at compile time; the device loop and the CPU workers are specialised to it.</summary>");
         w.Line(s_generatedCode);
-        using (w.Block("public readonly struct Dispatcher : global::Vyre.IMegakernelDispatcher"))
+        w.Line(Hidden);
+        using (w.Block("public readonly struct Dispatcher : global::Vyre.Internals.IMegakernelDispatcher"))
         {
             w.Line("/// <inheritdoc/>");
             using (w.Block("public global::Vyre.SlotStatus Dispatch(ref global::Vyre.SlotContext slot, out int ordinal)"))

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Security.Cryptography;
 using System.Text;
+using Vyre.Internals;
 
 namespace Vyre.Generators;
 

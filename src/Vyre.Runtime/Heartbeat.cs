@@ -4,7 +4,7 @@ using System.Threading;
 namespace Vyre;
 
 /// <summary>
-/// The host's heartbeat: bumps <see cref="ControlWord.Heartbeat"/> every period until stopped; the device
+/// The host's heartbeat: bumps <see cref="Internals.ControlWord.Heartbeat"/> every period until stopped; the device
 /// loop exits by itself once the word stays unchanged for the heartbeat timeout. It beats on a thread of
 /// its own, not a thread-pool timer: a starved thread pool in the host application must not stop the beat
 /// and with it a healthy megakernel.

@@ -1,6 +1,8 @@
 using System;
+using System.Runtime.Versioning;
 using System.Threading;
 using Microsoft.Win32.SafeHandles;
+using Vyre.LoadMiss;
 
 namespace Vyre;
 
@@ -17,6 +19,7 @@ public sealed unsafe partial class MegakernelHost
     /// </summary>
     /// <exception cref="System.IO.IOException">The file cannot be opened, or is a directory.</exception>
     /// <exception cref="IoUring.IoUringException">io_uring is unavailable or disabled; the message names the kernel setting.</exception>
+    [SupportedOSPlatform("linux")]
     public uint RegisterIoFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -27,6 +30,7 @@ public sealed unsafe partial class MegakernelHost
     /// Registers an open file for LOAD_MISS and returns its file id. The caller keeps owning
     /// <paramref name="handle"/> and must keep it open until <see cref="UnregisterIoFile"/> or shutdown.
     /// </summary>
+    [SupportedOSPlatform("linux")]
     public uint RegisterIoFile(SafeFileHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);
@@ -34,6 +38,7 @@ public sealed unsafe partial class MegakernelHost
     }
 
     /// <summary>Forgets file id <paramref name="file"/> (closing the file if the host opened it); later requests for it end in FAULT BadArgument.</summary>
+    [SupportedOSPlatform("linux")]
     public void UnregisterIoFile(uint file)
     {
         ThrowIfStopped();

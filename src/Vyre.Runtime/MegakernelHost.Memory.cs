@@ -1,5 +1,7 @@
 using System;
 using System.Threading;
+using Vyre.Backends;
+using Vyre.Internals;
 
 namespace Vyre;
 

@@ -1,8 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
-using System.Threading.Tasks;
+using System.Runtime.Versioning;
 using System.Threading;
+using System.Threading.Tasks;
+using Vyre.IoUring;
+using Vyre.Streaming;
 
 namespace Vyre;
 
@@ -26,6 +29,7 @@ public sealed unsafe partial class MegakernelHost
     /// <remarks>An empty file yields one chunk of length 0. A failed open or read yields a FAULT chunk
     /// (<see cref="FaultCode.IoError"/>, errno as detail) and the stream goes on with the rest.</remarks>
     /// <exception cref="IoUring.IoUringException">io_uring is unavailable or disabled; the message names the kernel setting.</exception>
+    [SupportedOSPlatform("linux")]
     public async IAsyncEnumerable<FileChunk> StreamAsync(IReadOnlyList<StreamInput> inputs, uint opcode, StreamOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);

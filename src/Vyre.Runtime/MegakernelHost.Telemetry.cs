@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Vyre.Backends;
+using Vyre.Internals;
 
 namespace Vyre;
 

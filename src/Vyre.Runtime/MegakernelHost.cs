@@ -1,6 +1,13 @@
 using System;
+using System.ComponentModel;
 using System.Threading;
 using System.Threading.Tasks;
+using Vyre.Backends;
+using Vyre.Backends.Cuda;
+using Vyre.Backends.IlgpuCpu;
+using Vyre.Backends.Managed;
+using Vyre.Internals;
+using Vyre.Ring;
 
 namespace Vyre;
 
@@ -34,8 +41,12 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8);
     }
 
-    /// <summary>The megakernel being run.</summary>
+    /// <summary>The megakernel being run (its generated definition).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public MegakernelDefinition Definition { get; }
+
+    /// <summary>The megakernel's name: its class, with namespace.</summary>
+    public string Name => Definition.Name;
 
     /// <summary>The backend in use (never <see cref="Backend.Auto"/>).</summary>
     public Backend Backend => _backend.Kind;
@@ -53,6 +64,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// Starts <paramref name="definition"/> (the generated <c>X.Definition</c>) specialised to its
     /// dispatcher. The generated <c>X.StartAsync</c> calls this.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static Task<MegakernelHost> StartAsync<TDispatcher>(MegakernelDefinition definition, MegakernelOptions? options = null, CancellationToken cancellationToken = default)
         where TDispatcher : struct, IMegakernelDispatcher
     {

@@ -1,4 +1,6 @@
 using System;
+using Vyre.Backends;
+using Vyre.IoUring;
 
 namespace Vyre;
 
@@ -54,7 +56,7 @@ public sealed class MegakernelOptions
     public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How streaming and LOAD_MISS read files. Default <see cref="Vyre.IoReads.IoUring"/>: where io_uring is
+    /// How streaming and LOAD_MISS read files. Default <see cref="IoReads.IoUring"/>: where io_uring is
     /// unavailable they fail with the cause; positional reads are used only when asked for.
     /// </summary>
     public IoReads IoReads { get; init; } = IoReads.IoUring;

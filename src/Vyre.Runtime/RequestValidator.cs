@@ -1,4 +1,5 @@
 using System;
+using Vyre.Internals;
 
 namespace Vyre;
 

@@ -45,6 +45,16 @@ public sealed class DiagnosticTests
     }
 
     [Test]
+    public void Errors_are_not_configurable_and_every_help_link_is_absolute()
+    {
+        foreach (DiagnosticDescriptor descriptor in new HandlerAnalyzer().SupportedDiagnostics)
+        {
+            Assert.That(descriptor.HelpLinkUri, Is.EqualTo("https://github.com/vyre-dotnet/vyre/blob/main/docs/diagnostics/" + descriptor.Id + ".md"));
+            Assert.That(descriptor.CustomTags.Contains(WellKnownDiagnosticTags.NotConfigurable), Is.EqualTo(descriptor.DefaultSeverity == DiagnosticSeverity.Error), descriptor.Id);
+        }
+    }
+
+    [Test]
     public void Pragma_disables_the_tenant_window_warning()
     {
         string source = DiagnosticCases.All().Single(c => c.Id == "VYR203").Bad.Replace("[|", string.Empty).Replace("|]", string.Empty);

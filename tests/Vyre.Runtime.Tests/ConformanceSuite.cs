@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Threading.Tasks;
 using NUnit.Framework;
+using Vyre.Internals;
 
 namespace Vyre.Runtime.Tests;
 

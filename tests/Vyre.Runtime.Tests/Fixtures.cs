@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Vyre.IoUring;
 
 namespace Vyre.Runtime.Tests;
 

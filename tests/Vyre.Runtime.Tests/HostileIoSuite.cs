@@ -9,6 +9,8 @@ using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Microsoft.Win32.SafeHandles;
 using NUnit.Framework;
+using Vyre.IoUring;
+using Vyre.Streaming;
 
 namespace Vyre.Runtime.Tests;
 

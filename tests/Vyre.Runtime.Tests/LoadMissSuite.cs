@@ -5,6 +5,8 @@ using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.Win32.SafeHandles;
 using NUnit.Framework;
+using Vyre.Internals;
+using Vyre.IoUring;
 
 namespace Vyre.Runtime.Tests;
 

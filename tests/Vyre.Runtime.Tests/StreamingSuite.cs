@@ -6,6 +6,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Win32.SafeHandles;
 using NUnit.Framework;
+using Vyre.IoUring;
+using Vyre.Streaming;
 
 namespace Vyre.Runtime.Tests;
 

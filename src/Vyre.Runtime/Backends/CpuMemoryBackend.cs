@@ -3,7 +3,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 
-namespace Vyre;
+namespace Vyre.Backends;
 
 /// <summary>The CPU backends: every buffer is plain memory of ILGPU's CPU accelerator, read by the host through its pointer.</summary>
 internal abstract class CpuMemoryBackend : IlgpuBackend

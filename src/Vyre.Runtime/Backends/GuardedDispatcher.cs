@@ -3,8 +3,9 @@ using System.Reflection;
 using System.Threading;
 using ILGPU.Frontend;
 using ILGPU.Frontend.Intrinsic;
+using Vyre.Internals;
 
-namespace Vyre;
+namespace Vyre.Backends;
 
 /// <summary>
 /// The CPU backends' dispatcher: the generated one, with a .NET exception from a handler (a zero divisor, a

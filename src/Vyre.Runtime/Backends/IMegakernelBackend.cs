@@ -1,6 +1,7 @@
 using System;
+using Vyre.Internals;
 
-namespace Vyre;
+namespace Vyre.Backends;
 
 /// <summary>Which device-side buffer a host read names.</summary>
 internal enum DeviceRegion

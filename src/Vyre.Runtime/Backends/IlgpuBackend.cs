@@ -2,8 +2,9 @@ using System;
 using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
+using Vyre.Internals;
 
-namespace Vyre;
+namespace Vyre.Backends;
 
 /// <summary>
 /// What the ILGPU-based backends share: the accelerator, the seven buffers of

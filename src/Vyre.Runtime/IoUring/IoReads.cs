@@ -1,4 +1,4 @@
-namespace Vyre;
+namespace Vyre.IoUring;
 
 /// <summary>How the io sidecar (streaming and LOAD_MISS) reads files.</summary>
 public enum IoReads

@@ -9,7 +9,7 @@ namespace Vyre.IoUring;
 /// One io_uring instance: the submission and completion rings mapped into this process, feature
 /// probing, registered (fixed) buffers and files. Not thread-safe: one thread submits and reaps.
 /// </summary>
-public sealed unsafe class IoUringRing : IReadEngine
+internal sealed unsafe class IoUringRing : IReadEngine
 {
     /// <summary>The user_data bit of cancellations; requests' own user_data must leave it clear.</summary>
     public const ulong CancelMark = 1ul << 63;

@@ -3,10 +3,11 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using Microsoft.Win32.SafeHandles;
+using Vyre.Internals;
 using Vyre.IoUring;
 using static Vyre.IoUring.IoUringNative;
 
-namespace Vyre;
+namespace Vyre.LoadMiss;
 
 /// <summary>
 /// The host's io loop for LOAD_MISS: one thread takes requests from the io queue in ticket order (and

@@ -1,7 +1,8 @@
 using System;
 using System.Threading;
+using Vyre.Internals;
 
-namespace Vyre;
+namespace Vyre.Ring;
 
 /// <summary>
 /// The host's side of the ring: publishes slots in sequence order (payload, then PUBLISHED, then the

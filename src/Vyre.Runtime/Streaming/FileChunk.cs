@@ -1,6 +1,7 @@
 using System.Threading;
+using Vyre.IoUring;
 
-namespace Vyre;
+namespace Vyre.Streaming;
 
 /// <summary>
 /// One chunk of one input and what its slot ended with. A chunk whose read failed carries a FAULT

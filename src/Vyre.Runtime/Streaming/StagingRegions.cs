@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 
-namespace Vyre;
+namespace Vyre.Streaming;
 
 /// <summary>
 /// Which streams own which bytes of a host's data buffer: a stream takes its staging region before it reads

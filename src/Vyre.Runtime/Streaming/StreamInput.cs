@@ -1,7 +1,7 @@
 using System;
 using Microsoft.Win32.SafeHandles;
 
-namespace Vyre;
+namespace Vyre.Streaming;
 
 /// <summary>One thing to stream: a file by path, or an open handle the caller owns.</summary>
 public sealed class StreamInput

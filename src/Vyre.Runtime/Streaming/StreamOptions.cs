@@ -1,6 +1,7 @@
 using System;
+using Vyre.Internals;
 
-namespace Vyre;
+namespace Vyre.Streaming;
 
 /// <summary>How <see cref="MegakernelHost.StreamAsync"/> reads files into the data buffer.</summary>
 public sealed class StreamOptions

@@ -6,7 +6,7 @@ using System.Threading.Channels;
 using Vyre.IoUring;
 using static Vyre.IoUring.IoUringNative;
 
-namespace Vyre;
+namespace Vyre.Streaming;
 
 /// <summary>
 /// One stream: an io thread that reads chunks of the inputs with its read engine (io_uring READ_FIXED

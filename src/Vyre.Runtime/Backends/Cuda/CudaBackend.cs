@@ -6,8 +6,9 @@ using System.Threading.Tasks;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
+using Vyre.Internals;
 
-namespace Vyre;
+namespace Vyre.Backends.Cuda;
 
 /// <summary>
 /// The persistent megakernel on an NVIDIA GPU. Ring, control block and data buffer are page-locked host

@@ -3,7 +3,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 
-namespace Vyre;
+namespace Vyre.Backends.Cuda;
 
 /// <summary>
 /// Page-locked host memory mapped into the device's address space: the host writes it through

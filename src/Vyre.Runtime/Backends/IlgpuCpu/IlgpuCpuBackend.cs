@@ -1,8 +1,9 @@
 using System;
 using System.Threading;
 using ILGPU.Runtime;
+using Vyre.Internals;
 
-namespace Vyre;
+namespace Vyre.Backends.IlgpuCpu;
 
 /// <summary>
 /// The generated ILGPU kernels on ILGPU's CPU accelerator: one warp of <see cref="CpuMemoryBackend.CpuWarpLanes"/>

@@ -1,8 +1,9 @@
 using System;
 using System.Diagnostics;
 using System.Threading;
+using Vyre.Internals;
 
-namespace Vyre;
+namespace Vyre.Backends.Managed;
 
 /// <summary>
 /// CPU worker threads running the generated dispatcher (through <see cref="SlotExecutor"/>) over the

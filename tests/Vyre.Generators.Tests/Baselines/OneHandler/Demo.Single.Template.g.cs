@@ -7,46 +7,47 @@ public static partial class Single
 {
     /// <summary>The Program IR of this megakernel, built at compile time, with its binary form and digest.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
+    [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     public static class Template
     {
-        /// <summary>Hex SHA-256 of the binary form of the IR (<see cref="global::Vyre.MegakernelTemplate.Binary"/>).</summary>
+        /// <summary>Hex SHA-256 of the binary form of the IR (<see cref="global::Vyre.Internals.MegakernelTemplate.Binary"/>).</summary>
         public const string Digest = "d9eabc25e62b21e9a3eac4638d9969fad6d7bbfc761ae9841ca92eb744b786b0";
 
         /// <summary>The IR nodes, in pre-order.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::Vyre.ProgramNode> Nodes { get; } = new global::Vyre.ProgramNode[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::Vyre.Internals.ProgramNode> Nodes { get; } = new global::Vyre.Internals.ProgramNode[]
         {
-            new(global::Vyre.ProgramNodeKind.Buffer, -1, 0x0u, "ring"),
-            new(global::Vyre.ProgramNodeKind.Buffer, -1, 0x0u, "control"),
-            new(global::Vyre.ProgramNodeKind.Buffer, -1, 0x0u, "data"),
-            new(global::Vyre.ProgramNodeKind.Buffer, -1, 0x1u, "heap"),
-            new(global::Vyre.ProgramNodeKind.Buffer, -1, 0x1u, "debug_log"),
-            new(global::Vyre.ProgramNodeKind.Buffer, -1, 0x1u, "state"),
-            new(global::Vyre.ProgramNodeKind.Buffer, -1, 0x1u, "completed"),
-            new(global::Vyre.ProgramNodeKind.PersistentLoop, -1, 0x80u, "Demo.Single"),
-            new(global::Vyre.ProgramNodeKind.Forward, 7, 0x0u, "doorbell, shutdown, heartbeat"),
-            new(global::Vyre.ProgramNodeKind.Claim, 7, 0x0u, "warp claims up to 32 sequence numbers"),
-            new(global::Vyre.ProgramNodeKind.TenantCheck, 7, 0x3u, "tenant masks"),
-            new(global::Vyre.ProgramNodeKind.LoopBuiltin, 7, 0x7u, "BatchFence"),
-            new(global::Vyre.ProgramNodeKind.LoopBuiltin, 7, 0xFFFDu, "LoadMiss"),
-            new(global::Vyre.ProgramNodeKind.LoopBuiltin, 7, 0xFFFEu, "Printf"),
-            new(global::Vyre.ProgramNodeKind.LoopBuiltin, 7, 0x80000001u, "PackedSlot"),
-            new(global::Vyre.ProgramNodeKind.LoopBuiltin, 7, 0xFFFFFFFFu, "Shutdown"),
-            new(global::Vyre.ProgramNodeKind.Dispatch, 7, 0x8u, "dispatch"),
-            new(global::Vyre.ProgramNodeKind.Split, 16, 0x100u, "opcode < pivot"),
-            new(global::Vyre.ProgramNodeKind.JumpTable, 17, 0x0u, "entries 7"),
-            new(global::Vyre.ProgramNodeKind.CallBuiltin, 18, 0x0u, "Nop"),
-            new(global::Vyre.ProgramNodeKind.CallBuiltin, 18, 0x1u, "StoreU32"),
-            new(global::Vyre.ProgramNodeKind.CallBuiltin, 18, 0x2u, "AtomicAdd"),
-            new(global::Vyre.ProgramNodeKind.CallBuiltin, 18, 0x3u, "LoadU32"),
-            new(global::Vyre.ProgramNodeKind.CallBuiltin, 18, 0x4u, "CompareSwap"),
-            new(global::Vyre.ProgramNodeKind.CallBuiltin, 18, 0x5u, "Memcpy"),
-            new(global::Vyre.ProgramNodeKind.CallBuiltin, 18, 0x6u, "DfaStep"),
-            new(global::Vyre.ProgramNodeKind.CallHandler, 17, 0x100u, "Op100"),
-            new(global::Vyre.ProgramNodeKind.Complete, 7, 0x0u, "payload, fence.sys, status"),
+            new(global::Vyre.Internals.ProgramNodeKind.Buffer, -1, 0x0u, "ring"),
+            new(global::Vyre.Internals.ProgramNodeKind.Buffer, -1, 0x0u, "control"),
+            new(global::Vyre.Internals.ProgramNodeKind.Buffer, -1, 0x0u, "data"),
+            new(global::Vyre.Internals.ProgramNodeKind.Buffer, -1, 0x1u, "heap"),
+            new(global::Vyre.Internals.ProgramNodeKind.Buffer, -1, 0x1u, "debug_log"),
+            new(global::Vyre.Internals.ProgramNodeKind.Buffer, -1, 0x1u, "state"),
+            new(global::Vyre.Internals.ProgramNodeKind.Buffer, -1, 0x1u, "completed"),
+            new(global::Vyre.Internals.ProgramNodeKind.PersistentLoop, -1, 0x80u, "Demo.Single"),
+            new(global::Vyre.Internals.ProgramNodeKind.Forward, 7, 0x0u, "doorbell, shutdown, heartbeat"),
+            new(global::Vyre.Internals.ProgramNodeKind.Claim, 7, 0x0u, "warp claims up to 32 sequence numbers"),
+            new(global::Vyre.Internals.ProgramNodeKind.TenantCheck, 7, 0x3u, "tenant masks"),
+            new(global::Vyre.Internals.ProgramNodeKind.LoopBuiltin, 7, 0x7u, "BatchFence"),
+            new(global::Vyre.Internals.ProgramNodeKind.LoopBuiltin, 7, 0xFFFDu, "LoadMiss"),
+            new(global::Vyre.Internals.ProgramNodeKind.LoopBuiltin, 7, 0xFFFEu, "Printf"),
+            new(global::Vyre.Internals.ProgramNodeKind.LoopBuiltin, 7, 0x80000001u, "PackedSlot"),
+            new(global::Vyre.Internals.ProgramNodeKind.LoopBuiltin, 7, 0xFFFFFFFFu, "Shutdown"),
+            new(global::Vyre.Internals.ProgramNodeKind.Dispatch, 7, 0x8u, "dispatch"),
+            new(global::Vyre.Internals.ProgramNodeKind.Split, 16, 0x100u, "opcode < pivot"),
+            new(global::Vyre.Internals.ProgramNodeKind.JumpTable, 17, 0x0u, "entries 7"),
+            new(global::Vyre.Internals.ProgramNodeKind.CallBuiltin, 18, 0x0u, "Nop"),
+            new(global::Vyre.Internals.ProgramNodeKind.CallBuiltin, 18, 0x1u, "StoreU32"),
+            new(global::Vyre.Internals.ProgramNodeKind.CallBuiltin, 18, 0x2u, "AtomicAdd"),
+            new(global::Vyre.Internals.ProgramNodeKind.CallBuiltin, 18, 0x3u, "LoadU32"),
+            new(global::Vyre.Internals.ProgramNodeKind.CallBuiltin, 18, 0x4u, "CompareSwap"),
+            new(global::Vyre.Internals.ProgramNodeKind.CallBuiltin, 18, 0x5u, "Memcpy"),
+            new(global::Vyre.Internals.ProgramNodeKind.CallBuiltin, 18, 0x6u, "DfaStep"),
+            new(global::Vyre.Internals.ProgramNodeKind.CallHandler, 17, 0x100u, "Op100"),
+            new(global::Vyre.Internals.ProgramNodeKind.Complete, 7, 0x0u, "payload, fence.sys, status"),
         };
 
         /// <summary>The template as one object.</summary>
-        public static global::Vyre.MegakernelTemplate Program { get; } = new("Demo.Single", 128, Digest, Nodes, new byte[]
+        public static global::Vyre.Internals.MegakernelTemplate Program { get; } = new("Demo.Single", 128, Digest, Nodes, new byte[]
         {
             0x56, 0x59, 0x52, 0x50, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x1C, 0x00, 0x00, 0x00, 0x0C, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x04,
             0x72, 0x69, 0x6E, 0x67, 0x0C, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x07, 0x63, 0x6F, 0x6E, 0x74, 0x72, 0x6F, 0x6C, 0x0C, 0xFF, 0xFF,

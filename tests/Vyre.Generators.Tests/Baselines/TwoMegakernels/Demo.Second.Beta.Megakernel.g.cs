@@ -18,7 +18,8 @@ public static partial class Beta
 
     /// <summary>The dispatch tree of this megakernel, planned at compile time; the device loop and the CPU workers are specialised to it.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
-    public readonly struct Dispatcher : global::Vyre.IMegakernelDispatcher
+    [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+    public readonly struct Dispatcher : global::Vyre.Internals.IMegakernelDispatcher
     {
         /// <inheritdoc/>
         public global::Vyre.SlotStatus Dispatch(ref global::Vyre.SlotContext slot, out int ordinal)
@@ -34,13 +35,13 @@ public static partial class Beta
             {
                 switch (opcode)
                 {
-                    case 0x0u: ordinal = 0; return global::Vyre.BuiltinOps.Nop(ref slot);
-                    case 0x1u: ordinal = 1; return global::Vyre.BuiltinOps.StoreU32(ref slot);
-                    case 0x2u: ordinal = 2; return global::Vyre.BuiltinOps.AtomicAdd(ref slot);
-                    case 0x3u: ordinal = 3; return global::Vyre.BuiltinOps.LoadU32(ref slot);
-                    case 0x4u: ordinal = 4; return global::Vyre.BuiltinOps.CompareSwap(ref slot);
-                    case 0x5u: ordinal = 5; return global::Vyre.BuiltinOps.Memcpy(ref slot);
-                    case 0x6u: ordinal = 6; return global::Vyre.BuiltinOps.DfaStep(ref slot);
+                    case 0x0u: ordinal = 0; return global::Vyre.Internals.BuiltinOps.Nop(ref slot);
+                    case 0x1u: ordinal = 1; return global::Vyre.Internals.BuiltinOps.StoreU32(ref slot);
+                    case 0x2u: ordinal = 2; return global::Vyre.Internals.BuiltinOps.AtomicAdd(ref slot);
+                    case 0x3u: ordinal = 3; return global::Vyre.Internals.BuiltinOps.LoadU32(ref slot);
+                    case 0x4u: ordinal = 4; return global::Vyre.Internals.BuiltinOps.CompareSwap(ref slot);
+                    case 0x5u: ordinal = 5; return global::Vyre.Internals.BuiltinOps.Memcpy(ref slot);
+                    case 0x6u: ordinal = 6; return global::Vyre.Internals.BuiltinOps.DfaStep(ref slot);
                 }
             }
             else
@@ -69,18 +70,21 @@ public static partial class Beta
 
     /// <summary>The persistent ILGPU kernel: serves slots until SHUTDOWN, the host's stop word or a stale heartbeat.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
-    public static void PersistentKernel(global::ILGPU.Index1D index, global::Vyre.MegakernelBuffers buffers) =>
-        global::Vyre.MegakernelLoop.RunPersistent<Dispatcher>(index, buffers);
+    [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+    public static void PersistentKernel(global::ILGPU.Index1D index, global::Vyre.Internals.MegakernelBuffers buffers) =>
+        global::Vyre.Internals.MegakernelLoop.RunPersistent<Dispatcher>(index, buffers);
 
     /// <summary>The finite ILGPU kernel: thread <c>i</c> runs sequence <c>first + i</c> for <c>i &lt; count</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
-    public static void OnceKernel(global::ILGPU.Index1D index, global::Vyre.MegakernelBuffers buffers, uint first, int count) =>
-        global::Vyre.MegakernelLoop.RunOnce<Dispatcher>(index, buffers, first, count);
+    [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+    public static void OnceKernel(global::ILGPU.Index1D index, global::Vyre.Internals.MegakernelBuffers buffers, uint first, int count) =>
+        global::Vyre.Internals.MegakernelLoop.RunOnce<Dispatcher>(index, buffers, first, count);
 
     /// <summary>Everything a host needs to run this megakernel on any backend.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]
-    public static global::Vyre.MegakernelDefinition Definition { get; } =
-        new global::Vyre.MegakernelDefinition(Template.Program, PersistentKernel, OnceKernel);
+    [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+    public static global::Vyre.Internals.MegakernelDefinition Definition { get; } =
+        new global::Vyre.Internals.MegakernelDefinition(Template.Program, PersistentKernel, OnceKernel);
 
     /// <summary>Starts this megakernel on the backend <paramref name="options"/> names (Auto: CUDA when a device exists, else CPU workers).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Vyre.Generators", "0.1.0.0")]

@@ -1,12 +1,14 @@
 using System;
 using System.Collections.Generic;
+using System.ComponentModel;
 
-namespace Vyre;
+namespace Vyre.Internals;
 
 /// <summary>
 /// A megakernel's Program IR as the generator wrote it at build time: the nodes, their binary form and a
 /// stable digest of that form (equal digests mean equal programs, on any machine and in any culture).
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class MegakernelTemplate
 {
     private readonly byte[] _binary;

@@ -1,9 +1,12 @@
-namespace Vyre;
+using System.ComponentModel;
+
+namespace Vyre.Internals;
 
 /// <summary>
 /// A megakernel's dispatch tree. The generator implements it as a struct nested in each
 /// <c>[Megakernel]</c> class, so ILGPU and the .NET JIT specialise the device loop to it (no virtual call).
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public interface IMegakernelDispatcher
 {
     /// <summary>

@@ -1,55 +1,59 @@
+using System.ComponentModel;
 using ILGPU;
 
-namespace Vyre;
+namespace Vyre.Internals;
 
 /// <summary>
 /// Every buffer the device loop touches, passed to the kernel as one argument. Where each lives (host
 /// memory mapped into the device, or device memory) is the backend's choice; docs/protocol.md lists them.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public struct MegakernelBuffers
 {
+#pragma warning disable IDE1006 // Named as the protocol's buffer list (docs/protocol.md), not as private state: ILGPU passes these fields to the kernel.
     /// <summary>The ring: <see cref="SlotCount"/> slots of <see cref="SlotLayout.WordCount"/> words (host-mapped).</summary>
-    public SharedWords Ring;
+    internal SharedWords Ring;
 
     /// <summary>The control block, <see cref="ControlWord.WordCount"/> words (host-mapped).</summary>
-    public SharedWords Control;
+    internal SharedWords Control;
 
     /// <summary>The io queue (<see cref="IoQueueLayout"/>; host-mapped): LOAD_MISS requests for the host's io service.</summary>
-    public SharedWords IoQueue;
+    internal SharedWords IoQueue;
 
     /// <summary>The data buffer handlers read through <see cref="SlotContext.Bytes"/>.</summary>
-    public ArrayView<byte> Data;
+    internal ArrayView<byte> Data;
 
     /// <summary>The word heap of the memory built-ins (device memory).</summary>
-    public ArrayView<uint> Heap;
+    internal ArrayView<uint> Heap;
 
     /// <summary>The PRINTF debug log (<see cref="DebugLogLayout"/>; device memory).</summary>
-    public ArrayView<uint> DebugLog;
+    internal ArrayView<uint> DebugLog;
 
     /// <summary>The device loop's own words (<see cref="DeviceStateWord"/>; device memory).</summary>
-    public SharedWords State;
+    internal SharedWords State;
 
     /// <summary>
     /// Per ring slot, one more than the sequence number last completed there (device memory; fences read it);
     /// for a slot handed to the host's io service, the complement of that value.
     /// </summary>
-    public SharedWords Completed;
+    internal SharedWords Completed;
 
     /// <summary>Per ring slot, one more than the sequence number the host's io service last finished there (host-mapped; the host writes it).</summary>
-    public SharedWords IoCompleted;
+    internal SharedWords IoCompleted;
 
     /// <summary>Per ring slot, <see cref="SlotScratch.WordsPerSlot"/> words of device memory: the running slot's fault and the sink of its out-of-bounds accesses.</summary>
-    public ArrayView<uint> Scratch;
+    internal ArrayView<uint> Scratch;
 
     /// <summary>Slots in the ring.</summary>
-    public int SlotCount;
+    internal int SlotCount;
 
     /// <summary>How long the host heartbeat may stay unchanged before the loop exits, in nanoseconds of <see cref="DeviceMemory.Now"/>.</summary>
-    public ulong HeartbeatTimeout;
+    internal ulong HeartbeatTimeout;
+#pragma warning restore IDE1006
 }
 
 /// <summary>Words of <see cref="MegakernelBuffers.State"/>, written only by the device side.</summary>
-public static class DeviceStateWord
+internal static class DeviceStateWord
 {
     /// <summary>The doorbell as republished in device memory by the forwarder.</summary>
     public const int Doorbell = 0;

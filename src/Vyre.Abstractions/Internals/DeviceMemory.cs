@@ -1,7 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime.Cuda;
 
-namespace Vyre;
+namespace Vyre.Internals;
 
 /// <summary>
 /// Reads of words another agent writes (the host, or other lanes). On CUDA a plain load in a loop is
@@ -9,7 +9,7 @@ namespace Vyre;
 /// <c>ld.volatile</c>; elsewhere it is a system fence followed by a plain load, which also keeps the
 /// .NET JIT from hoisting it on the CPU backends.
 /// </summary>
-public static class DeviceMemory
+internal static class DeviceMemory
 {
     /// <summary>Reads <paramref name="view"/>[<paramref name="index"/>], whose first word is at device address <paramref name="address"/>, without caching or hoisting.</summary>
     public static uint ReadVolatile(ArrayView<uint> view, ulong address, int index)

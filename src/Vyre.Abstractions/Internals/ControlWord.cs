@@ -1,11 +1,11 @@
-namespace Vyre;
+namespace Vyre.Internals;
 
 /// <summary>
 /// The control block: 256 <see cref="uint"/> words in host memory mapped into the device. Every word has
 /// exactly one writer, the host or the device (PCIe gives no host-device atomics; FACTS.md); the
 /// summary of each constant says which.
 /// </summary>
-public static class ControlWord
+internal static class ControlWord
 {
     /// <summary>Words in the control block.</summary>
     public const int WordCount = 256;
@@ -55,10 +55,10 @@ public static class ControlWord
     /// <summary>Host: a counter the host bumps periodically; the device loop stops when it goes stale.</summary>
     public const int Heartbeat = 142;
 
-    /// <summary>Device: a <see cref="KernelState"/>.</summary>
+    /// <summary>Device: a <c>KernelState</c>.</summary>
     public const int KernelState = 143;
 
-    /// <summary>Device: why the device loop stopped (a <see cref="KernelExitReason"/>).</summary>
+    /// <summary>Device: why the device loop stopped (a <c>KernelExitReason</c>).</summary>
     public const int ExitReason = 144;
 
     /// <summary>Host: nonzero while the host's io service serves LOAD_MISS requests from the io queue.</summary>
@@ -72,33 +72,4 @@ public static class ControlWord
 
     /// <summary>Number of tenants with a mask word (tenants 1..29; tenant 0 is the host and always allowed).</summary>
     public const int TenantCount = TenantMaskLast - TenantMaskFirst + 1;
-}
-
-/// <summary>Values of <see cref="ControlWord.KernelState"/>.</summary>
-public enum KernelState : uint
-{
-    /// <summary>The device loop has not started.</summary>
-    NotStarted = 0,
-
-    /// <summary>The device loop is serving slots.</summary>
-    Running = 1,
-
-    /// <summary>The device loop has exited; <see cref="ControlWord.ExitReason"/> says why.</summary>
-    Exited = 2,
-}
-
-/// <summary>Values of <see cref="ControlWord.ExitReason"/>.</summary>
-public enum KernelExitReason : uint
-{
-    /// <summary>Still running.</summary>
-    None = 0,
-
-    /// <summary>The host set <see cref="ControlWord.Shutdown"/>.</summary>
-    HostShutdown = 1,
-
-    /// <summary>A SHUTDOWN slot ran.</summary>
-    ShutdownOpcode = 2,
-
-    /// <summary>The host heartbeat went stale.</summary>
-    HeartbeatStale = 3,
 }

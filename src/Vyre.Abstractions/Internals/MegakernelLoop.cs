@@ -1,6 +1,7 @@
+using System.ComponentModel;
 using ILGPU;
 
-namespace Vyre;
+namespace Vyre.Internals;
 
 /// <summary>
 /// The device side of the megakernel, specialised per megakernel through its <c>TDispatcher</c> type argument
@@ -14,6 +15,7 @@ namespace Vyre;
 /// compare-exchange, and broadcasts them; each lane runs one slot, reading its payload from the ring.
 /// </para>
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class MegakernelLoop
 {
     /// <summary>Idle iterations between two republishes of the metric words while slots keep arriving.</summary>

@@ -1,6 +1,6 @@
 using ILGPU;
 
-namespace Vyre;
+namespace Vyre.Internals;
 
 /// <summary>
 /// Runs one claimed slot to its end state: tenant check, the loop-level built-ins (BATCH_FENCE, PRINTF,
@@ -8,7 +8,7 @@ namespace Vyre;
 /// (payload, system fence, status last). The GPU device loop and the CPU workers both call it, so every
 /// backend runs the same protocol code.
 /// </summary>
-public static class SlotExecutor
+internal static class SlotExecutor
 {
     /// <summary>Polls a BATCH_FENCE makes of one earlier slot before it gives up with <see cref="FaultCode.FuelExhausted"/>.</summary>
     public const int FenceFuel = 1 << 28;

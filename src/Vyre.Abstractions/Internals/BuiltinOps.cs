@@ -1,11 +1,13 @@
+using System.ComponentModel;
 using ILGPU;
 
-namespace Vyre;
+namespace Vyre.Internals;
 
 /// <summary>
 /// The built-in opcodes that need only their slot and the heap (0..6). The generated dispatch tree
 /// calls them like user handlers; docs/protocol.md gives their arguments.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class BuiltinOps
 {
     /// <summary>NOP: completes.</summary>

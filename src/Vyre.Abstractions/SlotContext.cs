@@ -1,4 +1,5 @@
 using ILGPU;
+using Vyre.Internals;
 
 namespace Vyre;
 

@@ -1,13 +1,13 @@
 using ILGPU;
 
-namespace Vyre;
+namespace Vyre.Internals;
 
 /// <summary>
 /// Words another agent writes while the kernel runs (the host, or other lanes): a view for plain
 /// stores and the view's device address for volatile loads. ILGPU cannot take the address of a view
 /// inside a kernel, so the host passes it in.
 /// </summary>
-public struct SharedWords
+internal struct SharedWords
 {
     /// <summary>The words.</summary>
     public ArrayView<uint> View;

@@ -1,12 +1,14 @@
 using System;
+using System.ComponentModel;
 using ILGPU;
 
-namespace Vyre;
+namespace Vyre.Internals;
 
 /// <summary>
 /// What the generator gives the runtime for one megakernel (as <c>X.Definition</c>): its template and
 /// its two ILGPU kernel entry points, which are specialised to the megakernel's dispatch tree.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class MegakernelDefinition
 {
     /// <summary>Wraps the generated parts.</summary>

@@ -1,4 +1,4 @@
-namespace Vyre;
+namespace Vyre.Internals;
 
 /// <summary>
 /// The io queue the device uses to ask the host for bytes: <see cref="Capacity"/> entries of 8 words
@@ -7,7 +7,7 @@ namespace Vyre;
 /// taken request <c>t - Capacity</c> (<see cref="ControlWord.IoConsumed"/>). The device writes an entry
 /// while its status is EMPTY (payload, system fence, status PUBLISHED); the host takes it and writes EMPTY.
 /// </summary>
-public static class IoQueueLayout
+internal static class IoQueueLayout
 {
     /// <summary>Entries in the queue.</summary>
     public const int Capacity = 64;

@@ -1,10 +1,10 @@
-namespace Vyre;
+namespace Vyre.Internals;
 
 /// <summary>
 /// The layout of one ring slot: 16 little-endian <see cref="uint"/> words, 64 bytes.
 /// These numbers are frozen (docs/protocol.md); the host, the CPU dispatcher and the kernel all read them from here.
 /// </summary>
-public static class SlotLayout
+internal static class SlotLayout
 {
     /// <summary>Words per slot.</summary>
     public const int WordCount = 16;

@@ -1,9 +1,12 @@
-namespace Vyre;
+using System.ComponentModel;
+
+namespace Vyre.Internals;
 
 /// <summary>
 /// Node kinds of the Program IR the generator builds for every megakernel. This file is compiled into
 /// the generator as well (linked), so the template the build writes and the runtime reads agree.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public enum ProgramNodeKind : byte
 {
     /// <summary>The root: the persistent loop that runs until SHUTDOWN, the stop word or a stale heartbeat.</summary>
