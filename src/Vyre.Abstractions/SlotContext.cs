@@ -93,6 +93,28 @@ public struct SlotContext
         _ring.Write(_slotBase + _argBase + index, value);
     }
 
+    /// <summary>Argument word <paramref name="index"/> as an <see cref="int"/> (two's complement; <c>SlotRequest.WithArgument(i, int)</c> writes it).</summary>
+    public int ArgInt32(int index) => (int)Arg(index);
+
+    /// <summary>Argument word <paramref name="index"/> as the <see cref="float"/> whose bits it holds (<c>SlotRequest.WithArgument(i, float)</c>).</summary>
+    public float ArgSingle(int index) => Interop.IntAsFloat(Arg(index));
+
+    /// <summary>Argument words <paramref name="index"/> (low) and <paramref name="index"/> + 1 (high) as a <see cref="ulong"/>.</summary>
+    public ulong ArgUInt64(int index) => Arg(index) | ((ulong)Arg(index + 1) << 32);
+
+    /// <summary>Writes result word <paramref name="index"/> as an <see cref="int"/> (read back with <c>SlotResult.GetInt32</c>).</summary>
+    public void SetResult(int index, int value) => SetResult(index, (uint)value);
+
+    /// <summary>Writes the bits of <paramref name="value"/> into result word <paramref name="index"/> (read back with <c>SlotResult.GetSingle</c>).</summary>
+    public void SetResult(int index, float value) => SetResult(index, Interop.FloatAsInt(value));
+
+    /// <summary>Writes <paramref name="value"/> into result words <paramref name="index"/> (low) and <paramref name="index"/> + 1 (high).</summary>
+    public void SetResult(int index, ulong value)
+    {
+        SetResult(index, (uint)value);
+        SetResult(index + 1, (uint)(value >> 32));
+    }
+
     /// <summary>
     /// A bounds-checked view of <paramref name="length"/> bytes of the data buffer from <paramref name="offset"/>;
     /// empty, with an <see cref="FaultCode.OutOfBounds"/> fault recorded, when the range is outside the buffer.

@@ -9,7 +9,8 @@ namespace Vyre;
 /// <summary>Submitting slots: one at a time (spin-wait or async) or in batches.</summary>
 public sealed unsafe partial class MegakernelHost
 {
-    private readonly ConcurrentDictionary<long, PendingSlot> _pending = new();
+    /// <summary>Slots the pump watches: an awaited submit's source, or null for a slot nobody waits for any more (freed once it completes).</summary>
+    private readonly ConcurrentDictionary<long, SlotCompletionSource?> _pending = new();
     private readonly AutoResetEvent _pendingAdded = new(false);
     private Thread? _pump;
 
@@ -26,20 +27,39 @@ public sealed unsafe partial class MegakernelHost
         return Await(sequence, DateTime.UtcNow + _options.WaitTimeout);
     }
 
-    /// <summary>Runs one slot; the task completes when the slot does (bounded by <see cref="MegakernelOptions.WaitTimeout"/>).</summary>
-    public Task<SlotResult> SubmitAsync(uint opcode, params ReadOnlySpan<uint> args) => SubmitAsync(new SlotRequest(opcode, args));
+    /// <summary>Runs one slot; the result comes when the slot completes (bounded by <see cref="MegakernelOptions.WaitTimeout"/>).</summary>
+    public ValueTask<SlotResult> SubmitAsync(uint opcode, params ReadOnlySpan<uint> args) => SubmitAsync(new SlotRequest(opcode, args));
 
-    /// <summary>Runs one slot; the task completes when the slot does.</summary>
-    public Task<SlotResult> SubmitAsync(in SlotRequest request)
+    /// <summary>Runs one slot; the result comes when the slot completes (bounded by <see cref="MegakernelOptions.WaitTimeout"/>).</summary>
+    public ValueTask<SlotResult> SubmitAsync(in SlotRequest request) => SubmitAsync(request, CancellationToken.None);
+
+    /// <summary>
+    /// Runs one slot; the result comes when the slot completes. Awaiting allocates nothing once the host is warm (the
+    /// waits are pooled), so await the returned value once, as with any <see cref="ValueTask{TResult}"/>.
+    /// </summary>
+    /// <param name="request">The slot.</param>
+    /// <param name="cancellationToken">
+    /// Stops the wait with <see cref="OperationCanceledException"/>. A slot already published still runs (a GPU
+    /// cannot take it back); its slot is freed once it completes. Canceled before the call, nothing is published.
+    /// </param>
+    /// <exception cref="TimeoutException">The slot did not complete within <see cref="MegakernelOptions.WaitTimeout"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The host shut down before the slot completed.</exception>
+    public ValueTask<SlotResult> SubmitAsync(in SlotRequest request, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<SlotResult>(cancellationToken);
+        }
+
         using CallScope call = EnterCall();
         long sequence = PublishValidated(new ReadOnlySpan<SlotRequest>(in request));
         ClaimOwn(sequence);
-        var pending = new PendingSlot(DateTime.UtcNow + _options.WaitTimeout);
-        _pending[sequence] = pending;
+        SlotCompletionSource source = SlotCompletionSource.Rent(DateTime.UtcNow + _options.WaitTimeout, cancellationToken, _pendingAdded);
+        ValueTask<SlotResult> result = source.Task;
+        _pending[sequence] = source;
         EnsurePump();
         _pendingAdded.Set();
-        return pending.Completion.Task;
+        return result;
     }
 
     /// <summary>
@@ -199,7 +219,7 @@ public sealed unsafe partial class MegakernelHost
     /// <summary>Hands a slot nobody waits for any more to the pump, which frees it once it completes.</summary>
     internal void Abandon(long sequence)
     {
-        _pending[sequence] = PendingSlot.Abandoned;
+        _pending[sequence] = null;
         EnsurePump();
     }
 
@@ -231,21 +251,22 @@ public sealed unsafe partial class MegakernelHost
 
             bool progressed = false;
             DateTime now = DateTime.UtcNow;
-            foreach ((long sequence, PendingSlot pending) in _pending)
+            foreach ((long sequence, SlotCompletionSource? source) in _pending)
             {
                 if (_ring.IsComplete(sequence))
                 {
                     if (_pending.TryRemove(sequence, out _))
                     {
                         SlotResult result = _ring.Take(sequence);
-                        pending.Completion.TrySetResult(result);
+                        source?.SetResult(result);
                         progressed = true;
                     }
                 }
-                else if (pending != PendingSlot.Abandoned && now > pending.Deadline)
+                else if (source is not null && (source.CancelRequested || now > source.Deadline))
                 {
-                    _pending[sequence] = PendingSlot.Abandoned;
-                    pending.Completion.TrySetException(SlotTimeout(sequence));
+                    // The entry lets go of the source before it ends: an ended source may go back to the pool at once.
+                    _pending[sequence] = null;
+                    source.SetException(source.CancelRequested ? new OperationCanceledException(source.Token) : SlotTimeout(sequence));
                 }
             }
 
@@ -260,38 +281,27 @@ public sealed unsafe partial class MegakernelHost
         }
     }
 
-    /// <summary>At shutdown, before the ring is freed: results for slots that completed, an error for every other waiter.</summary>
+    /// <summary>At shutdown, once the pump has stopped and before the ring is freed: results for slots that completed, an error for every other waiter.</summary>
     private void CompletePending()
     {
-        foreach ((long sequence, PendingSlot pending) in _pending)
+        foreach ((long sequence, SlotCompletionSource? source) in _pending)
         {
-            if (!_pending.TryRemove(sequence, out _) || pending == PendingSlot.Abandoned)
+            if (!_pending.TryRemove(sequence, out _) || source is null)
             {
                 continue;
             }
 
             if (_ring.IsComplete(sequence))
             {
-                pending.Completion.TrySetResult(_ring.Take(sequence));
+                source.SetResult(_ring.Take(sequence));
             }
             else
             {
-                pending.Completion.TrySetException(new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} completed. Fix: await submitted slots before disposing the host."));
+                source.SetException(new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} completed. Fix: await submitted slots before disposing the host."));
             }
         }
 
         _pendingAdded.Set();
-    }
-
-    private sealed class PendingSlot
-    {
-        public static readonly PendingSlot Abandoned = new(DateTime.MaxValue);
-
-        public PendingSlot(DateTime deadline) => Deadline = deadline;
-
-        public DateTime Deadline { get; }
-
-        public TaskCompletionSource<SlotResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
 

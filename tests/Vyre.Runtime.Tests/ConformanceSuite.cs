@@ -298,11 +298,43 @@ public abstract class ConformanceSuite
     {
         const int Flag = 60000;
         _host.WriteHeap(Flag, [0]);
-        Task<SlotResult> waiting = _host.SubmitAsync(TestKernels.Opcodes.WaitForFlag, Flag);
+        Task<SlotResult> waiting = _host.SubmitAsync(TestKernels.Opcodes.WaitForFlag, Flag).AsTask();
         Assert.That(waiting.Wait(TimeSpan.FromMilliseconds(300)), Is.False, "the slot waits for the flag");
         _host.WriteHeap(Flag, [1]);
         Assert.That(waiting.Wait(TimeSpan.FromSeconds(20)), Is.True);
         Assert.That(waiting.Result.IsDone);
+    }
+
+    [Test]
+    public void Typed_words_round_trip_int_float_and_ulong()
+    {
+        SlotRequest request = new SlotRequest(TestKernels.Opcodes.TypedEcho).WithArgument(0, -7).WithArgument(1, 1.25f).WithArgument(2, 0x1_0000_0000UL + 41);
+        SlotResult result = _host.Submit(request);
+        Assert.That(result.IsDone, result.ToString());
+        Assert.That((result.GetInt32(0), result.GetSingle(1), result.GetUInt64(2)), Is.EqualTo((7, 2.5f, 0x1_0000_0000UL + 42)));
+        Assert.That(() => request.WithArgument(11, 1UL), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
+    }
+
+    [Test]
+    public async Task Canceling_an_awaited_submit_ends_the_wait_and_the_slot_is_freed_once_it_runs()
+    {
+        const int Flag = 60010;
+        _host.WriteHeap(Flag, [0]);
+        using var cancel = new System.Threading.CancellationTokenSource();
+        ValueTask<SlotResult> waiting = _host.SubmitAsync(new SlotRequest(TestKernels.Opcodes.WaitForFlag, Flag), cancel.Token);
+        cancel.CancelAfter(100);
+        Assert.That(async () => await waiting, Throws.InstanceOf<OperationCanceledException>());
+        _host.WriteHeap(Flag, [1]);
+
+        long before = _host.Telemetry().Published;
+        Assert.That(async () => await _host.SubmitAsync(new SlotRequest(Opcodes.Nop), cancel.Token), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(_host.Telemetry().Published, Is.EqualTo(before), "a canceled token publishes nothing");
+
+        // The ring keeps turning: the canceled slot's place is freed once it ran.
+        for (int i = 0; i < _host.SlotCount + 8; i++)
+        {
+            Assert.That((await _host.SubmitAsync(TestKernels.Opcodes.Increment, (uint)i))[0], Is.EqualTo((uint)i + 1));
+        }
     }
 
     [Test]

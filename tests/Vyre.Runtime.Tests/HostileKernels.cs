@@ -83,4 +83,14 @@ public static partial class TestKernels
 
         return SlotStatus.Done;
     }
+
+    /// <summary>Typed words both ways: result 0 = −int arg0, result 1 = 2 × float arg1, results 2..3 = ulong args 2..3 + 1.</summary>
+    [OpcodeHandler(0x147)]
+    public static SlotStatus TypedEcho(ref SlotContext slot)
+    {
+        slot.SetResult(0, -slot.ArgInt32(0));
+        slot.SetResult(1, slot.ArgSingle(1) * 2f);
+        slot.SetResult(2, slot.ArgUInt64(2) + 1);
+        return SlotStatus.Done;
+    }
 }

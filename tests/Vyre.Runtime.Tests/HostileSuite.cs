@@ -210,7 +210,7 @@ public abstract class HostileSuite
             WaitTimeout = TimeSpan.FromSeconds(2),
             Log = _ => { },
         });
-        Task<SlotResult> stuck = host.SubmitAsync(TestKernels.Opcodes.SpinUntilDataFlag, 0);
+        Task<SlotResult> stuck = host.SubmitAsync(TestKernels.Opcodes.SpinUntilDataFlag, 0).AsTask();
         ShutdownReport report = await host.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.That((report.DeviceExited, report.MemoryReleased, report.Clean), Is.EqualTo((false, false, false)), report.Summary);
         Assert.That(report.Summary, Does.Contain("Fix:"));

@@ -123,12 +123,12 @@ public abstract class LoadMissSuite
         uint pipeFile = _host.RegisterIoFile(handle);
         try
         {
-            Task<SlotResult> first = _host.SubmitAsync(Opcodes.LoadMiss, pipeFile, 0, 0, 5, 64 * 1024);
+            Task<SlotResult> first = _host.SubmitAsync(Opcodes.LoadMiss, pipeFile, 0, 0, 5, 64 * 1024).AsTask();
             SlotResult later = _host.Submit(TestKernels.Opcodes.FetchRecord, _file, 3, Record, 128 * 1024);
             Assert.That(later.State, Is.EqualTo(SlotState.Done), "a later miss on a file completes first");
 
             // The fence is published last (on IlgpuCpu its spinning lane holds the one warp, so nothing follows it).
-            Task<SlotResult> fence = _host.SubmitAsync(Opcodes.BatchFence, 2);
+            Task<SlotResult> fence = _host.SubmitAsync(Opcodes.BatchFence, 2).AsTask();
             await Task.Delay(100);
             Assert.That(first.IsCompleted, Is.False, "the pipe has no bytes yet");
             Assert.That(fence.IsCompleted, Is.False, "a fence waits for the miss before it");
@@ -262,7 +262,7 @@ public abstract class LoadMissLifecycleSuite
         using var handle = new SafeFileHandle(pipe.SafePipeHandle.DangerousGetHandle(), ownsHandle: false);
         MegakernelHost host = await TestKernels.StartAsync(Options());
         uint file = host.RegisterIoFile(handle);
-        Task<SlotResult> stuck = host.SubmitAsync(Opcodes.LoadMiss, file, 0, 0, 5, 0);
+        Task<SlotResult> stuck = host.SubmitAsync(Opcodes.LoadMiss, file, 0, 0, 5, 0).AsTask();
         await Task.Delay(100);
         Assert.That(stuck.IsCompleted, Is.False, "the pipe has no bytes");
 
@@ -283,7 +283,7 @@ public abstract class LoadMissLifecycleSuite
         MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = options.Backend, SlotCount = 256, WaitTimeout = TimeSpan.FromSeconds(5), Log = _ => { } });
         uint file = host.RegisterIoFile(handle);
         Task<SlotResult>[] misses = Enumerable.Range(0, (2 * IoQueueLayout.Capacity) + 1)
-            .Select(i => host.SubmitAsync(Opcodes.LoadMiss, file, 0, 0, 1, (uint)i * 4096))
+            .Select(i => host.SubmitAsync(Opcodes.LoadMiss, file, 0, 0, 1, (uint)i * 4096).AsTask())
             .ToArray();
         await Task.Delay(200);
         Assert.That(misses.Count(m => m.IsCompleted), Is.LessThanOrEqualTo(1), "the pipe has no bytes; only the lane waiting for room may have timed out");

@@ -163,7 +163,7 @@ internal sealed unsafe class HostRing
 
         int slotBase = Base(sequence);
         var result = new SlotResult { State = (SlotState)Volatile.Read(ref _ring[slotBase + SlotLayout.Status]) };
-        new ReadOnlySpan<uint>(_ring + slotBase + SlotLayout.FirstArgument, SlotLayout.ArgumentCount).CopyTo(result.Words);
+        result.SetWords(new ReadOnlySpan<uint>(_ring + slotBase + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
         Retire(sequence);
         return result;
     }

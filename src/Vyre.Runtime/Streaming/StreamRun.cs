@@ -395,13 +395,13 @@ internal sealed unsafe class StreamRun : IDisposable
         int own = Math.Min(read.Own, read.Got);
         int readable = Math.Min(read.Expected, read.Got);
         var request = new SlotRequest(_opcode);
-        request.Args[0] = (uint)(_stagingOffset + ((long)index * _stride));
-        request.Args[1] = (uint)own;
-        request.Args[2] = (uint)readable;
-        request.Args[3] = (uint)index;
+        request.SetArgument(0, (uint)(_stagingOffset + ((long)index * _stride)));
+        request.SetArgument(1, (uint)own);
+        request.SetArgument(2, (uint)readable);
+        request.SetArgument(3, (uint)index);
         for (int i = 0; i < _options.ExtraArguments.Length; i++)
         {
-            request.Args[4 + i] = _options.ExtraArguments[i];
+            request.SetArgument(4 + i, _options.ExtraArguments[i]);
         }
 
         ReadDone(index);
