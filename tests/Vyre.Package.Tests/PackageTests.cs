@@ -57,6 +57,10 @@ public sealed partial class PackageTests
             "lib/net10.0/Vyre.Abstractions.dll",
             "lib/net10.0/Vyre.Abstractions.xml",
             "analyzers/dotnet/cs/Vyre.Generators.dll",
+            "build/Vyre.targets",
+            "tools/net10.0/Vyre.Build.dll",
+            "tools/net10.0/Vyre.Build.runtimeconfig.json",
+            "tools/net10.0/ILGPU.dll",
             "README.md",
         }));
 
@@ -116,6 +120,39 @@ public sealed partial class PackageTests
         (int exit, string output) = TryRun(app, "build", "-c", "Release");
         Assert.That(exit, Is.Not.Zero, output);
         Assert.That(output, Does.Contain("Program.cs(11,9): error VYR109"), output);
+    }
+
+    [Test]
+    public void A_handler_the_analyzer_passes_but_ilgpu_cannot_compile_fails_the_build_step_on_its_line()
+    {
+        // Math.Clamp is a System.Math member (the analyzer allows those), but its body throws, which ILGPU rejects.
+        string app = Path.Combine(_work, "Clamped");
+        Run(_work, "new", "console", "-o", app);
+        Run(app, "add", "package", "Vyre", "--version", _version, "--source", _feed);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using Vyre;
+
+            Console.WriteLine(Kernel.Opcodes.Clamped);
+
+            [Megakernel]
+            public static partial class Kernel
+            {
+                [OpcodeHandler(0x100)]
+                public static SlotStatus Clamped(ref SlotContext slot)
+                {
+                    slot.SetResult(0, Math.Clamp(slot.Arg(0), 1u, 9u));
+                    return SlotStatus.Done;
+                }
+            }
+            """);
+        (int exit, string output) = TryRun(app, "build", "-c", "Release");
+        Assert.That(exit, Is.Not.Zero, output);
+        Assert.That(output, Does.Match(@"Program\.cs\(11,9\): error VYR120: ILGPU cannot compile 'Kernel\.Clamped'"), output);
+        Assert.That(output, Does.Not.Match(@"error VYR1(?!20)\d\d"), "no analyzer error: only the build step knows");
+
+        File.WriteAllText(Path.Combine(app, "Program.cs"), File.ReadAllText(Path.Combine(app, "Program.cs")).Replace("Math.Clamp(slot.Arg(0), 1u, 9u)", "Math.Min(Math.Max(slot.Arg(0), 1u), 9u)", StringComparison.Ordinal));
+        (exit, output) = TryRun(app, "build", "-c", "Release");
+        Assert.That(exit, Is.Zero, output);
     }
 
     [GeneratedRegex(@"<!-- first-handler[^>]*-->\s*```csharp\n(?<code>.*?)```\s*<!-- /first-handler -->", RegexOptions.Singleline)]

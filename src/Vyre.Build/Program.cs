@@ -1,0 +1,176 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using ILGPU.Runtime.Cuda;
+
+namespace Vyre.Build;
+
+/// <summary>
+/// <c>Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER]</c>: loads a built assembly, compiles every
+/// <c>[Megakernel]</c>'s kernels with ILGPU for each architecture, writes the PTX to FOLDER (when given), and prints
+/// every failure as an MSBuild error <c>File.cs(line,col): error VYR120: ...</c> located on the handler's line.
+/// Exit code 0: all compiled; 1: a kernel did not compile (errors printed); 2: the step itself could not run.
+/// </summary>
+internal static class Program
+{
+    private const string Usage = "Usage: Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER]";
+
+    public static int Main(string[] args)
+    {
+        try
+        {
+            (string assembly, IReadOnlyList<CudaArchitecture> architectures, string? output) = Parse(args);
+            return Judge(assembly, architectures, output, Console.Out);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Out.WriteLine($"Vyre.Build : error VYR901: {ex.Message} {Usage}");
+            return 2;
+        }
+        catch (Exception ex) when (ex is IOException or BadImageFormatException or UnauthorizedAccessException or ReflectionTypeLoadException)
+        {
+            Console.Out.WriteLine($"Vyre.Build : error VYR901: the build step could not read the assembly: {ex.Message} Fix: build the project again; set VyreCompileKernels=false to skip this step.");
+            return 2;
+        }
+    }
+
+    /// <summary>Compiles every megakernel of <paramref name="assemblyPath"/>; returns the exit code.</summary>
+    internal static int Judge(string assemblyPath, IReadOnlyList<CudaArchitecture> architectures, string? output, TextWriter report)
+    {
+        string path = Path.GetFullPath(assemblyPath);
+        if (!File.Exists(path))
+        {
+            throw new ArgumentException($"'{path}' does not exist.");
+        }
+
+        var context = new UserAssemblyContext(path);
+        int errors = 0;
+        try
+        {
+            Assembly user = context.LoadFromAssemblyPath(path);
+            using var pdb = new PdbLocator(path);
+            Type[] megakernels = Megakernels(user);
+            if (output is not null)
+            {
+                Directory.CreateDirectory(output);
+            }
+
+            foreach (Type megakernel in megakernels)
+            {
+                int groupSize = WorkgroupSize(megakernel);
+                foreach (string name in new[] { "PersistentKernel", "OnceKernel" })
+                {
+                    MethodInfo kernel = megakernel.GetMethod(name, BindingFlags.Public | BindingFlags.Static)
+                        ?? throw new ArgumentException($"{megakernel.FullName} has no generated {name}: was it built with the Vyre generator?");
+                    foreach (CudaArchitecture architecture in architectures)
+                    {
+                        KernelVerdict verdict = KernelJudge.Compile(kernel, architecture, groupSize);
+                        if (verdict.Error is not null)
+                        {
+                            errors++;
+                            report.WriteLine(Describe(verdict, megakernel, pdb));
+                        }
+                        else if (output is not null)
+                        {
+                            File.WriteAllText(Path.Combine(output, $"{megakernel.FullName}.{name}.{architecture.ToString().ToLowerInvariant()}.ptx"), verdict.Ptx);
+                        }
+                    }
+
+                    if (errors > 0)
+                    {
+                        break; // The once kernel reaches the same handlers: one report per failure is enough.
+                    }
+                }
+            }
+
+            report.WriteLine($"Vyre.Build: {megakernels.Length} megakernel(s) in {Path.GetFileName(path)}, {architectures.Count} architecture(s), {errors} error(s).");
+        }
+        finally
+        {
+            context.Unload();
+        }
+
+        return errors == 0 ? 0 : 1;
+    }
+
+    /// <summary>The canonical MSBuild error line for a failed compile, on the handler's line where it can be found.</summary>
+    internal static string Describe(KernelVerdict verdict, Type megakernel, PdbLocator pdb)
+    {
+        CompileErrorLocation location = CompileErrorLocation.From(verdict.Error!, megakernel, pdb);
+        string where = location.SourceLocation ?? megakernel.Assembly.GetName().Name + ".dll";
+        Exception cause = verdict.Error!;
+        while (cause.InnerException is not null)
+        {
+            cause = cause.InnerException;
+        }
+
+        string handler = location.Handler ?? megakernel.Name;
+        return $"{where}: error VYR120: ILGPU cannot compile '{handler}' for {verdict.Architecture}: {cause.Message.ReplaceLineEndings(" ")}{location.ViaFrames}. Fix: keep the handler to what ILGPU compiles for a GPU (docs/diagnostics/VYR120.md lists the usual causes and their replacements).";
+    }
+
+    private static Type[] Megakernels(Assembly user)
+    {
+        Type[] types;
+        try
+        {
+            types = user.GetTypes();
+        }
+        catch (ReflectionTypeLoadException partial)
+        {
+            types = partial.Types.Where(t => t is not null).ToArray()!;
+        }
+
+        return types.Where(t => t.GetCustomAttributesData().Any(a => a.AttributeType.FullName == "Vyre.MegakernelAttribute"))
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <summary>The workgroup size the generator planned (<c>X.Template.Program.WorkgroupSize</c>): the runtime loads the kernel with it.</summary>
+    private static int WorkgroupSize(Type megakernel)
+    {
+        object? program = megakernel.GetNestedType("Template")?.GetProperty("Program")?.GetValue(null);
+        return program?.GetType().GetProperty("WorkgroupSize")?.GetValue(program) as int?
+            ?? throw new ArgumentException($"{megakernel.FullName} has no generated Template: was it built with the Vyre generator?");
+    }
+
+    private static (string Assembly, IReadOnlyList<CudaArchitecture> Architectures, string? Output) Parse(string[] args)
+    {
+        string? assembly = null;
+        string? output = null;
+        var architectures = new List<CudaArchitecture>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--arch" when i + 1 < args.Length:
+                    architectures.AddRange(args[++i].Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(KernelJudge.ParseArchitecture));
+                    break;
+                case "--out" when i + 1 < args.Length:
+                    output = args[++i];
+                    break;
+                default:
+                    if (assembly is not null || args[i].StartsWith("--", StringComparison.Ordinal))
+                    {
+                        throw new ArgumentException($"'{args[i]}' is not an argument the build step takes.");
+                    }
+
+                    assembly = args[i];
+                    break;
+            }
+        }
+
+        if (assembly is null)
+        {
+            throw new ArgumentException("No assembly was given.");
+        }
+
+        if (architectures.Count == 0)
+        {
+            architectures.Add(CudaArchitecture.SM_90);
+        }
+
+        return (assembly, architectures, output);
+    }
+}
