@@ -12,13 +12,25 @@ using Vyre.Benchmarks;
 using Vyre.Internals;
 
 // Side-by-side measurements in one run. Prints markdown tables for docs/benchmarks.md.
-// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only]
+// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only]
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Vyre benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Environment.OSVersion}");
 string streamFolder = Path.Combine(Path.GetTempPath(), "vyre-bench-stream-" + Environment.ProcessId);
 if (args.Contains("--stream-only"))
 {
     await StreamingBenchmark.RunAsync(MegakernelHost.IsCudaAvailable() ? Backend.Cuda : Backend.Managed, quick, streamFolder);
+    return;
+}
+
+if (args.Contains("--ring-only"))
+{
+    await ManagedThroughput(quick);
+    if (MegakernelHost.IsCudaAvailable())
+    {
+        await CudaLatency(quick);
+        await CudaThroughput(quick);
+    }
+
     return;
 }
 

@@ -16,23 +16,30 @@ public struct SlotContext
     private readonly ArrayView<byte> _data;
     private readonly ArrayView<uint> _heap;
     private readonly int _slotBase;
-    private readonly ArrayView<uint> _scratch;
+    private readonly ArrayView<uint> _scratchWords;
+    private readonly int _scratchBase;
     private int _argBase;
     private int _argCount;
     private LoadRequest _load;
 
+    // Whether a fault can have been recorded: set by Fail and when a view is handed out (a view records its own). A slot
+    // that never did either skips reading its scratch at completion (on a GPU, a read of device memory per slot).
+    private bool _mayHaveFault;
+
     /// <summary>
-    /// Creates the context of ring slot <paramref name="slotIndex"/> with no fault recorded; the device loop and
-    /// the CPU workers call this. The slot's fault lives in its scratch words, which the views it hands out share.
+    /// Creates the context of ring slot <paramref name="slotIndex"/>; the device loop and the CPU workers call this. The
+    /// slot's fault lives in its scratch words, which the views it hands out share.
     /// </summary>
     public SlotContext(in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant)
     {
         _ring = buffers.Ring;
         _data = buffers.Data;
         _heap = buffers.Heap;
-        _scratch = buffers.Scratch.SubView((long)slotIndex * SlotScratch.WordsPerSlot, SlotScratch.WordsPerSlot);
-        _scratch[SlotScratch.Fault] = (uint)FaultCode.None;
-        _scratch[SlotScratch.Detail] = 0;
+        // No fault is recorded yet: a slot's scratch is zero when it starts, because completion clears what a fault left
+        // (SlotExecutor.Complete), which spares every slot that does not fault two writes.
+        _scratchWords = buffers.Scratch;
+        _scratchBase = slotIndex * SlotScratch.WordsPerSlot;
+        _mayHaveFault = false;
         _slotBase = slotIndex * SlotLayout.WordCount;
         _argBase = SlotLayout.FirstArgument;
         _argCount = SlotLayout.ArgumentCount;
@@ -61,13 +68,16 @@ public struct SlotContext
     public readonly long HeapLength => _heap.Length;
 
     /// <summary>Whether a fault has been recorded (by this context or by a view it handed out).</summary>
-    public readonly bool HasFault => _scratch[SlotScratch.Fault] != (uint)FaultCode.None;
+    public readonly bool HasFault => _mayHaveFault && Scratch[SlotScratch.Fault] != (uint)FaultCode.None;
 
     /// <summary>The recorded fault, or <see cref="FaultCode.None"/>.</summary>
-    public readonly FaultCode Fault => (FaultCode)_scratch[SlotScratch.Fault];
+    public readonly FaultCode Fault => _mayHaveFault ? (FaultCode)Scratch[SlotScratch.Fault] : FaultCode.None;
 
     /// <summary>The recorded fault's detail word.</summary>
-    public readonly uint FaultDetail => _scratch[SlotScratch.Detail];
+    public readonly uint FaultDetail => _mayHaveFault ? Scratch[SlotScratch.Detail] : 0;
+
+    /// <summary>This slot's scratch words (<see cref="SlotScratch"/>).</summary>
+    private readonly ArrayView<uint> Scratch => _scratchWords.SubView(_scratchBase, SlotScratch.WordsPerSlot);
 
     /// <summary>Argument word <paramref name="index"/> (0..11).</summary>
     public uint Arg(int index)
@@ -121,13 +131,14 @@ public struct SlotContext
     /// </summary>
     public SlotView<byte> Bytes(uint offset, uint length)
     {
+        _mayHaveFault = true;
         if ((ulong)offset + length > (ulong)_data.Length)
         {
             Fail(FaultCode.OutOfBounds, offset);
-            return new SlotView<byte>(_data.SubView(0, 0), _scratch, 0);
+            return new SlotView<byte>(_data.SubView(0, 0), Scratch, 0);
         }
 
-        return new SlotView<byte>(_data.SubView((long)offset, (long)length), _scratch, offset);
+        return new SlotView<byte>(_data.SubView((long)offset, (long)length), Scratch, offset);
     }
 
     /// <summary>
@@ -136,26 +147,30 @@ public struct SlotContext
     /// </summary>
     public SlotView<uint> Words(uint offset, uint count)
     {
+        _mayHaveFault = true;
         if ((ulong)offset + count > (ulong)_heap.Length)
         {
             Fail(FaultCode.OutOfBounds, offset);
-            return new SlotView<uint>(_heap.SubView(0, 0), _scratch, 0);
+            return new SlotView<uint>(_heap.SubView(0, 0), Scratch, 0);
         }
 
-        return new SlotView<uint>(_heap.SubView((long)offset, (long)count), _scratch, (long)offset * sizeof(uint));
+        return new SlotView<uint>(_heap.SubView((long)offset, (long)count), Scratch, (long)offset * sizeof(uint));
     }
 
     /// <summary>Records a handler fault with <paramref name="detail"/> and returns <see cref="SlotStatus.Fault"/>: <c>return slot.Fail(42);</c>.</summary>
-    public readonly SlotStatus Fail(uint detail) => Fail(FaultCode.HandlerFault, detail);
+    public SlotStatus Fail(uint detail) => Fail(FaultCode.HandlerFault, detail);
 
     /// <summary>Records <paramref name="code"/> with <paramref name="detail"/> (the first fault wins) and returns <see cref="SlotStatus.Fault"/>.</summary>
-    public readonly SlotStatus Fail(FaultCode code, uint detail)
+    public SlotStatus Fail(FaultCode code, uint detail)
     {
-        if (_scratch[SlotScratch.Fault] == (uint)FaultCode.None)
+        ArrayView<uint> scratch = Scratch;
+        if (!_mayHaveFault || scratch[SlotScratch.Fault] == (uint)FaultCode.None)
         {
-            _scratch[SlotScratch.Fault] = (uint)code;
-            _scratch[SlotScratch.Detail] = detail;
+            scratch[SlotScratch.Fault] = (uint)code;
+            scratch[SlotScratch.Detail] = detail;
         }
+
+        _mayHaveFault = true;
 
         return SlotStatus.Fault;
     }
@@ -189,6 +204,14 @@ public struct SlotContext
         Opcode = opcode;
         _argBase = argumentWord;
         _argCount = 1;
+    }
+
+    /// <summary>Forgets the recorded fault, once completion has copied it into the slot: the next slot here starts clean.</summary>
+    internal readonly void ClearFault()
+    {
+        ArrayView<uint> scratch = Scratch;
+        scratch[SlotScratch.Fault] = (uint)FaultCode.None;
+        scratch[SlotScratch.Detail] = 0;
     }
 
     /// <summary>Reads a word of this slot (any of the 16) without the argument window.</summary>

@@ -99,17 +99,9 @@ public sealed unsafe partial class MegakernelHost
         }
 
         using CallScope call = EnterCall();
-        for (int i = 0; i < batch.Count; i++)
+        if (!_ring.TryClaimBatch(batch.First, batch.Count))
         {
-            if (!_ring.TryClaim(batch.First + i))
-            {
-                for (int j = 0; j < i; j++)
-                {
-                    _ring.Unclaim(batch.First + j);
-                }
-
-                throw new InvalidOperationException($"The batch of {batch.Count} slot(s) from sequence {batch.First} was already waited for (or another thread is waiting for it). Fix: wait for each batch once.");
-            }
+            throw new InvalidOperationException($"The batch of {batch.Count} slot(s) from sequence {batch.First} was already waited for (or another thread is waiting for it). Fix: wait for each batch once.");
         }
 
         DateTime deadline = DateTime.UtcNow + _options.WaitTimeout;

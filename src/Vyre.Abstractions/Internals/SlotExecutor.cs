@@ -110,6 +110,7 @@ internal static class SlotExecutor
         {
             slot.WriteWord(SlotLayout.FaultCodeWord, (uint)slot.Fault);
             slot.WriteWord(SlotLayout.FaultDetailWord, slot.FaultDetail);
+            slot.ClearFault();
             state = (uint)SlotState.Fault;
         }
 

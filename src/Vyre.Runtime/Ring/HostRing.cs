@@ -117,6 +117,38 @@ internal sealed unsafe class HostRing
     public bool TryClaim(long sequence) =>
         sequence >= 0 && Interlocked.CompareExchange(ref _holder[Index(sequence)], -(sequence + 1), sequence + 1) == sequence + 1;
 
+    /// <summary>
+    /// Claims the batch [<paramref name="first"/>, + <paramref name="count"/>) for one waiter with one atomic: the batch is
+    /// claimed through its first sequence, and its other slots, published with it and known only through it, follow
+    /// with plain stores (a compare-exchange per slot cost up to 40 % of the sustained rate on the H200).
+    /// </summary>
+    public bool TryClaimBatch(long first, int count)
+    {
+        if (!TryClaim(first))
+        {
+            return false;
+        }
+
+        for (int i = 1; i < count; i++)
+        {
+            long sequence = first + i;
+            ref long holder = ref _holder[Index(sequence)];
+            if (Volatile.Read(ref holder) != sequence + 1)
+            {
+                for (int j = 0; j < i; j++)
+                {
+                    Unclaim(first + j);
+                }
+
+                return false;
+            }
+
+            Volatile.Write(ref holder, -(sequence + 1));
+        }
+
+        return true;
+    }
+
     /// <summary>Gives back a claim that was not taken, so another waiter may claim the sequence.</summary>
     public void Unclaim(long sequence) =>
         Interlocked.CompareExchange(ref _holder[Index(sequence)], sequence + 1, -(sequence + 1));
@@ -152,15 +184,16 @@ internal sealed unsafe class HostRing
         return true;
     }
 
-    /// <summary>Reads the results of a completed sequence the caller has claimed, and retires it.</summary>
+    /// <summary>Reads the results of a sequence the caller has claimed and seen complete (<see cref="IsComplete"/>), and retires it.</summary>
     public SlotResult Take(long sequence)
     {
         int index = Index(sequence);
-        if (Volatile.Read(ref _holder[index]) != -(sequence + 1) || !IsComplete(sequence))
+        if (Volatile.Read(ref _holder[index]) != -(sequence + 1))
         {
-            throw new InvalidOperationException($"Slot {sequence} is not a completed slot claimed by this caller. Fix: this is a bug in Vyre; please report it.");
+            throw new InvalidOperationException($"Slot {sequence} is not claimed by this caller. Fix: this is a bug in Vyre; please report it.");
         }
 
+        // The caller saw it complete; the status is read once more here, not twice (each read crosses PCIe on CUDA).
         int slotBase = Base(sequence);
         var result = new SlotResult { State = (SlotState)Volatile.Read(ref _ring[slotBase + SlotLayout.Status]) };
         result.SetWords(new ReadOnlySpan<uint>(_ring + slotBase + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
