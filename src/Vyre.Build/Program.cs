@@ -8,21 +8,22 @@ using ILGPU.Runtime.Cuda;
 namespace Vyre.Build;
 
 /// <summary>
-/// <c>Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER]</c>: loads a built assembly, compiles every
+/// <c>Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER] [--references FILE]</c>: loads a built assembly (its
+/// dependencies from its output folder, else from FILE, one reference path per line, as MSBuild resolved them), compiles every
 /// <c>[Megakernel]</c>'s kernels with ILGPU for each architecture, writes the PTX to FOLDER (when given), and prints
 /// every failure as an MSBuild error <c>File.cs(line,col): error VYR120: ...</c> located on the handler's line.
 /// Exit code 0: all compiled; 1: a kernel did not compile (errors printed); 2: the step itself could not run.
 /// </summary>
 internal static class Program
 {
-    private const string Usage = "Usage: Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER]";
+    private const string Usage = "Usage: Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER] [--references FILE]";
 
     public static int Main(string[] args)
     {
         try
         {
-            (string assembly, IReadOnlyList<CudaArchitecture> architectures, string? output) = Parse(args);
-            return Judge(assembly, architectures, output, Console.Out);
+            (string assembly, IReadOnlyList<CudaArchitecture> architectures, string? output, string? references) = Parse(args);
+            return Judge(assembly, architectures, output, references is null ? [] : File.ReadAllLines(references), Console.Out);
         }
         catch (ArgumentException ex)
         {
@@ -37,7 +38,7 @@ internal static class Program
     }
 
     /// <summary>Compiles every megakernel of <paramref name="assemblyPath"/>; returns the exit code.</summary>
-    internal static int Judge(string assemblyPath, IReadOnlyList<CudaArchitecture> architectures, string? output, TextWriter report)
+    internal static int Judge(string assemblyPath, IReadOnlyList<CudaArchitecture> architectures, string? output, IEnumerable<string> references, TextWriter report)
     {
         string path = Path.GetFullPath(assemblyPath);
         if (!File.Exists(path))
@@ -45,7 +46,7 @@ internal static class Program
             throw new ArgumentException($"'{path}' does not exist.");
         }
 
-        var context = new UserAssemblyContext(path);
+        var context = new UserAssemblyContext(path, references);
         int errors = 0;
         try
         {
@@ -135,10 +136,11 @@ internal static class Program
             ?? throw new ArgumentException($"{megakernel.FullName} has no generated Template: was it built with the Vyre generator?");
     }
 
-    private static (string Assembly, IReadOnlyList<CudaArchitecture> Architectures, string? Output) Parse(string[] args)
+    private static (string Assembly, IReadOnlyList<CudaArchitecture> Architectures, string? Output, string? References) Parse(string[] args)
     {
         string? assembly = null;
         string? output = null;
+        string? references = null;
         var architectures = new List<CudaArchitecture>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -149,6 +151,9 @@ internal static class Program
                     break;
                 case "--out" when i + 1 < args.Length:
                     output = args[++i];
+                    break;
+                case "--references" when i + 1 < args.Length:
+                    references = args[++i];
                     break;
                 default:
                     if (assembly is not null || args[i].StartsWith("--", StringComparison.Ordinal))
@@ -171,6 +176,6 @@ internal static class Program
             architectures.Add(CudaArchitecture.SM_90);
         }
 
-        return (assembly, architectures, output);
+        return (assembly, architectures, output, references);
     }
 }

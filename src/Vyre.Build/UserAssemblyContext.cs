@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 
 namespace Vyre.Build;
@@ -17,12 +18,24 @@ internal sealed class UserAssemblyContext : AssemblyLoadContext
     private static readonly HashSet<string> s_shared = new(StringComparer.OrdinalIgnoreCase) { "ILGPU", "ILGPU.Algorithms" };
     private readonly AssemblyDependencyResolver _resolver;
     private readonly string _folder;
+    private readonly Dictionary<string, string> _references;
 
-    public UserAssemblyContext(string mainAssemblyPath)
+    /// <param name="mainAssemblyPath">The built assembly.</param>
+    /// <param name="references">Paths of the assembly's references as MSBuild resolved them (a class library's output folder does not hold its packages).</param>
+    public UserAssemblyContext(string mainAssemblyPath, IEnumerable<string> references)
         : base("vyre-build-user", isCollectible: true)
     {
         _resolver = new AssemblyDependencyResolver(mainAssemblyPath);
         _folder = Path.GetDirectoryName(mainAssemblyPath)!;
+        _references = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (string reference in references)
+        {
+            // The first of a name wins: copy-local paths (implementations) come before compile references.
+            if (reference.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && File.Exists(reference))
+            {
+                _references.TryAdd(Path.GetFileNameWithoutExtension(reference), reference);
+            }
+        }
     }
 
     protected override Assembly? Load(AssemblyName assemblyName)
@@ -36,11 +49,18 @@ internal sealed class UserAssemblyContext : AssemblyLoadContext
         if (path is null)
         {
             string candidate = Path.Combine(_folder, assemblyName.Name + ".dll");
-            path = File.Exists(candidate) ? candidate : null;
+            path = File.Exists(candidate) ? candidate : FromReferences(assemblyName.Name!);
         }
 
         return path is null ? null : LoadFromAssemblyPath(path);
     }
+
+    /// <summary>
+    /// A reference MSBuild resolved, for what neither the deps file nor the folder holds (a class library's packages);
+    /// never for the shared framework, whose compile references are reference assemblies without bodies.
+    /// </summary>
+    private string? FromReferences(string name) =>
+        File.Exists(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), name + ".dll")) ? null : _references.GetValueOrDefault(name);
 
     protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
     {

@@ -155,6 +155,35 @@ public sealed partial class PackageTests
         Assert.That(exit, Is.Zero, output);
     }
 
+    [Test]
+    public void A_megakernel_in_a_class_library_builds_with_the_build_step()
+    {
+        // A library's output folder does not hold its packages: the build step finds them through MSBuild's references.
+        string library = Path.Combine(_work, "KernelLibrary");
+        Run(_work, "new", "classlib", "-o", library);
+        Run(library, "add", "package", "Vyre", "--version", _version, "--source", _feed);
+        File.WriteAllText(Path.Combine(library, "Class1.cs"), """
+            using Vyre;
+
+            namespace KernelLibrary;
+
+            [Megakernel]
+            public static partial class Kernels
+            {
+                [OpcodeHandler(0x100)]
+                public static SlotStatus Twice(ref SlotContext slot)
+                {
+                    slot.SetResult(0, slot.Arg(0) * 2);
+                    return SlotStatus.Done;
+                }
+            }
+            """);
+        (int exit, string output) = TryRun(library, "build", "-c", "Release");
+        Assert.That(exit, Is.Zero, output);
+        string kernels = Path.Combine(library, "obj", "Release", "net10.0", "vyre");
+        Assert.That(Directory.GetFiles(kernels, "*.ptx").Select(Path.GetFileName), Is.EquivalentTo(new[] { "KernelLibrary.Kernels.PersistentKernel.sm_90.ptx", "KernelLibrary.Kernels.OnceKernel.sm_90.ptx" }), output);
+    }
+
     [GeneratedRegex(@"<!-- first-handler[^>]*-->\s*```csharp\n(?<code>.*?)```\s*<!-- /first-handler -->", RegexOptions.Singleline)]
     private static partial Regex FirstHandlerBlock();
 
