@@ -83,9 +83,7 @@ public sealed partial class PackageTests
         Match block = FirstHandlerBlock().Match(readme);
         Assert.That(block.Success, "README.md has the first-handler block between its markers");
 
-        string app = Path.Combine(_work, "HelloVyre");
-        Run(_work, "new", "console", "-o", app);
-        Run(app, "add", "package", "Vyre", "--version", _version, "--source", _feed);
+        string app = NewConsumer("console", "HelloVyre");
         File.WriteAllText(Path.Combine(app, "Program.cs"), block.Groups["code"].Value);
 
         string csproj = File.ReadAllText(Path.Combine(app, "HelloVyre.csproj"));
@@ -98,9 +96,7 @@ public sealed partial class PackageTests
     [Test]
     public void A_handler_the_gpu_cannot_run_fails_the_consumer_build_with_a_located_error()
     {
-        string app = Path.Combine(_work, "Broken");
-        Run(_work, "new", "console", "-o", app);
-        Run(app, "add", "package", "Vyre", "--version", _version, "--source", _feed);
+        string app = NewConsumer("console", "Broken");
         File.WriteAllText(Path.Combine(app, "Program.cs"), """
             using Vyre;
 
@@ -126,9 +122,7 @@ public sealed partial class PackageTests
     public void A_handler_the_analyzer_passes_but_ilgpu_cannot_compile_fails_the_build_step_on_its_line()
     {
         // Math.Clamp is a System.Math member (the analyzer allows those), but its body throws, which ILGPU rejects.
-        string app = Path.Combine(_work, "Clamped");
-        Run(_work, "new", "console", "-o", app);
-        Run(app, "add", "package", "Vyre", "--version", _version, "--source", _feed);
+        string app = NewConsumer("console", "Clamped");
         File.WriteAllText(Path.Combine(app, "Program.cs"), """
             using Vyre;
 
@@ -159,9 +153,7 @@ public sealed partial class PackageTests
     public void A_megakernel_in_a_class_library_builds_with_the_build_step()
     {
         // A library's output folder does not hold its packages: the build step finds them through MSBuild's references.
-        string library = Path.Combine(_work, "KernelLibrary");
-        Run(_work, "new", "classlib", "-o", library);
-        Run(library, "add", "package", "Vyre", "--version", _version, "--source", _feed);
+        string library = NewConsumer("classlib", "KernelLibrary");
         File.WriteAllText(Path.Combine(library, "Class1.cs"), """
             using Vyre;
 
@@ -186,6 +178,15 @@ public sealed partial class PackageTests
 
     [GeneratedRegex(@"<!-- first-handler[^>]*-->\s*```csharp\n(?<code>.*?)```\s*<!-- /first-handler -->", RegexOptions.Singleline)]
     private static partial Regex FirstHandlerBlock();
+
+    /// <summary>A fresh <c>dotnet new <paramref name="template"/></c> project that references the packed Vyre, as the README's install steps make it.</summary>
+    private string NewConsumer(string template, string name)
+    {
+        string folder = Path.Combine(_work, name);
+        Run(_work, "new", template, "-o", folder);
+        Run(folder, "add", "package", "Vyre", "--version", _version, "--source", _feed);
+        return folder;
+    }
 
     private static string Run(string folder, params string[] arguments)
     {
