@@ -8,7 +8,7 @@ using ILGPU.Runtime.Cuda;
 namespace Vyre.Build;
 
 /// <summary>
-/// <c>Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER] [--references FILE]</c>: loads a built assembly (its
+/// <c>Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER] [--references FILE] [--path-map MAP]</c>: loads a built assembly (its
 /// dependencies from its output folder, else from FILE, one reference path per line, as MSBuild resolved them), compiles every
 /// <c>[Megakernel]</c>'s kernels with ILGPU for each architecture, writes the PTX to FOLDER (when given), and prints
 /// every failure as an MSBuild error <c>File.cs(line,col): error VYR120: ...</c> located on the handler's line.
@@ -16,14 +16,14 @@ namespace Vyre.Build;
 /// </summary>
 internal static class Program
 {
-    private const string Usage = "Usage: Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER] [--references FILE]";
+    private const string Usage = "Usage: Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER] [--references FILE] [--path-map FROM=TO[,FROM=TO...]]";
 
     public static int Main(string[] args)
     {
         try
         {
-            (string assembly, IReadOnlyList<CudaArchitecture> architectures, string? output, string? references) = Parse(args);
-            return Judge(assembly, architectures, output, references is null ? [] : File.ReadAllLines(references), Console.Out);
+            (string assembly, IReadOnlyList<CudaArchitecture> architectures, string? output, string? references, SourcePathMap pathMap) = Parse(args);
+            return Judge(assembly, architectures, output, references is null ? [] : File.ReadAllLines(references), pathMap, Console.Out);
         }
         catch (ArgumentException ex)
         {
@@ -38,7 +38,7 @@ internal static class Program
     }
 
     /// <summary>Compiles every megakernel of <paramref name="assemblyPath"/>; returns the exit code.</summary>
-    internal static int Judge(string assemblyPath, IReadOnlyList<CudaArchitecture> architectures, string? output, IEnumerable<string> references, TextWriter report)
+    internal static int Judge(string assemblyPath, IReadOnlyList<CudaArchitecture> architectures, string? output, IEnumerable<string> references, SourcePathMap pathMap, TextWriter report)
     {
         string path = Path.GetFullPath(assemblyPath);
         if (!File.Exists(path))
@@ -71,7 +71,7 @@ internal static class Program
                         if (verdict.Error is not null)
                         {
                             errors++;
-                            report.WriteLine(Describe(verdict, megakernel, pdb));
+                            report.WriteLine(Describe(verdict, megakernel, pdb, pathMap));
                         }
                         else if (output is not null)
                         {
@@ -97,10 +97,10 @@ internal static class Program
     }
 
     /// <summary>The canonical MSBuild error line for a failed compile, on the handler's line where it can be found.</summary>
-    internal static string Describe(KernelVerdict verdict, Type megakernel, PdbLocator pdb)
+    internal static string Describe(KernelVerdict verdict, Type megakernel, PdbLocator pdb, SourcePathMap pathMap)
     {
         CompileErrorLocation location = CompileErrorLocation.From(verdict.Error!, megakernel, pdb);
-        string where = location.SourceLocation ?? megakernel.Assembly.GetName().Name + ".dll";
+        string where = location.SourceLocation is string source ? pathMap.Unmap(source) : megakernel.Assembly.GetName().Name + ".dll";
         Exception cause = verdict.Error!;
         while (cause.InnerException is not null)
         {
@@ -136,11 +136,12 @@ internal static class Program
             ?? throw new ArgumentException($"{megakernel.FullName} has no generated Template: was it built with the Vyre generator?");
     }
 
-    private static (string Assembly, IReadOnlyList<CudaArchitecture> Architectures, string? Output, string? References) Parse(string[] args)
+    private static (string Assembly, IReadOnlyList<CudaArchitecture> Architectures, string? Output, string? References, SourcePathMap PathMap) Parse(string[] args)
     {
         string? assembly = null;
         string? output = null;
         string? references = null;
+        SourcePathMap pathMap = SourcePathMap.None;
         var architectures = new List<CudaArchitecture>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -154,6 +155,9 @@ internal static class Program
                     break;
                 case "--references" when i + 1 < args.Length:
                     references = args[++i];
+                    break;
+                case "--path-map" when i + 1 < args.Length:
+                    pathMap = SourcePathMap.Parse(args[++i]);
                     break;
                 default:
                     if (assembly is not null || args[i].StartsWith("--", StringComparison.Ordinal))
@@ -176,6 +180,6 @@ internal static class Program
             architectures.Add(CudaArchitecture.SM_90);
         }
 
-        return (assembly, architectures, output, references);
+        return (assembly, architectures, output, references, pathMap);
     }
 }

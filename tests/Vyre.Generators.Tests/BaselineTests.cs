@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using NUnit.Framework;
+using Vyre.Tests;
 
 namespace Vyre.Generators.Tests;
 
@@ -22,7 +23,7 @@ public sealed class BaselineTests
     {
         (Compilation output, IReadOnlyDictionary<string, string> files) = GeneratorHarness.Generate(HandlerSets.All[set]);
         Assert.That(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning), Is.Empty, "generated code compiles without warnings");
-        string folder = Path.Combine(TestPaths.TestSources, "Baselines", set);
+        string folder = RepositoryPaths.Under("tests", "Vyre.Generators.Tests", "Baselines", set);
         if (Update)
         {
             if (Directory.Exists(folder))

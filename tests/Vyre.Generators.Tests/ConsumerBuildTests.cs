@@ -1,7 +1,7 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using NUnit.Framework;
+using Vyre.Tests;
 
 namespace Vyre.Generators.Tests;
 
@@ -21,7 +21,7 @@ public sealed class ConsumerBuildTests
     {
         _folder = Path.Combine(Path.GetTempPath(), "vyre-consumer-" + Environment.ProcessId);
         Directory.CreateDirectory(_folder);
-        string src = Path.Combine(TestPaths.RepositoryRoot, "src");
+        string src = RepositoryPaths.Under("src");
         File.WriteAllText(Path.Combine(_folder, "Consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -70,24 +70,6 @@ public sealed class ConsumerBuildTests
         }
         """);
 
-    private (int Exit, string Output) Build()
-    {
-        var start = new ProcessStartInfo("dotnet", ["build", "-c", "Release", "-nologo", "-v", "q", "-p:UseSharedCompilation=false"])
-        {
-            WorkingDirectory = _folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using Process build = Process.Start(start)!;
-        System.Threading.Tasks.Task<string> stdout = build.StandardOutput.ReadToEndAsync();
-        System.Threading.Tasks.Task<string> stderr = build.StandardError.ReadToEndAsync();
-        if (!build.WaitForExit(s_buildTimeout))
-        {
-            build.Kill(entireProcessTree: true);
-            Assert.Fail($"dotnet build did not finish within {s_buildTimeout}.");
-        }
-
-        return (build.ExitCode, stdout.Result + stderr.Result);
-    }
+    private (int Exit, string Output) Build() =>
+        ChildProcess.Dotnet(_folder, s_buildTimeout, "build", "-c", "Release", "-nologo", "-v", "q", "-p:UseSharedCompilation=false");
 }

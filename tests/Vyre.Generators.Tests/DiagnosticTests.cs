@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 using NUnit.Framework;
+using Vyre.Tests;
 
 namespace Vyre.Generators.Tests;
 
@@ -40,7 +41,7 @@ public sealed class DiagnosticTests
         Assert.That(DiagnosticCases.All().Select(c => c.Id).Distinct(), Is.EquivalentTo(ids), "one case per id");
         foreach (string id in ids)
         {
-            Assert.That(System.IO.File.Exists(System.IO.Path.Combine(TestPaths.RepositoryRoot, "docs", "diagnostics", id + ".md")), $"docs/diagnostics/{id}.md");
+            Assert.That(System.IO.File.Exists(RepositoryPaths.Under("docs", "diagnostics", id + ".md")), $"docs/diagnostics/{id}.md");
         }
     }
 

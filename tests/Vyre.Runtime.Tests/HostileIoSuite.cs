@@ -11,6 +11,7 @@ using Microsoft.Win32.SafeHandles;
 using NUnit.Framework;
 using Vyre.IoUring;
 using Vyre.Streaming;
+using Vyre.Tests;
 
 namespace Vyre.Runtime.Tests;
 
@@ -396,24 +397,11 @@ internal static partial class LockedMemory
             Assert.Ignore("This test drops CAP_IPC_LOCK with setpriv and lowers RLIMIT_MEMLOCK with prlimit (util-linux), which are missing here; CI also runs it as an unprivileged user.");
         }
 
-        var start = new ProcessStartInfo("/usr/bin/setpriv") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in new[] { "--bounding-set=-ipc_lock", "--", "/usr/bin/prlimit", $"--memlock={limitBytes}:{limitBytes}", "--", self, "--no-ansi", "--filter", $"FullyQualifiedName={fullName.Split('(')[0]}" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment[ChildVariable] = "1";
-        using Process child = Process.Start(start)!;
-        Task<string> output = child.StandardOutput.ReadToEndAsync();
-        Task<string> errors = child.StandardError.ReadToEndAsync();
-        if (!child.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            child.Kill(entireProcessTree: true);
-            Assert.Fail("The unprivileged child run did not finish in 3 minutes.");
-        }
-
-        string text = output.Result + errors.Result;
-        Assert.That(child.ExitCode, Is.Zero, text);
+        (int exit, string text) = ChildProcess.Run(
+            ["/usr/bin/setpriv", "--bounding-set=-ipc_lock", "--", "/usr/bin/prlimit", $"--memlock={limitBytes}:{limitBytes}", "--", self, "--no-ansi", "--filter", $"FullyQualifiedName={fullName.Split('(')[0]}"],
+            TimeSpan.FromMinutes(3),
+            environment: new Dictionary<string, string> { [ChildVariable] = "1" });
+        Assert.That(exit, Is.Zero, text);
         Assert.That(text, Does.Match(@"succeeded:\s*1"), "the test ran (and passed) in the child: " + text);
     }
 

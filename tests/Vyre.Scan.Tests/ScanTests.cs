@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
 using NUnit.Framework;
+using Vyre.Tests;
 
 namespace Vyre.Scan.Tests;
 
@@ -213,24 +214,7 @@ public sealed class ScanTests(Backend backend)
 
         command.Add(tool);
         command.AddRange(arguments);
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in command.Skip(1))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["NO_COLOR"] = "1";
-        start.Environment["COLUMNS"] = "200";
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("vyre-scan did not finish in 3 minutes: " + string.Join(' ', command));
-        }
-
-        return (process.ExitCode, output.Result + errors.Result);
+        return ChildProcess.Run(command, TimeSpan.FromMinutes(3), environment: new Dictionary<string, string> { ["NO_COLOR"] = "1", ["COLUMNS"] = "200" });
     }
 
     private static bool HasIpcLock()
