@@ -12,7 +12,7 @@ using Vyre.Benchmarks;
 using Vyre.Internals;
 
 // Side-by-side measurements in one run. Prints markdown tables for docs/benchmarks.md.
-// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only]
+// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only | --cold-start embedded|compiled|cache]
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Vyre benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Environment.OSVersion}");
 string streamFolder = Path.Combine(Path.GetTempPath(), "vyre-bench-stream-" + Environment.ProcessId);
@@ -31,6 +31,23 @@ if (args.Contains("--ring-only"))
         await CudaThroughput(quick);
     }
 
+    return;
+}
+
+if (Array.IndexOf(args, "--cold-start") is int at and >= 0)
+{
+    // One start in this fresh process: MODE embedded (the shipped kernel), compiled (IL compiled at start, no cache),
+    // or cache (the shipped kernel ignored, the kernel cache in VYRE_KERNEL_CACHE used). The driver's own JIT cache is
+    // the caller's business (CUDA_CACHE_PATH): a fresh one is a first start, a warm one a second start.
+    string mode = at + 1 < args.Length ? args[at + 1] : "embedded";
+    Vyre.Backends.Cuda.CudaKernelLoader.IgnoreEmbedded = mode != "embedded";
+    var clock = Stopwatch.StartNew();
+    await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, KernelCacheDirectory = mode == "compiled" ? string.Empty : null, Log = _ => { } });
+    double started = clock.Elapsed.TotalMilliseconds;
+    host.Submit(BenchKernels.Opcodes.Increment, 1);
+    double firstSlot = clock.Elapsed.TotalMilliseconds;
+    TelemetrySnapshot telemetry = host.Telemetry();
+    Console.WriteLine($"cold-start mode={mode} origin={telemetry.KernelOrigin} kernel_load_ms={telemetry.KernelLoadTime.TotalMilliseconds:0} started_ms={started:0} first_slot_ms={firstSlot:0} process_to_first_slot_ms={(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds:0}");
     return;
 }
 

@@ -19,13 +19,26 @@ internal sealed record KernelVerdict(string Architecture, MethodInfo Kernel, Tim
 /// </summary>
 internal static class KernelJudge
 {
-    public static KernelVerdict Compile(MethodInfo kernel, CudaArchitecture architecture, int groupSize)
+    /// <param name="kernel">The generated entry point (<c>PersistentKernel</c> or <c>OnceKernel</c>).</param>
+    /// <param name="architecture">The CUDA architecture to compile for.</param>
+    /// <param name="groupSize">The workgroup size the runtime launches with (a specialisation of the kernel).</param>
+    /// <param name="lineInformation">
+    /// Whether ILGPU reads the PDB, so its errors name files and lines. Off for the PTX that ships (the runtime's own
+    /// compile has no line information, and the shipped kernel must be the one the runtime would make); on to locate a failure.
+    /// </param>
+    public static KernelVerdict Compile(MethodInfo kernel, CudaArchitecture architecture, int groupSize, bool lineInformation)
     {
         var clock = Stopwatch.StartNew();
         try
         {
             // A fresh context per compile: after a failed compile an ILGPU context can be broken (FACTS.md).
-            using Context context = Context.Create(builder => WithLineInformation(builder));
+            using Context context = Context.Create(builder =>
+            {
+                if (lineInformation)
+                {
+                    WithLineInformation(builder);
+                }
+            });
             using var backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, LowestInstructionSet(architecture), nvvmAPI: null);
             var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(kernel), new KernelSpecialization(groupSize, null));
             return new KernelVerdict(architecture.ToString(), kernel, clock.Elapsed, compiled.PTXAssembly, null);

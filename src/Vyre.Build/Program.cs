@@ -4,11 +4,12 @@ using System.IO;
 using System.Linq;
 using System.Reflection;
 using ILGPU.Runtime.Cuda;
+using Vyre.Backends.Cuda;
 
 namespace Vyre.Build;
 
 /// <summary>
-/// <c>Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER] [--references FILE] [--path-map MAP]</c>: loads a built assembly (its
+/// <c>Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER] [--references FILE] [--path-map MAP] [--embed]</c>: loads a built assembly (its
 /// dependencies from its output folder, else from FILE, one reference path per line, as MSBuild resolved them), compiles every
 /// <c>[Megakernel]</c>'s kernels with ILGPU for each architecture, writes the PTX to FOLDER (when given), and prints
 /// every failure as an MSBuild error <c>File.cs(line,col): error VYR120: ...</c> located on the handler's line.
@@ -16,14 +17,14 @@ namespace Vyre.Build;
 /// </summary>
 internal static class Program
 {
-    private const string Usage = "Usage: Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER] [--references FILE] [--path-map FROM=TO[,FROM=TO...]]";
+    private const string Usage = "Usage: Vyre.Build ASSEMBLY [--arch SM_90[,SM_80...]] [--out FOLDER] [--references FILE] [--path-map FROM=TO[,FROM=TO...]] [--embed]";
 
     public static int Main(string[] args)
     {
         try
         {
-            (string assembly, IReadOnlyList<CudaArchitecture> architectures, string? output, string? references, SourcePathMap pathMap) = Parse(args);
-            return Judge(assembly, architectures, output, references is null ? [] : File.ReadAllLines(references), pathMap, Console.Out);
+            (string assembly, IReadOnlyList<CudaArchitecture> architectures, string? output, string? references, SourcePathMap pathMap, bool embed) = Parse(args);
+            return Judge(assembly, architectures, output, references is null ? [] : File.ReadAllLines(references), pathMap, embed, Console.Out);
         }
         catch (ArgumentException ex)
         {
@@ -35,10 +36,15 @@ internal static class Program
             Console.Out.WriteLine($"Vyre.Build : error VYR901: the build step could not read the assembly: {ex.Message} Fix: build the project again; set VyreCompileKernels=false to skip this step.");
             return 2;
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Console.Out.WriteLine($"Vyre.Build : error VYR901: the build step failed: {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")} Fix: build again; if it persists, report it with the project (set VyreCompileKernels=false to skip this step meanwhile).");
+            return 2;
+        }
     }
 
     /// <summary>Compiles every megakernel of <paramref name="assemblyPath"/>; returns the exit code.</summary>
-    internal static int Judge(string assemblyPath, IReadOnlyList<CudaArchitecture> architectures, string? output, IEnumerable<string> references, SourcePathMap pathMap, TextWriter report)
+    internal static int Judge(string assemblyPath, IReadOnlyList<CudaArchitecture> architectures, string? output, IEnumerable<string> references, SourcePathMap pathMap, bool embed, TextWriter report)
     {
         string path = Path.GetFullPath(assemblyPath);
         if (!File.Exists(path))
@@ -48,11 +54,14 @@ internal static class Program
 
         var context = new UserAssemblyContext(path, references);
         int errors = 0;
+        var shipped = new List<(string Name, string Text)>();
+        int megakernelCount;
         try
         {
             Assembly user = context.LoadFromAssemblyPath(path);
             using var pdb = new PdbLocator(path);
             Type[] megakernels = Megakernels(user);
+            megakernelCount = megakernels.Length;
             if (output is not null)
             {
                 Directory.CreateDirectory(output);
@@ -67,15 +76,21 @@ internal static class Program
                         ?? throw new ArgumentException($"{megakernel.FullName} has no generated {name}: was it built with the Vyre generator?");
                     foreach (CudaArchitecture architecture in architectures)
                     {
-                        KernelVerdict verdict = KernelJudge.Compile(kernel, architecture, groupSize);
+                        KernelVerdict verdict = KernelJudge.Compile(kernel, architecture, groupSize, lineInformation: false);
                         if (verdict.Error is not null)
                         {
                             errors++;
-                            report.WriteLine(Describe(verdict, megakernel, pdb, pathMap));
+                            KernelVerdict located = KernelJudge.Compile(kernel, architecture, groupSize, lineInformation: true);
+                            report.WriteLine(Describe(located.Error is null ? verdict : located, megakernel, pdb, pathMap));
+                            continue;
                         }
-                        else if (output is not null)
+
+                        var file = new PtxKernelFile($"{megakernel.FullName}.{name}", architecture.ToString(), groupSize, IlgpuVersion, verdict.Ptx!);
+                        string text = file.Serialize();
+                        shipped.Add((PtxKernelFile.ResourceName(file.Kernel, file.Architecture), text));
+                        if (output is not null)
                         {
-                            File.WriteAllText(Path.Combine(output, $"{megakernel.FullName}.{name}.{architecture.ToString().ToLowerInvariant()}.ptx"), verdict.Ptx);
+                            File.WriteAllText(Path.Combine(output, $"{file.Kernel}.{file.Architecture.ToLowerInvariant()}.ptx"), text);
                         }
                     }
 
@@ -86,13 +101,20 @@ internal static class Program
                 }
             }
 
-            report.WriteLine($"Vyre.Build: {megakernels.Length} megakernel(s) in {Path.GetFileName(path)}, {architectures.Count} architecture(s), {errors} error(s).");
         }
         finally
         {
             context.Unload();
         }
 
+        string embedded = "";
+        if (embed && errors == 0 && shipped.Count > 0)
+        {
+            string? refusal = KernelEmbedder.Embed(path, shipped, Path.Combine(output ?? Path.GetDirectoryName(path)!, "embedded"));
+            embedded = refusal is null ? $", {shipped.Count} kernel(s) embedded" : $"; kernels not embedded: {refusal}";
+        }
+
+        report.WriteLine($"Vyre.Build: {megakernelCount} megakernel(s) in {Path.GetFileName(path)}, {architectures.Count} architecture(s), {errors} error(s){embedded}.");
         return errors == 0 ? 0 : 1;
     }
 
@@ -110,6 +132,8 @@ internal static class Program
         string handler = location.Handler ?? megakernel.Name;
         return $"{where}: error VYR120: ILGPU cannot compile '{handler}' for {verdict.Architecture}: {cause.Message.ReplaceLineEndings(" ")}{location.ViaFrames}. Fix: keep the handler to what ILGPU compiles for a GPU (docs/diagnostics/VYR120.md lists the usual causes and their replacements).";
     }
+
+    private static string IlgpuVersion { get; } = typeof(ILGPU.Context).Assembly.GetName().Version!.ToString();
 
     private static Type[] Megakernels(Assembly user)
     {
@@ -136,12 +160,13 @@ internal static class Program
             ?? throw new ArgumentException($"{megakernel.FullName} has no generated Template: was it built with the Vyre generator?");
     }
 
-    private static (string Assembly, IReadOnlyList<CudaArchitecture> Architectures, string? Output, string? References, SourcePathMap PathMap) Parse(string[] args)
+    private static (string Assembly, IReadOnlyList<CudaArchitecture> Architectures, string? Output, string? References, SourcePathMap PathMap, bool Embed) Parse(string[] args)
     {
         string? assembly = null;
         string? output = null;
         string? references = null;
         SourcePathMap pathMap = SourcePathMap.None;
+        bool embed = false;
         var architectures = new List<CudaArchitecture>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -155,6 +180,9 @@ internal static class Program
                     break;
                 case "--references" when i + 1 < args.Length:
                     references = args[++i];
+                    break;
+                case "--embed":
+                    embed = true;
                     break;
                 case "--path-map" when i + 1 < args.Length:
                     pathMap = SourcePathMap.Parse(args[++i]);
@@ -180,6 +208,6 @@ internal static class Program
             architectures.Add(CudaArchitecture.SM_90);
         }
 
-        return (assembly, architectures, output, references, pathMap);
+        return (assembly, architectures, output, references, pathMap, embed);
     }
 }

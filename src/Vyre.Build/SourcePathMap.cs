@@ -23,6 +23,11 @@ internal sealed class SourcePathMap
         var pairs = new List<(string From, string To)>();
         foreach (string pair in SplitUnescaped(pathMap ?? string.Empty, ','))
         {
+            if (pair.Length == 0)
+            {
+                continue; // MSBuild's PathMap often ends with a comma.
+            }
+
             List<string> sides = SplitUnescaped(pair, '=');
             if (sides.Count != 2 || sides[0].Length == 0)
             {

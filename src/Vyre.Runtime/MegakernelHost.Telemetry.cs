@@ -42,7 +42,11 @@ public sealed unsafe partial class MegakernelHost
             log[DebugLogLayout.Cursor] - written,
             Interlocked.Read(ref _hostBytesCopied),
             Volatile.Read(ref _loadMiss)?.Requests ?? 0,
-            Volatile.Read(ref _loadMiss)?.BytesRead ?? 0);
+            Volatile.Read(ref _loadMiss)?.BytesRead ?? 0)
+        {
+            KernelOrigin = _backend.KernelLoad.Origin,
+            KernelLoadTime = _backend.KernelLoad.Elapsed,
+        };
     }
 }
 
@@ -68,4 +72,11 @@ public sealed record TelemetrySnapshot(
     uint DebugLogOverflow,
     long HostBytesCopied,
     long LoadMissRequests,
-    long LoadMissBytes);
+    long LoadMissBytes)
+{
+    /// <summary>Where the kernel came from: <see cref="KernelOrigin.Embedded"/> when the build step shipped it and nothing was compiled from IL at start.</summary>
+    public KernelOrigin KernelOrigin { get; init; }
+
+    /// <summary>How long compiling or loading the kernel took when the host started.</summary>
+    public TimeSpan KernelLoadTime { get; init; }
+}

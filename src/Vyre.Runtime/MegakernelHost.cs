@@ -58,7 +58,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     public int SlotCount => _ring.SlotCount;
 
     /// <summary>Whether a CUDA device and driver are present (what <see cref="Backend.Auto"/> checks).</summary>
-    public static bool IsCudaAvailable() => CudaBackend.IsAvailable();
+    public static bool IsCudaAvailable() => OperatingSystem.IsLinux() && CudaBackend.IsAvailable();
 
     /// <summary>
     /// Starts <paramref name="definition"/> (the generated <c>X.Definition</c>) specialised to its
@@ -81,14 +81,15 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         Backend backend = options.Backend;
         if (backend == Backend.Auto)
         {
-            backend = CudaBackend.IsAvailable() ? Backend.Cuda : Backend.Managed;
+            backend = IsCudaAvailable() ? Backend.Cuda : Backend.Managed;
             log($"vyre: Backend.Auto chose {backend} ({(backend == Backend.Cuda ? "a CUDA device is present" : "no CUDA device found")}).");
         }
 
         options.CheckLanesFor(backend);
         IMegakernelBackend created = backend switch
         {
-            Backend.Cuda => CudaBackend.Create(definition, options),
+            Backend.Cuda when OperatingSystem.IsLinux() => CudaBackend.Create(definition, options),
+            Backend.Cuda => throw new PlatformNotSupportedException("Backend.Cuda runs on Linux only (the ring is host memory mapped into the GPU through the Linux driver). Fix: use Backend.Managed here."),
             Backend.IlgpuCpu => new IlgpuCpuBackend<TDispatcher>(options),
             _ => new ManagedBackend<TDispatcher>(options),
         };

@@ -61,6 +61,14 @@ public sealed class MegakernelOptions
     /// </summary>
     public IoReads IoReads { get; init; } = IoReads.IoUring;
 
+    /// <summary>
+    /// Where the Cuda backend keeps kernels it had to compile at start (an architecture the build did not ship),
+    /// so the next start loads them instead. Default (null): <c>$VYRE_KERNEL_CACHE</c>, else
+    /// <c>$XDG_CACHE_HOME/vyre/kernels</c>, else <c>~/.cache/vyre/kernels</c>. An empty string turns the cache off.
+    /// The folder is made private to the user (mode 0700); one that others can write to is not used.
+    /// </summary>
+    public string? KernelCacheDirectory { get; init; }
+
     /// <summary>Where the host reports what it chose (the backend, the lane count). Default: standard error.</summary>
     public Action<string>? Log { get; init; }
 
@@ -112,6 +120,11 @@ public sealed class MegakernelOptions
         if (WaitTimeout < MinWaitTimeout || WaitTimeout > MaxTimeout)
         {
             throw new ArgumentException($"WaitTimeout {WaitTimeout} is outside {MinWaitTimeout.TotalMilliseconds:0} ms..{MaxTimeout.TotalDays:0} day. Fix: give a duration in that range (default 30 s).", nameof(WaitTimeout));
+        }
+
+        if (KernelCacheDirectory is { Length: > 0 } cache && (cache.IndexOf('\0', StringComparison.Ordinal) >= 0 || !System.IO.Path.IsPathFullyQualified(cache)))
+        {
+            throw new ArgumentException($"KernelCacheDirectory '{cache}' is not an absolute path. Fix: give an absolute folder, an empty string to turn the cache off, or leave it unset.", nameof(KernelCacheDirectory));
         }
     }
 

@@ -23,6 +23,9 @@ internal unsafe interface IMegakernelBackend : IDisposable
     /// <summary>What runs where, for the log line at start.</summary>
     string Description { get; }
 
+    /// <summary>Where the kernel came from (telemetry), and what was tried.</summary>
+    Cuda.KernelLoad KernelLoad { get; }
+
     uint* Ring { get; }
 
     uint* Control { get; }

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
+using Vyre.Backends.Cuda;
 using Vyre.Internals;
 
 namespace Vyre.Backends;
@@ -23,6 +24,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private MemoryBuffer1D<uint, Stride1D.Dense>? _state;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _completed;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _scratch;
+    private Kernel? _kernel;
 
     protected IlgpuBackend(Context context, Accelerator accelerator)
     {
@@ -106,13 +108,13 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     /// <summary>The finite "once" kernel, loaded by <c>LoadKernel</c> in once mode.</summary>
     protected Action<AcceleratorStream, Index1D, MegakernelBuffers, uint, int>? OnceKernel { get; private set; }
 
-    /// <summary>Loads the kernel <paramref name="mode"/> needs, in groups of <paramref name="groupSize"/>; called once, before start.</summary>
-    protected void LoadKernel(MegakernelDefinition definition, KernelMode mode, int groupSize) =>
-        LoadKernel(definition.PersistentKernel, definition.OnceKernel, mode, groupSize);
+    /// <summary>Where the kernel came from and how long loading it took; <see cref="KernelOrigin.None"/> until one is loaded.</summary>
+    public KernelLoad KernelLoad { get; private set; } = new(KernelOrigin.None, TimeSpan.Zero, "no kernel: the dispatcher runs as .NET code");
 
-    /// <summary>Loads <paramref name="persistent"/> or <paramref name="once"/>, as <paramref name="mode"/> needs, in groups of <paramref name="groupSize"/>.</summary>
+    /// <summary>Compiles (ILGPU, from IL) and loads <paramref name="persistent"/> or <paramref name="once"/>, as <paramref name="mode"/> needs, in groups of <paramref name="groupSize"/>.</summary>
     protected void LoadKernel(Action<Index1D, MegakernelBuffers> persistent, Action<Index1D, MegakernelBuffers, uint, int> once, KernelMode mode, int groupSize)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         if (mode == KernelMode.Persistent)
         {
             PersistentKernel = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers>(persistent, groupSize);
@@ -121,6 +123,24 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         {
             OnceKernel = Accelerator.LoadImplicitlyGroupedKernel<Index1D, MegakernelBuffers, uint, int>(once, groupSize);
         }
+
+        KernelLoad = new KernelLoad(KernelOrigin.CompiledAtStart, clock.Elapsed, "compiled from IL at start");
+    }
+
+    /// <summary>Takes <paramref name="kernel"/>, loaded elsewhere, as the kernel <paramref name="mode"/> needs; disposed with the backend.</summary>
+    protected void UseKernel(Kernel kernel, KernelMode mode, KernelLoad load)
+    {
+        _kernel = kernel;
+        if (mode == KernelMode.Persistent)
+        {
+            PersistentKernel = kernel.CreateLauncherDelegate<Action<AcceleratorStream, Index1D, MegakernelBuffers>>();
+        }
+        else
+        {
+            OnceKernel = kernel.CreateLauncherDelegate<Action<AcceleratorStream, Index1D, MegakernelBuffers, uint, int>>();
+        }
+
+        KernelLoad = load;
     }
 
     /// <summary>Memory the host reads and writes through a pointer and the device reads directly.</summary>
@@ -188,6 +208,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             return;
         }
 
+        _kernel?.Dispose();
         _scratch?.Dispose();
         _completed?.Dispose();
         _state?.Dispose();

@@ -86,11 +86,14 @@ internal static unsafe partial class IoUringNative
     {
         const int AtEmptyPath = 0x1000;
         byte empty = 0;
-        return Statx(fd, &empty, AtEmptyPath, out size, out mode);
+        return Statx(fd, &empty, AtEmptyPath, out size, out mode, out _);
     }
 
     /// <summary>Size and file type of <paramref name="path"/> (symbolic links followed), without opening it; 0 or an errno.</summary>
-    public static int StatPath(string path, out long size, out uint mode)
+    public static int StatPath(string path, out long size, out uint mode) => StatPath(path, out size, out mode, out _);
+
+    /// <summary>Size, file type and owner of <paramref name="path"/> (symbolic links followed), without opening it; 0 or an errno.</summary>
+    public static int StatPath(string path, out long size, out uint mode, out uint owner)
     {
         const int AtFdCwd = -100;
         int bytes = System.Text.Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
@@ -99,7 +102,7 @@ internal static unsafe partial class IoUringNative
         name[written] = 0;
         fixed (byte* p = name)
         {
-            return Statx(AtFdCwd, p, 0, out size, out mode);
+            return Statx(AtFdCwd, p, 0, out size, out mode, out owner);
         }
     }
 
@@ -118,21 +121,27 @@ internal static unsafe partial class IoUringNative
         return GetRLimit(RlimitMemlock, (nint)limits) == 0 ? limits[0] : null;
     }
 
-    private static int Statx(int directory, byte* path, int flags, out long size, out uint mode)
+    private static int Statx(int directory, byte* path, int flags, out long size, out uint mode, out uint owner)
     {
         const uint BasicStats = 0x7ff;
         byte* buffer = stackalloc byte[256];
         size = 0;
         mode = 0;
+        owner = uint.MaxValue;
         if (Syscall(SysStatx, directory, (nint)path, flags, (nint)BasicStats, (nint)buffer, 0) < 0)
         {
             return Marshal.GetLastPInvokeError();
         }
 
+        owner = *(uint*)(buffer + 20);
         mode = *(ushort*)(buffer + 28);
         size = *(long*)(buffer + 40);
         return 0;
     }
+
+    /// <summary>The effective user id of this process.</summary>
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint EffectiveUserId();
 
     [LibraryImport("libc", EntryPoint = "fstatfs", SetLastError = true)]
     private static partial int Fstatfs(int fd, nint buffer);

@@ -17,6 +17,7 @@ namespace Vyre.Backends.Cuda;
 /// own; host reads of device buffers use a second stream; nothing is freed until the kernel has exited,
 /// and the kernel exits by itself when the host heartbeat goes stale.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed unsafe class CudaBackend : IlgpuBackend
 {
     private readonly KernelMode _mode;
@@ -50,12 +51,15 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100);
         _kernelStream = accelerator.CreateStream();
         _copyStream = accelerator.CreateStream();
-        LoadKernel(definition, _mode, _groupSize);
+        PtxKernelCache? cache = PtxKernelCache.Open(options.KernelCacheDirectory, out string cacheUnused);
+        System.Reflection.MethodInfo entry = _mode == KernelMode.Persistent ? definition.PersistentKernel.Method : definition.OnceKernel.Method;
+        (Kernel kernel, KernelLoad load) = CudaKernelLoader.Load(accelerator, entry, _groupSize, cache);
+        UseKernel(kernel, _mode, cacheUnused.Length == 0 || load.Origin == KernelOrigin.Embedded ? load : load with { Detail = load.Detail + $" (kernel cache not used: {cacheUnused})" });
     }
 
     public override Backend Kind => Backend.Cuda;
 
-    public override string Description => $"Cuda: {_mode} kernel on {Accelerator.Name}, {_lanes} lanes in groups of {_groupSize}";
+    public override string Description => $"Cuda: {_mode} kernel on {Accelerator.Name}, {_lanes} lanes in groups of {_groupSize}; kernel {KernelLoad.Detail}, loaded in {KernelLoad.Elapsed.TotalMilliseconds:0} ms";
 
     /// <summary>Whether a CUDA device is present (and the driver loads).</summary>
     public static bool IsAvailable()
