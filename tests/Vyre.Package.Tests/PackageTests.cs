@@ -172,6 +172,15 @@ public sealed partial class PackageTests
         Assert.That(exit, Is.Zero, output);
         string kernels = Path.Combine(library, "obj", "Release", "net10.0", "vyre");
         Assert.That(Directory.GetFiles(kernels, "*.ptx").Select(Path.GetFileName), Is.EquivalentTo(new[] { "KernelLibrary.Kernels.PersistentKernel.sm_90.ptx", "KernelLibrary.Kernels.OnceKernel.sm_90.ptx" }), output);
+
+        // The kernels ship inside the library the build produced, so an app referencing it compiles nothing at start.
+        using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(Path.Combine(library, "bin", "Release", "net10.0", "KernelLibrary.dll")));
+        System.Reflection.Metadata.MetadataReader metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+        Assert.That(metadata.ManifestResources.Select(r => metadata.GetString(metadata.GetManifestResource(r).Name)), Is.EquivalentTo(new[]
+        {
+            "Vyre.Kernels/KernelLibrary.Kernels.PersistentKernel.sm_90.ptx",
+            "Vyre.Kernels/KernelLibrary.Kernels.OnceKernel.sm_90.ptx",
+        }));
     }
 
     [GeneratedRegex(@"<!-- first-handler[^>]*-->\s*```csharp\n(?<code>.*?)```\s*<!-- /first-handler -->", RegexOptions.Singleline)]

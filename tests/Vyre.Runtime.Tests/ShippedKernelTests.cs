@@ -64,6 +64,16 @@ public sealed class ShippedKernelTests
     }
 
     [Test]
+    public void The_rewritten_assembly_keeps_a_pdb_that_maps_its_lines()
+    {
+        // This assembly was rewritten by the build step to embed its kernels; its PDB must still match it.
+        var frame = new System.Diagnostics.StackFrame(0, needFileInfo: true);
+        Assert.That(Path.GetFileName(frame.GetFileName()), Is.EqualTo("ShippedKernelTests.cs"));
+        Assert.That(frame.GetFileLineNumber(), Is.GreaterThan(0));
+        Assert.That(typeof(TestKernels).Assembly.GetManifestResourceNames(), Has.Some.StartsWith(PtxKernelFile.ResourcePrefix), "and it was rewritten");
+    }
+
+    [Test]
     public void A_kernel_file_that_was_cut_short_edited_or_made_for_something_else_is_refused_with_the_reason()
     {
         string text = new PtxKernelFile("K.PersistentKernel", "SM_90", 128, "1.5.3.0", ".version 7.8\n.target sm_90\n.entry Kernel(){}\n").Serialize();
