@@ -25,11 +25,22 @@ internal sealed partial record CompileErrorLocation(string? SourceLocation, stri
     [GeneratedRegex(@"^(- |An internal compiler error has been detected ).*(in file '|declared in type ).*$", RegexOptions.Multiline)]
     private static partial Regex AnyFrame();
 
+    [GeneratedRegex(@"'([^'\s]+)'")]
+    private static partial Regex Quoted();
+
     public static CompileErrorLocation From(Exception error, Type megakernel, PdbLocator pdb)
     {
         Assembly user = megakernel.Assembly;
         string text = string.Join("\n", Causes(error).Select(e => e.Message)).ReplaceLineEndings("\n");
         List<string> frames = AnyFrame().Matches(text).Select(m => m.Value).ToList();
+        List<string> named = Quoted().Matches(Causes(error).Last().Message).Select(m => m.Groups[1].Value).ToList();
+
+        // 0. An implicit try/finally ('using', 'lock', 'foreach' over an enumerator): ILGPU names the leave instruction at
+        // the block's end; the statement that opened the protected region is the line to fix.
+        if (named.Any(n => n.StartsWith("Leave", StringComparison.Ordinal) || n == "Endfinally") && FromProtectedRegion(megakernel, pdb) is CompileErrorLocation region)
+        {
+            return region;
+        }
 
         // 1. ILGPU's own FileLocation frames: the deepest one in a source file of the user's assembly, generated files excluded.
         for (int i = 0; i < frames.Count; i++)
@@ -74,7 +85,8 @@ internal sealed partial record CompileErrorLocation(string? SourceLocation, stri
             string handler = caller.DeclaringType.Name + "." + caller.Name;
             if (i == 0)
             {
-                return new CompileErrorLocation(pdb.Locate(caller, 0), handler, "", "failing instruction in the user method itself; no offset in the message: first line");
+                return FromNamedMember(named, megakernel, pdb)
+                    ?? new CompileErrorLocation(pdb.Locate(caller, 0), handler, "", "failing instruction in the user method itself; no offset in the message: first line");
             }
 
             (string calleeSig, string calleeType) = methods[i - 1];
@@ -88,8 +100,80 @@ internal sealed partial record CompileErrorLocation(string? SourceLocation, stri
             }
         }
 
-        return new CompileErrorLocation(null, null, ViaText(frames), "unlocated");
+        return FromNamedMember(named, megakernel, pdb) ?? new CompileErrorLocation(null, null, ViaText(frames), "unlocated");
     }
+
+    /// <summary>
+    /// The message names what failed ('SinF' for Math.Sin, 'Corpus.U' for a type, 'BitCast'...) but no line: the first
+    /// instruction in a handler, or in a method of the user's a handler calls, that refers to a member of that name
+    /// (ILGPU's maths intrinsics are the method's name with 'F'), or to that type or its fields.
+    /// </summary>
+    private static CompileErrorLocation? FromNamedMember(List<string> names, Type megakernel, PdbLocator pdb)
+    {
+        if (names.Count == 0)
+        {
+            return null;
+        }
+
+        bool Matches(MemberInfo member) => names.Any(n => member switch
+        {
+            Type type => type.FullName == n,
+            FieldInfo field => field.DeclaringType?.FullName == n,
+            MethodBase method => method.Name == n || method.Name + "F" == n || method.DeclaringType?.FullName == n,
+            _ => false,
+        });
+
+        foreach (MethodBase method in HandlersAndTheirCallees(megakernel))
+        {
+            foreach (int offset in PdbLocator.TokenSites(method, Matches))
+            {
+                if (pdb.Locate(method, offset) is string where)
+                {
+                    return new CompileErrorLocation(where, megakernel.Name + "." + HandlerOf(method, megakernel), "", $"the message names '{string.Join("', '", names)}'; IL_{offset:X4} in {method.Name} refers to it");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The statement before the first protected region of a handler (or a method it calls): the 'using', 'lock' or 'foreach' that made it.</summary>
+    private static CompileErrorLocation? FromProtectedRegion(Type megakernel, PdbLocator pdb)
+    {
+        foreach (MethodBase method in HandlersAndTheirCallees(megakernel))
+        {
+            if (method.GetMethodBody()?.ExceptionHandlingClauses.OrderBy(c => c.TryOffset).FirstOrDefault() is ExceptionHandlingClause clause
+                && pdb.Locate(method, Math.Max(clause.TryOffset - 1, 0)) is string where)
+            {
+                return new CompileErrorLocation(where, megakernel.Name + "." + HandlerOf(method, megakernel),
+                    " (an implicit try/finally: 'using', 'lock' or 'foreach' over an enumerator, which a GPU kernel cannot run)", $"protected region at IL_{clause.TryOffset:X4} in {method.Name}");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The megakernel's handlers, then the methods of the user's assembly each calls directly.</summary>
+    private static IEnumerable<MethodBase> HandlersAndTheirCallees(Type megakernel)
+    {
+        MethodInfo[] handlers = megakernel.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+            .Where(h => h.GetCustomAttributesData().Any(x => x.AttributeType.FullName == "Vyre.OpcodeHandlerAttribute")).ToArray();
+        var seen = new HashSet<MethodBase>(handlers);
+        foreach (MethodInfo handler in handlers)
+        {
+            yield return handler;
+        }
+
+        foreach (MethodInfo handler in handlers)
+        {
+            foreach (MethodBase callee in PdbLocator.Callees(handler).Where(c => c.Module == megakernel.Module && seen.Add(c)).ToList())
+            {
+                yield return callee;
+            }
+        }
+    }
+
+    private static string HandlerOf(MethodBase method, Type megakernel) => method.DeclaringType == megakernel ? method.Name : method.DeclaringType?.Name + "." + method.Name;
 
     /// <summary>
     /// The error names a line in another assembly and no frame of the user's: find the method at that line through that

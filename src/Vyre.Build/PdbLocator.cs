@@ -121,7 +121,18 @@ internal sealed class PdbLocator : IDisposable
     }
 
     /// <summary>IL offsets of every call/callvirt/newobj in <paramref name="caller"/> whose target <paramref name="isTarget"/> accepts.</summary>
-    public static IEnumerable<int> CallSites(MethodBase caller, Func<MethodBase, bool> isTarget)
+    public static IEnumerable<int> CallSites(MethodBase caller, Func<MethodBase, bool> isTarget) =>
+        Members(caller, calls: true).Where(m => m.Member is MethodBase method && isTarget(method)).Select(m => m.Offset);
+
+    /// <summary>IL offsets of every instruction in <paramref name="method"/> with a method, field or type token that <paramref name="isTarget"/> accepts.</summary>
+    public static IEnumerable<int> TokenSites(MethodBase method, Func<MemberInfo, bool> isTarget) =>
+        Members(method, calls: false).Where(m => isTarget(m.Member)).Select(m => m.Offset);
+
+    /// <summary>The methods <paramref name="caller"/> calls (call, callvirt, newobj), in IL order.</summary>
+    public static IEnumerable<MethodBase> Callees(MethodBase caller) => Members(caller, calls: true).Select(m => m.Member).OfType<MethodBase>();
+
+    /// <summary>Each instruction's resolved token: only calls when <paramref name="calls"/>, else every method, field or type token.</summary>
+    private static IEnumerable<(int Offset, MemberInfo Member)> Members(MethodBase caller, bool calls)
     {
         byte[]? il = caller.GetMethodBody()?.GetILAsByteArray();
         if (il is null)
@@ -143,21 +154,21 @@ internal sealed class PdbLocator : IDisposable
             }
 
             int operand = OperandSize(op, il, pos);
-            if (op is ILOpCode.Call or ILOpCode.Callvirt or ILOpCode.Newobj)
+            if (op is ILOpCode.Call or ILOpCode.Callvirt or ILOpCode.Newobj || (!calls && HasToken(op) && op is not ILOpCode.Ldstr))
             {
                 int token = BitConverter.ToInt32(il, pos);
-                MethodBase? target = null;
+                MemberInfo? target = null;
                 try
                 {
-                    target = module.ResolveMethod(token, typeArgs, methodArgs);
+                    target = module.ResolveMember(token, typeArgs, methodArgs);
                 }
-                catch (ArgumentException)
+                catch (Exception ex) when (ex is ArgumentException or TypeLoadException or MissingMemberException or BadImageFormatException)
                 {
                 }
 
-                if (target is not null && isTarget(target))
+                if (target is not null)
                 {
-                    yield return start;
+                    yield return (start, target);
                 }
             }
 

@@ -57,7 +57,7 @@ public static class DiagnosticCases
             Handler("var w = [|new System.Text.StringBuilder()|];\n        " + Ok),
             Handler("var w = new System.Numerics.Vector2(1, 2);\n        " + Ok));
         yield return new("array allocation", "VYR102",
-            Handler("uint sum = 0; foreach (uint x in [|new uint[4]|]) { sum += x; }\n        " + Ok),
+            Handler("uint sum = 0; foreach (uint x in [|new uint[slot.Arg(0)]|]) { sum += x; }\n        " + Ok),
             Handler("uint sum = 0; for (uint x = 0; x < 4; x++) { sum += x; }\n        " + Ok));
         yield return new("string literal", "VYR103",
             Handler("int n = [|\"abc\"|].Length;\n        " + Ok),
