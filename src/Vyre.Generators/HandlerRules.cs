@@ -189,8 +189,9 @@ internal static class HandlerRules
     /// VYR101..VYR109: what a handler's body does, and the bodies of the source methods it calls, each
     /// violation located where it is written (a helper's own line, not the handler's call of it).
     /// </summary>
-    public static void CheckBody(IOperation body, IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, List<RuleViolation> into) =>
-        new BodyWalk(handler, models, into).Walk(body, handler);
+    /// <remarks><paramref name="reached"/>, when given, receives every method the walk reached: the handler and its source callees, and the library methods they call.</remarks>
+    public static void CheckBody(IOperation body, IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, List<RuleViolation> into, HashSet<IMethodSymbol>? reached = null) =>
+        new BodyWalk(handler, models, into, reached).Walk(body, handler);
 
     /// <summary>One walk from a handler through its source callees; each method is checked once.</summary>
     private sealed class BodyWalk
@@ -200,17 +201,20 @@ internal static class HandlerRules
         private readonly List<RuleViolation> _into;
         private readonly HashSet<IMethodSymbol> _checked = new(SymbolEqualityComparer.Default);
         private readonly List<IMethodSymbol> _path = [];
+        private readonly HashSet<IMethodSymbol>? _reached;
 
-        public BodyWalk(IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, List<RuleViolation> into)
+        public BodyWalk(IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, List<RuleViolation> into, HashSet<IMethodSymbol>? reached)
         {
             _handler = handler;
             _models = models;
             _into = into;
+            _reached = reached;
         }
 
         public void Walk(IOperation body, IMethodSymbol owner)
         {
             _checked.Add(owner.OriginalDefinition);
+            _reached?.Add(owner.OriginalDefinition);
             _path.Add(owner.OriginalDefinition);
             foreach (IParameterSymbol parameter in owner.Parameters)
             {
@@ -276,6 +280,24 @@ internal static class HandlerRules
                 case IInvocationOperation invocation:
                     CheckCall(invocation.TargetMethod, invocation.Instance, location);
                     break;
+
+                // Members called without a call in the source: a struct's constructor, user-defined operators and
+                // conversions, property setters. ILGPU compiles their bodies as it does any call's.
+                case IObjectCreationOperation { Constructor: { } constructor, Type.IsValueType: true }:
+                    CheckCall(constructor, null, location);
+                    break;
+                case IBinaryOperation { OperatorMethod: { } binary }:
+                    CheckCall(binary, null, location);
+                    break;
+                case IUnaryOperation { OperatorMethod: { } unary }:
+                    CheckCall(unary, null, location);
+                    break;
+                case IConversionOperation { OperatorMethod: { } conversion }:
+                    CheckCall(conversion, null, location);
+                    break;
+                case IPropertyReferenceOperation { Parent: ISimpleAssignmentOperation assignment, Property.SetMethod: { } setter } written when assignment.Target == written:
+                    CheckCall(setter, written.Instance, location);
+                    break;
                 case IPropertyReferenceOperation property when property.Property.GetMethod is { } getter:
                     CheckCall(getter, property.Instance, location);
                     break;
@@ -308,6 +330,7 @@ internal static class HandlerRules
 
             if (!target.Locations.Any(l => l.IsInSource))
             {
+                _reached?.Add(target);
                 if (!IsCompilableLibraryMethod(target))
                 {
                     Add(DiagnosticDescriptors.UnsupportedCall, location, target.ContainingType.ToDisplayString() + "." + target.Name);
@@ -401,7 +424,7 @@ internal static class HandlerRules
         }
 
         // Arithmetic helpers on the primitive types (uint.RotateLeft, int.Max...), not their text members.
-        return target.ContainingType.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double
+        return target.ContainingType.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double and not SpecialType.System_Decimal
             && target.ReturnType.SpecialType != SpecialType.System_String
             && target.Parameters.All(p => p.Type.SpecialType != SpecialType.System_String);
     }

@@ -67,7 +67,7 @@ public sealed partial class MegakernelGenerator
     {
         List<IrNode> nodes = ProgramIr.Build(spec);
         byte[] binary = ProgramIr.ToBinary(nodes);
-        string digest = ProgramIr.Digest(binary);
+        string digest = ProgramIr.Digest(binary, spec.Targets);
         MegakernelDeclSpec declaration = spec.Declaration;
         SourceWriter w = Header(declaration);
         using (w.Block(declaration.Accessibility + " static partial class " + declaration.Name))
@@ -77,7 +77,7 @@ public sealed partial class MegakernelGenerator
             w.Line(Hidden);
             using (w.Block("public static class Template"))
             {
-                w.Line("/// <summary>Hex SHA-256 of the binary form of the IR (<see cref=\"global::Vyre.Internals.MegakernelTemplate.Binary\"/>).</summary>");
+                w.Line("/// <summary>Hex SHA-256 of the binary form of the IR (<see cref=\"global::Vyre.Internals.MegakernelTemplate.Binary\"/>) and of the code of every handler and what it reaches.</summary>");
                 w.Line("public const string Digest = \"" + digest + "\";");
                 w.Line();
                 w.Line("/// <summary>The IR nodes, in pre-order.</summary>");

@@ -22,6 +22,7 @@ public sealed partial class MegakernelGenerator
         }
 
         var violations = new List<RuleViolation>();
+        var reached = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
         HandlerRules.CheckDeclaration(method, violations);
         cancellationToken.ThrowIfCancellationRequested();
         Compilation compilation = context.SemanticModel.Compilation;
@@ -31,12 +32,12 @@ public sealed partial class MegakernelGenerator
             SyntaxNode syntax = reference.GetSyntax(cancellationToken);
             if (Model(syntax.SyntaxTree).GetOperation(syntax, cancellationToken) is { } body)
             {
-                HandlerRules.CheckBody(body, method, Model, violations);
+                HandlerRules.CheckBody(body, method, Model, violations, reached);
             }
         }
 
         bool valid = violations.All(v => v.Descriptor.DefaultSeverity != DiagnosticSeverity.Error);
-        var entry = new DispatchEntrySpec(FullName(method.ContainingType), opcode, method.Name);
+        var entry = new DispatchEntrySpec(FullName(method.ContainingType), opcode, method.Name, CodeDigest.Of(reached, compilation, cancellationToken));
         return new HandlerSpec(entry, valid);
     }
 

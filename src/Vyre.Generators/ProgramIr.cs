@@ -71,10 +71,28 @@ internal static class ProgramIr
         return stream.ToArray();
     }
 
-    public static string Digest(byte[] binary)
+    /// <summary>
+    /// SHA-256 over the binary form and the code digest of every target in ordinal order: two megakernels with equal
+    /// digests have the same dispatch tree and the same code in every handler and everything it reaches.
+    /// </summary>
+    public static string Digest(byte[] binary, EquatableArray<DispatchTargetSpec> targets)
+    {
+        using var stream = new MemoryStream();
+        stream.Write(binary, 0, binary.Length);
+        foreach (DispatchTargetSpec target in targets)
+        {
+            byte[] code = Encoding.UTF8.GetBytes(target.Name + "\0" + target.CodeDigest + "\n");
+            stream.Write(code, 0, code.Length);
+        }
+
+        return Sha256(stream.ToArray());
+    }
+
+    /// <summary>Lower-case hex SHA-256 of <paramref name="bytes"/>.</summary>
+    public static string Sha256(byte[] bytes)
     {
         using var sha = SHA256.Create();
-        byte[] hash = sha.ComputeHash(binary);
+        byte[] hash = sha.ComputeHash(bytes);
         var text = new StringBuilder(hash.Length * 2);
         foreach (byte b in hash)
         {

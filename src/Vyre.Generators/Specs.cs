@@ -12,11 +12,16 @@ internal sealed record MegakernelDeclSpec(
     bool IsValid,
     bool RuntimeAvailable);
 
-/// <summary>One handler as the dispatch tree sees it: the narrow projection that a body edit does not change.</summary>
+/// <summary>
+/// One handler as the dispatch tree sees it, with the digest of its code: the tokens of its body and of every source
+/// method it reaches, and the identity and module version id of every library assembly it calls into. A comment or
+/// a blank line leaves it unchanged; a body edit changes the megakernel's template digest.
+/// </summary>
 internal sealed record DispatchEntrySpec(
     string MegakernelFullName,
     uint Opcode,
-    string MethodName);
+    string MethodName,
+    string CodeDigest);
 
 /// <summary>One handler as parsed: its dispatch entry and whether every rule held.</summary>
 internal sealed record HandlerSpec(
@@ -35,7 +40,8 @@ internal sealed record DispatchTargetSpec(
     int Ordinal,
     string Name,
     string CallTarget,
-    bool IsBuiltin);
+    bool IsBuiltin,
+    string CodeDigest);
 
 /// <summary>The kind of a dispatch tree node.</summary>
 internal enum DispatchNodeKind

@@ -30,14 +30,55 @@ public sealed class IncrementalityTests
     }
 
     [Test]
-    public void A_body_edit_leaves_the_dispatch_step_cached()
+    public void A_body_edit_reaches_the_template_digest_and_leaves_the_dispatch_tree_alone()
     {
         string source = HandlerSets.All["DenseRange"][0];
         GeneratorDriverRunResult run = Rerun(source, source.Replace("slot.SetResult(0, 0x105u);", "slot.SetResult(0, 0x105u + 1u);"));
-        Assert.That(Reasons(run, MegakernelGenerator.TrackingNames.Handlers), Does.Contain(IncrementalStepRunReason.Unchanged), "the edited handler was parsed again");
-        Assert.That(Reasons(run, MegakernelGenerator.TrackingNames.MegakernelSpecs), Has.All.AnyOf(IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged));
-        Assert.That(Reasons(run, MegakernelGenerator.TrackingNames.AllEntries), Has.All.AnyOf(IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged));
+        Assert.That(Reasons(run, MegakernelGenerator.TrackingNames.MegakernelSpecs), Does.Contain(IncrementalStepRunReason.Modified), "the digest covers handler bodies");
+        Assert.That(run.Results.Single().GeneratedSources.Single(s => s.HintName.EndsWith("Megakernel.g.cs", System.StringComparison.Ordinal)).SourceText.ToString(),
+            Is.EqualTo(Generated(source, "Megakernel.g.cs")), "the dispatcher is the same code");
     }
+
+    private const string WithHelper = """
+        using Vyre;
+
+        namespace Digests;
+
+        [Megakernel]
+        public static partial class K
+        {
+            [OpcodeHandler(0x100)]
+            public static SlotStatus H(ref SlotContext slot)
+            {
+                slot.SetResult(0, Helper.Mix(slot.Arg(0)));
+                return SlotStatus.Done;
+            }
+        }
+
+        public static class Helper
+        {
+            public static uint Mix(uint x) => x ^ 7u;
+        }
+        """;
+
+    [TestCase("slot.SetResult(0, Helper.Mix(slot.Arg(0)));", "slot.SetResult(0, Helper.Mix(slot.Arg(0))); // a comment", false, TestName = "A comment in a handler leaves the digest")]
+    [TestCase("{\n        slot.SetResult", "{\n\n            slot.SetResult", false, TestName = "A blank line and indentation leave the digest")]
+    [TestCase("Helper.Mix(slot.Arg(0))", "Helper.Mix(slot.Arg(1))", true, TestName = "A handler body edit changes the digest")]
+    [TestCase("x ^ 7u", "x ^ 8u", true, TestName = "An edit in a helper the handler reaches changes the digest")]
+    public void The_template_digest_covers_the_code_a_handler_reaches(string before, string after, bool changes)
+    {
+        string edited = WithHelper.Replace(before, after, System.StringComparison.Ordinal);
+        Assert.That(edited, Is.Not.EqualTo(WithHelper), "the edit applies");
+        string digest = Digest(Generated(WithHelper, "Template.g.cs"));
+        string editedDigest = Digest(Generated(edited, "Template.g.cs"));
+        Assert.That(editedDigest == digest, Is.EqualTo(!changes), $"{digest} vs {editedDigest}");
+    }
+
+    private static string Generated(string source, string suffix) =>
+        GeneratorHarness.Generate(source).Files.Single(f => f.Key.EndsWith(suffix, System.StringComparison.Ordinal)).Value;
+
+    private static string Digest(string template) =>
+        System.Text.RegularExpressions.Regex.Match(template, "public const string Digest = \"(?<d>[0-9a-f]{64})\";").Groups["d"].Value;
 
     [Test]
     public void A_new_handler_modifies_the_dispatch_step()

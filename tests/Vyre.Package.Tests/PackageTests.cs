@@ -118,31 +118,49 @@ public sealed partial class PackageTests
     [Test]
     public void A_handler_the_analyzer_passes_but_ilgpu_cannot_compile_fails_the_build_step_on_its_line()
     {
-        // Math.Clamp is a System.Math member (the analyzer allows those), but its body throws, which ILGPU rejects.
-        string app = NewConsumer("console", "Clamped");
+        // An explicit-layout union is a plain struct to the analyzer, but ILGPU rejects its layout: only the build step knows.
+        string app = NewConsumer("console", "Union");
         File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using System.Runtime.InteropServices;
             using Vyre;
 
-            Console.WriteLine(Kernel.Opcodes.Clamped);
+            Console.WriteLine(Kernel.Opcodes.Bits);
 
             [Megakernel]
             public static partial class Kernel
             {
                 [OpcodeHandler(0x100)]
-                public static SlotStatus Clamped(ref SlotContext slot)
+                public static SlotStatus Bits(ref SlotContext slot)
                 {
-                    slot.SetResult(0, Math.Clamp(slot.Arg(0), 1u, 9u));
+                    FloatBits bits = default;
+                    bits.Value = slot.ArgSingle(0);
+                    slot.SetResult(0, bits.Word);
                     return SlotStatus.Done;
                 }
             }
+
+            [StructLayout(LayoutKind.Explicit)]
+            public struct FloatBits
+            {
+                [FieldOffset(0)]
+                public float Value;
+
+                [FieldOffset(0)]
+                public uint Word;
+            }
             """);
+
         // As a CI build writes it (ContinuousIntegrationBuild maps source paths to /_/): the error still names the file on disk.
         (int exit, string output) = TryRun(app, "build", "-c", "Release", $"-p:PathMap={app}/=/_/");
         Assert.That(exit, Is.Not.Zero, output);
-        Assert.That(output, Does.Contain(Path.Combine(app, "Program.cs") + "(11,9): error VYR120: ILGPU cannot compile 'Kernel.Clamped'"), output);
+        Assert.That(output, Does.Contain(Path.Combine(app, "Program.cs") + "(12,9): error VYR120: ILGPU cannot compile 'Kernel.Bits'"), output);
         Assert.That(output, Does.Not.Match(@"error VYR1(?!20)\d\d"), "no analyzer error: only the build step knows");
 
-        File.WriteAllText(Path.Combine(app, "Program.cs"), File.ReadAllText(Path.Combine(app, "Program.cs")).Replace("Math.Clamp(slot.Arg(0), 1u, 9u)", "Math.Min(Math.Max(slot.Arg(0), 1u), 9u)", StringComparison.Ordinal));
+        string fixedSource = File.ReadAllText(Path.Combine(app, "Program.cs"))
+            .Replace("FloatBits bits = default;", "float value = slot.ArgSingle(0);", StringComparison.Ordinal)
+            .Replace("bits.Value = slot.ArgSingle(0);", string.Empty, StringComparison.Ordinal)
+            .Replace("slot.SetResult(0, bits.Word);", "slot.SetResult(0, ILGPU.Interop.FloatAsInt(value));", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), fixedSource);
         (exit, output) = TryRun(app, "build", "-c", "Release");
         Assert.That(exit, Is.Zero, output);
     }

@@ -10,8 +10,8 @@ public static partial class Dense
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     public static class Template
     {
-        /// <summary>Hex SHA-256 of the binary form of the IR (<see cref="global::Vyre.Internals.MegakernelTemplate.Binary"/>).</summary>
-        public const string Digest = "f718ce79a6798929a3b1b16470e4e6430734d2297031e35b0d85a9246b35f722";
+        /// <summary>Hex SHA-256 of the binary form of the IR (<see cref="global::Vyre.Internals.MegakernelTemplate.Binary"/>) and of the code of every handler and what it reaches.</summary>
+        public const string Digest = "55aae5ae9b310e0dbe5c67af6476d0989ac75bec843bb9de0183378983226cb2";
 
         /// <summary>The IR nodes, in pre-order.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::Vyre.Internals.ProgramNode> Nodes { get; } = new global::Vyre.Internals.ProgramNode[]

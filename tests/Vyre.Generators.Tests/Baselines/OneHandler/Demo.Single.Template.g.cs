@@ -10,8 +10,8 @@ public static partial class Single
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     public static class Template
     {
-        /// <summary>Hex SHA-256 of the binary form of the IR (<see cref="global::Vyre.Internals.MegakernelTemplate.Binary"/>).</summary>
-        public const string Digest = "d9eabc25e62b21e9a3eac4638d9969fad6d7bbfc761ae9841ca92eb744b786b0";
+        /// <summary>Hex SHA-256 of the binary form of the IR (<see cref="global::Vyre.Internals.MegakernelTemplate.Binary"/>) and of the code of every handler and what it reaches.</summary>
+        public const string Digest = "0a3395b389103d821d3608ea3e3119095284bf99a6ab7bb3613995bd6d90bf24";
 
         /// <summary>The IR nodes, in pre-order.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::Vyre.Internals.ProgramNode> Nodes { get; } = new global::Vyre.Internals.ProgramNode[]

@@ -10,8 +10,8 @@ public static partial class Sparse
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     public static class Template
     {
-        /// <summary>Hex SHA-256 of the binary form of the IR (<see cref="global::Vyre.Internals.MegakernelTemplate.Binary"/>).</summary>
-        public const string Digest = "14ef062917628ec93d740b497fae5806ce2a41a3ef124e00354b2642c74d863b";
+        /// <summary>Hex SHA-256 of the binary form of the IR (<see cref="global::Vyre.Internals.MegakernelTemplate.Binary"/>) and of the code of every handler and what it reaches.</summary>
+        public const string Digest = "73b50f979579477cdad3047dbcb95797298e8eb3ad6f6fe055919d2853a783a0";
 
         /// <summary>The IR nodes, in pre-order.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::Vyre.Internals.ProgramNode> Nodes { get; } = new global::Vyre.Internals.ProgramNode[]

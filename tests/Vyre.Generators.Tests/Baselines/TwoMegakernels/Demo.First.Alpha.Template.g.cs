@@ -10,8 +10,8 @@ public static partial class Alpha
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     public static class Template
     {
-        /// <summary>Hex SHA-256 of the binary form of the IR (<see cref="global::Vyre.Internals.MegakernelTemplate.Binary"/>).</summary>
-        public const string Digest = "dad006c95b30a773e81661ac514c98d749dfeab022f0725fdd553efd9cc8800c";
+        /// <summary>Hex SHA-256 of the binary form of the IR (<see cref="global::Vyre.Internals.MegakernelTemplate.Binary"/>) and of the code of every handler and what it reaches.</summary>
+        public const string Digest = "71a6e849004157318920db72e7b68debc9ca97c32d48fce8daa40689193a8923";
 
         /// <summary>The IR nodes, in pre-order.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::Vyre.Internals.ProgramNode> Nodes { get; } = new global::Vyre.Internals.ProgramNode[]
