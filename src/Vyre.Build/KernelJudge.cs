@@ -6,6 +6,7 @@ using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
+using Vyre.Backends.Cuda;
 
 namespace Vyre.Build;
 
@@ -34,6 +35,8 @@ internal static class KernelJudge
             // A fresh context per compile: after a failed compile an ILGPU context can be broken (FACTS.md).
             using Context context = Context.Create(builder =>
             {
+                CudaCompileSettings.Apply(builder);
+
                 if (lineInformation)
                 {
                     WithLineInformation(builder);

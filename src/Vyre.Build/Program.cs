@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Reflection;
+using System.Threading.Tasks;
 using ILGPU.Runtime.Cuda;
 using Vyre.Backends.Cuda;
 
@@ -67,6 +68,9 @@ internal static class Program
                 Directory.CreateDirectory(output);
             }
 
+            // Every kernel of every megakernel for every architecture, compiled in parallel (a fresh ILGPU context each);
+            // then reported in a fixed order, so the output and the embedded resources do not depend on timing.
+            var jobs = new List<(Type Megakernel, string Name, MethodInfo Kernel, CudaArchitecture Architecture, int GroupSize)>();
             foreach (Type megakernel in megakernels)
             {
                 int groupSize = WorkgroupSize(megakernel);
@@ -74,33 +78,41 @@ internal static class Program
                 {
                     MethodInfo kernel = megakernel.GetMethod(name, BindingFlags.Public | BindingFlags.Static)
                         ?? throw new ArgumentException($"{megakernel.FullName} has no generated {name}: was it built with the Vyre generator?");
-                    foreach (CudaArchitecture architecture in architectures)
-                    {
-                        KernelVerdict verdict = KernelJudge.Compile(kernel, architecture, groupSize, lineInformation: false);
-                        if (verdict.Error is not null)
-                        {
-                            errors++;
-                            KernelVerdict located = KernelJudge.Compile(kernel, architecture, groupSize, lineInformation: true);
-                            report.WriteLine(Describe(located.Error is null ? verdict : located, megakernel, pdb, pathMap));
-                            continue;
-                        }
-
-                        var file = new PtxKernelFile($"{megakernel.FullName}.{name}", architecture.ToString(), groupSize, IlgpuVersion, verdict.Ptx!);
-                        string text = file.Serialize();
-                        shipped.Add((PtxKernelFile.ResourceName(file.Kernel, file.Architecture), text));
-                        if (output is not null)
-                        {
-                            File.WriteAllText(Path.Combine(output, $"{file.Kernel}.{file.Architecture.ToLowerInvariant()}.ptx"), text);
-                        }
-                    }
-
-                    if (errors > 0)
-                    {
-                        break; // The once kernel reaches the same handlers: one report per failure is enough.
-                    }
+                    jobs.AddRange(architectures.Select(architecture => (megakernel, name, kernel, architecture, groupSize)));
                 }
             }
 
+            var verdicts = new KernelVerdict[jobs.Count];
+            Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+                verdicts[i] = KernelJudge.Compile(jobs[i].Kernel, jobs[i].Architecture, jobs[i].GroupSize, lineInformation: false));
+
+            var reported = new HashSet<Type>();
+            for (int i = 0; i < jobs.Count; i++)
+            {
+                (Type megakernel, string name, MethodInfo kernel, CudaArchitecture architecture, int groupSize) = jobs[i];
+                KernelVerdict verdict = verdicts[i];
+                if (verdict.Error is not null)
+                {
+                    errors++;
+                    if (reported.Add(megakernel))
+                    {
+                        // One report per megakernel: its other kernels reach the same handlers. Compiled again with ILGPU reading the PDB, to locate it.
+                        KernelVerdict located = KernelJudge.Compile(kernel, architecture, groupSize, lineInformation: true);
+                        report.WriteLine(Describe(located.Error is null ? verdict : located, megakernel, pdb, pathMap));
+                    }
+
+                    continue;
+                }
+
+                report.WriteLine($"Vyre.Build: {megakernel.FullName}.{name} for {architecture}: {verdict.Elapsed.TotalSeconds:0.00} s, {verdict.Ptx!.Length:N0} characters of PTX.");
+                var file = new PtxKernelFile($"{megakernel.FullName}.{name}", architecture.ToString(), groupSize, IlgpuVersion, verdict.Ptx!);
+                string text = file.Serialize();
+                shipped.Add((PtxKernelFile.ResourceName(file.Kernel, file.Architecture), text));
+                if (output is not null)
+                {
+                    File.WriteAllText(Path.Combine(output, $"{file.Kernel}.{file.Architecture.ToLowerInvariant()}.ptx"), text);
+                }
+            }
         }
         finally
         {

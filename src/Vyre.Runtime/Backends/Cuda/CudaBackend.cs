@@ -123,7 +123,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
 
     private static CudaBackend CreateNow(MegakernelDefinition definition, MegakernelOptions options)
     {
-        Context context = Context.Create(builder => builder.Cuda());
+        Context context = Context.Create(builder => CudaCompileSettings.Apply(builder.Cuda()));
         if (context.GetCudaDevices().Count == 0)
         {
             context.Dispose();
