@@ -11,6 +11,8 @@ namespace Vyre.Generators.Tests;
 /// <summary>
 /// Every generated file of every handler set must equal its checked-in baseline, and the set of files
 /// must match. Run with VYRE_UPDATE_BASELINES=1 to rewrite the baselines after a deliberate change.
+/// The template digest is blanked: it covers the module version ids of the referenced Vyre assemblies, which differ
+/// from build to build (IncrementalityTests checks what changes it).
 /// </summary>
 public sealed class BaselineTests
 {
@@ -34,7 +36,7 @@ public sealed class BaselineTests
             Directory.CreateDirectory(folder);
             foreach ((string hint, string text) in files)
             {
-                File.WriteAllText(Path.Combine(folder, hint), text);
+                File.WriteAllText(Path.Combine(folder, hint), WithoutDigest(text));
             }
 
             Assert.Pass($"Baselines of {set} rewritten.");
@@ -45,9 +47,12 @@ public sealed class BaselineTests
         Assert.That(files.Keys.Order(StringComparer.Ordinal), Is.EqualTo(expected), "the set of generated files");
         foreach ((string hint, string text) in files)
         {
-            Assert.That(text, Is.EqualTo(File.ReadAllText(Path.Combine(folder, hint))), $"{set}/{hint} differs from its baseline. Fix: if the change is meant, run with VYRE_UPDATE_BASELINES=1.");
+            Assert.That(WithoutDigest(text), Is.EqualTo(File.ReadAllText(Path.Combine(folder, hint))), $"{set}/{hint} differs from its baseline. Fix: if the change is meant, run with VYRE_UPDATE_BASELINES=1.");
         }
     }
+
+    private static string WithoutDigest(string generated) =>
+        System.Text.RegularExpressions.Regex.Replace(generated, "public const string Digest = \"[0-9a-f]{64}\";", "public const string Digest = \"(blanked in baselines)\";");
 
     [Test]
     public void Dense_ranges_become_jump_tables_and_sparse_sets_a_binary_search()

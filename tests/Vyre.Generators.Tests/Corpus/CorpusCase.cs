@@ -18,8 +18,6 @@ public enum IlgpuVerdict
     /// <summary>ILGPU compiles and runs it, but a handler must not do it: it acts on a warp or group whose other lanes run other slots (VYR110).</summary>
     RefusedByVyre,
 
-    /// <summary>ILGPU compiles it for PTX, but its CPU accelerator cannot (an intrinsic it lacks): the build passes, Managed and Cuda run it, IlgpuCpu refuses it at start.</summary>
-    RunsExceptOnIlgpuCpu,
 }
 
 /// <summary>
