@@ -117,6 +117,33 @@ public sealed class ShippedKernelTests
     }
 
     [Test]
+    public void A_cache_entry_that_is_a_fifo_or_a_link_is_refused_without_blocking_and_removed()
+    {
+        MethodInfo entry = Entry("PersistentKernel");
+        PtxKernelCache cache = PtxKernelCache.Open(_folder, out string unused)!;
+        Assert.That(cache, Is.Not.Null, unused);
+        var file = new PtxKernelFile(NameOf("PersistentKernel"), "SM_89", GroupSize, CudaKernelLoader.IlgpuVersion, ".version 7.8\n");
+        Assert.That(cache.Write(entry, file, out string note), Is.True, note);
+        string stored = Directory.GetFiles(_folder).Single();
+
+        File.Delete(stored);
+        File.CreateSymbolicLink(stored, "/etc/hostname");
+        Assert.That(cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, out note), Is.Null);
+        Assert.That(note, Does.Contain("refused"));
+        Assert.That(File.Exists(stored) || new FileInfo(stored).LinkTarget is not null, Is.False, "the link is removed");
+
+        using (System.Diagnostics.Process mkfifo = System.Diagnostics.Process.Start("mkfifo", [stored]))
+        {
+            mkfifo.WaitForExit();
+        }
+
+        Task<PtxKernelFile?> read = Task.Run(() => cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, out _));
+        Assert.That(read.Wait(TimeSpan.FromSeconds(10)), Is.True, "a FIFO is never opened, so the read cannot block");
+        Assert.That(read.Result, Is.Null);
+        Assert.That(File.Exists(stored), Is.False, "the FIFO is removed");
+    }
+
+    [Test]
     public void A_cache_folder_others_can_write_to_is_not_used_and_an_empty_setting_turns_the_cache_off()
     {
         Directory.CreateDirectory(_folder);

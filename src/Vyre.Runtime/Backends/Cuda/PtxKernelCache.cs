@@ -74,14 +74,19 @@ internal sealed class PtxKernelCache
         try
         {
             var info = new FileInfo(path);
-            if (!info.Exists)
+            if (!info.Exists && info.LinkTarget is null)
             {
                 return null;
             }
 
-            if (info.Length > MaxEntryBytes || (info.UnixFileMode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+            // Only a regular file of this user's, written by nobody else, of a sane size: a FIFO would block the read,
+            // a link could point anywhere (lstat semantics: the link itself is judged).
+            const uint RegularFile = 0x8000, TypeMask = 0xF000;
+            bool regular = info.LinkTarget is null && IoUringNative.StatPath(path, out long size, out uint mode, out uint owner) == 0
+                && (mode & TypeMask) == RegularFile && owner == IoUringNative.EffectiveUserId() && (mode & 0b000_010_010) == 0 && size <= MaxEntryBytes;
+            if (!regular)
             {
-                note = $"cache entry {info.Name} refused (size {info.Length} or mode); deleted";
+                note = $"cache entry {info.Name} refused (not a regular file of this user's, writable by others, or too large); deleted";
                 File.Delete(path);
                 return null;
             }
