@@ -13,6 +13,7 @@ public sealed unsafe partial class MegakernelHost
     private readonly ConcurrentDictionary<long, SlotCompletionSource?> _pending = new();
     private readonly AutoResetEvent _pendingAdded = new(false);
     private Thread? _pump;
+    private readonly Lock _pumpLock = new();
 
     /// <summary>Runs one slot and spins on this thread until it completes (the lowest-latency form).</summary>
     /// <exception cref="TimeoutException">The slot did not complete within <see cref="MegakernelOptions.WaitTimeout"/>.</exception>
@@ -217,15 +218,20 @@ public sealed unsafe partial class MegakernelHost
 
     private void EnsurePump()
     {
-        if (_pump is not null)
+        if (Volatile.Read(ref _pump) is not null)
         {
             return;
         }
 
-        var pump = new Thread(Pump) { IsBackground = true, Name = "vyre-completions" };
-        if (Interlocked.CompareExchange(ref _pump, pump, null) is null)
+        // Published only once started: shutdown joins whatever it finds here (a Join before Start throws).
+        lock (_pumpLock)
         {
-            pump.Start();
+            if (_pump is null)
+            {
+                var pump = new Thread(Pump) { IsBackground = true, Name = "vyre-completions" };
+                pump.Start();
+                Volatile.Write(ref _pump, pump);
+            }
         }
     }
 

@@ -167,7 +167,13 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         StopLoadMiss();
         Volatile.Write(ref _state, 2);
         _pendingAdded.Set();
-        bool pumpStopped = _pump is null || _pump.Join(Remaining(deadline, TimeSpan.FromSeconds(1)));
+        Thread? pump;
+        lock (_pumpLock)
+        {
+            pump = _pump;
+        }
+
+        bool pumpStopped = pump is null || pump.Join(Remaining(deadline, TimeSpan.FromSeconds(1)));
         if (pumpStopped)
         {
             CompletePending();
