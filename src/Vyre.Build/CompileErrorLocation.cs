@@ -134,8 +134,26 @@ internal sealed partial record CompileErrorLocation(string? SourceLocation, stri
             }
         }
 
+        // A helper in another assembly refers to it: the handler's call that leads there is the user's line.
+        foreach (MethodInfo handler in Handlers(megakernel))
+        {
+            foreach (int offset in PdbLocator.CallSites(handler, callee => callee.Module != megakernel.Module && RefersTo(callee, Matches, 8, [])))
+            {
+                if (pdb.Locate(handler, offset) is string where)
+                {
+                    return new CompileErrorLocation(where, megakernel.Name + "." + handler.Name, "", $"the message names '{string.Join("', '", names)}'; a method of another assembly called at IL_{offset:X4} in {handler.Name} refers to it");
+                }
+            }
+        }
+
         return null;
     }
+
+    /// <summary>Whether <paramref name="method"/>, or a method it calls within <paramref name="depth"/> calls, has a token <paramref name="matches"/> accepts.</summary>
+    private static bool RefersTo(MethodBase method, Func<MemberInfo, bool> matches, int depth, HashSet<MethodBase> seen) =>
+        seen.Add(method)
+        && (PdbLocator.TokenSites(method, matches).Any()
+            || (depth > 0 && PdbLocator.CallSites(method, callee => RefersTo(callee, matches, depth - 1, seen)).Any()));
 
     /// <summary>The statement before the first protected region of a handler (or a method it calls): the 'using', 'lock' or 'foreach' that made it.</summary>
     private static CompileErrorLocation? FromProtectedRegion(Type megakernel, PdbLocator pdb)
@@ -156,8 +174,7 @@ internal sealed partial record CompileErrorLocation(string? SourceLocation, stri
     /// <summary>The megakernel's handlers, then the methods of the user's assembly each calls directly.</summary>
     private static IEnumerable<MethodBase> HandlersAndTheirCallees(Type megakernel)
     {
-        MethodInfo[] handlers = megakernel.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
-            .Where(h => h.GetCustomAttributesData().Any(x => x.AttributeType.FullName == "Vyre.OpcodeHandlerAttribute")).ToArray();
+        MethodInfo[] handlers = Handlers(megakernel).ToArray();
         var seen = new HashSet<MethodBase>(handlers);
         foreach (MethodInfo handler in handlers)
         {
@@ -172,6 +189,11 @@ internal sealed partial record CompileErrorLocation(string? SourceLocation, stri
             }
         }
     }
+
+    /// <summary>The megakernel's [OpcodeHandler] methods.</summary>
+    private static IEnumerable<MethodInfo> Handlers(Type megakernel) =>
+        megakernel.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+            .Where(h => h.GetCustomAttributesData().Any(x => x.AttributeType.FullName == "Vyre.OpcodeHandlerAttribute"));
 
     private static string HandlerOf(MethodBase method, Type megakernel) => method.DeclaringType == megakernel ? method.Name : method.DeclaringType?.Name + "." + method.Name;
 
@@ -192,8 +214,7 @@ internal sealed partial record CompileErrorLocation(string? SourceLocation, stri
             }
 
             MethodBase target = a.ManifestModule.ResolveMethod(token)!;
-            foreach (MethodInfo handler in megakernel.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
-                .Where(h => h.GetCustomAttributesData().Any(x => x.AttributeType.FullName == "Vyre.OpcodeHandlerAttribute")))
+            foreach (MethodInfo handler in Handlers(megakernel))
             {
                 foreach (int offset in PdbLocator.CallSites(handler, callee => Reaches(callee, target, 8, [])))
                 {

@@ -124,6 +124,10 @@ internal sealed class PdbLocator : IDisposable
     public static IEnumerable<int> CallSites(MethodBase caller, Func<MethodBase, bool> isTarget) =>
         Members(caller, calls: true).Where(m => m.Member is MethodBase method && isTarget(method)).Select(m => m.Offset);
 
+    /// <summary>Every call/callvirt/newobj in <paramref name="caller"/>: its IL offset and its target.</summary>
+    public static IEnumerable<(int Offset, MethodBase Target)> CallSitesWithTargets(MethodBase caller) =>
+        Members(caller, calls: true).Where(m => m.Member is MethodBase).Select(m => (m.Offset, (MethodBase)m.Member));
+
     /// <summary>IL offsets of every instruction in <paramref name="method"/> with a method, field or type token that <paramref name="isTarget"/> accepts.</summary>
     public static IEnumerable<int> TokenSites(MethodBase method, Func<MemberInfo, bool> isTarget) =>
         Members(method, calls: false).Where(m => isTarget(m.Member)).Select(m => m.Offset);

@@ -87,6 +87,17 @@ internal static class Program
                 verdicts[i] = KernelJudge.Compile(jobs[i].Kernel, jobs[i].Architecture, jobs[i].GroupSize, lineInformation: false));
 
             var reported = new HashSet<Type>();
+            foreach (Type megakernel in megakernels)
+            {
+                foreach (string refused in RefusedCalls.Find(megakernel, pdb, pathMap))
+                {
+                    // The PTX may compile, but the kernel must not ship: one report per handler, and no compile error repeats it.
+                    report.WriteLine(refused);
+                    errors++;
+                    reported.Add(megakernel);
+                }
+            }
+
             for (int i = 0; i < jobs.Count; i++)
             {
                 (Type megakernel, string name, MethodInfo kernel, CudaArchitecture architecture, int groupSize) = jobs[i];

@@ -41,22 +41,6 @@ internal static class HandlerRules
     private static readonly string[] s_allowedNamespaces = ["Vyre", "ILGPU"];
     private static readonly string[] s_allowedTypes = ["System.Math", "System.MathF", "System.Numerics.BitOperations"];
 
-    /// <summary>
-    /// Members of the allowed library types that ILGPU 1.5.3 cannot run on a GPU, as the labelled corpus found them
-    /// (tests/Vyre.Generators.Tests/Corpus): their bodies throw, use hardware intrinsics or table lookups, have no PTX
-    /// without ILGPU.Algorithms, fail the driver's JIT (Math.Log2) or give a wrong value on CUDA (Math.CopySign).
-    /// The build step (VYR120) is the judge; this list is the editor's early warning for the common cases.
-    /// </summary>
-    private static readonly Dictionary<string, string[]> s_deniedMembers = new()
-    {
-        ["System.Math"] = ["Clamp", "Log2", "CopySign", "Sin", "Cos", "Tan", "Exp", "Log", "Log10", "Pow"],
-        ["System.MathF"] = ["Exp", "Log", "Pow"],
-        ["System.UInt32"] = ["Log2", "CreateTruncating", "CreateSaturating", "CreateChecked"],
-        ["System.Int32"] = ["Log2", "CreateTruncating", "CreateSaturating", "CreateChecked"],
-        ["System.UInt64"] = ["Log2", "CreateTruncating", "CreateSaturating", "CreateChecked"],
-        ["System.Int64"] = ["Log2", "CreateTruncating", "CreateSaturating", "CreateChecked"],
-    };
-
     /// <summary>Library members outside the allowed types that ILGPU maps to GPU instructions (the corpus runs each).</summary>
     private static readonly Dictionary<string, string[]> s_vettedMembers = new()
     {
@@ -397,16 +381,22 @@ internal static class HandlerRules
 
     private static bool IsCompilableLibraryMethod(IMethodSymbol target)
     {
+        if (IsUserLibrary(target.ContainingAssembly))
+        {
+            // The user's own library: its IL is judged by the build step with the handler (VYR120), located on the
+            // handler's call when the library has no PDB. Refusing it here would refuse pure helpers ILGPU runs.
+            return true;
+        }
+
         string containing = target.ContainingType.ToDisplayString();
         if (s_vettedMembers.TryGetValue(containing, out string[]? vetted))
         {
             return vetted.Contains(target.Name);
         }
 
-        if ((s_deniedMembers.TryGetValue(containing, out string[]? denied) && denied.Contains(target.Name))
-            || (containing is "System.Math" or "System.MathF" && target.Name == "Round" && target.Parameters.Length > 1)
-            || (target.ContainingType.SpecialType == SpecialType.System_Char && target.Name.StartsWith("Is", StringComparison.Ordinal))
-            || (target.ContainingType.SpecialType == SpecialType.System_Char && target.Name.StartsWith("To", StringComparison.Ordinal)))
+        // By metadata name: the display name of System.UInt32 is "uint".
+        string metadataName = target.ContainingNamespace?.ToDisplayString() + "." + target.ContainingType.MetadataName;
+        if (GpuRefusedMembers.IsRefused(metadataName, target.Name, target.Parameters.Length))
         {
             return false;
         }
@@ -428,6 +418,10 @@ internal static class HandlerRules
             && target.ReturnType.SpecialType != SpecialType.System_String
             && target.Parameters.All(p => p.Type.SpecialType != SpecialType.System_String);
     }
+
+    /// <summary>Whether <paramref name="assembly"/> is the user's own (not the framework, Vyre's or ILGPU's).</summary>
+    private static bool IsUserLibrary(IAssemblySymbol? assembly) =>
+        assembly is not null && !GpuRefusedMembers.IsPlatformAssembly(assembly.Identity.Name);
 
     private static Location? OpcodeLocation(AttributeData attribute) =>
         attribute.ApplicationSyntaxReference?.GetSyntax() is AttributeSyntax { ArgumentList.Arguments: { Count: > 0 } arguments }

@@ -23,11 +23,36 @@ public enum IlgpuVerdict
 /// <summary>
 /// One handler of the corpus: the body of <c>K.H(ref SlotContext slot)</c> (with <c>a</c> and <c>b</c> bound to its
 /// first two arguments), members of <c>K</c> beside it, and types at namespace level. The line an error must name
-/// ends with <c>//!</c>.
+/// ends with <c>//!</c>. A case with a <see cref="Library"/> also has an assembly <c>CorpusLib</c> of the user's own,
+/// which the consumer references (types in namespace <c>CorpusLib</c>).
 /// </summary>
-public sealed record CorpusCase(string Name, IlgpuVerdict Verdict, string Body, string Members = "", string Types = "", uint A = 7, uint B = 3)
+public sealed record CorpusCase(string Name, IlgpuVerdict Verdict, string Body, string Members = "", string Types = "", uint A = 7, uint B = 3, string Library = "")
 {
     public const string Marker = "//!";
+
+    /// <summary>The source of the case's library assembly, or null when it has none.</summary>
+    public string? LibrarySource => Library.Length == 0 ? null : $$"""
+        using System;
+        using Vyre;
+
+        namespace CorpusLib;
+
+        {{Library}}
+        """;
+
+    /// <summary>
+    /// The same handler with its body moved into the user's library, where the analyzer leaves it to the build step:
+    /// the twin the GPU machine starts on CUDA to label a <see cref="IlgpuVerdict.FailsOnGpu"/> case there.
+    /// </summary>
+    public CorpusCase WithBodyInLibrary() => this with
+    {
+        Name = Name + "_in_library",
+        Body = "CorpusLib.Moved.Run(ref slot); " + Marker,
+        Members = string.Empty,
+        Types = string.Empty,
+        Library = "public static class Moved\n{\n    public static void Run(ref SlotContext slot)\n    {\n        uint a = slot.Arg(0), b = slot.Arg(1);\n"
+            + Indent(Body.Replace(Marker, string.Empty, StringComparison.Ordinal), 8) + "\n    }\n" + Indent(Members, 4) + "\n}\n" + Types,
+    };
 
     public string Source => $$"""
         using System;

@@ -113,6 +113,14 @@ internal static class HandlerCorpus
         new("warp_shuffle", RefusedByVyre, "slot.SetResult(0, Warp.Shuffle(a, 0)); //!"),
         new("group_barrier", RefusedByVyre, "Group.Barrier(); //!\nslot.SetResult(0, a);"),
 
+        // Helpers in an assembly of the user's own: the analyzer leaves them to the build step, which judges their IL.
+        new("helper_in_library", Runs, "slot.SetResult(0, CorpusLib.Mix.Hash(a + b));", Library: "public static class Mix\n{\n    public static uint Hash(uint x) => (x * 0x9E3779B9u) ^ (x >> 7);\n}"),
+        new("struct_operator_in_library", Runs, "var p = new CorpusLib.Pair { X = a, Y = b } + new CorpusLib.Pair { X = 1, Y = 2 };\nslot.SetResult(0, p.X * p.Y);", Library: "public struct Pair\n{\n    public uint X;\n    public uint Y;\n\n    public static Pair operator +(Pair l, Pair r) => new() { X = l.X + r.X, Y = l.Y + r.Y };\n}"),
+        new("console_in_library", Fails, "slot.SetResult(0, CorpusLib.Noisy.Echo(a)); //!", Library: "public static class Noisy\n{\n    public static uint Echo(uint x)\n    {\n        Console.WriteLine(x);\n        return x;\n    }\n}"),
+        new("class_in_library", Fails, "slot.SetResult(0, CorpusLib.Boxes.Make(a)); //!", Library: "public sealed class Box\n{\n    public uint V;\n}\n\npublic static class Boxes\n{\n    public static uint Make(uint x) => new Box { V = x }.V;\n}"),
+        new("copysign_in_library", FailsOnGpu, "slot.SetResult(0, CorpusLib.Sign.Negative(a)); //!", Library: "public static class Sign\n{\n    public static float Negative(uint x) => (float)Math.CopySign((double)x, -1.0);\n}"),
+        new("double_sin_in_library", FailsOnGpu, "slot.SetResult(0, CorpusLib.Wave.Of(a)); //!", Library: "public static class Wave\n{\n    public static float Of(uint x) => (float)Math.Sin((double)x);\n}"),
+
         // ILGPU's CPU accelerator runs these; the GPU cannot (labelled on the H200: no PTX, the driver's JIT, or a wrong value).
         new("math_sin_double", FailsOnGpu, "slot.SetResult(0, (float)Math.Sin((double)a)); //!"),
         new("math_cos_double", FailsOnGpu, "slot.SetResult(0, (float)Math.Cos((double)a)); //!"),

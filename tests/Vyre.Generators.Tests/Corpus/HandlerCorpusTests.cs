@@ -72,18 +72,86 @@ public sealed class HandlerCorpusTests
         }
     }
 
-    private static bool MustFail(CorpusCase c) => c.Verdict is IlgpuVerdict.Fails or IlgpuVerdict.FailsOnGpu or IlgpuVerdict.RefusedByVyre;
+    [TestCaseSource(nameof(GpuFailures))]
+    public async Task The_same_judgement_holds_with_the_body_in_a_library(CorpusCase corpusCase)
+    {
+        // The analyzer sees no source for a library: the build step must find it in the library's IL.
+        CorpusCase twin = corpusCase.WithBodyInLibrary();
+        CorpusObservation seen = await CorpusObservation.ObserveAsync(twin, Path.Combine(_folder, twin.Name));
+        Assert.That(seen.AnalyzerErrors, Is.Empty, "the analyzer leaves a library's helpers to the build step");
+        Assert.That(seen.CpuFailure, Is.Null, "ILGPU's CPU accelerator compiles it");
+        AssertFailsOnItsLine(twin, seen, seen.BuildStepOutput);
+    }
 
-    private static void AssertBuildsAndRuns(CorpusObservation seen, string errors)
+    /// <summary>The cases that run on the CPU accelerator but not on a GPU.</summary>
+    public static CorpusCase[] GpuFailures => HandlerCorpus.All.Where(c => c.Verdict == IlgpuVerdict.FailsOnGpu && c.Library.Length == 0).ToArray();
+
+    /// <summary>The cases ILGPU runs.</summary>
+    public static CorpusCase[] Runners => HandlerCorpus.All.Where(c => c.Verdict == IlgpuVerdict.Runs).ToArray();
+
+    internal static bool MustFail(CorpusCase c) => c.Verdict is IlgpuVerdict.Fails or IlgpuVerdict.FailsOnGpu or IlgpuVerdict.RefusedByVyre;
+
+    internal static void AssertBuildsAndRuns(CorpusObservation seen, string errors)
     {
         Assert.That(seen.BuildFails, Is.False, "a false positive: the build rejects a handler ILGPU runs:\n" + errors);
         Assert.That(seen.ManagedFailure, Is.Null);
         Assert.That(seen.Managed!.Value.State, Is.EqualTo(SlotState.Done), seen.Managed.ToString());
     }
 
-    private static void AssertFailsOnItsLine(CorpusCase corpusCase, CorpusObservation seen, string errors)
+    internal static void AssertFailsOnItsLine(CorpusCase corpusCase, CorpusObservation seen, string errors)
     {
         Assert.That(seen.BuildFails, Is.True, $"a false negative: the build passes a handler ILGPU cannot run ({seen.CpuFailure})");
         Assert.That(seen.ErrorLines, Does.Contain(corpusCase.MarkedLine), $"the error names line {corpusCase.MarkedLine}:\n{errors}\n{corpusCase.Source}");
+    }
+}
+
+/// <summary>
+/// The corpus on the GPU machine: every handler ILGPU runs gives the same result on CUDA as on Managed, and every
+/// handler labelled <see cref="IlgpuVerdict.FailsOnGpu"/> does fail there (started through its library twin, which
+/// the analyzer lets through): CUDA refuses to load it or it gives another result than Managed.
+/// </summary>
+[NonParallelizable]
+[Category("Gpu")]
+public sealed class HandlerCorpusCudaTests
+{
+    private string _folder = string.Empty;
+
+    [OneTimeSetUp]
+    public void MakeFolder()
+    {
+        if (!MegakernelHost.IsCudaAvailable())
+        {
+            Assert.Ignore("No CUDA device on this machine: the corpus is labelled on CUDA on the GPU machine (docs/build-step.md gives its last run).");
+        }
+
+        _folder = Path.Combine(Path.GetTempPath(), "vyre-corpus-cuda-" + Environment.ProcessId);
+    }
+
+    [OneTimeTearDown]
+    public void RemoveFolder()
+    {
+        if (_folder.Length > 0 && Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    [TestCaseSource(typeof(HandlerCorpusTests), nameof(HandlerCorpusTests.Runners))]
+    public async Task Runs_on_cuda_with_the_managed_result(CorpusCase corpusCase)
+    {
+        CorpusObservation seen = await CorpusObservation.ObserveAsync(corpusCase, Path.Combine(_folder, corpusCase.Name), onCuda: true);
+        HandlerCorpusTests.AssertBuildsAndRuns(seen, seen.BuildStepOutput);
+        Assert.That(seen.CudaFailure, Is.Null, "CUDA starts it");
+        Assert.That(seen.Cuda.ToString(), Is.EqualTo(seen.Managed.ToString()), "the same result on CUDA as on Managed");
+    }
+
+    [TestCaseSource(typeof(HandlerCorpusTests), nameof(HandlerCorpusTests.GpuFailures))]
+    public async Task Fails_on_cuda(CorpusCase corpusCase)
+    {
+        CorpusCase twin = corpusCase.WithBodyInLibrary();
+        CorpusObservation seen = await CorpusObservation.ObserveAsync(twin, Path.Combine(_folder, twin.Name), onCuda: true);
+        Assert.That(seen.ManagedFailure, Is.Null);
+        TestContext.Out.WriteLine($"{corpusCase.Name}: Managed {seen.Managed}; CUDA {seen.CudaFailure ?? seen.Cuda.ToString()}");
+        Assert.That(seen.CudaFailure is not null || seen.Cuda.ToString() != seen.Managed.ToString(), $"the label FailsOnGpu: CUDA ran it and gave the Managed result {seen.Managed}");
     }
 }
