@@ -22,15 +22,23 @@ internal static class KernelEmbedder
     /// <param name="assemblyPath">The intermediate assembly (its PDB beside it, or embedded).</param>
     /// <param name="kernels">Resource names and <see cref="Vyre.Backends.Cuda.PtxKernelFile"/> texts.</param>
     /// <param name="workFolder">Where the rewritten assembly and PDB are written before they replace the originals.</param>
-    public static string? Embed(string assemblyPath, IReadOnlyList<(string Name, string Text)> kernels, string workFolder)
+    /// <param name="references">The assembly's references as MSBuild resolved them: Cecil resolves the types of constants and attribute arguments through them.</param>
+    public static string? Embed(string assemblyPath, IReadOnlyList<(string Name, string Text)> kernels, string workFolder, IEnumerable<string> references)
     {
         string pdbPath = Path.ChangeExtension(assemblyPath, ".pdb");
         string staged = Path.Combine(workFolder, Path.GetFileName(assemblyPath));
         string stagedPdb = Path.ChangeExtension(staged, ".pdb");
         Directory.CreateDirectory(workFolder);
         bool separatePdb;
+        using var resolver = new DefaultAssemblyResolver();
+        foreach (string folder in references.Select(Path.GetDirectoryName).Append(Path.GetDirectoryName(Path.GetFullPath(assemblyPath))).Distinct(StringComparer.Ordinal).OfType<string>())
+        {
+            resolver.AddSearchDirectory(folder);
+        }
+
         var read = new ReaderParameters
         {
+            AssemblyResolver = resolver,
             InMemory = true,
             ReadSymbols = true,
             SymbolReaderProvider = new DefaultSymbolReaderProvider(throwIfNoSymbol: false),

@@ -133,7 +133,7 @@ internal static class Program
         string embedded = "";
         if (embed && errors == 0 && shipped.Count > 0)
         {
-            string? refusal = KernelEmbedder.Embed(path, shipped, Path.Combine(output ?? Path.GetDirectoryName(path)!, "embedded"));
+            string? refusal = KernelEmbedder.Embed(path, shipped, Path.Combine(output ?? Path.GetDirectoryName(path)!, "embedded"), references);
             embedded = refusal is null ? $", {shipped.Count} kernel(s) embedded" : $"; kernels not embedded: {refusal}";
         }
 

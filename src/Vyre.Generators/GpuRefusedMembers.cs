@@ -6,7 +6,7 @@ namespace Vyre.Generators;
 /// <summary>
 /// Library members ILGPU 1.5.3 accepts in some form but a GPU cannot run, as the labelled corpus found them
 /// (tests/Vyre.Generators.Tests/Corpus): their bodies throw, use hardware intrinsics or table lookups, have no PTX
-/// without ILGPU.Algorithms, fail the driver's JIT (Math.Log2) or give a wrong value on CUDA (Math.CopySign).
+/// without ILGPU.Algorithms, fail the driver's JIT (Math.Log2, MathF.FusedMultiplyAdd) or give a wrong value on CUDA (Math.CopySign).
 /// One list for both judges: the analyzer (VYR109, in the editor) and the build step, which applies it to the IL of
 /// helpers in the user's other assemblies (VYR120), where the analyzer cannot look and PTX compiles.
 /// </summary>
@@ -14,8 +14,8 @@ internal static class GpuRefusedMembers
 {
     private static readonly Dictionary<string, string[]> s_members = new()
     {
-        ["System.Math"] = ["Clamp", "Log2", "CopySign", "Sin", "Cos", "Tan", "Exp", "Log", "Log10", "Pow"],
-        ["System.MathF"] = ["Exp", "Log", "Pow"],
+        ["System.Math"] = ["Clamp", "Log2", "CopySign", "Sin", "Cos", "Tan", "Exp", "Log", "Log10", "Pow", "FusedMultiplyAdd"],
+        ["System.MathF"] = ["Exp", "Log", "Pow", "FusedMultiplyAdd"],
         ["System.UInt32"] = ["Log2", "CreateTruncating", "CreateSaturating", "CreateChecked"],
         ["System.Int32"] = ["Log2", "CreateTruncating", "CreateSaturating", "CreateChecked"],
         ["System.UInt64"] = ["Log2", "CreateTruncating", "CreateSaturating", "CreateChecked"],

@@ -8,9 +8,11 @@ internal static class BackendOptions
 {
     public static MegakernelOptions Managed(int slotCount, int dataBytes = 1 << 20) => new() { Backend = Backend.Managed, SlotCount = slotCount, DataBytes = dataBytes, Log = _ => { } };
 
-    public static MegakernelOptions IlgpuCpu(int slotCount, int dataBytes = 1 << 20) => new() { Backend = Backend.IlgpuCpu, SlotCount = slotCount, DataBytes = dataBytes, Log = _ => { } };
+    public static MegakernelOptions IlgpuCpu(int slotCount, int dataBytes = 1 << 20, KernelMode mode = KernelMode.Persistent) =>
+        new() { Backend = Backend.IlgpuCpu, SlotCount = slotCount, DataBytes = dataBytes, Mode = mode, Log = _ => { } };
 
-    public static MegakernelOptions Cuda(int slotCount, int dataBytes = 1 << 20) => new() { Backend = Backend.Cuda, SlotCount = slotCount, DataBytes = dataBytes, Log = _ => { } };
+    public static MegakernelOptions Cuda(int slotCount, int dataBytes = 1 << 20, KernelMode mode = KernelMode.Persistent) =>
+        new() { Backend = Backend.Cuda, SlotCount = slotCount, DataBytes = dataBytes, Mode = mode, Log = _ => { } };
 
     /// <summary><paramref name="options"/> with the io sidecar reading through <paramref name="reads"/>.</summary>
     public static MegakernelOptions WithReads(MegakernelOptions options, IoReads reads) => new()
@@ -57,6 +59,27 @@ public sealed class CudaConformance : ConformanceSuite
     protected override void RequireBackend() => BackendOptions.RequireCuda();
 
     protected override MegakernelOptions Options(int slotCount = 1024) => BackendOptions.Cuda(slotCount);
+}
+
+/// <summary>The conformance suite in Once mode (a finite kernel launched per batch of published slots) on ILGPU's CPU accelerator.</summary>
+[TestFixture]
+public sealed class IlgpuCpuOnceConformance : ConformanceSuite
+{
+    protected override int SoakSlots => 20_000;
+
+    protected override MegakernelOptions Options(int slotCount = 1024) => BackendOptions.IlgpuCpu(slotCount, mode: KernelMode.Once);
+}
+
+/// <summary>The conformance suite in Once mode on CUDA: the launch-per-batch path.</summary>
+[TestFixture]
+[Category("Gpu")]
+public sealed class CudaOnceConformance : ConformanceSuite
+{
+    protected override int SoakSlots => 1_000_000;
+
+    protected override void RequireBackend() => BackendOptions.RequireCuda();
+
+    protected override MegakernelOptions Options(int slotCount = 1024) => BackendOptions.Cuda(slotCount, mode: KernelMode.Once);
 }
 
 [TestFixture]

@@ -25,6 +25,9 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private MemoryBuffer1D<uint, Stride1D.Dense>? _completed;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _scratch;
     private Kernel? _kernel;
+    private OnceLauncher? _once;
+    private Action<string> _log = _ => { };
+    private int _slotCount;
 
     protected IlgpuBackend(Context context, Accelerator accelerator)
     {
@@ -59,6 +62,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     /// <summary>Allocates every buffer; called once, before any kernel is loaded or launched.</summary>
     protected void AllocateAll(MegakernelOptions options, ulong heartbeatTimeout)
     {
+        _log = options.Log ?? Console.Error.WriteLine;
+        _slotCount = options.SlotCount;
         _ring = AllocateShared((long)options.SlotCount * SlotLayout.SizeInBytes, out IntPtr ring);
         _control = AllocateShared(ControlWord.WordCount * sizeof(uint), out IntPtr control);
         _data = AllocateShared(Math.Max(options.DataBytes, 1), out IntPtr data);
@@ -157,8 +162,46 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
 
     public abstract void Start(TimeSpan timeout);
 
-    public virtual void OnPublished(long first, int count)
+    public virtual void OnPublished(long first, int count) => _once?.Enqueue(first, count);
+
+    /// <summary>Once mode's start: the kernel runs per published range, launched by a thread of its own (<see cref="OnceLauncher"/>).</summary>
+    protected void StartOnceMode()
     {
+        _once = new OnceLauncher(LaunchOnceAndCount, _slotCount, _log, $"vyre-once-{Kind}");
+        Control[ControlWord.KernelState] = (uint)KernelState.Running;
+    }
+
+    /// <summary>Once mode's exit: waits for the queued launches (at most <paramref name="timeout"/>) and stops the launch thread; false when a launch still runs.</summary>
+    protected bool StopOnceMode(TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        if (_once is not null && !(_once.Drain(timeout) && _once.Stop(Remaining(deadline))))
+        {
+            return false;
+        }
+
+        Control[ControlWord.KernelState] = (uint)KernelState.Exited;
+        return true;
+    }
+
+    /// <summary>Launches the finite kernel for sequences <paramref name="first"/>..+<paramref name="count"/> and returns once it has run.</summary>
+    protected virtual void LaunchOnce(long first, int count) =>
+        throw new NotSupportedException($"{Kind} has no Once kernel.");
+
+    private void LaunchOnceAndCount(long first, int count)
+    {
+        LaunchOnce(first, count);
+
+        // The finite kernel counts in device memory; the host reads its counters from the control block.
+        uint[] state = new uint[DeviceStateWord.WordCount];
+        Read(DeviceRegion.State, 0, state);
+        Control[ControlWord.Epoch] = state[DeviceStateWord.Epoch];
+        for (int i = 0; i < ControlWord.MetricCount; i++)
+        {
+            Control[ControlWord.OpcodeMetricsFirst + i] = state[DeviceStateWord.MetricsFirst + i];
+        }
+
+        System.Threading.Volatile.Write(ref Control[ControlWord.DoneCount], state[DeviceStateWord.DoneCount]);
     }
 
     public virtual void RequestStop() => System.Threading.Volatile.Write(ref Control[ControlWord.Shutdown], 1);
@@ -208,6 +251,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             return;
         }
 
+        _once?.Dispose();
         _kernel?.Dispose();
         _scratch?.Dispose();
         _completed?.Dispose();

@@ -163,7 +163,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         Control[ControlWord.Heartbeat] = 1;
         if (_mode == KernelMode.Once)
         {
-            Control[ControlWord.KernelState] = (uint)KernelState.Running;
+            StartOnceMode();
             return;
         }
 
@@ -180,15 +180,10 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         }
     }
 
-    public override void OnPublished(long first, int count)
+    protected override void LaunchOnce(long first, int count)
     {
-        if (OnceKernel is null)
-        {
-            return;
-        }
-
         int padded = (count + _groupSize - 1) / _groupSize * _groupSize;
-        OnceKernel(_kernelStream, padded, Buffers, (uint)first, count);
+        OnceKernel!(_kernelStream, padded, Buffers, (uint)first, count);
         _kernelStream.Synchronize();
     }
 
@@ -196,8 +191,9 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
     {
         if (_mode == KernelMode.Once)
         {
-            Control[ControlWord.KernelState] = (uint)KernelState.Exited;
-            return true;
+            // Memory is freed only once no launch runs (freeing under a running kernel blocks until it ends).
+            _exited = StopOnceMode(timeout);
+            return _exited;
         }
 
         if (!WaitForControl(ControlWord.KernelState, (uint)KernelState.Exited, timeout))

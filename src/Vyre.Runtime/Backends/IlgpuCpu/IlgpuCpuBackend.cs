@@ -8,7 +8,7 @@ namespace Vyre.Backends.IlgpuCpu;
 /// <summary>
 /// The generated ILGPU kernels on ILGPU's CPU accelerator: one warp of <see cref="CpuMemoryBackend.CpuWarpLanes"/>
 /// lanes. A launch there runs on the calling thread until the kernel ends (FACTS.md), so the persistent
-/// kernel gets a thread of its own; the finite kernel runs per published batch under the publish lock. The
+/// kernel gets a thread of its own; the finite kernel runs per published range on Once mode's launch thread. The
 /// kernel runs the generated dispatcher inside <see cref="GuardedDispatcher{TDispatcher}"/>, so a handler's
 /// exception ends its slot in FAULT instead of ILGPU's thread (and the process).
 /// </summary>
@@ -42,7 +42,7 @@ internal sealed class IlgpuCpuBackend<TDispatcher> : CpuMemoryBackend
     {
         if (_mode == KernelMode.Once)
         {
-            Control[ControlWord.KernelState] = (uint)KernelState.Running;
+            StartOnceMode();
             return;
         }
 
@@ -54,36 +54,16 @@ internal sealed class IlgpuCpuBackend<TDispatcher> : CpuMemoryBackend
         }
     }
 
-    public override unsafe void OnPublished(long first, int count)
+    protected override void LaunchOnce(long first, int count)
     {
-        if (OnceKernel is null)
-        {
-            return;
-        }
-
         int padded = (count + CpuWarpLanes - 1) / CpuWarpLanes * CpuWarpLanes;
-        OnceKernel(Accelerator.DefaultStream, padded, Buffers, (uint)first, count);
+        OnceKernel!(Accelerator.DefaultStream, padded, Buffers, (uint)first, count);
         Accelerator.Synchronize();
-        uint[] state = new uint[DeviceStateWord.WordCount];
-        Read(DeviceRegion.State, 0, state);
-        Control[ControlWord.Epoch] = state[DeviceStateWord.Epoch];
-        for (int i = 0; i < ControlWord.MetricCount; i++)
-        {
-            Control[ControlWord.OpcodeMetricsFirst + i] = state[DeviceStateWord.MetricsFirst + i];
-        }
-
-        Volatile.Write(ref Control[ControlWord.DoneCount], state[DeviceStateWord.DoneCount]);
     }
 
     public override unsafe bool WaitForExit(TimeSpan timeout)
     {
-        if (_launcher is null)
-        {
-            Control[ControlWord.KernelState] = (uint)KernelState.Exited;
-            return true;
-        }
-
-        return _launcher.Join(timeout);
+        return _launcher is null ? StopOnceMode(timeout) : _launcher.Join(timeout);
     }
 
     protected override void Dispose(bool disposing)
