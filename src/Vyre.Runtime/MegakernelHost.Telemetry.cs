@@ -13,6 +13,7 @@ public sealed unsafe partial class MegakernelHost
     public TelemetrySnapshot Telemetry()
     {
         using CallScope call = EnterCall();
+        _backend.RefreshCounters();
         uint* control = _backend.Control;
         uint[] metrics = new uint[ControlWord.MetricCount];
         for (int i = 0; i < metrics.Length; i++)

@@ -48,6 +48,11 @@ internal unsafe interface IMegakernelBackend : IDisposable
     /// <summary>Called under the ring's publish lock after sequences [first, first + count) were published.</summary>
     void OnPublished(long first, int count);
 
+    /// <summary>Brings the control block's counters (done count, epoch, per-opcode metrics) up to date where the device keeps them elsewhere; called before they are read.</summary>
+    void RefreshCounters()
+    {
+    }
+
     /// <summary>Sets the control block's stop word and wakes the device side so it sees it.</summary>
     void RequestStop();
 

@@ -167,7 +167,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     /// <summary>Once mode's start: the kernel runs per published range, launched by a thread of its own (<see cref="OnceLauncher"/>).</summary>
     protected void StartOnceMode()
     {
-        _once = new OnceLauncher(LaunchOnceAndCount, _slotCount, _log, $"vyre-once-{Kind}");
+        _once = new OnceLauncher(LaunchOnce, _slotCount, _log, $"vyre-once-{Kind}");
         Control[ControlWord.KernelState] = (uint)KernelState.Running;
     }
 
@@ -188,11 +188,14 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     protected virtual void LaunchOnce(long first, int count) =>
         throw new NotSupportedException($"{Kind} has no Once kernel.");
 
-    private void LaunchOnceAndCount(long first, int count)
+    /// <summary>In Once mode the finite kernel counts in device memory: copies its counters to the control block, where the host reads them.</summary>
+    public void RefreshCounters()
     {
-        LaunchOnce(first, count);
+        if (_once is null)
+        {
+            return;
+        }
 
-        // The finite kernel counts in device memory; the host reads its counters from the control block.
         uint[] state = new uint[DeviceStateWord.WordCount];
         Read(DeviceRegion.State, 0, state);
         Control[ControlWord.Epoch] = state[DeviceStateWord.Epoch];

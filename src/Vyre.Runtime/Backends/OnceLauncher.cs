@@ -6,8 +6,8 @@ namespace Vyre.Backends;
 
 /// <summary>
 /// Once mode's launch thread: publishers hand it ranges of sequence numbers and return at once; it launches the finite
-/// kernel for them in publish order (contiguous ranges queued meanwhile go in one launch), waits for each launch, and
-/// then lets the backend copy the device's counters to the control block. A publisher never blocks on a kernel, so a
+/// kernel for them in publish order (contiguous ranges queued meanwhile go in one launch) and waits for each launch
+/// (the slots' statuses reach the host through the ring as they finish). A publisher never blocks on a kernel, so a
 /// slot that runs long is waited for as in Persistent mode: with a timeout or a cancellation token.
 /// </summary>
 internal sealed class OnceLauncher : IDisposable
@@ -26,7 +26,7 @@ internal sealed class OnceLauncher : IDisposable
     private volatile bool _stopping;
     private volatile Exception? _failure;
 
-    /// <param name="launch">Launches the kernel for a range and returns when it has run (the backend synchronizes and copies its counters).</param>
+    /// <param name="launch">Launches the kernel for a range and returns when it has run.</param>
     /// <param name="maxCount">The most slots one launch may take (the ring's size).</param>
     /// <param name="log">Where a failed launch is reported.</param>
     /// <param name="name">The thread's name.</param>
