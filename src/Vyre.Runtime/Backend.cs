@@ -25,6 +25,8 @@ public enum KernelMode
     /// <summary>
     /// The finite kernel is launched once per published batch and runs to completion (the seed crate's
     /// model). Only the ILGPU backends have it; it is the baseline the persistent kernel is measured against.
+    /// A thread of the host launches the batches in publish order, so a publisher never waits for a kernel; a
+    /// batch that runs long holds back the batches after it (one stream), and waits on its slots time out as usual.
     /// </summary>
     Once = 1,
 }
