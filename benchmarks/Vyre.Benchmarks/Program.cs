@@ -12,7 +12,7 @@ using Vyre.Benchmarks;
 using Vyre.Internals;
 
 // Side-by-side measurements in one run. Prints markdown tables for docs/benchmarks.md.
-// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only | --cold-start embedded|compiled|cache]
+// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only | --breakdown-only | --cold-start embedded|compiled|cache]
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Vyre benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Environment.OSVersion}");
 string streamFolder = Path.Combine(Path.GetTempPath(), "vyre-bench-stream-" + Environment.ProcessId);
@@ -27,10 +27,18 @@ if (args.Contains("--ring-only"))
     await ManagedThroughput(quick);
     if (MegakernelHost.IsCudaAvailable())
     {
+        await LatencyBreakdown.RunAsync(quick);
         await CudaLatency(quick);
         await CudaThroughput(quick);
     }
 
+    return;
+}
+
+if (args.Contains("--breakdown-only"))
+{
+    await LatencyBreakdown.RunAsync(quick);
+    await CudaLatency(quick);
     return;
 }
 
@@ -62,6 +70,7 @@ await StreamingBenchmark.RunAsync(Backend.Managed, quick, streamFolder);
 await LoadMissBenchmark.RunAsync(Backend.Managed, quick, streamFolder);
 if (MegakernelHost.IsCudaAvailable())
 {
+    await LatencyBreakdown.RunAsync(quick);
     await CudaLatency(quick);
     await CudaThroughput(quick);
     await StreamingBenchmark.RunAsync(Backend.Cuda, quick, streamFolder);

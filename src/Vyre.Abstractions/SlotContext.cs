@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using Vyre.Internals;
 
@@ -30,6 +31,7 @@ public struct SlotContext
     /// Creates the context of ring slot <paramref name="slotIndex"/>; the device loop and the CPU workers call this. The
     /// slot's fault lives in its scratch words, which the views it hands out share.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public SlotContext(in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant)
     {
         _ring = buffers.Ring;
@@ -80,6 +82,7 @@ public struct SlotContext
     private readonly ArrayView<uint> Scratch => _scratchWords.SubView(_scratchBase, SlotScratch.WordsPerSlot);
 
     /// <summary>Argument word <paramref name="index"/> (0..11).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint Arg(int index)
     {
         if ((uint)index >= (uint)_argCount)
@@ -92,6 +95,7 @@ public struct SlotContext
     }
 
     /// <summary>Writes result word <paramref name="index"/> (0..11): the argument word of the same index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SetResult(int index, uint value)
     {
         if ((uint)index >= (uint)_argCount)
@@ -215,9 +219,11 @@ public struct SlotContext
     }
 
     /// <summary>Reads a word of this slot (any of the 16) without the argument window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal readonly uint ReadWord(int word) => _ring.Read(_slotBase + word);
 
     /// <summary>Writes a word of this slot (any of the 16) without the argument window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal readonly void WriteWord(int word, uint value) => _ring.Write(_slotBase + word, value);
 }
 

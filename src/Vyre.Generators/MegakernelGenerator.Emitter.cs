@@ -134,6 +134,8 @@ public sealed partial class MegakernelGenerator
         using (w.Block("public readonly struct Dispatcher : global::Vyre.Internals.IMegakernelDispatcher"))
         {
             w.Line("/// <inheritdoc/>");
+            w.Line("// Inlined into the device loop even under ILGPU's conservative inlining; the handlers stay calls.");
+            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
             using (w.Block("public global::Vyre.SlotStatus Dispatch(ref global::Vyre.SlotContext slot, out int ordinal)"))
             {
                 w.Line("// Dispatch tree:");

@@ -38,6 +38,13 @@ public sealed unsafe partial class MegakernelHost
         new ReadOnlySpan<byte>(_backend.Data + offset, into.Length).CopyTo(into);
     }
 
+    /// <summary>Reads the round-trip trace (<see cref="RoundTripTrace"/>; benchmarks), <c>TraceEntries * RoundTripTrace.WordsPerEntry</c> words.</summary>
+    internal void ReadTrace(Span<uint> into)
+    {
+        using CallScope call = EnterCall();
+        _backend.Read(DeviceRegion.Trace, 0, into);
+    }
+
     /// <summary>Copies heap words [<paramref name="offset"/>, + <paramref name="into"/>.Length) into <paramref name="into"/>.</summary>
     public void ReadHeap(int offset, Span<uint> into)
     {

@@ -179,6 +179,9 @@ public sealed unsafe partial class MegakernelHost
         return true;
     }
 
+    /// <summary>Whether <paramref name="sequence"/> has completed (its status word says DONE or FAULT); reads one word.</summary>
+    internal bool IsComplete(long sequence) => _ring.IsComplete(sequence);
+
     /// <summary>Takes the result of <paramref name="sequence"/> and retires its slot if it has completed.</summary>
     internal bool TryTake(long sequence, out SlotResult result)
     {

@@ -46,6 +46,12 @@ public sealed class MegakernelOptions
     /// <summary>Most heap words: 2^28 (1 GiB), so every heap offset fits the 32-bit argument words.</summary>
     public const int MaxHeapWords = 1 << 28;
 
+    /// <summary>
+    /// Entries of the round-trip trace (benchmarks only: <c>Internals.RoundTripTrace</c>); 0, the default, turns it off.
+    /// Sequence <c>s</c> stamps entry <c>s % TraceEntries</c> in device memory.
+    /// </summary>
+    internal int TraceEntries { get; init; }
+
     /// <summary>Words of the heap the memory built-ins use (1 to <see cref="MaxHeapWords"/>). Default 65,536.</summary>
     public int HeapWords { get; init; } = 1 << 16;
 
@@ -106,6 +112,11 @@ public sealed class MegakernelOptions
         }
 
         CheckLanesFor(Backend);
+
+        if (TraceEntries < 0 || TraceEntries > 1 << 20)
+        {
+            throw new ArgumentException($"TraceEntries {TraceEntries} must be in 0..{1 << 20}. Fix: give 0 (off) or a few thousand entries.", nameof(TraceEntries));
+        }
 
         if (DataBytes < 0 || HeapWords < 1 || HeapWords > MaxHeapWords)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime.Cuda;
 
@@ -12,6 +13,7 @@ namespace Vyre.Internals;
 internal static class DeviceMemory
 {
     /// <summary>Reads <paramref name="view"/>[<paramref name="index"/>], whose first word is at device address <paramref name="address"/>, without caching or hoisting.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint ReadVolatile(ArrayView<uint> view, ulong address, int index)
     {
         if (CudaAsm.IsSupported)
@@ -29,6 +31,7 @@ internal static class DeviceMemory
     /// CPU backends the milliseconds a backend thread writes into <see cref="DeviceStateWord.HostClock"/>
     /// (0 where none does, which never times out). Elapsed times are differences of two readings.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Now(SharedWords state)
     {
         ulong timer = GlobalTimer();
@@ -36,6 +39,7 @@ internal static class DeviceMemory
     }
 
     /// <summary>Nanoseconds of the GPU's global timer, or 0 where no timer is available (the CPU backends).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong GlobalTimer()
     {
         if (CudaAsm.IsSupported)

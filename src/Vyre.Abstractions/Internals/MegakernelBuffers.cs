@@ -44,6 +44,9 @@ public struct MegakernelBuffers
     /// <summary>Per ring slot, <see cref="SlotScratch.WordsPerSlot"/> words of device memory: the running slot's fault and the sink of its out-of-bounds accesses.</summary>
     internal ArrayView<uint> Scratch;
 
+    /// <summary>The round-trip stamps of the latency breakdown (<see cref="RoundTripTrace"/>; device memory); empty unless asked for.</summary>
+    internal ArrayView<uint> Trace;
+
     /// <summary>Slots in the ring.</summary>
     internal int SlotCount;
 

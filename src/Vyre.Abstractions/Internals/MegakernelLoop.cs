@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace Vyre.Internals;
@@ -32,19 +33,39 @@ public static class MegakernelLoop
     public static void RunPersistent<TDispatcher>(Index1D index, MegakernelBuffers buffers)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        bool forwarder = index == 0;
+        // On a grid of more than one warp, thread 0 does nothing but forward (each of its iterations is one read of the
+        // doorbell over PCIe) and the rest of its warp sits out. On a single warp (ILGPU's CPU accelerator, where a
+        // warp's lanes must all take part in its shuffles) thread 0 forwards between the warp's claims.
+        bool dedicatedForwarder = Grid.DimX * Group.DimX > Warp.WarpSize;
         var forward = new ForwarderState();
-        if (forwarder)
+        if (index == 0)
         {
             forward.BeatSeenAt = DeviceMemory.Now(buffers.State);
             buffers.Control.Write(ControlWord.KernelState, (uint)KernelState.Running);
             MemoryFence.SystemLevel();
+            if (dedicatedForwarder)
+            {
+                while (buffers.State.Read(DeviceStateWord.Stop) == 0)
+                {
+                    for (uint i = 0; i < HousekeepingPeriod; i++)
+                    {
+                        Forward<TDispatcher>(buffers, ref forward);
+                    }
+                }
+
+                Exit(buffers, ref forward);
+                return;
+            }
+        }
+        else if (dedicatedForwarder && index < Warp.WarpSize)
+        {
+            return;
         }
 
         int lane = Warp.LaneIdx;
         while (true)
         {
-            if (forwarder)
+            if (index == 0)
             {
                 Forward<TDispatcher>(buffers, ref forward);
             }
@@ -74,6 +95,7 @@ public static class MegakernelLoop
             count = Warp.Shuffle(count, 0);
             if ((uint)lane < count)
             {
+                RoundTripTrace.Stamp(buffers, first + (uint)lane, RoundTripTrace.Claimed);
                 RunOne<TDispatcher>(buffers, first + (uint)lane);
             }
 
@@ -83,14 +105,20 @@ public static class MegakernelLoop
             }
         }
 
-        if (forwarder)
+        if (index == 0)
         {
-            Republish(buffers, ref forward, metrics: true);
-            buffers.Control.Write(ControlWord.ExitReason, buffers.State.Read(DeviceStateWord.Stop));
-            MemoryFence.SystemLevel();
-            buffers.Control.Write(ControlWord.KernelState, (uint)KernelState.Exited);
-            MemoryFence.SystemLevel();
+            Exit(buffers, ref forward);
         }
+    }
+
+    /// <summary>The forwarder's last words: the counters, the exit reason, then the state the host waits for.</summary>
+    private static void Exit(in MegakernelBuffers buffers, ref ForwarderState forward)
+    {
+        Republish(buffers, ref forward, metrics: true);
+        buffers.Control.Write(ControlWord.ExitReason, buffers.State.Read(DeviceStateWord.Stop));
+        MemoryFence.SystemLevel();
+        buffers.Control.Write(ControlWord.KernelState, (uint)KernelState.Exited);
+        MemoryFence.SystemLevel();
     }
 
     /// <summary>
@@ -106,41 +134,50 @@ public static class MegakernelLoop
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotBase = (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount;
         uint opcode = buffers.Ring.Read(slotBase + SlotLayout.Opcode);
         uint tenant = buffers.Ring.Read(slotBase + SlotLayout.Tenant);
+        RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HeaderRead);
         int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, opcode, tenant);
         Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
         Atomic.Add(ref buffers.State.View[DeviceStateWord.DoneCount], 1u);
+        RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.LaneFree);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Forward<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        if (forward.Iterations % HousekeepingPeriod == 0)
+        if (++forward.Iterations % HousekeepingPeriod == 0)
         {
             Housekeep(buffers, ref forward);
+            Republish(buffers, ref forward, metrics: forward.Iterations % MetricsPeriod == 0);
         }
 
         uint published = buffers.Control.Read(ControlWord.PublishCursor);
         if (published != forward.Doorbell)
         {
             uint doorbell = forward.Doorbell;
-            bool serveHere = published - doorbell == 1
-                && Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.ClaimCursor], doorbell, doorbell + 1) == doorbell;
+            RoundTripTrace.Stamp(buffers, doorbell, RoundTripTrace.DoorbellSeen);
             forward.Doorbell = published;
-            buffers.State.Write(DeviceStateWord.Doorbell, published);
-            MemoryFence.DeviceLevel();
-            if (serveHere)
+            if (published - doorbell == 1
+                && Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.ClaimCursor], doorbell, doorbell + 1) == doorbell)
             {
+                // One slot on an idle queue: served here, before the doorbell is republished (nobody else has work in it).
+                RoundTripTrace.Stamp(buffers, doorbell, RoundTripTrace.Claimed);
                 RunOne<TDispatcher>(buffers, doorbell);
+                buffers.State.Write(DeviceStateWord.Doorbell, published);
+            }
+            else
+            {
+                buffers.State.Write(DeviceStateWord.Doorbell, published);
+                MemoryFence.DeviceLevel();
             }
         }
-
-        Republish(buffers, ref forward, metrics: ++forward.Iterations % MetricsPeriod == 0);
     }
 
     /// <summary>Reads the host's shutdown and heartbeat words and sets the stop word when either says so.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace Vyre.Internals;
@@ -26,8 +27,10 @@ internal struct SharedWords
     public readonly int Length => View.IntLength;
 
     /// <summary>Reads word <paramref name="index"/> without caching or hoisting (see <see cref="DeviceMemory"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly uint Read(int index) => DeviceMemory.ReadVolatile(View, Address, index);
 
     /// <summary>Stores <paramref name="value"/> at <paramref name="index"/> (plain store; callers fence before they publish).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Write(int index, uint value) => View[index] = value;
 }

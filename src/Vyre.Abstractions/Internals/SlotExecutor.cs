@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace Vyre.Internals;
@@ -20,6 +21,7 @@ internal static class SlotExecutor
     /// Runs sequence number <paramref name="sequence"/> (ring slot <c>sequence % SlotCount</c>) whose
     /// opcode and tenant the caller has read, and returns the metric ordinal it ran under.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence, uint opcode, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
     {
@@ -54,7 +56,9 @@ internal static class SlotExecutor
         else
         {
             TDispatcher dispatcher = default;
+            RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerStart);
             status = dispatcher.Dispatch(ref slot, out ordinal);
+            RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerEnd);
             if (status == SlotStatus.Fault && !slot.HasFault)
             {
                 slot.Fail(FaultCode.HandlerFault, 0);
@@ -80,6 +84,7 @@ internal static class SlotExecutor
     }
 
     /// <summary>Whether <paramref name="tenant"/> may run <paramref name="opcode"/> under the mask words of the control block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsAuthorized(SharedWords control, uint tenant, uint opcode)
     {
         if (tenant == 0)
@@ -103,6 +108,7 @@ internal static class SlotExecutor
         return (mask & needed) != 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Complete(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
     {
         uint state = (uint)SlotState.Done;
@@ -117,6 +123,7 @@ internal static class SlotExecutor
         // Payload before status: the host reads results as soon as it sees the state.
         MemoryFence.SystemLevel();
         slot.WriteWord(SlotLayout.Status, state);
+        RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.StatusWritten);
         buffers.Completed.Write(slot.SlotIndex, sequence + 1);
         MemoryFence.DeviceLevel();
     }

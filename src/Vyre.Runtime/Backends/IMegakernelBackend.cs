@@ -9,6 +9,9 @@ internal enum DeviceRegion
     Heap,
     DebugLog,
     State,
+
+    /// <summary>The round-trip stamps (<c>RoundTripTrace</c>), when the host traces.</summary>
+    Trace,
 }
 
 /// <summary>

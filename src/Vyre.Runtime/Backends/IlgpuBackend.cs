@@ -24,6 +24,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private MemoryBuffer1D<uint, Stride1D.Dense>? _state;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _completed;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _scratch;
+    private MemoryBuffer1D<uint, Stride1D.Dense>? _trace;
     private Kernel? _kernel;
     private OnceLauncher? _once;
     private Action<string> _log = _ => { };
@@ -74,6 +75,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _state = AllocateDevice(DeviceStateWord.WordCount);
         _completed = AllocateDevice(options.SlotCount);
         _scratch = AllocateDevice(options.SlotCount * SlotScratch.WordsPerSlot);
+        _trace = options.TraceEntries > 0 ? AllocateDevice(options.TraceEntries * RoundTripTrace.WordsPerEntry) : null;
         Ring = (uint*)ring;
         Control = (uint*)control;
         Data = (byte*)data;
@@ -99,6 +101,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             Completed = Shared(_completed),
             IoCompleted = Shared(_ioCompleted),
             Scratch = _scratch.View,
+            Trace = _trace?.View ?? ArrayView<uint>.Empty,
             SlotCount = options.SlotCount,
             HeartbeatTimeout = heartbeatTimeout,
         };
@@ -221,6 +224,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     {
         DeviceRegion.Heap => Buffers.Heap,
         DeviceRegion.DebugLog => Buffers.DebugLog,
+        DeviceRegion.Trace => Buffers.Trace,
         _ => Buffers.State.View,
     };
 
@@ -257,6 +261,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _once?.Dispose();
         _kernel?.Dispose();
         _scratch?.Dispose();
+        _trace?.Dispose();
         _completed?.Dispose();
         _state?.Dispose();
         _debugLog?.Dispose();

@@ -208,6 +208,8 @@ public static partial class Dense
     public readonly struct Dispatcher : global::Vyre.Internals.IMegakernelDispatcher
     {
         /// <inheritdoc/>
+        // Inlined into the device loop even under ILGPU's conservative inlining; the handlers stay calls.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public global::Vyre.SlotStatus Dispatch(ref global::Vyre.SlotContext slot, out int ordinal)
         {
             // Dispatch tree:

@@ -1,0 +1,121 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading.Tasks;
+using Vyre.Internals;
+
+namespace Vyre.Benchmarks;
+
+/// <summary>
+/// Where the time of one tiny round trip goes on CUDA (issue 10): host stamps (Stopwatch) around publishing, the
+/// status becoming visible and the results being taken; device stamps (the GPU's global timer, <see cref="RoundTripTrace"/>)
+/// at each stage of the device side. The two clocks are aligned once, by the offset that makes the fastest doorbell
+/// leg (host writes, forwarder sees) equal to the fastest status leg (device writes, host sees): the two PCIe legs
+/// of a round trip are taken to cost the same at best, so each leg below may be off by their real difference.
+/// </summary>
+internal static class LatencyBreakdown
+{
+    private static readonly string[] s_legs =
+    [
+        "host: validate, write the slot, ring the doorbell",
+        "doorbell → forwarder sees it (PCIe read, forwarder loop)",
+        "claim (device atomic), republish doorbell, device fence",
+        "read opcode and tenant from the ring (PCIe reads)",
+        "tenant check, slot context, dispatch to the handler",
+        "handler (reads its arguments over PCIe, writes its result)",
+        "completion: scratch check, system fence, status write",
+        "status write → host sees it (PCIe write, host poll)",
+        "host: read results, retire the slot",
+    ];
+
+    public static async Task RunAsync(bool quick)
+    {
+        int rounds = quick ? 2_000 : 20_000;
+        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = rounds, Log = _ => { } });
+        for (int i = 0; i < 500; i++)
+        {
+            host.Submit(BenchKernels.Opcodes.Increment, (uint)i);
+        }
+
+        // Warm-up slots used trace entries too: the measured rounds start on a fresh entry cycle.
+        var hostStamps = new long[rounds, 4];
+        var sequences = new long[rounds];
+        int wrong = 0;
+        for (int i = 0; i < rounds; i++)
+        {
+            var request = new SlotRequest(BenchKernels.Opcodes.Increment, (uint)i);
+            long h0 = Stopwatch.GetTimestamp();
+            if (!host.TryPublish(new ReadOnlySpan<SlotRequest>(in request), out long sequence))
+            {
+                throw new InvalidOperationException("The ring had no room: an earlier slot was not retired.");
+            }
+
+            long h1 = Stopwatch.GetTimestamp();
+            while (!host.IsComplete(sequence))
+            {
+            }
+
+            long h2 = Stopwatch.GetTimestamp();
+            host.TryTake(sequence, out SlotResult result);
+            long h3 = Stopwatch.GetTimestamp();
+            wrong += result[0] == (uint)i + 1 ? 0 : 1;
+            (hostStamps[i, 0], hostStamps[i, 1], hostStamps[i, 2], hostStamps[i, 3]) = (h0, h1, h2, h3);
+            sequences[i] = sequence;
+        }
+
+        uint[] words = new uint[rounds * RoundTripTrace.WordsPerEntry];
+        host.ReadTrace(words);
+        double tickNs = 1e9 / Stopwatch.Frequency;
+        long Device(int i, int stage)
+        {
+            int at = ((int)(sequences[i] % rounds) * RoundTripTrace.WordsPerEntry) + (stage * 2);
+            return (long)(words[at] | ((ulong)words[at + 1] << 32));
+        }
+
+        long HostNs(int i, int stamp) => (long)(hostStamps[i, stamp] * tickNs);
+
+        // Rounds the forwarder served itself (the single-slot path) carry every stamp.
+        int[] served = Enumerable.Range(0, rounds).Where(i => Device(i, RoundTripTrace.DoorbellSeen) != 0 && Device(i, RoundTripTrace.Claimed) >= Device(i, RoundTripTrace.DoorbellSeen)).ToArray();
+        long inMin = served.Min(i => Device(i, RoundTripTrace.DoorbellSeen) - HostNs(i, 1));
+        long outMin = served.Min(i => HostNs(i, 2) - Device(i, RoundTripTrace.StatusWritten));
+        long offset = (inMin - outMin) / 2; // device clock - host clock
+        var legs = new double[s_legs.Length][];
+        for (int leg = 0; leg < legs.Length; leg++)
+        {
+            legs[leg] = new double[served.Length];
+        }
+
+        for (int k = 0; k < served.Length; k++)
+        {
+            int i = served[k];
+            long[] t =
+            [
+                HostNs(i, 0) + offset,
+                HostNs(i, 1) + offset,
+                Device(i, RoundTripTrace.DoorbellSeen),
+                Device(i, RoundTripTrace.Claimed),
+                Device(i, RoundTripTrace.HeaderRead),
+                Device(i, RoundTripTrace.HandlerStart),
+                Device(i, RoundTripTrace.HandlerEnd),
+                Device(i, RoundTripTrace.StatusWritten),
+                HostNs(i, 2) + offset,
+                HostNs(i, 3) + offset,
+            ];
+            for (int leg = 0; leg < legs.Length; leg++)
+            {
+                legs[leg][k] = (t[leg + 1] - t[leg]) / 1000.0;
+            }
+        }
+
+        double[] totals = served.Select(i => (HostNs(i, 3) - HostNs(i, 0)) / 1000.0).Order().ToArray();
+        Console.WriteLine($"\n## CUDA: where one round trip goes ({rounds:N0} round trips, {served.Length:N0} served by the forwarder; {wrong} wrong results)\n");
+        Console.WriteLine($"Clock offset from the fastest legs: doorbell leg {(inMin - offset) / 1000.0:0.00} µs = status leg {(outMin + offset) / 1000.0:0.00} µs. Total p50 {totals[totals.Length / 2]:0.00} µs, p99 {totals[totals.Length * 99 / 100]:0.00} µs.\n");
+        Console.WriteLine("| stage | p50 µs | p90 µs | mean µs |");
+        Console.WriteLine("| --- | ---: | ---: | ---: |");
+        for (int leg = 0; leg < legs.Length; leg++)
+        {
+            double[] sorted = legs[leg].Order().ToArray();
+            Console.WriteLine($"| {s_legs[leg]} | {sorted[sorted.Length / 2]:0.00} | {sorted[sorted.Length * 9 / 10]:0.00} | {sorted.Average():0.00} |");
+        }
+    }
+}
