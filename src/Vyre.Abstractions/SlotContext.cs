@@ -22,6 +22,7 @@ public struct SlotContext
     private int _argBase;
     private int _argCount;
     private LoadRequest _load;
+    private SlotWords _words;
 
     // Whether a fault can have been recorded: set by Fail and when a view is handed out (a view records its own). A slot
     // that never did either skips reading its scratch at completion (on a GPU, a read of device memory per slot).
@@ -33,7 +34,15 @@ public struct SlotContext
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public SlotContext(in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant)
+        : this(buffers, slotIndex, opcode, tenant, SlotWords.Read(buffers.Ring, slotIndex * SlotLayout.WordCount))
     {
+    }
+
+    /// <summary>Creates the context of a slot whose words the caller has read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal SlotContext(in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant, in SlotWords words)
+    {
+        _words = words;
         _ring = buffers.Ring;
         _data = buffers.Data;
         _heap = buffers.Heap;
@@ -91,7 +100,7 @@ public struct SlotContext
             return 0;
         }
 
-        return _ring.Read(_slotBase + _argBase + index);
+        return _words.Get(_argBase + index);
     }
 
     /// <summary>Writes result word <paramref name="index"/> (0..11): the argument word of the same index.</summary>
@@ -105,6 +114,7 @@ public struct SlotContext
         }
 
         _ring.Write(_slotBase + _argBase + index, value);
+        _words.Set(_argBase + index, value);
     }
 
     /// <summary>Argument word <paramref name="index"/> as an <see cref="int"/> (two's complement; <c>SlotRequest.WithArgument(i, int)</c> writes it).</summary>

@@ -138,11 +138,7 @@ public static class MegakernelLoop
     private static void RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        int slotBase = (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount;
-        uint opcode = buffers.Ring.Read(slotBase + SlotLayout.Opcode);
-        uint tenant = buffers.Ring.Read(slotBase + SlotLayout.Tenant);
-        RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HeaderRead);
-        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, opcode, tenant);
+        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence);
         Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
         Atomic.Add(ref buffers.State.View[DeviceStateWord.DoneCount], 1u);
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.LaneFree);

@@ -18,15 +18,19 @@ internal static class SlotExecutor
     public const int SystemOrdinal = ControlWord.MetricCount - 1;
 
     /// <summary>
-    /// Runs sequence number <paramref name="sequence"/> (ring slot <c>sequence % SlotCount</c>) whose
-    /// opcode and tenant the caller has read, and returns the metric ordinal it ran under.
+    /// Runs sequence number <paramref name="sequence"/> (ring slot <c>sequence % SlotCount</c>), reading the whole
+    /// slot at once, and returns the metric ordinal it ran under.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence, uint opcode, uint tenant)
+    public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
-        var slot = new SlotContext(buffers, slotIndex, opcode, tenant);
+        SlotWords words = SlotWords.Read(buffers.Ring, slotIndex * SlotLayout.WordCount);
+        uint opcode = words.Opcode;
+        uint tenant = words.Tenant;
+        RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HeaderRead);
+        var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
         int ordinal = SystemOrdinal;
         SlotStatus status = SlotStatus.Done;
         if (!IsAuthorized(buffers.Control, tenant, opcode))

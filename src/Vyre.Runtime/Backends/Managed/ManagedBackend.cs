@@ -102,8 +102,7 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
                 idleSince = 0;
                 for (long sequence = claim; sequence < claim + take; sequence++)
                 {
-                    uint* slot = ring + ((int)(sequence % buffers.SlotCount) * SlotLayout.WordCount);
-                    metrics[SlotExecutor.Execute<GuardedDispatcher<TDispatcher>>(buffers, (uint)sequence, slot[SlotLayout.Opcode], slot[SlotLayout.Tenant])]++;
+                    metrics[SlotExecutor.Execute<GuardedDispatcher<TDispatcher>>(buffers, (uint)sequence)]++;
                 }
 
                 Flush(control, metrics, (uint)take);

@@ -1,0 +1,103 @@
+using System.Runtime.CompilerServices;
+using ILGPU.Runtime.Cuda;
+
+namespace Vyre.Internals;
+
+/// <summary>
+/// The sixteen words of a ring slot as a lane read them when it took the slot: on CUDA four 16-byte volatile loads
+/// issued together, so the header and the arguments cost one PCIe round trip instead of one per word a handler reads.
+/// A handler's results are written through to the ring and kept here, so a result replaces its argument for later reads.
+/// </summary>
+internal struct SlotWords
+{
+    private uint _w0, _w1, _w2, _w3, _w4, _w5, _w6, _w7, _w8, _w9, _w10, _w11, _w12, _w13, _w14, _w15;
+
+    /// <summary>The opcode word.</summary>
+    public readonly uint Opcode => _w1;
+
+    /// <summary>The tenant word.</summary>
+    public readonly uint Tenant => _w2;
+
+    /// <summary>Reads the slot whose first word is word <paramref name="slotBase"/> of <paramref name="ring"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SlotWords Read(SharedWords ring, int slotBase)
+    {
+        var words = default(SlotWords);
+        if (CudaAsm.IsSupported)
+        {
+            ulong address = ring.Address + ((ulong)slotBase * sizeof(uint));
+            Load4(address, out words._w0, out words._w1, out words._w2, out words._w3);
+            Load4(address + 16, out words._w4, out words._w5, out words._w6, out words._w7);
+            Load4(address + 32, out words._w8, out words._w9, out words._w10, out words._w11);
+            Load4(address + 48, out words._w12, out words._w13, out words._w14, out words._w15);
+            return words;
+        }
+
+        for (int i = 0; i < SlotLayout.WordCount; i++)
+        {
+            words.Set(i, ring.Read(slotBase + i));
+        }
+
+        return words;
+    }
+
+    /// <summary>Word <paramref name="index"/> (0..15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly uint Get(int index) => index switch
+    {
+        0 => _w0,
+        1 => _w1,
+        2 => _w2,
+        3 => _w3,
+        4 => _w4,
+        5 => _w5,
+        6 => _w6,
+        7 => _w7,
+        8 => _w8,
+        9 => _w9,
+        10 => _w10,
+        11 => _w11,
+        12 => _w12,
+        13 => _w13,
+        14 => _w14,
+        _ => _w15,
+    };
+
+    /// <summary>Keeps <paramref name="value"/> as word <paramref name="index"/> (0..15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Set(int index, uint value)
+    {
+        switch (index)
+        {
+            case 0: _w0 = value; break;
+            case 1: _w1 = value; break;
+            case 2: _w2 = value; break;
+            case 3: _w3 = value; break;
+            case 4: _w4 = value; break;
+            case 5: _w5 = value; break;
+            case 6: _w6 = value; break;
+            case 7: _w7 = value; break;
+            case 8: _w8 = value; break;
+            case 9: _w9 = value; break;
+            case 10: _w10 = value; break;
+            case 11: _w11 = value; break;
+            case 12: _w12 = value; break;
+            case 13: _w13 = value; break;
+            case 14: _w14 = value; break;
+            default: _w15 = value; break;
+        }
+    }
+
+    /// <summary>One 16-byte volatile load of host-mapped memory (the address is 16-byte aligned: slots are 64 bytes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Load4(ulong address, out uint a, out uint b, out uint c, out uint d)
+    {
+        var o0 = default(Output<uint>);
+        var o1 = default(Output<uint>);
+        var o2 = default(Output<uint>);
+        var o3 = default(Output<uint>);
+        Input<ulong> at = address;
+        CudaAsm.EmitRef("ld.volatile.v4.u32 {%0, %1, %2, %3}, [%4];", ref o0, ref o1, ref o2, ref o3, ref at);
+        (a, b, c, d) = (o0.Value, o1.Value, o2.Value, o3.Value);
+    }
+}
