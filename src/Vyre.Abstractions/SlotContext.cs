@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
+using ILGPU.Runtime.Cuda;
 using Vyre.Internals;
 
 namespace Vyre;
@@ -34,7 +35,7 @@ public struct SlotContext
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public SlotContext(in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant)
-        : this(buffers, slotIndex, opcode, tenant, SlotWords.Read(buffers.Ring, slotIndex * SlotLayout.WordCount))
+        : this(buffers, slotIndex, opcode, tenant, CudaAsm.IsSupported ? SlotWords.Read(buffers.Ring, slotIndex * SlotLayout.WordCount) : default)
     {
     }
 
@@ -100,7 +101,7 @@ public struct SlotContext
             return 0;
         }
 
-        return _words.Get(_argBase + index);
+        return CudaAsm.IsSupported ? _words.Get(_argBase + index) : _ring.Read(_slotBase + _argBase + index);
     }
 
     /// <summary>Writes result word <paramref name="index"/> (0..11): the argument word of the same index.</summary>
@@ -114,7 +115,10 @@ public struct SlotContext
         }
 
         _ring.Write(_slotBase + _argBase + index, value);
-        _words.Set(_argBase + index, value);
+        if (CudaAsm.IsSupported)
+        {
+            _words.Set(_argBase + index, value);
+        }
     }
 
     /// <summary>Argument word <paramref name="index"/> as an <see cref="int"/> (two's complement; <c>SlotRequest.WithArgument(i, int)</c> writes it).</summary>

@@ -4,9 +4,11 @@ using ILGPU.Runtime.Cuda;
 namespace Vyre.Internals;
 
 /// <summary>
-/// The sixteen words of a ring slot as a lane read them when it took the slot: on CUDA four 16-byte volatile loads
+/// The sixteen words of a ring slot as a lane read them when it took the slot: on CUDA four 16-byte loads
 /// issued together, so the header and the arguments cost one PCIe round trip instead of one per word a handler reads.
 /// A handler's results are written through to the ring and kept here, so a result replaces its argument for later reads.
+/// On the CPU backends, where a read of the ring is a read of local memory, only the header is read here and the
+/// arguments are read when used (reading all sixteen words per slot cost the Managed worker a third of its rate).
 /// </summary>
 internal struct SlotWords
 {
@@ -33,11 +35,10 @@ internal struct SlotWords
             return words;
         }
 
-        for (int i = 0; i < SlotLayout.WordCount; i++)
-        {
-            words.Set(i, ring.Read(slotBase + i));
-        }
-
+        // On the CPU backends a word is read when it is used (SlotContext.Arg): only the header is read here, with plain
+        // loads: every claim of a slot (a compare-exchange on each backend) is a full fence before them.
+        words._w1 = ring.View[slotBase + SlotLayout.Opcode];
+        words._w2 = ring.View[slotBase + SlotLayout.Tenant];
         return words;
     }
 
@@ -88,7 +89,11 @@ internal struct SlotWords
         }
     }
 
-    /// <summary>One 16-byte volatile load of host-mapped memory (the address is 16-byte aligned: slots are 64 bytes).</summary>
+    /// <summary>
+    /// One 16-byte load of host-mapped memory that no cache may answer (<c>ld.global.cv</c>; the address is 16-byte
+    /// aligned: slots are 64 bytes). Not volatile: the four loads of a slot may be in flight together (volatile loads
+    /// were measured to go one after the other, a PCIe round trip each).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Load4(ulong address, out uint a, out uint b, out uint c, out uint d)
     {
@@ -97,7 +102,7 @@ internal struct SlotWords
         var o2 = default(Output<uint>);
         var o3 = default(Output<uint>);
         Input<ulong> at = address;
-        CudaAsm.EmitRef("ld.volatile.v4.u32 {%0, %1, %2, %3}, [%4];", ref o0, ref o1, ref o2, ref o3, ref at);
+        CudaAsm.EmitRef("ld.global.cv.v4.u32 {%0, %1, %2, %3}, [%4];", ref o0, ref o1, ref o2, ref o3, ref at);
         (a, b, c, d) = (o0.Value, o1.Value, o2.Value, o3.Value);
     }
 }
