@@ -33,41 +33,32 @@ public static class MegakernelLoop
     public static void RunPersistent<TDispatcher>(Index1D index, MegakernelBuffers buffers)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        // On a grid of more than one warp, thread 0 does nothing but forward (each of its iterations is one read of the
-        // doorbell over PCIe) and the rest of its warp sits out. On a single warp (ILGPU's CPU accelerator, where a
-        // warp's lanes must all take part in its shuffles) thread 0 forwards between the warp's claims.
+        // On a grid of more than one warp, warp 0 does nothing but forward: its lane 0 reads the doorbell over PCIe every
+        // iteration, and a single slot it serves is read by four of its lanes at once (one PCIe round trip for the 64
+        // bytes). On a single warp (ILGPU's CPU accelerator, where a warp's lanes must all take part in its shuffles)
+        // thread 0 forwards between the warp's claims.
         bool dedicatedForwarder = Grid.DimX * Group.DimX > Warp.WarpSize;
-        var forward = new ForwarderState();
+        var forward = new ForwarderState { ClaimKnown = true };
         if (index == 0)
         {
             forward.BeatSeenAt = DeviceMemory.Now(buffers.State);
             buffers.Control.Write(ControlWord.KernelState, (uint)KernelState.Running);
             MemoryFence.SystemLevel();
-            if (dedicatedForwarder)
-            {
-                while (buffers.State.Read(DeviceStateWord.Stop) == 0)
-                {
-                    for (uint i = 0; i < HousekeepingPeriod; i++)
-                    {
-                        Forward<TDispatcher>(buffers, ref forward);
-                    }
-                }
-
-                Exit(buffers, ref forward);
-                return;
-            }
         }
-        else if (dedicatedForwarder && index < Warp.WarpSize)
+
+        if (dedicatedForwarder && index < Warp.WarpSize)
         {
+            RunForwarderWarp<TDispatcher>(buffers, ref forward);
             return;
         }
 
         int lane = Warp.LaneIdx;
         while (true)
         {
-            if (index == 0)
+            if (index == 0 && Poll(buffers, ref forward, out uint single))
             {
-                Forward<TDispatcher>(buffers, ref forward);
+                RunOne<TDispatcher>(buffers, single, SlotWords.Read(buffers.Ring, SlotBase(buffers, single)));
+                buffers.State.Write(DeviceStateWord.Doorbell, forward.Doorbell);
             }
 
             uint stop = 0;
@@ -95,8 +86,9 @@ public static class MegakernelLoop
             count = Warp.Shuffle(count, 0);
             if ((uint)lane < count)
             {
-                RoundTripTrace.Stamp(buffers, first + (uint)lane, RoundTripTrace.Claimed);
-                RunOne<TDispatcher>(buffers, first + (uint)lane);
+                uint sequence = first + (uint)lane;
+                RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.Claimed);
+                RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence)));
             }
 
             if (stop != 0 && count == 0)
@@ -130,24 +122,86 @@ public static class MegakernelLoop
     {
         if (index < count)
         {
-            RunOne<TDispatcher>(buffers, first + (uint)index.X);
+            uint sequence = first + (uint)index.X;
+            RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence)));
+        }
+    }
+
+    /// <summary>
+    /// The forwarder warp: lane 0 polls (<see cref="Poll"/>); a single slot it claims is read by lanes 0..3, sixteen bytes
+    /// each, gathered by shuffles, and run on lane 0. The other lanes only take part in the read.
+    /// </summary>
+    private static void RunForwarderWarp<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        int lane = Warp.LaneIdx;
+        while (true)
+        {
+            uint serve = 0;
+            uint sequence = 0;
+            uint stop = 0;
+            if (lane == 0)
+            {
+                serve = Poll(buffers, ref forward, out sequence) ? 1u : 0u;
+                stop = forward.Iterations % HousekeepingPeriod == 0 ? buffers.State.Read(DeviceStateWord.Stop) : 0u;
+            }
+
+            serve = Warp.Shuffle(serve, 0);
+            stop = Warp.Shuffle(stop, 0);
+            if (serve != 0)
+            {
+                sequence = Warp.Shuffle(sequence, 0);
+                uint a = 0, b = 0, c = 0, d = 0;
+                if (lane < 4)
+                {
+                    SlotWords.Load4(buffers.Ring.Address + ((ulong)(SlotBase(buffers, sequence) + (lane * 4)) * sizeof(uint)), out a, out b, out c, out d);
+                }
+
+                SlotWords words = SlotWords.Gather(a, b, c, d);
+                if (lane == 0)
+                {
+                    RunOne<TDispatcher>(buffers, sequence, words);
+                    buffers.State.Write(DeviceStateWord.Doorbell, forward.Doorbell);
+                }
+            }
+
+            if (stop != 0)
+            {
+                break;
+            }
+        }
+
+        if (lane == 0)
+        {
+            Exit(buffers, ref forward);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
+    private static int SlotBase(in MegakernelBuffers buffers, uint sequence) => (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence);
+        RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HeaderRead);
+        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, words);
         Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
         Atomic.Add(ref buffers.State.View[DeviceStateWord.DoneCount], 1u);
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.LaneFree);
     }
 
+    /// <summary>
+    /// The forwarder's iteration (thread 0): housekeeping every <see cref="HousekeepingPeriod"/> iterations, then one read
+    /// of the host's doorbell. A batch is republished in device memory for the warps to claim. A single slot on an idle
+    /// queue is claimed here and returned in <paramref name="sequence"/>: the caller runs it, then republishes the
+    /// doorbell (until then no warp can claim it). The claim is a plain store when the forwarder knows the claim cursor
+    /// (it served the last slot itself), else a compare-exchange.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Forward<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward)
-        where TDispatcher : struct, IMegakernelDispatcher
+    private static bool Poll(in MegakernelBuffers buffers, ref ForwarderState forward, out uint sequence)
     {
+        sequence = 0;
         if (++forward.Iterations % HousekeepingPeriod == 0)
         {
             Housekeep(buffers, ref forward);
@@ -155,25 +209,38 @@ public static class MegakernelLoop
         }
 
         uint published = buffers.Control.Read(ControlWord.PublishCursor);
-        if (published != forward.Doorbell)
+        if (published == forward.Doorbell)
         {
-            uint doorbell = forward.Doorbell;
-            RoundTripTrace.Stamp(buffers, doorbell, RoundTripTrace.DoorbellSeen);
-            forward.Doorbell = published;
-            if (published - doorbell == 1
-                && Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.ClaimCursor], doorbell, doorbell + 1) == doorbell)
+            return false;
+        }
+
+        uint doorbell = forward.Doorbell;
+        RoundTripTrace.Stamp(buffers, doorbell, RoundTripTrace.DoorbellSeen);
+        forward.Doorbell = published;
+        if (published - doorbell == 1)
+        {
+            if (forward.ClaimKnown)
             {
-                // One slot on an idle queue: served here, before the doorbell is republished (nobody else has work in it).
+                buffers.State.Write(DeviceStateWord.ClaimCursor, doorbell + 1);
+                sequence = doorbell;
                 RoundTripTrace.Stamp(buffers, doorbell, RoundTripTrace.Claimed);
-                RunOne<TDispatcher>(buffers, doorbell);
-                buffers.State.Write(DeviceStateWord.Doorbell, published);
+                return true;
             }
-            else
+
+            if (Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.ClaimCursor], doorbell, doorbell + 1) == doorbell)
             {
-                buffers.State.Write(DeviceStateWord.Doorbell, published);
-                MemoryFence.DeviceLevel();
+                forward.ClaimKnown = true;
+                sequence = doorbell;
+                RoundTripTrace.Stamp(buffers, doorbell, RoundTripTrace.Claimed);
+                return true;
             }
         }
+
+        // A batch (or a slot behind unclaimed ones): the warps claim it; the claim cursor is theirs until they catch up.
+        forward.ClaimKnown = false;
+        buffers.State.Write(DeviceStateWord.Doorbell, published);
+        MemoryFence.DeviceLevel();
+        return false;
     }
 
     /// <summary>Reads the host's shutdown and heartbeat words and sets the stop word when either says so.</summary>
@@ -230,5 +297,8 @@ public static class MegakernelLoop
         public uint LastDone;
         public bool MetricsStale;
         public uint Iterations;
+
+        /// <summary>Whether the claim cursor equals <see cref="Doorbell"/> for sure: the forwarder served the last slot itself.</summary>
+        public bool ClaimKnown;
     }
 }

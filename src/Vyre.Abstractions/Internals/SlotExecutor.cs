@@ -23,13 +23,17 @@ internal static class SlotExecutor
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
+        where TDispatcher : struct, IMegakernelDispatcher =>
+        Execute<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount));
+
+    /// <summary>Runs sequence number <paramref name="sequence"/> whose words the caller has read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
-        SlotWords words = SlotWords.Read(buffers.Ring, slotIndex * SlotLayout.WordCount);
         uint opcode = words.Opcode;
         uint tenant = words.Tenant;
-        RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HeaderRead);
         var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
         int ordinal = SystemOrdinal;
         SlotStatus status = SlotStatus.Done;

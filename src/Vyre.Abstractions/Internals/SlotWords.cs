@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ILGPU;
 using ILGPU.Runtime.Cuda;
 
 namespace Vyre.Internals;
@@ -41,6 +42,31 @@ internal struct SlotWords
         words._w2 = ring.View[slotBase + SlotLayout.Tenant];
         return words;
     }
+
+    /// <summary>
+    /// The slot lanes 0..3 of a warp read, sixteen bytes each (<see cref="Load4"/>): every lane of the warp calls this,
+    /// and every lane gets the sixteen words.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SlotWords Gather(uint a, uint b, uint c, uint d) => new()
+    {
+        _w0 = Warp.Shuffle(a, 0),
+        _w1 = Warp.Shuffle(b, 0),
+        _w2 = Warp.Shuffle(c, 0),
+        _w3 = Warp.Shuffle(d, 0),
+        _w4 = Warp.Shuffle(a, 1),
+        _w5 = Warp.Shuffle(b, 1),
+        _w6 = Warp.Shuffle(c, 1),
+        _w7 = Warp.Shuffle(d, 1),
+        _w8 = Warp.Shuffle(a, 2),
+        _w9 = Warp.Shuffle(b, 2),
+        _w10 = Warp.Shuffle(c, 2),
+        _w11 = Warp.Shuffle(d, 2),
+        _w12 = Warp.Shuffle(a, 3),
+        _w13 = Warp.Shuffle(b, 3),
+        _w14 = Warp.Shuffle(c, 3),
+        _w15 = Warp.Shuffle(d, 3),
+    };
 
     /// <summary>Word <paramref name="index"/> (0..15).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -95,7 +121,7 @@ internal struct SlotWords
     /// were measured to go one after the other, a PCIe round trip each).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Load4(ulong address, out uint a, out uint b, out uint c, out uint d)
+    public static void Load4(ulong address, out uint a, out uint b, out uint c, out uint d)
     {
         var o0 = default(Output<uint>);
         var o1 = default(Output<uint>);
