@@ -236,6 +236,10 @@ public struct SlotContext
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal readonly uint ReadWord(int word) => _ring.Read(_slotBase + word);
 
+    /// <summary>Writes the slot's status word after everything this lane wrote before (<see cref="SharedWords.WriteRelease"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal readonly void ReleaseStatus(uint state) => _ring.WriteRelease(_slotBase + SlotLayout.Status, state);
+
     /// <summary>Writes a word of this slot (any of the 16) without the argument window.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal readonly void WriteWord(int word, uint value) => _ring.Write(_slotBase + word, value);

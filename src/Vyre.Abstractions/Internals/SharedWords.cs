@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
+using ILGPU.Runtime.Cuda;
 
 namespace Vyre.Internals;
 
@@ -29,6 +30,23 @@ internal struct SharedWords
     /// <summary>Reads word <paramref name="index"/> without caching or hoisting (see <see cref="DeviceMemory"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly uint Read(int index) => DeviceMemory.ReadVolatile(View, Address, index);
+
+    /// <summary>
+    /// Stores <paramref name="value"/> at <paramref name="index"/> after every earlier write of this thread, as seen from
+    /// the host: on CUDA one <c>st.release.sys</c>; elsewhere a system fence, then the store.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void WriteRelease(int index, uint value)
+    {
+        if (CudaAsm.IsSupported)
+        {
+            CudaAsm.Emit("st.release.sys.global.u32 [%0], %1;", Address + ((ulong)index * sizeof(uint)), value);
+            return;
+        }
+
+        MemoryFence.SystemLevel();
+        View[index] = value;
+    }
 
     /// <summary>Stores <paramref name="value"/> at <paramref name="index"/> (plain store; callers fence before they publish).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -129,8 +129,7 @@ internal static class SlotExecutor
         }
 
         // Payload before status: the host reads results as soon as it sees the state.
-        MemoryFence.SystemLevel();
-        slot.WriteWord(SlotLayout.Status, state);
+        slot.ReleaseStatus(state);
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.StatusWritten);
         buffers.Completed.Write(slot.SlotIndex, sequence + 1);
         MemoryFence.DeviceLevel();
