@@ -19,11 +19,11 @@ internal static class LatencyBreakdown
     [
         "host: validate, write the slot, ring the doorbell",
         "doorbell → forwarder sees it (PCIe read, forwarder loop)",
-        "claim (device atomic), republish doorbell, device fence",
-        "read opcode and tenant from the ring (PCIe reads)",
+        "claim (a store, or a compare-exchange after a batch)",
+        "read the slot (four 16-byte loads over PCIe)",
         "tenant check, slot context, dispatch to the handler",
-        "handler (reads its arguments over PCIe, writes its result)",
-        "completion: scratch check, system fence, status write",
+        "handler (arguments from the slot read, result written to the ring)",
+        "completion: fault check, status written with release",
         "status write → host sees it (PCIe write, host poll)",
         "host: read results, retire the slot",
     ];

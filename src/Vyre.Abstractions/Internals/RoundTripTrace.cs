@@ -13,10 +13,10 @@ internal static class RoundTripTrace
     /// <summary>The forwarder read a new doorbell.</summary>
     public const int DoorbellSeen = 0;
 
-    /// <summary>The slot is claimed and the doorbell republished in device memory.</summary>
+    /// <summary>The slot is claimed (by the forwarder, or by a warp's leader).</summary>
     public const int Claimed = 1;
 
-    /// <summary>The slot's opcode and tenant are read from the ring.</summary>
+    /// <summary>The slot's words are read from the ring (<see cref="SlotWords"/>).</summary>
     public const int HeaderRead = 2;
 
     /// <summary>The handler is about to run (after the tenant check).</summary>
@@ -25,7 +25,7 @@ internal static class RoundTripTrace
     /// <summary>The handler returned.</summary>
     public const int HandlerEnd = 4;
 
-    /// <summary>The status word is written (after the system fence that orders the results before it).</summary>
+    /// <summary>The status word is written (a release store: the results are visible before it).</summary>
     public const int StatusWritten = 5;
 
     /// <summary>The device's counters are updated: the lane is free again.</summary>
