@@ -33,7 +33,7 @@ internal struct SharedWords
 
     /// <summary>
     /// Stores <paramref name="value"/> at <paramref name="index"/> after every earlier write of this thread, as seen from
-    /// the host: on CUDA one <c>st.release.sys</c>; elsewhere a system fence, then the store.
+    /// the host: on CUDA one <c>st.release.sys</c>; elsewhere a .NET release store (<c>Volatile.Write</c>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void WriteRelease(int index, uint value)
@@ -44,8 +44,8 @@ internal struct SharedWords
             return;
         }
 
-        MemoryFence.SystemLevel();
-        View[index] = value;
+        // A release store is what is needed, not a full fence (which would also stop later loads from starting early).
+        System.Threading.Volatile.Write(ref View[index], value);
     }
 
     /// <summary>Stores <paramref name="value"/> at <paramref name="index"/> (plain store; callers fence before they publish).</summary>

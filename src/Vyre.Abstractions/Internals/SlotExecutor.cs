@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
+using ILGPU.Runtime.Cuda;
 
 namespace Vyre.Internals;
 
@@ -132,7 +133,11 @@ internal static class SlotExecutor
         slot.ReleaseStatus(state);
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.StatusWritten);
         buffers.Completed.Write(slot.SlotIndex, sequence + 1);
-        MemoryFence.DeviceLevel();
+        if (CudaAsm.IsSupported)
+        {
+            // Other lanes' fences poll it; on the CPU backends the store is seen without a full fence stalling this worker.
+            MemoryFence.DeviceLevel();
+        }
     }
 
     /// <summary>
