@@ -8,12 +8,13 @@ namespace Vyre.Internals;
 /// The device side of the megakernel, specialised per megakernel through its <c>TDispatcher</c> type argument
 /// in the generated entry points.
 /// <para>
-/// Persistent loop: thread 0 is the <em>forwarder</em>, the only thread that reads host memory while
-/// idle (FACTS.md: every idle poller of host memory adds about 1.3 µs to a round trip). It reads the
-/// host's shutdown, heartbeat and doorbell words and republishes the doorbell in device memory; when a
-/// single slot arrives on an idle queue it claims and runs that slot itself (the single-poller latency
-/// path). Every warp's lane 0 polls device memory only, claims up to a warp of sequence numbers with one
-/// compare-exchange, and broadcasts them; each lane runs one slot, reading its payload from the ring.
+/// Persistent loop: warp 0 is the <em>forwarder</em>; its lane 0 is the only thread that reads host memory while
+/// idle (FACTS.md: every idle poller of host memory adds about 1.3 µs to a round trip). It reads the host's
+/// shutdown, heartbeat and doorbell words and republishes the doorbell in device memory; when a single slot
+/// arrives on an idle queue it claims it, lanes 0..3 read its 64 bytes at once, and lane 0 runs it (the
+/// single-poller latency path). Every other warp's lane 0 polls device memory only, claims up to a warp of
+/// sequence numbers with one compare-exchange, and broadcasts them; each lane reads its slot and runs it.
+/// On a grid of one warp (ILGPU's CPU accelerator) thread 0 forwards between that warp's claims.
 /// </para>
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]

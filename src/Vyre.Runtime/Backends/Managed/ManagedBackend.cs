@@ -83,7 +83,6 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
     private void Work()
     {
         MegakernelBuffers buffers = Buffers;
-        uint* ring = Ring;
         uint* control = Control;
         Span<uint> metrics = stackalloc uint[ControlWord.MetricCount];
         long idleSince = 0;
