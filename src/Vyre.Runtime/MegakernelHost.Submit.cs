@@ -105,23 +105,19 @@ public sealed unsafe partial class MegakernelHost
             throw new InvalidOperationException($"The batch of {batch.Count} slot(s) from sequence {batch.First} was already waited for (or another thread is waiting for it). Fix: wait for each batch once.");
         }
 
-        DateTime deadline = DateTime.UtcNow + _options.WaitTimeout;
-        for (int i = 0; i < batch.Count; i++)
+        int taken = _ring.TakeRange(batch.First, batch.Count, results, DateTime.UtcNow + _options.WaitTimeout, in _deviceStopped);
+        if (taken == batch.Count)
         {
-            try
-            {
-                results[i] = Await(batch.First + i, deadline);
-            }
-            catch
-            {
-                for (int j = i + 1; j < batch.Count; j++)
-                {
-                    Abandon(batch.First + j);
-                }
-
-                throw;
-            }
+            return;
         }
+
+        // Slots nobody waits for any more are freed by the pump once they complete.
+        for (int i = taken; i < batch.Count; i++)
+        {
+            Abandon(batch.First + i);
+        }
+
+        throw WaitFailed(batch.First + taken);
     }
 
     /// <summary>Claims a sequence this call has just published (nobody else knows it yet).</summary>
@@ -145,13 +141,13 @@ public sealed unsafe partial class MegakernelHost
         }
 
         Abandon(sequence);
-        if (Volatile.Read(ref _deviceStopped) != 0)
-        {
-            throw new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} ran. Fix: wait for submitted slots before disposing the host.");
-        }
-
-        throw SlotTimeout(sequence);
+        throw WaitFailed(sequence);
     }
+
+    /// <summary>Why a wait for <paramref name="sequence"/> ended without its result: the host shut down under it, or it timed out.</summary>
+    private Exception WaitFailed(long sequence) => Volatile.Read(ref _deviceStopped) != 0
+        ? new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} ran. Fix: wait for submitted slots before disposing the host.")
+        : SlotTimeout(sequence);
 
     private long PublishValidated(ReadOnlySpan<SlotRequest> requests)
     {

@@ -35,7 +35,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         Definition = definition;
         _backend = backend;
         _options = options;
-        _ring = new HostRing(backend.Ring, backend.Control, options.SlotCount);
+        _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, options.SlotCount);
         _onPublished = backend.OnPublished;
         _log = options.Log ?? Console.Error.WriteLine;
         _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8);
@@ -275,6 +275,9 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
 
     /// <summary>The device side's state word, readable after shutdown too when the memory was kept (for tests).</summary>
     internal KernelState DeviceKernelState => (KernelState)Volatile.Read(ref _backend.Control[ControlWord.KernelState]);
+
+    /// <summary>The completion-group words the device side writes (<see cref="CompletionGroups"/>), for tests that make them lie.</summary>
+    internal Span<uint> GroupDoneWords => new(_backend.GroupDone, CompletionGroups.GroupCountFor(SlotCount));
 
     /// <summary>Stops the heartbeat, as a host that hangs or dies would: the device side then exits by itself.</summary>
     internal void StopHeartbeat() => _heartbeat.Stop();

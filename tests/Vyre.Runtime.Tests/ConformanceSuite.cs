@@ -190,6 +190,64 @@ public abstract class ConformanceSuite
     }
 
     [Test]
+    public void Threads_publishing_at_once_each_get_their_own_results()
+    {
+        const int Threads = 4;
+        const int Batches = 60;
+        int maxBatch = Math.Min(96, _host.SlotCount / (2 * Threads));
+        long[] wrong = new long[Threads];
+        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, thread =>
+        {
+            var random = new Random(thread);
+            var results = new SlotResult[maxBatch];
+            for (int b = 0; b < Batches; b++)
+            {
+                int count = random.Next(1, maxBatch + 1);
+                var requests = new SlotRequest[count];
+                for (int i = 0; i < count; i++)
+                {
+                    requests[i] = new SlotRequest(TestKernels.Opcodes.Increment, (uint)((thread << 24) | (b << 12) | i));
+                }
+
+                _host.WaitBatch(_host.PublishBatch(requests), results);
+                for (int i = 0; i < count; i++)
+                {
+                    wrong[thread] += results[i].IsDone && results[i][0] == requests[i].Args[0] + 1 ? 0 : 1;
+                }
+            }
+        });
+
+        Assert.That(wrong, Is.All.EqualTo(0L), "every publisher read its own results, each the slot's");
+    }
+
+    [Test]
+    public async Task A_group_word_that_says_done_too_early_never_yields_an_unfinished_result()
+    {
+        // A batch that covers whole completion groups, with a slot in the middle that waits for a flag. The group words
+        // then claim every group complete: the waiter must still wait for each slot's own status.
+        const int Flag = 61000;
+        _host.WriteHeap(Flag, [0]);
+        int count = (3 * CompletionGroups.GroupSizeFor(_host.SlotCount)) + 5;
+        var requests = new SlotRequest[count];
+        for (int i = 0; i < count; i++)
+        {
+            requests[i] = new SlotRequest(TestKernels.Opcodes.Increment, (uint)i);
+        }
+
+        requests[count / 2] = new SlotRequest(TestKernels.Opcodes.WaitForFlag, Flag);
+        SlotBatch batch = _host.PublishBatch(requests);
+        _host.GroupDoneWords.Fill(0x4000_0000);
+        var results = new SlotResult[count];
+        Task wait = Task.Run(() => _host.WaitBatch(batch, results));
+        await Task.Delay(200);
+        Assert.That(wait.IsCompleted, Is.False, "the wait returned while a slot of the batch was still running");
+        _host.WriteHeap(Flag, [1]);
+        await wait.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.That(results.All(r => r.IsDone), string.Join(", ", results.Where(r => !r.IsDone)));
+        Assert.That(Enumerable.Range(0, count).Where(i => i != count / 2).All(i => results[i][0] == (uint)i + 1));
+    }
+
+    [Test]
     public void Packed_slot_runs_each_op_and_writes_each_result()
     {
         var request = new SlotRequest(Opcodes.PackedSlot, 3, TestKernels.Opcodes.Increment, 10, TestKernels.Opcodes.Increment, 20, Opcodes.Nop, 0);

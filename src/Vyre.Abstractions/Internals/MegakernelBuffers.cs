@@ -41,6 +41,12 @@ public struct MegakernelBuffers
     /// <summary>Per ring slot, one more than the sequence number the host's io service last finished there (host-mapped; the host writes it).</summary>
     internal SharedWords IoCompleted;
 
+    /// <summary>Per group of ring slots, the slots completed there since start (device memory; <see cref="CompletionGroups"/>).</summary>
+    internal ArrayView<uint> GroupCounts;
+
+    /// <summary>Per group of ring slots, the count at which the group last completed a lap (host-mapped; <see cref="CompletionGroups"/>).</summary>
+    internal SharedWords GroupDone;
+
     /// <summary>Per ring slot, <see cref="SlotScratch.WordsPerSlot"/> words of device memory: the running slot's fault and the sink of its out-of-bounds accesses.</summary>
     internal ArrayView<uint> Scratch;
 
@@ -49,6 +55,9 @@ public struct MegakernelBuffers
 
     /// <summary>Slots in the ring.</summary>
     internal int SlotCount;
+
+    /// <summary>Slots per completion group (<see cref="CompletionGroups.GroupSizeFor"/>).</summary>
+    internal int GroupSize;
 
     /// <summary>How long the host heartbeat may stay unchanged before the loop exits, in nanoseconds of <see cref="DeviceMemory.Now"/>.</summary>
     internal ulong HeartbeatTimeout;

@@ -13,7 +13,9 @@ namespace Vyre.Internals;
 /// shutdown, heartbeat and doorbell words and republishes the doorbell in device memory; when a single slot
 /// arrives on an idle queue it claims it, lanes 0..3 read its 64 bytes at once, and lane 0 runs it (the
 /// single-poller latency path). Every other warp's lane 0 polls device memory only, claims up to a warp of
-/// sequence numbers with one compare-exchange, and broadcasts them; each lane reads its slot and runs it.
+/// sequence numbers with one compare-exchange, and broadcasts them; the warp reads the claimed slots together (on
+/// CUDA, 512 contiguous bytes per load) and each lane runs its own; lane 0 then counts the claim towards its
+/// completion groups (<see cref="CompletionGroups"/>).
 /// On a grid of one warp (ILGPU's CPU accelerator) thread 0 forwards between that warp's claims.
 /// </para>
 /// </summary>
@@ -59,6 +61,7 @@ public static class MegakernelLoop
             if (index == 0 && Poll(buffers, ref forward, out uint single))
             {
                 RunOne<TDispatcher>(buffers, single, SlotWords.Read(buffers.Ring, SlotBase(buffers, single)));
+                Counted(buffers, single, 1);
                 buffers.State.Write(DeviceStateWord.Doorbell, forward.Doorbell);
             }
 
@@ -85,11 +88,22 @@ public static class MegakernelLoop
             stop = Warp.Shuffle(stop, 0);
             first = Warp.Shuffle(first, 0);
             count = Warp.Shuffle(count, 0);
-            if ((uint)lane < count)
+            if (count != 0)
             {
-                uint sequence = first + (uint)lane;
-                RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.Claimed);
-                RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence)));
+                SlotWords words = SlotWords.ReadClaim(buffers.Ring, buffers.SlotCount, first, count, lane);
+                if ((uint)lane < count)
+                {
+                    uint sequence = first + (uint)lane;
+                    RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.Claimed);
+                    RunOne<TDispatcher>(buffers, sequence, words);
+                }
+
+                // The claim is counted once, by lane 0, after every lane has run its slot.
+                Warp.Barrier();
+                if (lane == 0)
+                {
+                    Counted(buffers, first, count);
+                }
             }
 
             if (stop != 0 && count == 0)
@@ -125,6 +139,7 @@ public static class MegakernelLoop
         {
             uint sequence = first + (uint)index.X;
             RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence)));
+            Counted(buffers, sequence, 1);
         }
     }
 
@@ -162,6 +177,7 @@ public static class MegakernelLoop
                 if (lane == 0)
                 {
                     RunOne<TDispatcher>(buffers, sequence, words);
+                    Counted(buffers, sequence, 1);
                     buffers.State.Write(DeviceStateWord.Doorbell, forward.Doorbell);
                 }
             }
@@ -188,8 +204,15 @@ public static class MegakernelLoop
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HeaderRead);
         int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, words);
         Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
-        Atomic.Add(ref buffers.State.View[DeviceStateWord.DoneCount], 1u);
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.LaneFree);
+    }
+
+    /// <summary>Counts sequences [<paramref name="first"/>, + <paramref name="count"/>), run to their end, as done and towards their completion groups.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Counted(in MegakernelBuffers buffers, uint first, uint count)
+    {
+        Atomic.Add(ref buffers.State.View[DeviceStateWord.DoneCount], count);
+        CompletionGroups.Add(buffers, first, count);
     }
 
     /// <summary>

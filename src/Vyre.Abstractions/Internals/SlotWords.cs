@@ -44,6 +44,72 @@ internal struct SlotWords
     }
 
     /// <summary>
+    /// The slots of a warp's claim, sequences [<paramref name="first"/>, + <paramref name="count"/>) with
+    /// <paramref name="count"/> at most a warp: every lane of the warp calls this, and lane <c>i &lt; count</c> gets the
+    /// words of sequence <c>first + i</c>. On CUDA the warp reads the claim together, eight slots per round, each lane
+    /// sixteen bytes of one slot, so a round is one contiguous 512-byte read of the ring rather than 32 scattered ones
+    /// (fewer, larger PCIe reads), and shuffles hand each lane its slot. Elsewhere as <see cref="Read"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SlotWords ReadClaim(SharedWords ring, int slotCount, uint first, uint count, int lane)
+    {
+        if (!CudaAsm.IsSupported)
+        {
+            return (uint)lane < count ? Read(ring, (int)((first + (uint)lane) % (uint)slotCount) * SlotLayout.WordCount) : default;
+        }
+
+        var words = default(SlotWords);
+        ReadRound(ref words, ring, slotCount, first, count, lane, 0);
+        if (count > 8)
+        {
+            ReadRound(ref words, ring, slotCount, first, count, lane, 1);
+        }
+
+        if (count > 16)
+        {
+            ReadRound(ref words, ring, slotCount, first, count, lane, 2);
+        }
+
+        if (count > 24)
+        {
+            ReadRound(ref words, ring, slotCount, first, count, lane, 3);
+        }
+
+        return words;
+    }
+
+    /// <summary>
+    /// Round <paramref name="round"/> of <see cref="ReadClaim"/>: lane <c>l</c> loads quarter <c>l % 4</c> of claimed slot
+    /// <c>8 · round + l / 4</c>; then lanes <c>8 · round .. + 7</c> gather their slot's four quarters from lanes
+    /// <c>4 · (l % 8) .. + 3</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ReadRound(ref SlotWords words, SharedWords ring, int slotCount, uint first, uint count, int lane, int round)
+    {
+        uint a = 0, b = 0, c = 0, d = 0;
+        uint slot = (uint)((round * 8) + (lane / 4));
+        if (slot < count)
+        {
+            uint index = (first + slot) % (uint)slotCount;
+            Load4(ring.Address + (((ulong)index * SlotLayout.WordCount) + ((ulong)(lane % 4) * 4)) * sizeof(uint), out a, out b, out c, out d);
+        }
+
+        int from = (lane % 8) * 4;
+        uint w0 = Warp.Shuffle(a, from), w1 = Warp.Shuffle(b, from), w2 = Warp.Shuffle(c, from), w3 = Warp.Shuffle(d, from);
+        uint w4 = Warp.Shuffle(a, from + 1), w5 = Warp.Shuffle(b, from + 1), w6 = Warp.Shuffle(c, from + 1), w7 = Warp.Shuffle(d, from + 1);
+        uint w8 = Warp.Shuffle(a, from + 2), w9 = Warp.Shuffle(b, from + 2), w10 = Warp.Shuffle(c, from + 2), w11 = Warp.Shuffle(d, from + 2);
+        uint w12 = Warp.Shuffle(a, from + 3), w13 = Warp.Shuffle(b, from + 3), w14 = Warp.Shuffle(c, from + 3), w15 = Warp.Shuffle(d, from + 3);
+        if (lane / 8 == round)
+        {
+            words = new SlotWords
+            {
+                _w0 = w0, _w1 = w1, _w2 = w2, _w3 = w3, _w4 = w4, _w5 = w5, _w6 = w6, _w7 = w7,
+                _w8 = w8, _w9 = w9, _w10 = w10, _w11 = w11, _w12 = w12, _w13 = w13, _w14 = w14, _w15 = w15,
+            };
+        }
+    }
+
+    /// <summary>
     /// The slot lanes 0..3 of a warp read, sixteen bytes each (<see cref="Load4"/>): every lane of the warp calls this,
     /// and every lane gets the sixteen words.
     /// </summary>

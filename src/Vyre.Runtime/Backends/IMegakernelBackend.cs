@@ -41,6 +41,9 @@ internal unsafe interface IMegakernelBackend : IDisposable
     /// <summary>Per ring slot, one more than the sequence the io service last finished there (host memory BATCH_FENCE reads).</summary>
     uint* IoCompleted { get; }
 
+    /// <summary>Per completion group, the count at which it last completed a lap (host memory the device side writes; <c>CompletionGroups</c>).</summary>
+    uint* GroupDone { get; }
+
     int DataBytes { get; }
 
     int HeapWords { get; }

@@ -19,6 +19,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private MemoryBuffer? _data;
     private MemoryBuffer? _ioQueue;
     private MemoryBuffer? _ioCompleted;
+    private MemoryBuffer? _groupDone;
+    private MemoryBuffer1D<uint, Stride1D.Dense>? _groupCounts;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _heap;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _debugLog;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _state;
@@ -50,6 +52,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
 
     public uint* IoCompleted { get; private set; }
 
+    public uint* GroupDone { get; private set; }
+
     public int DataBytes { get; private set; }
 
     public int HeapWords { get; private set; }
@@ -70,6 +74,9 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _data = AllocateShared(Math.Max(options.DataBytes, 1), out IntPtr data);
         _ioQueue = AllocateShared(IoQueueLayout.WordCount * sizeof(uint), out IntPtr ioQueue);
         _ioCompleted = AllocateShared((long)options.SlotCount * sizeof(uint), out IntPtr ioCompleted);
+        int groups = CompletionGroups.GroupCountFor(options.SlotCount);
+        _groupDone = AllocateShared((long)groups * sizeof(uint), out IntPtr groupDone);
+        _groupCounts = AllocateDevice(groups);
         _heap = AllocateDevice(options.HeapWords);
         _debugLog = AllocateDevice(DebugLogLayout.WordCount);
         _state = AllocateDevice(DeviceStateWord.WordCount);
@@ -81,6 +88,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         Data = (byte*)data;
         IoQueue = (uint*)ioQueue;
         IoCompleted = (uint*)ioCompleted;
+        GroupDone = (uint*)groupDone;
         DataBytes = options.DataBytes;
         HeapWords = options.HeapWords;
         new Span<byte>(Ring, options.SlotCount * SlotLayout.SizeInBytes).Clear();
@@ -88,6 +96,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         new Span<byte>(Data, DataBytes).Clear();
         new Span<uint>(IoQueue, IoQueueLayout.WordCount).Clear();
         new Span<uint>(IoCompleted, options.SlotCount).Clear();
+        new Span<uint>(GroupDone, groups).Clear();
         Control[ControlWord.TenantBase] = ControlWord.TenantMaskFirst;
         Buffers = new MegakernelBuffers
         {
@@ -100,9 +109,12 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             State = Shared(_state),
             Completed = Shared(_completed),
             IoCompleted = Shared(_ioCompleted),
+            GroupCounts = _groupCounts.View,
+            GroupDone = Shared(_groupDone),
             Scratch = _scratch.View,
             Trace = _trace?.View ?? ArrayView<uint>.Empty,
             SlotCount = options.SlotCount,
+            GroupSize = CompletionGroups.GroupSizeFor(options.SlotCount),
             HeartbeatTimeout = heartbeatTimeout,
         };
     }
@@ -267,6 +279,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _debugLog?.Dispose();
         _heap?.Dispose();
         _ioCompleted?.Dispose();
+        _groupDone?.Dispose();
+        _groupCounts?.Dispose();
         _ioQueue?.Dispose();
         _data?.Dispose();
         _control?.Dispose();

@@ -25,11 +25,18 @@ internal sealed unsafe class HostRing
 
     /// <summary>Per ring slot: 0 free, <c>s + 1</c> sequence s published and unclaimed, <c>-(s + 1)</c> claimed by a waiter.</summary>
     private readonly long[] _holder;
+    private readonly uint* _groupDone;
+    private readonly int _groupSize;
     private readonly Lock _gate = new();
+
+    /// <summary>The next sequence to reserve: [_next, _reserved) are being written by their publishers.</summary>
+    private long _reserved;
+
+    /// <summary>The doorbell: every sequence before it is written and published.</summary>
     private long _next;
     private long _retired;
 
-    public HostRing(uint* ring, uint* control, int slotCount)
+    public HostRing(uint* ring, uint* control, uint* groupDone, int slotCount)
     {
         if (!int.IsPow2(slotCount))
         {
@@ -41,6 +48,8 @@ internal sealed unsafe class HostRing
         _slotCount = slotCount;
         _mask = slotCount - 1;
         _holder = new long[slotCount];
+        _groupDone = groupDone;
+        _groupSize = CompletionGroups.GroupSizeFor(slotCount);
     }
 
     public int SlotCount => _slotCount;
@@ -55,7 +64,7 @@ internal sealed unsafe class HostRing
         {
             lock (_gate)
             {
-                return _next - _retired;
+                return _reserved - _retired;
             }
         }
     }
@@ -85,29 +94,41 @@ internal sealed unsafe class HostRing
 
     /// <summary>
     /// Publishes <paramref name="requests"/> as consecutive sequences and rings the doorbell once if the
-    /// ring has room for all of them; otherwise writes nothing and returns false.
+    /// ring has room for all of them; otherwise writes nothing and returns false. Several threads may publish at once:
+    /// each reserves its sequences under the lock, writes its slots outside it, and rings the doorbell once every
+    /// publisher that reserved before it has rung (the device runs sequences in doorbell order).
     /// </summary>
     public bool TryPublish(ReadOnlySpan<SlotRequest> requests, Action<long, int> published, out long first)
     {
         lock (_gate)
         {
-            if (_next + requests.Length - _retired > _slotCount)
+            if (_reserved + requests.Length - _retired > _slotCount)
             {
                 first = -1;
                 return false;
             }
 
-            first = _next;
-            for (int i = 0; i < requests.Length; i++)
-            {
-                Write(first + i, in requests[i]);
-            }
-
-            _next = first + requests.Length;
-            Volatile.Write(ref _control[ControlWord.PublishCursor], (uint)_next);
-            published(first, requests.Length);
-            return true;
+            first = _reserved;
+            _reserved = first + requests.Length;
         }
+
+        for (int i = 0; i < requests.Length; i++)
+        {
+            Write(first + i, in requests[i]);
+        }
+
+        // The publishers before this one are writing memory, nothing else: the wait is as long as their copies.
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _next) != first)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+
+        long next = first + requests.Length;
+        Volatile.Write(ref _control[ControlWord.PublishCursor], (uint)next);
+        published(first, requests.Length);
+        Volatile.Write(ref _next, next);
+        return true;
     }
 
     /// <summary>
@@ -193,21 +214,101 @@ internal sealed unsafe class HostRing
             throw new InvalidOperationException($"Slot {sequence} is not claimed by this caller. Fix: this is a bug in Vyre; please report it.");
         }
 
-        // The caller saw it complete; the status is read once more here, not twice (each read crosses PCIe on CUDA).
-        int slotBase = Base(sequence);
-        var result = new SlotResult { State = (SlotState)Volatile.Read(ref _ring[slotBase + SlotLayout.Status]) };
-        result.SetWords(new ReadOnlySpan<uint>(_ring + slotBase + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
+        // The caller saw it complete; the status is read once more here, not twice.
+        var result = default(SlotResult);
+        Read(sequence, ref result);
         Retire(sequence);
         return result;
     }
 
-    /// <summary>Frees a claimed sequence's slot and advances the retired mark past every freed sequence.</summary>
-    private void Retire(long sequence)
+    /// <summary>
+    /// Waits (bounded) for the claimed sequences [<paramref name="first"/>, + <paramref name="count"/>), reads their results
+    /// into <paramref name="results"/> and retires them together. Whole completion groups are waited for through their
+    /// group word (one word per group instead of a status per slot); each slot's status is still read before its
+    /// results. Returns <paramref name="count"/>, or, on timeout or when <paramref name="abandon"/> turns true, how many
+    /// leading sequences were read and retired (the rest stay claimed by the caller).
+    /// </summary>
+    public int TakeRange(long first, int count, Span<SlotResult> results, DateTime deadline, ref readonly int abandon)
     {
+        int taken = 0;
+        while (taken < count)
+        {
+            long sequence = first + taken;
+            int run = Index(sequence) % _groupSize == 0 && count - taken >= _groupSize ? _groupSize : 1;
+            if (run > 1)
+            {
+                WaitGroup(sequence, deadline, in abandon);
+            }
+
+            for (int i = 0; i < run; i++, taken++)
+            {
+                if (!IsComplete(first + taken) && !SpinUntilComplete(first + taken, deadline, in abandon))
+                {
+                    RetireRange(first, taken);
+                    return taken;
+                }
+
+                Read(first + taken, ref results[taken]);
+            }
+        }
+
+        RetireRange(first, count);
+        return count;
+    }
+
+    /// <summary>
+    /// Spins until the group that starts at <paramref name="sequence"/> reports the lap of <paramref name="sequence"/>
+    /// complete, or until its slots' statuses say so (the word is a hint, <see cref="CompletionGroups"/>), or until the
+    /// deadline or <paramref name="abandon"/>; the caller reads every status afterwards either way.
+    /// </summary>
+    private void WaitGroup(long sequence, DateTime deadline, ref readonly int abandon)
+    {
+        uint mark = CompletionGroups.DoneMark(sequence, _slotCount, _groupSize);
+        ref uint word = ref _groupDone[Index(sequence) / _groupSize];
+        var spin = new SpinWait();
+        int polls = 0;
+        while ((int)(Volatile.Read(ref word) - mark) < 0)
+        {
+            if ((++polls & 1023) == 0 && (DateTime.UtcNow > deadline || Volatile.Read(in abandon) != 0 || IsComplete(sequence + _groupSize - 1)))
+            {
+                return;
+            }
+
+            if (polls > 4096)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+    }
+
+    /// <summary>Reads the state and result words of a sequence seen complete.</summary>
+    private void Read(long sequence, ref SlotResult result)
+    {
+        int slotBase = Base(sequence);
+        result.State = (SlotState)Volatile.Read(ref _ring[slotBase + SlotLayout.Status]);
+        result.SetWords(new ReadOnlySpan<uint>(_ring + slotBase + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
+    }
+
+    /// <summary>Frees a claimed sequence's slot and advances the retired mark past every freed sequence.</summary>
+    private void Retire(long sequence) => RetireRange(sequence, 1);
+
+    /// <summary>Frees the slots of claimed sequences [<paramref name="first"/>, + <paramref name="count"/>) under one lock.</summary>
+    private void RetireRange(long first, int count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
         lock (_gate)
         {
-            _holder[Index(sequence)] = 0;
-            while (_retired < _next && Volatile.Read(ref _holder[Index(_retired)]) == 0)
+            for (int i = 0; i < count; i++)
+            {
+                _holder[Index(first + i)] = 0;
+            }
+
+            long next = Volatile.Read(ref _next);
+            while (_retired < next && Volatile.Read(ref _holder[Index(_retired)]) == 0)
             {
                 _retired++;
             }

@@ -104,6 +104,7 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
                     metrics[SlotExecutor.Execute<GuardedDispatcher<TDispatcher>>(buffers, (uint)sequence)]++;
                 }
 
+                CompletionGroups.Add(buffers, (uint)claim, (uint)take);
                 Flush(control, metrics, (uint)take);
                 continue;
             }

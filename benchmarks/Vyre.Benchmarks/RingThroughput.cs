@@ -1,0 +1,161 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using Vyre.Internals;
+
+namespace Vyre.Benchmarks;
+
+/// <summary>
+/// Sustained tiny slots through the ring's bulk path: host threads each keep two batches in flight (publish the next,
+/// then wait for the one before), and every result is checked. The same loop drives Managed and Cuda.
+/// </summary>
+internal static class RingThroughput
+{
+    /// <summary>Managed, one worker: the bulk path against a direct loop over the same dispatcher, and one slot's round trip.</summary>
+    public static async Task ManagedAsync(bool quick)
+    {
+        int total = quick ? 1 << 21 : 1 << 24;
+        const int Batch = 8192;
+        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Managed, Lanes = 1, SlotCount = Batch * 4, Log = _ => { } });
+        (double ringRate, long wrong) = Run(host, threads: 1, Batch, total);
+        double directRate = Direct(total, out uint sink);
+        (double p50, double p99, int wrongTrips) = RoundTrips(host, quick ? 20_000 : 200_000);
+
+        Console.WriteLine($"\n## Managed backend, tiny Increment slots, one worker thread ({total:N0} slots; sink {sink % 7})\n");
+        Console.WriteLine("| path | M slots/s | ratio to direct | wrong results |");
+        Console.WriteLine("| --- | ---: | ---: | ---: |");
+        Console.WriteLine($"| direct loop calling the dispatcher | {directRate / 1e6:0.0} | 1.00 | |");
+        Console.WriteLine($"| bulk: batches of {Batch}, two in flight, every result checked | {ringRate / 1e6:0.0} | {directRate / ringRate:0.00}x slower | {wrong} |");
+        Console.WriteLine($"\nOne slot's round trip on Managed (Submit, spin-wait): p50 {p50:0.00} µs, p99 {p99:0.00} µs, wrong {wrongTrips}.");
+    }
+
+    /// <summary>Cuda: one and several publishing threads, batch sizes from 1K to 64K.</summary>
+    public static async Task CudaAsync(bool quick)
+    {
+        const int Ring = 1 << 17;
+        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = Ring, Log = _ => { } });
+        Console.WriteLine($"\n## CUDA: sustained tiny slots, resident megakernel, bulk path ({host.Description})\n");
+        Console.WriteLine("| host threads | batch | in flight per thread | M slots/s | wrong results |");
+        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
+        int total = quick ? 1 << 22 : 1 << 25;
+        foreach ((int threads, int batch) in new[] { (1, 1024), (1, 16384), (1, 32768), (2, 16384), (4, 8192), (4, 16384) })
+        {
+            (double rate, long wrong) = Run(host, threads, batch, total);
+            Console.WriteLine($"| {threads} | {batch:N0} | 2 | {rate / 1e6:0.00} | {wrong} |");
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="threads"/> threads each publish batches of <paramref name="batch"/> Increment slots (argument = the
+    /// slot's index plus the batch number) with two batches in flight until <paramref name="total"/> slots ran; returns
+    /// slots per second and the number of wrong results.
+    /// </summary>
+    public static (double Rate, long Wrong) Run(MegakernelHost host, int threads, int batch, int total)
+    {
+        int perThread = Math.Max(2, total / threads / batch);
+        long wrong = 0;
+        using var ready = new Barrier(threads + 1);
+        var workers = new Thread[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            workers[t] = new Thread(() =>
+            {
+                var requests = new[] { new SlotRequest[batch], new SlotRequest[batch] };
+                var results = new SlotResult[batch];
+                var pending = new SlotBatch[2];
+                long bad = 0;
+                void Publish(int b)
+                {
+                    SlotRequest[] into = requests[b & 1];
+                    for (int i = 0; i < batch; i++)
+                    {
+                        into[i] = new SlotRequest(BenchKernels.Opcodes.Increment, (uint)(i + b));
+                    }
+
+                    pending[b & 1] = host.PublishBatch(into);
+                }
+
+                void Wait(int b)
+                {
+                    host.WaitBatch(pending[b & 1], results);
+                    for (int i = 0; i < batch; i++)
+                    {
+                        bad += results[i].IsDone && results[i][0] == (uint)(i + b + 1) ? 0 : 1;
+                    }
+                }
+
+                Publish(0);
+                Wait(0);
+                ready.SignalAndWait();
+                ready.SignalAndWait();
+                Publish(1);
+                for (int b = 1; b < perThread; b++)
+                {
+                    Publish(b + 1);
+                    Wait(b);
+                }
+
+                Wait(perThread);
+                Interlocked.Add(ref wrong, bad);
+            })
+            { IsBackground = true, Name = "bench-publisher-" + t };
+            workers[t].Start();
+        }
+
+        ready.SignalAndWait();
+        var clock = Stopwatch.StartNew();
+        ready.SignalAndWait();
+        foreach (Thread worker in workers)
+        {
+            worker.Join();
+        }
+
+        return ((double)threads * perThread * batch / clock.Elapsed.TotalSeconds, wrong);
+    }
+
+    /// <summary>One slot at a time through <see cref="MegakernelHost.Submit(uint, ReadOnlySpan{uint})"/>: p50 and p99 in µs.</summary>
+    public static (double P50, double P99, int Wrong) RoundTrips(MegakernelHost host, int rounds)
+    {
+        for (int i = 0; i < 1000; i++)
+        {
+            host.Submit(BenchKernels.Opcodes.Increment, (uint)i);
+        }
+
+        double[] micros = new double[rounds];
+        int wrong = 0;
+        for (int i = 0; i < rounds; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            SlotResult r = host.Submit(BenchKernels.Opcodes.Increment, (uint)i);
+            micros[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            wrong += r[0] == (uint)i + 1 ? 0 : 1;
+        }
+
+        Array.Sort(micros);
+        return (micros[rounds / 2], micros[rounds * 99 / 100], wrong);
+    }
+
+    /// <summary>The baseline: a loop calling the same handler through the same dispatcher, no ring.</summary>
+    private static double Direct(int total, out uint sink)
+    {
+        using Context context = Context.Create(b => b.CPU());
+        using CPUAccelerator accelerator = context.CreateCPUAccelerator(0);
+        using MemoryBuffer1D<uint, Stride1D.Dense> words = accelerator.Allocate1D<uint>(SlotLayout.WordCount);
+        using MemoryBuffer1D<uint, Stride1D.Dense> scratch = accelerator.Allocate1D<uint>(SlotScratch.WordsPerSlot);
+        var buffers = new MegakernelBuffers { Ring = new SharedWords(words.View, 0), Scratch = scratch.View, SlotCount = 1 };
+        var dispatcher = default(BenchKernels.Dispatcher);
+        var clock = Stopwatch.StartNew();
+        sink = 0;
+        for (int i = 0; i < total; i++)
+        {
+            var slot = new SlotContext(buffers, 0, BenchKernels.Opcodes.Increment, 0);
+            sink += (uint)dispatcher.Dispatch(ref slot, out _);
+        }
+
+        return total / clock.Elapsed.TotalSeconds;
+    }
+}
