@@ -42,11 +42,43 @@ internal static class RingThroughput
         Console.WriteLine("| host threads | batch | in flight per thread | M slots/s | wrong results |");
         Console.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
         int total = quick ? 1 << 22 : 1 << 25;
-        foreach ((int threads, int batch) in new[] { (1, 1024), (1, 16384), (1, 32768), (2, 16384), (4, 8192), (4, 16384) })
+        foreach ((int threads, int batch) in new[] { (1, 1024), (1, 16384), (1, 32768), (2, 16384), (4, 8192), (4, 16384), (8, 8192) })
         {
             (double rate, long wrong) = Run(host, threads, batch, total);
             Console.WriteLine($"| {threads} | {batch:N0} | 2 | {rate / 1e6:0.00} | {wrong} |");
         }
+
+        double ceiling = DeviceCeiling(host, quick ? 16 : 128);
+        Console.WriteLine($"\nThe device side alone (the whole ring re-run lap after lap: one doorbell per lap, completion through the group words, no host work per slot, results not read): {ceiling / 1e6:0.0} M slots/s.");
+    }
+
+    /// <summary>Slots per second the device side serves when the host does nothing per slot (<see cref="MegakernelHost.RerunRingForBenchmark"/>).</summary>
+    private static double DeviceCeiling(MegakernelHost host, int laps)
+    {
+        int slots = host.SlotCount;
+        var requests = new SlotRequest[slots];
+        Array.Fill(requests, new SlotRequest(BenchKernels.Opcodes.Increment, 1));
+        host.WaitBatch(host.PublishBatch(requests), new SlotResult[slots]);
+        var clock = Stopwatch.StartNew();
+        for (int lap = 0; lap < laps; lap++)
+        {
+            long first = host.RerunRingForBenchmark(slots);
+            uint mark = CompletionGroups.DoneMark(first, slots, CompletionGroups.GroupSizeFor(slots));
+            DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            Span<uint> words = host.GroupDoneWords;
+            for (int g = 0; g < words.Length; g++)
+            {
+                while ((int)(Volatile.Read(ref words[g]) - mark) < 0)
+                {
+                    if (DateTime.UtcNow > deadline)
+                    {
+                        throw new TimeoutException($"Group {g} did not finish lap {lap}.");
+                    }
+                }
+            }
+        }
+
+        return (double)laps * slots / clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>
@@ -146,7 +178,7 @@ internal static class RingThroughput
         using CPUAccelerator accelerator = context.CreateCPUAccelerator(0);
         using MemoryBuffer1D<uint, Stride1D.Dense> words = accelerator.Allocate1D<uint>(SlotLayout.WordCount);
         using MemoryBuffer1D<uint, Stride1D.Dense> scratch = accelerator.Allocate1D<uint>(SlotScratch.WordsPerSlot);
-        var buffers = new MegakernelBuffers { Ring = new SharedWords(words.View, 0), Scratch = scratch.View, SlotCount = 1 };
+        var buffers = new MegakernelBuffers { Ring = new SharedWords(words.View, (ulong)words.NativePtr), Scratch = scratch.View, SlotCount = 1 };
         var dispatcher = default(BenchKernels.Dispatcher);
         var clock = Stopwatch.StartNew();
         sink = 0;

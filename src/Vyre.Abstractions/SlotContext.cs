@@ -101,7 +101,7 @@ public struct SlotContext
             return 0;
         }
 
-        return CudaAsm.IsSupported ? _words.Get(_argBase + index) : _ring.Read(_slotBase + _argBase + index);
+        return CudaAsm.IsSupported ? _words.Get(_argBase + index) : _ring.ReadClaimed(_slotBase + _argBase + index);
     }
 
     /// <summary>Writes result word <paramref name="index"/> (0..11): the argument word of the same index.</summary>

@@ -279,6 +279,9 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// <summary>The completion-group words the device side writes (<see cref="CompletionGroups"/>), for tests that make them lie.</summary>
     internal Span<uint> GroupDoneWords => new(_backend.GroupDone, CompletionGroups.GroupCountFor(SlotCount));
 
+    /// <summary>Benchmark only: see <see cref="HostRing.RerunForBenchmark"/>.</summary>
+    internal long RerunRingForBenchmark(int count) => _ring.RerunForBenchmark(count);
+
     /// <summary>Stops the heartbeat, as a host that hangs or dies would: the device side then exits by itself.</summary>
     internal void StopHeartbeat() => _heartbeat.Stop();
 

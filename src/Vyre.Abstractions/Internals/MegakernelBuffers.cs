@@ -64,38 +64,45 @@ public struct MegakernelBuffers
 #pragma warning restore IDE1006
 }
 
-/// <summary>Words of <see cref="MegakernelBuffers.State"/>, written only by the device side.</summary>
+/// <summary>
+/// Words of <see cref="MegakernelBuffers.State"/>, written only by the device side. The words every idle warp polls (the
+/// doorbell and the claim cursor), the stop word, the counters and the metrics each sit in a 128-byte line of their
+/// own: on one line, a thousand pollers and every lane's counter atomics queued at the same L2 slice.
+/// </summary>
 internal static class DeviceStateWord
 {
+    /// <summary>Words per 128-byte line.</summary>
+    private const int Line = 32;
+
     /// <summary>The doorbell as republished in device memory by the forwarder.</summary>
     public const int Doorbell = 0;
 
     /// <summary>The next sequence number to claim.</summary>
     public const int ClaimCursor = 1;
 
-    /// <summary>Slots completed.</summary>
-    public const int DoneCount = 2;
-
     /// <summary>Nonzero once the loop must stop; the value is a <see cref="KernelExitReason"/>.</summary>
-    public const int Stop = 3;
+    public const int Stop = Line;
+
+    /// <summary>Slots completed.</summary>
+    public const int DoneCount = 2 * Line;
 
     /// <summary>Fences completed.</summary>
-    public const int Epoch = 4;
+    public const int Epoch = DoneCount + 1;
 
     /// <summary>The next io queue ticket: LOAD_MISS request <c>t</c> goes to entry <c>t % IoQueueLayout.Capacity</c>.</summary>
-    public const int IoTicket = 5;
+    public const int IoTicket = DoneCount + 2;
 
     /// <summary>
     /// The last <see cref="ControlWord.IoConsumed"/> a lane read, with <see cref="IoServiceSeen"/> a device-memory
     /// cache that spares most LOAD_MISS requests their reads of host memory (a stale value only makes a lane look again).
     /// </summary>
-    public const int IoConsumedSeen = 6;
+    public const int IoConsumedSeen = DoneCount + 3;
 
     /// <summary>Nonzero once a lane has seen the host's io service running; it runs until the loop has stopped.</summary>
-    public const int IoServiceSeen = 7;
+    public const int IoServiceSeen = DoneCount + 4;
 
     /// <summary>First of <see cref="ControlWord.MetricCount"/> per-ordinal completion counters.</summary>
-    public const int MetricsFirst = 8;
+    public const int MetricsFirst = 3 * Line;
 
     /// <summary>
     /// On the CPU backends, milliseconds since start, written by a clock thread of the backend: there is no

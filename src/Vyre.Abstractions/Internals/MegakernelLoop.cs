@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using ILGPU;
+using ILGPU.Runtime.Cuda;
 
 namespace Vyre.Internals;
 
@@ -22,6 +23,12 @@ namespace Vyre.Internals;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class MegakernelLoop
 {
+    /// <summary>Most warp widths of sequences one claim takes (<see cref="ClaimSize"/>).</summary>
+    private const int MaxClaimRounds = 8;
+
+    /// <summary>Waiting sequences per extra warp width a claim takes (<see cref="ClaimSize"/>).</summary>
+    private const int SlotsPerExtraRound = 512;
+
     /// <summary>Idle iterations between two republishes of the metric words while slots keep arriving.</summary>
     private const int MetricsPeriod = 4096;
 
@@ -60,8 +67,7 @@ public static class MegakernelLoop
         {
             if (index == 0 && Poll(buffers, ref forward, out uint single))
             {
-                RunOne<TDispatcher>(buffers, single, SlotWords.Read(buffers.Ring, SlotBase(buffers, single)));
-                Counted(buffers, single, 1);
+                Counted(buffers, single, RunOne<TDispatcher>(buffers, single, SlotWords.Read(buffers.Ring, SlotBase(buffers, single))));
                 buffers.State.Write(DeviceStateWord.Doorbell, forward.Doorbell);
             }
 
@@ -70,13 +76,20 @@ public static class MegakernelLoop
             uint count = 0;
             if (lane == 0)
             {
-                stop = buffers.State.Read(DeviceStateWord.Stop);
                 uint doorbell = buffers.State.Read(DeviceStateWord.Doorbell);
                 uint claim = buffers.State.Read(DeviceStateWord.ClaimCursor);
                 int available = (int)(doorbell - claim);
-                if (available > 0)
+                if (available <= 0)
                 {
-                    uint take = (uint)(available < Warp.WarpSize ? available : Warp.WarpSize);
+                    // Only an idle warp looks at the stop word: one read less per claim on the words every warp polls. An idle
+                    // warp then pauses briefly: a thousand warps polling the same two words queue at one L2 slice, and the
+                    // claims of the warps that have work wait behind those reads.
+                    stop = buffers.State.Read(DeviceStateWord.Stop);
+                    IdlePause();
+                }
+                else
+                {
+                    uint take = ClaimSize(available);
                     if (Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.ClaimCursor], claim, claim + take) == claim)
                     {
                         first = claim;
@@ -88,21 +101,24 @@ public static class MegakernelLoop
             stop = Warp.Shuffle(stop, 0);
             first = Warp.Shuffle(first, 0);
             count = Warp.Shuffle(count, 0);
-            if (count != 0)
+            // A claim is run a warp's width at a time, in sequence order.
+            for (uint done = 0; done < count; done += (uint)Warp.WarpSize)
             {
-                SlotWords words = SlotWords.ReadClaim(buffers.Ring, buffers.SlotCount, first, count, lane);
-                if ((uint)lane < count)
+                uint part = count - done < (uint)Warp.WarpSize ? count - done : (uint)Warp.WarpSize;
+                SlotWords words = SlotWords.ReadClaim(buffers.Ring, buffers.SlotCount, first + done, part, lane);
+                int ordinal = -1;
+                if ((uint)lane < part)
                 {
-                    uint sequence = first + (uint)lane;
+                    uint sequence = first + done + (uint)lane;
                     RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.Claimed);
-                    RunOne<TDispatcher>(buffers, sequence, words);
+                    ordinal = RunOne<TDispatcher>(buffers, sequence, words);
                 }
 
-                // The claim is counted once, by lane 0, after every lane has run its slot.
-                Warp.Barrier();
+                // Counted once, by lane 0, after every lane has run its slot: one atomic per warp's width, not per slot.
+                CountWarp(buffers, ordinal, lane);
                 if (lane == 0)
                 {
-                    Counted(buffers, first, count);
+                    Counted(buffers, first + done, part);
                 }
             }
 
@@ -138,8 +154,7 @@ public static class MegakernelLoop
         if (index < count)
         {
             uint sequence = first + (uint)index.X;
-            RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence)));
-            Counted(buffers, sequence, 1);
+            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence))));
         }
     }
 
@@ -176,8 +191,7 @@ public static class MegakernelLoop
                 SlotWords words = SlotWords.Gather(a, b, c, d);
                 if (lane == 0)
                 {
-                    RunOne<TDispatcher>(buffers, sequence, words);
-                    Counted(buffers, sequence, 1);
+                    Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words));
                     buffers.State.Write(DeviceStateWord.Doorbell, forward.Doorbell);
                 }
             }
@@ -197,14 +211,48 @@ public static class MegakernelLoop
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SlotBase(in MegakernelBuffers buffers, uint sequence) => (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount;
 
+    /// <summary>
+    /// Sequences a warp claims with one compare-exchange when <paramref name="available"/> are waiting: a warp's width, and
+    /// one more width per <see cref="SlotsPerExtraRound"/> waiting, up to <see cref="MaxClaimRounds"/>. Claims are the
+    /// one serial step of a batch (one compare-exchange succeeds per L2 round trip, whatever the number of warps), so a
+    /// deep queue is taken in fewer, larger claims; a shallow one still spreads over many warps.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words)
+    private static uint ClaimSize(int available)
+    {
+        int rounds = available / SlotsPerExtraRound;
+        rounds = rounds < 1 ? 1 : rounds > MaxClaimRounds ? MaxClaimRounds : rounds;
+        int take = rounds * Warp.WarpSize;
+        return (uint)(available < take ? available : take);
+    }
+
+    /// <summary>On CUDA, a pause of about a tenth of a microsecond (<c>nanosleep</c>); nothing elsewhere.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void IdlePause()
+    {
+        if (CudaAsm.IsSupported)
+        {
+            CudaAsm.Emit("nanosleep.u32 100;");
+        }
+    }
+
+    /// <summary>Runs one claimed slot; returns the metric ordinal it ran under (the caller counts it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HeaderRead);
         int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, words);
-        Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.LaneFree);
+        return ordinal;
+    }
+
+    /// <summary>Counts one slot run alone (under <paramref name="ordinal"/>) as done, towards its metric and its completion group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Counted(in MegakernelBuffers buffers, uint sequence, int ordinal)
+    {
+        Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
+        Counted(buffers, sequence, 1u);
     }
 
     /// <summary>Counts sequences [<paramref name="first"/>, + <paramref name="count"/>), run to their end, as done and towards their completion groups.</summary>
@@ -213,6 +261,33 @@ public static class MegakernelLoop
     {
         Atomic.Add(ref buffers.State.View[DeviceStateWord.DoneCount], count);
         CompletionGroups.Add(buffers, first, count);
+    }
+
+    /// <summary>
+    /// Adds a warp's slots to their metric words (every lane calls this; <paramref name="ordinal"/> is -1 on a lane that
+    /// ran nothing): the lanes that share lane 0's ordinal are summed by shuffles and added with one atomic, the others
+    /// add their own. Also the point after which every lane of the warp has finished its slot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CountWarp(in MegakernelBuffers buffers, int ordinal, int lane)
+    {
+        int leading = Warp.Shuffle(ordinal, 0);
+        int same = ordinal == leading ? 1 : 0;
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
+        {
+            same += Warp.ShuffleXor(same, offset);
+        }
+
+        if (lane == 0 && leading >= 0)
+        {
+            Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + leading], (uint)same);
+        }
+        else if (ordinal >= 0 && ordinal != leading)
+        {
+            Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
+        }
+
+        Warp.Barrier();
     }
 
     /// <summary>

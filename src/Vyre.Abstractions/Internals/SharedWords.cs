@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime.Cuda;
@@ -32,6 +33,23 @@ internal struct SharedWords
     public readonly uint Read(int index) => DeviceMemory.ReadVolatile(View, Address, index);
 
     /// <summary>
+    /// Reads word <paramref name="index"/> of a slot this lane has claimed, with a plain load: the claim ordered it after
+    /// the host's writes (a compare-exchange, or on the forwarder a fenced read of the doorbell). On the CPU backends
+    /// through the host pointer: ILGPU's view indexer checks and resolves its buffer on every access, which cost the
+    /// Managed worker a large part of its time per slot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly uint ReadClaimed(int index)
+    {
+        if (CudaAsm.IsSupported)
+        {
+            return View[index];
+        }
+
+        return HostWord(index);
+    }
+
+    /// <summary>
     /// Stores <paramref name="value"/> at <paramref name="index"/> after every earlier write of this thread, as seen from
     /// the host: on CUDA one <c>st.release.sys</c>; elsewhere a .NET release store (<c>Volatile.Write</c>).
     /// </summary>
@@ -45,10 +63,39 @@ internal struct SharedWords
         }
 
         // A release store is what is needed, not a full fence (which would also stop later loads from starting early).
-        System.Threading.Volatile.Write(ref View[index], value);
+        SetHostWordRelease(index, value);
     }
 
     /// <summary>Stores <paramref name="value"/> at <paramref name="index"/> (plain store; callers fence before they publish).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Write(int index, uint value) => View[index] = value;
+    public readonly void Write(int index, uint value)
+    {
+        if (CudaAsm.IsSupported)
+        {
+            View[index] = value;
+            return;
+        }
+
+        SetHostWord(index, value);
+    }
+
+    // The CPU backends' word access through the host pointer (Address is the buffer's host address there). Indexes are the
+    // runtime's own (slot bases plus layout constants, arguments checked by SlotContext), so Debug.Assert is the check.
+    private readonly unsafe uint HostWord(int index)
+    {
+        Debug.Assert((uint)index < (uint)View.Length, "word index inside the buffer");
+        return ((uint*)Address)[index];
+    }
+
+    private readonly unsafe void SetHostWord(int index, uint value)
+    {
+        Debug.Assert((uint)index < (uint)View.Length, "word index inside the buffer");
+        ((uint*)Address)[index] = value;
+    }
+
+    private readonly unsafe void SetHostWordRelease(int index, uint value)
+    {
+        Debug.Assert((uint)index < (uint)View.Length, "word index inside the buffer");
+        System.Threading.Volatile.Write(ref ((uint*)Address)[index], value);
+    }
 }

@@ -38,8 +38,8 @@ internal struct SlotWords
 
         // On the CPU backends a word is read when it is used (SlotContext.Arg): only the header is read here, with plain
         // loads: every claim of a slot (a compare-exchange on each backend) is a full fence before them.
-        words._w1 = ring.View[slotBase + SlotLayout.Opcode];
-        words._w2 = ring.View[slotBase + SlotLayout.Tenant];
+        words._w1 = ring.ReadClaimed(slotBase + SlotLayout.Opcode);
+        words._w2 = ring.ReadClaimed(slotBase + SlotLayout.Tenant);
         return words;
     }
 
@@ -58,42 +58,48 @@ internal struct SlotWords
             return (uint)lane < count ? Read(ring, (int)((first + (uint)lane) % (uint)slotCount) * SlotLayout.WordCount) : default;
         }
 
+        // Every round's load is issued before any shuffle waits for one: the rounds cost one PCIe round trip, not four.
+        LoadQuarter(ring, slotCount, first, count, lane, 0, out uint a0, out uint b0, out uint c0, out uint d0);
+        LoadQuarter(ring, slotCount, first, count, lane, 1, out uint a1, out uint b1, out uint c1, out uint d1);
+        LoadQuarter(ring, slotCount, first, count, lane, 2, out uint a2, out uint b2, out uint c2, out uint d2);
+        LoadQuarter(ring, slotCount, first, count, lane, 3, out uint a3, out uint b3, out uint c3, out uint d3);
         var words = default(SlotWords);
-        ReadRound(ref words, ring, slotCount, first, count, lane, 0);
+        GatherRound(ref words, lane, 0, a0, b0, c0, d0);
         if (count > 8)
         {
-            ReadRound(ref words, ring, slotCount, first, count, lane, 1);
+            GatherRound(ref words, lane, 1, a1, b1, c1, d1);
         }
 
         if (count > 16)
         {
-            ReadRound(ref words, ring, slotCount, first, count, lane, 2);
+            GatherRound(ref words, lane, 2, a2, b2, c2, d2);
         }
 
         if (count > 24)
         {
-            ReadRound(ref words, ring, slotCount, first, count, lane, 3);
+            GatherRound(ref words, lane, 3, a3, b3, c3, d3);
         }
 
         return words;
     }
 
-    /// <summary>
-    /// Round <paramref name="round"/> of <see cref="ReadClaim"/>: lane <c>l</c> loads quarter <c>l % 4</c> of claimed slot
-    /// <c>8 · round + l / 4</c>; then lanes <c>8 · round .. + 7</c> gather their slot's four quarters from lanes
-    /// <c>4 · (l % 8) .. + 3</c>.
-    /// </summary>
+    /// <summary>Round <paramref name="round"/> of <see cref="ReadClaim"/>: lane <c>l</c> loads quarter <c>l % 4</c> of claimed slot <c>8 · round + l / 4</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ReadRound(ref SlotWords words, SharedWords ring, int slotCount, uint first, uint count, int lane, int round)
+    private static void LoadQuarter(SharedWords ring, int slotCount, uint first, uint count, int lane, int round, out uint a, out uint b, out uint c, out uint d)
     {
-        uint a = 0, b = 0, c = 0, d = 0;
+        a = b = c = d = 0;
         uint slot = (uint)((round * 8) + (lane / 4));
         if (slot < count)
         {
             uint index = (first + slot) % (uint)slotCount;
             Load4(ring.Address + (((ulong)index * SlotLayout.WordCount) + ((ulong)(lane % 4) * 4)) * sizeof(uint), out a, out b, out c, out d);
         }
+    }
 
+    /// <summary>Lanes <c>8 · round .. + 7</c> gather their slot's four quarters from lanes <c>4 · (l % 8) .. + 3</c>, which loaded them in round <paramref name="round"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherRound(ref SlotWords words, int lane, int round, uint a, uint b, uint c, uint d)
+    {
         int from = (lane % 8) * 4;
         uint w0 = Warp.Shuffle(a, from), w1 = Warp.Shuffle(b, from), w2 = Warp.Shuffle(c, from), w3 = Warp.Shuffle(d, from);
         uint w4 = Warp.Shuffle(a, from + 1), w5 = Warp.Shuffle(b, from + 1), w6 = Warp.Shuffle(c, from + 1), w7 = Warp.Shuffle(d, from + 1);

@@ -132,6 +132,29 @@ internal sealed unsafe class HostRing
     }
 
     /// <summary>
+    /// Benchmark only (the device side's ceiling, with no host work per slot): rings the doorbell for the next
+    /// <paramref name="count"/> sequences, which run whatever their ring slots hold from the lap before, and counts them
+    /// as retired at once; the caller waits for them through the group words. Nothing may be outstanding, and nobody
+    /// else may use the ring meanwhile.
+    /// </summary>
+    internal long RerunForBenchmark(int count)
+    {
+        lock (_gate)
+        {
+            if (_reserved != _next || _retired != _next || count % _slotCount != 0)
+            {
+                throw new InvalidOperationException("Rerun needs an idle ring and whole laps. Fix: wait for every batch first.");
+            }
+
+            long first = _next;
+            _reserved = _retired = first + count;
+            Volatile.Write(ref _control[ControlWord.PublishCursor], (uint)_reserved);
+            Volatile.Write(ref _next, _reserved);
+            return first;
+        }
+    }
+
+    /// <summary>
     /// Makes the caller the one waiter of <paramref name="sequence"/>: true when it is published, not retired and
     /// nobody claimed it before. Only the claimer may <see cref="Take"/> it.
     /// </summary>
