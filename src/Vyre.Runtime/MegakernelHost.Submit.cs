@@ -65,7 +65,9 @@ public sealed unsafe partial class MegakernelHost
 
     /// <summary>
     /// Publishes <paramref name="requests"/> as one batch (one doorbell) and returns a handle for
-    /// <see cref="WaitBatch"/>. Every request is validated first; on a bad one nothing is published.
+    /// <see cref="WaitBatch"/>. Every request is validated first; on a bad one nothing is published. Waits (bounded by
+    /// <see cref="MegakernelOptions.WaitTimeout"/>) for room; several threads may publish at once. A thread that keeps
+    /// batches in flight publishes with <see cref="TryPublishBatch"/> instead.
     /// </summary>
     public SlotBatch PublishBatch(ReadOnlySpan<SlotRequest> requests)
     {
@@ -76,6 +78,27 @@ public sealed unsafe partial class MegakernelHost
 
         using CallScope call = EnterCall();
         return new SlotBatch(_ring, PublishValidated(requests), requests.Length);
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="requests"/> as one batch if the ring has room for all of it now; otherwise publishes
+    /// nothing and returns false at once. For threads that keep batches in flight: when this returns false, wait for
+    /// your own oldest batch, then publish. Slots are reused in sequence order, so a thread that blocks in
+    /// <see cref="PublishBatch"/> while it holds an unwaited batch can keep every other publisher waiting for room until
+    /// <see cref="MegakernelOptions.WaitTimeout"/> (docs/bulk-path.md).
+    /// </summary>
+    public bool TryPublishBatch(ReadOnlySpan<SlotRequest> requests, out SlotBatch batch)
+    {
+        if (requests.IsEmpty)
+        {
+            throw new ArgumentException("The batch is empty. Fix: pass at least one request.", nameof(requests));
+        }
+
+        using CallScope call = EnterCall();
+        Validate(requests);
+        bool published = _ring.TryPublish(requests, _onPublished, out long first);
+        batch = published ? new SlotBatch(_ring, first, requests.Length) : default;
+        return published;
     }
 
     /// <summary>

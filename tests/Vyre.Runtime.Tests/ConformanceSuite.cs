@@ -221,6 +221,27 @@ public abstract class ConformanceSuite
     }
 
     [Test]
+    public void Try_publish_refuses_a_batch_the_ring_has_no_room_for_and_writes_nothing()
+    {
+        const int Flag = 61100;
+        _host.WriteHeap(Flag, [0]);
+        SlotBatch blocker = _host.PublishBatch([new SlotRequest(TestKernels.Opcodes.WaitForFlag, Flag)]);
+        var whole = Enumerable.Repeat(new SlotRequest(TestKernels.Opcodes.Increment, 5), _host.SlotCount).ToArray();
+        Assert.That(_host.TryPublishBatch(whole, out SlotBatch refused), Is.False, "a whole ring does not fit while one slot is outstanding");
+        Assert.That(refused.Count, Is.Zero);
+        Assert.That(() => _host.TryPublishBatch([], out _), Throws.ArgumentException.With.Message.Contains("Fix:"));
+
+        _host.WriteHeap(Flag, [1]);
+        var one = new SlotResult[1];
+        _host.WaitBatch(blocker, one);
+        Assert.That(one[0].IsDone, one[0].ToString());
+        Assert.That(_host.TryPublishBatch(whole, out SlotBatch accepted), Is.True, "the whole ring fits once nothing is outstanding");
+        var results = new SlotResult[whole.Length];
+        _host.WaitBatch(accepted, results);
+        Assert.That(results.All(r => r.IsDone && r[0] == 6), "the batch ran, and only once");
+    }
+
+    [Test]
     public async Task A_group_word_that_says_done_too_early_never_yields_an_unfinished_result()
     {
         // A batch that covers whole completion groups, with a slot in the middle that waits for a flag. The group words
