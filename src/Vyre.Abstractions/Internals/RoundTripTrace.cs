@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ILGPU.Runtime.Cuda;
 
 namespace Vyre.Internals;
 
@@ -41,6 +42,11 @@ internal static class RoundTripTrace
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Stamp(in MegakernelBuffers buffers, uint sequence, int stage)
     {
+        if (!CudaAsm.IsSupported)
+        {
+            return; // No GPU timer: nothing to stamp, and the CPU workers are spared the view's length check per stage.
+        }
+
         int entries = buffers.Trace.IntLength / WordsPerEntry;
         if (entries > 0)
         {
