@@ -29,10 +29,13 @@ internal sealed unsafe class HostRing
     private readonly int _groupSize;
     private readonly Lock _gate = new();
 
+    /// <summary>Held while the doorbell is rung: doorbells and the backend's <c>OnPublished</c> calls go in sequence order.</summary>
+    private readonly Lock _doorbell = new();
+
     /// <summary>The next sequence to reserve: [_next, _reserved) are being written by their publishers.</summary>
     private long _reserved;
 
-    /// <summary>The doorbell: every sequence before it is written and published.</summary>
+    /// <summary>The doorbell: every sequence before it is written and published (written under <see cref="_doorbell"/>).</summary>
     private long _next;
     private long _retired;
 
@@ -93,10 +96,10 @@ internal sealed unsafe class HostRing
     }
 
     /// <summary>
-    /// Publishes <paramref name="requests"/> as consecutive sequences and rings the doorbell once if the
-    /// ring has room for all of them; otherwise writes nothing and returns false. Several threads may publish at once:
-    /// each reserves its sequences under the lock, writes its slots outside it, and rings the doorbell once every
-    /// publisher that reserved before it has rung (the device runs sequences in doorbell order).
+    /// Publishes <paramref name="requests"/> as consecutive sequences and rings the doorbell if the ring has room for
+    /// all of them; otherwise writes nothing and returns false. Several threads may publish at once: each reserves its
+    /// sequences under the lock, writes its slots outside it, and rings the doorbell over whatever is written
+    /// (<see cref="RingDoorbell"/>; the device runs sequences in doorbell order).
     /// </summary>
     public bool TryPublish(ReadOnlySpan<SlotRequest> requests, Action<long, int> published, out long first)
     {
@@ -117,18 +120,37 @@ internal sealed unsafe class HostRing
             Write(first + i, in requests[i]);
         }
 
-        // The publishers before this one are writing memory, nothing else: the wait is as long as their copies.
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _next) != first)
-        {
-            spin.SpinOnce(sleep1Threshold: -1);
-        }
-
-        long next = first + requests.Length;
-        Volatile.Write(ref _control[ControlWord.PublishCursor], (uint)next);
-        published(first, requests.Length);
-        Volatile.Write(ref _next, next);
+        RingDoorbell(published);
         return true;
+    }
+
+    /// <summary>
+    /// Rings the doorbell over every written sequence from the doorbell on. A slot counts as written once its holder is
+    /// set (<see cref="Write"/> sets it last, after the status), so a publisher whose predecessors are still copying does
+    /// not wait for them: it rings over what is written and leaves, and whoever finishes last rings for the rest. Every
+    /// publisher rings after its own writes, so no written slot is left unrung.
+    /// </summary>
+    private void RingDoorbell(Action<long, int> published)
+    {
+        lock (_doorbell)
+        {
+            long from = _next;
+            long to = from;
+            long reserved = Volatile.Read(ref _reserved);
+            while (to < reserved && Volatile.Read(ref _holder[Index(to)]) != 0)
+            {
+                to++;
+            }
+
+            if (to == from)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _control[ControlWord.PublishCursor], (uint)to);
+            published(from, (int)(to - from));
+            Volatile.Write(ref _next, to);
+        }
     }
 
     /// <summary>
@@ -139,6 +161,7 @@ internal sealed unsafe class HostRing
     /// </summary>
     internal long RerunForBenchmark(int count)
     {
+        lock (_doorbell)
         lock (_gate)
         {
             if (_reserved != _next || _retired != _next || count % _slotCount != 0)
