@@ -13,13 +13,8 @@ public sealed unsafe partial class MegakernelHost
     public TelemetrySnapshot Telemetry()
     {
         using CallScope call = EnterCall();
-        _backend.RefreshCounters();
+        uint[] metrics = ReadMetrics();
         uint* control = _backend.Control;
-        uint[] metrics = new uint[ControlWord.MetricCount];
-        for (int i = 0; i < metrics.Length; i++)
-        {
-            metrics[i] = Volatile.Read(ref control[ControlWord.OpcodeMetricsFirst + i]);
-        }
 
         uint[] log = new uint[DebugLogLayout.WordCount];
         _backend.Read(DeviceRegion.DebugLog, 0, log);
@@ -48,6 +43,33 @@ public sealed unsafe partial class MegakernelHost
             KernelOrigin = _backend.KernelLoad.Origin,
             KernelLoadTime = _backend.KernelLoad.Elapsed,
         };
+    }
+
+    /// <summary>The counters the meter's observable instruments report; null once the host is shutting down.</summary>
+    private HostCounters? ReadCounters()
+    {
+        try
+        {
+            using CallScope call = EnterCall();
+            return new HostCounters(_ring.Published, _ring.Outstanding, ReadMetrics());
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The per-ordinal completion counters, brought up to date first; called inside a <see cref="CallScope"/>.</summary>
+    private uint[] ReadMetrics()
+    {
+        _backend.RefreshCounters();
+        uint[] metrics = new uint[ControlWord.MetricCount];
+        for (int i = 0; i < metrics.Length; i++)
+        {
+            metrics[i] = Volatile.Read(ref _backend.Control[ControlWord.OpcodeMetricsFirst + i]);
+        }
+
+        return metrics;
     }
 }
 

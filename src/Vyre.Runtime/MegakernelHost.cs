@@ -23,6 +23,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     private readonly HostRing _ring;
     private readonly MegakernelOptions _options;
     private readonly Heartbeat _heartbeat;
+    private readonly HostMeter _meter;
     private readonly Action<long, int> _onPublished;
     private readonly Action<string> _log;
     private readonly TaskCompletionSource<Task<ShutdownReport>> _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -35,7 +36,8 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         Definition = definition;
         _backend = backend;
         _options = options;
-        _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, options.SlotCount);
+        _meter = new HostMeter(definition.Template, ReadCounters);
+        _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, options.SlotCount, _meter.Faulted);
         _onPublished = backend.OnPublished;
         _log = options.Log ?? Console.Error.WriteLine;
         _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8);
@@ -105,6 +107,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         catch
         {
             host?._heartbeat.Dispose(); // Before the control block it beats in is freed.
+            host?._meter.Dispose();
             created.Dispose();
             throw;
         }
@@ -164,6 +167,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         // Waiters stop waiting: what the device side did not finish now never will.
         Volatile.Write(ref _deviceStopped, 1);
         _heartbeat.Dispose();
+        _meter.Dispose();
         StopLoadMiss();
         Volatile.Write(ref _state, 2);
         _pendingAdded.Set();
@@ -275,6 +279,9 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
 
     /// <summary>The device side's state word, readable after shutdown too when the memory was kept (for tests).</summary>
     internal KernelState DeviceKernelState => (KernelState)Volatile.Read(ref _backend.Control[ControlWord.KernelState]);
+
+    /// <summary>The host's instruments (<see cref="MegakernelMetrics"/>).</summary>
+    internal HostMeter Meter => _meter;
 
     /// <summary>The completion-group words the device side writes (<see cref="CompletionGroups"/>), for tests that make them lie.</summary>
     internal Span<uint> GroupDoneWords => new(_backend.GroupDone, CompletionGroups.GroupCountFor(SlotCount));

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
 using NUnit.Framework;
@@ -266,6 +267,30 @@ public abstract class ConformanceSuite
         await wait.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.That(results.All(r => r.IsDone), string.Join(", ", results.Where(r => !r.IsDone)));
         Assert.That(Enumerable.Range(0, count).Where(i => i != count / 2).All(i => results[i][0] == (uint)i + 1));
+    }
+
+    [Test]
+    public void The_meter_reports_published_completed_faulted_and_occupancy()
+    {
+        using var recorder = new MeterRecorder();
+        double Completed(IReadOnlyList<Measured> measured) =>
+            measured.Where(m => m.Tag(MegakernelMetrics.OpcodeTag) == "Increment" && m.Tag(MegakernelMetrics.MegakernelTag) == _host.Name).Sum(m => m.Value);
+        double before = Completed(recorder.ObserveUntil("vyre.slots.completed", _ => true));
+        for (uint i = 0; i < 10; i++)
+        {
+            _host.Submit(TestKernels.Opcodes.Increment, i);
+        }
+
+        SlotResult rejected = _host.Submit(TestKernels.Opcodes.Reject, 7);
+        Assert.That(rejected.Fault, Is.EqualTo(FaultCode.HandlerFault));
+        Measured fault = recorder.All.Single(m => m.Instrument == "vyre.slots.faulted");
+        Assert.That((fault.Value, fault.Tag(MegakernelMetrics.OpcodeTag), fault.Tag(MegakernelMetrics.FaultTag), fault.Tag(MegakernelMetrics.TenantTag)), Is.EqualTo((1d, "Reject", "HandlerFault", "0")));
+
+        IReadOnlyList<Measured> completed = recorder.ObserveUntil("vyre.slots.completed", m => Completed(m) >= before + 10);
+        // At least: counters trail the slots, so the first observation may have missed an earlier test's last slots.
+        Assert.That(Completed(completed), Is.GreaterThanOrEqualTo(before + 10), "the ten Increment slots, under the handler's name");
+        Assert.That(recorder.ObserveUntil("vyre.slots.published", m => m.Count > 0).Sum(m => m.Value), Is.GreaterThanOrEqualTo(11));
+        Assert.That(recorder.ObserveUntil("vyre.ring.occupancy", m => m.Count > 0).Sum(m => m.Value), Is.Zero, "nothing outstanding");
     }
 
     [Test]

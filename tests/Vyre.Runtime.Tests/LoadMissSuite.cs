@@ -73,6 +73,18 @@ public abstract class LoadMissSuite
     }
 
     [Test]
+    public void The_meter_times_each_request_and_counts_its_bytes()
+    {
+        using var recorder = new MeterRecorder();
+        SlotResult load = _host.Submit(TestKernels.Opcodes.FetchRecord, _file, 3, Record, 4096);
+        Assert.That(load.State, Is.EqualTo(SlotState.Done), load.ToString());
+        Measured[] measured = [.. recorder.All];
+        Assert.That(measured.Where(m => m.Instrument == "vyre.io.bytes" && m.Tag(MegakernelMetrics.IoKindTag) == "load_miss").Sum(m => m.Value), Is.EqualTo(Record));
+        Measured duration = measured.Single(m => m.Instrument == "vyre.load_miss.duration");
+        Assert.That(duration.Value, Is.GreaterThan(0).And.LessThan(30), "seconds from taking the request to ending the slot");
+    }
+
+    [Test]
     public void The_built_in_reads_the_tail_short_and_past_the_end_nothing()
     {
         int tail = _bytes.Length - 100;

@@ -113,6 +113,19 @@ public abstract class StreamingSuite
     }
 
     [Test]
+    public async Task The_meter_counts_the_bytes_a_stream_read()
+    {
+        string a = Create("metered-a.bin", (3 * Chunk) + 17, seed: 21);
+        string b = Create("metered-b.bin", 999, seed: 22);
+        await using MegakernelHost host = await TestKernels.StartAsync(Options());
+        using var recorder = new MeterRecorder();
+        List<FileChunk> chunks = await Collect(host, [a, b], new StreamOptions { ChunkBytes = Chunk });
+        Assert.That(chunks.All(c => c.Result.IsDone), "every chunk read and hashed");
+        double counted = recorder.All.Where(m => m.Instrument == "vyre.io.bytes" && m.Tag(MegakernelMetrics.IoKindTag) == "stream" && m.Tag(MegakernelMetrics.MegakernelTag) == host.Name).Sum(m => m.Value);
+        Assert.That(counted, Is.EqualTo((3 * Chunk) + 17 + 999));
+    }
+
+    [Test]
     public async Task Permission_denied_faults_with_eacces()
     {
         string locked = Create("locked.bin", 5000, seed: 9);

@@ -57,6 +57,7 @@ internal sealed unsafe class LoadMissService : IDisposable
     private int _readsInFlight;
     private long _requests;
     private long _bytesRead;
+    private readonly HostMeter? _meter;
     private volatile bool _stopping;
     private bool _stopped;
 
@@ -69,9 +70,11 @@ internal sealed unsafe class LoadMissService : IDisposable
     /// <param name="ioCompleted">Per ring slot, the completion mark BATCH_FENCE reads for slots this service finishes.</param>
     /// <param name="reads">The read engine to use (<see cref="IoReads"/>).</param>
     /// <param name="log">Where a fallback to positional reads is reported.</param>
+    /// <param name="meter">The host's instruments (bytes read, request durations), or null.</param>
     /// <exception cref="IoUringException">io_uring is unavailable or lacks READ_FIXED (and <paramref name="reads"/> asks for it); the message names the cause and the fix.</exception>
-    public LoadMissService(uint* ring, uint* control, uint* queue, byte* data, int dataBytes, int slotCount, uint* ioCompleted, IoReads reads, Action<string>? log)
+    public LoadMissService(uint* ring, uint* control, uint* queue, byte* data, int dataBytes, int slotCount, uint* ioCompleted, IoReads reads, Action<string>? log, HostMeter? meter = null)
     {
+        _meter = meter;
         _ring = ring;
         _control = control;
         _queue = queue;
@@ -333,6 +336,7 @@ internal sealed unsafe class LoadMissService : IDisposable
             FileOffset = entry[IoQueueLayout.OffsetLow] | ((ulong)entry[IoQueueLayout.OffsetHigh] << 32),
             Length = entry[IoQueueLayout.Bytes],
             Sequence = entry[IoQueueLayout.Tag],
+            TakenAt = Stopwatch.GetTimestamp(),
         };
         Volatile.Write(ref entry[IoQueueLayout.Status], (uint)SlotState.Empty);
         _consumed++;
@@ -354,29 +358,29 @@ internal sealed unsafe class LoadMissService : IDisposable
 
         if (request.Op != IoQueueLayout.OpRead)
         {
-            FinishFault(request.Sequence, FaultCode.BadArgument, request.Op);
+            FinishFault(request, FaultCode.BadArgument, request.Op);
         }
         else if (file is null)
         {
-            FinishFault(request.Sequence, FaultCode.BadArgument, request.File);
+            FinishFault(request, FaultCode.BadArgument, request.File);
         }
         else if ((ulong)request.DataOffset + request.Length > (ulong)_dataBytes)
         {
-            FinishFault(request.Sequence, FaultCode.OutOfBounds, request.DataOffset);
+            FinishFault(request, FaultCode.OutOfBounds, request.DataOffset);
         }
         else if (request.FileOffset > long.MaxValue || request.FileOffset + request.Length > long.MaxValue)
         {
             // io_uring reads offset -1 (2^64 - 1) at the file's current position, and rejects the rest past 2^63:
             // neither is a position in the file. Detail: the offset's high word.
-            FinishFault(request.Sequence, FaultCode.OutOfBounds, (uint)(request.FileOffset >> 32));
+            FinishFault(request, FaultCode.OutOfBounds, (uint)(request.FileOffset >> 32));
         }
         else if (request.Length == 0)
         {
-            FinishDone(request.Sequence, 0);
+            FinishDone(request, 0);
         }
         else if (!TryHold(file.Handle))
         {
-            FinishFault(request.Sequence, FaultCode.IoError, EBADF); // The caller closed its handle while registered.
+            FinishFault(request, FaultCode.IoError, EBADF); // The caller closed its handle while registered.
         }
         else
         {
@@ -443,7 +447,7 @@ internal sealed unsafe class LoadMissService : IDisposable
         if (draining && result < 0)
         {
             Release(index);
-            FinishFault(read.Sequence, FaultCode.IoError, IoQueueLayout.Canceled);
+            FinishFault(read, FaultCode.IoError, IoQueueLayout.Canceled);
         }
         else if (result is -EINTR or -EAGAIN)
         {
@@ -452,17 +456,18 @@ internal sealed unsafe class LoadMissService : IDisposable
         else if (result < 0)
         {
             Release(index);
-            FinishFault(read.Sequence, FaultCode.IoError, (uint)-result);
+            FinishFault(read, FaultCode.IoError, (uint)-result);
         }
         else
         {
             read.Got += (uint)result;
             Interlocked.Add(ref _bytesRead, result);
+            _meter?.LoadMissBytes(result);
             _reads[index] = read;
             if (result == 0 || read.Got == read.Length || draining)
             {
                 Release(index);
-                FinishDone(read.Sequence, read.Got); // Done, at the end of the file, or stopping with what arrived.
+                FinishDone(read, read.Got); // Done, at the end of the file, or stopping with what arrived.
             }
             else
             {
@@ -478,19 +483,21 @@ internal sealed unsafe class LoadMissService : IDisposable
         _free.Push(index);
     }
 
-    private void FinishDone(uint sequence, uint bytes)
+    private void FinishDone(in Request request, uint bytes)
     {
-        uint* slot = Slot(sequence);
+        uint* slot = Slot(request.Sequence);
         slot[SlotLayout.FirstArgument] = bytes;
-        Finish(sequence, slot, SlotState.Done);
+        _meter?.LoadMissEnded(request.TakenAt); // Before the status: the waiter may go on the moment it sees it.
+        Finish(request.Sequence, slot, SlotState.Done);
     }
 
-    private void FinishFault(uint sequence, FaultCode code, uint detail)
+    private void FinishFault(in Request request, FaultCode code, uint detail)
     {
-        uint* slot = Slot(sequence);
+        uint* slot = Slot(request.Sequence);
         slot[SlotLayout.FaultCodeWord] = (uint)code;
         slot[SlotLayout.FaultDetailWord] = detail;
-        Finish(sequence, slot, SlotState.Fault);
+        _meter?.LoadMissEnded(request.TakenAt);
+        Finish(request.Sequence, slot, SlotState.Fault);
     }
 
     /// <summary>
@@ -517,7 +524,7 @@ internal sealed unsafe class LoadMissService : IDisposable
 
             while (_waiting.TryDequeue(out Request request))
             {
-                FinishFault(request.Sequence, FaultCode.IoError, IoQueueLayout.Canceled);
+                FinishFault(request, FaultCode.IoError, IoQueueLayout.Canceled);
             }
 
             _io.CancelAndReap(ReadTable.InFlight(_reads.Length, i => _reads[i] is not null), _readsInFlight, TimeSpan.FromSeconds(5), (userData, result) => Complete(ReadTable.Index(userData), result, draining: true));
@@ -533,7 +540,7 @@ internal sealed unsafe class LoadMissService : IDisposable
             {
                 left.Handle?.DangerousRelease();
                 _reads[i] = null;
-                FinishFault(left.Sequence, FaultCode.IoError, IoQueueLayout.Canceled);
+                FinishFault(left, FaultCode.IoError, IoQueueLayout.Canceled);
             }
         }
     }
@@ -551,5 +558,8 @@ internal sealed unsafe class LoadMissService : IDisposable
         public uint Sequence;
         public uint Got;
         public SafeFileHandle? Handle;
+
+        /// <summary>When the host took the request (a <see cref="Stopwatch"/> timestamp), for <c>vyre.load_miss.duration</c>.</summary>
+        public long TakenAt;
     }
 }

@@ -26,6 +26,9 @@ internal sealed unsafe class HostRing
     /// <summary>Per ring slot: 0 free, <c>s + 1</c> sequence s published and unclaimed, <c>-(s + 1)</c> claimed by a waiter.</summary>
     private readonly long[] _holder;
     private readonly uint* _groupDone;
+
+    /// <summary>Told of every FAULT result read (opcode, fault, tenant, priority): the host's <c>vyre.slots.faulted</c>.</summary>
+    private readonly Action<uint, FaultCode, uint, uint>? _faulted;
     private readonly int _groupSize;
     private readonly Lock _gate = new();
 
@@ -39,8 +42,9 @@ internal sealed unsafe class HostRing
     private long _next;
     private long _retired;
 
-    public HostRing(uint* ring, uint* control, uint* groupDone, int slotCount)
+    public HostRing(uint* ring, uint* control, uint* groupDone, int slotCount, Action<uint, FaultCode, uint, uint>? faulted = null)
     {
+        _faulted = faulted;
         if (!int.IsPow2(slotCount))
         {
             throw new ArgumentException($"SlotCount {slotCount} is not a power of two. Fix: use a power of two.", nameof(slotCount));
@@ -333,6 +337,10 @@ internal sealed unsafe class HostRing
         int slotBase = Base(sequence);
         result.State = (SlotState)Volatile.Read(ref _ring[slotBase + SlotLayout.Status]);
         result.SetWords(new ReadOnlySpan<uint>(_ring + slotBase + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
+        if (result.State == SlotState.Fault)
+        {
+            _faulted?.Invoke(_ring[slotBase + SlotLayout.Opcode], result.Fault, _ring[slotBase + SlotLayout.Tenant], _ring[slotBase + SlotLayout.Priority]);
+        }
     }
 
     /// <summary>Frees a claimed sequence's slot and advances the retired mark past every freed sequence.</summary>

@@ -374,6 +374,7 @@ internal sealed unsafe class StreamRun : IDisposable
 
         read.Got += result;
         _stats.AddBytes(result);
+        _host.Meter.StreamBytes(result);
         bool eof = result == 0 || (read.File.Direct && result % StreamOptions.Alignment != 0);
         if (read.Got >= read.Expected || (eof && read.Got > 0))
         {
