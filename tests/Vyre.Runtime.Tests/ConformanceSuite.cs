@@ -283,7 +283,7 @@ public abstract class ConformanceSuite
 
         SlotResult rejected = _host.Submit(TestKernels.Opcodes.Reject, 7);
         Assert.That(rejected.Fault, Is.EqualTo(FaultCode.HandlerFault));
-        Measured fault = recorder.All.Single(m => m.Instrument == "vyre.slots.faulted");
+        Measured fault = recorder.All.Single(m => m.Instrument == "vyre.slots.faulted" && m.Tag(MegakernelMetrics.OpcodeTag) == "Reject");
         Assert.That((fault.Value, fault.Tag(MegakernelMetrics.OpcodeTag), fault.Tag(MegakernelMetrics.FaultTag), fault.Tag(MegakernelMetrics.TenantTag)), Is.EqualTo((1d, "Reject", "HandlerFault", "0")));
 
         IReadOnlyList<Measured> completed = recorder.ObserveUntil("vyre.slots.completed", m => Completed(m) >= before + 10);
