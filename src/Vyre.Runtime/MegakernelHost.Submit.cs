@@ -71,11 +71,7 @@ public sealed unsafe partial class MegakernelHost
     /// </summary>
     public SlotBatch PublishBatch(ReadOnlySpan<SlotRequest> requests)
     {
-        if (requests.IsEmpty)
-        {
-            throw new ArgumentException("The batch is empty. Fix: pass at least one request.", nameof(requests));
-        }
-
+        ThrowIfEmpty(requests);
         using CallScope call = EnterCall();
         return new SlotBatch(_ring, PublishValidated(requests), requests.Length);
     }
@@ -89,11 +85,7 @@ public sealed unsafe partial class MegakernelHost
     /// </summary>
     public bool TryPublishBatch(ReadOnlySpan<SlotRequest> requests, out SlotBatch batch)
     {
-        if (requests.IsEmpty)
-        {
-            throw new ArgumentException("The batch is empty. Fix: pass at least one request.", nameof(requests));
-        }
-
+        ThrowIfEmpty(requests);
         using CallScope call = EnterCall();
         Validate(requests);
         bool published = _ring.TryPublish(requests, _onPublished, out long first);
@@ -141,6 +133,14 @@ public sealed unsafe partial class MegakernelHost
         }
 
         throw WaitFailed(batch.First + taken);
+    }
+
+    private static void ThrowIfEmpty(ReadOnlySpan<SlotRequest> requests)
+    {
+        if (requests.IsEmpty)
+        {
+            throw new ArgumentException("The batch is empty. Fix: pass at least one request.", nameof(requests));
+        }
     }
 
     /// <summary>Claims a sequence this call has just published (nobody else knows it yet).</summary>
