@@ -1,9 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Win32.SafeHandles;
 using Vyre.IoUring;
 using Vyre.Streaming;
 
@@ -30,8 +33,14 @@ public sealed class ScanRequest
     /// <summary>Files to scan, in report order.</summary>
     public required IReadOnlyList<string> Files { get; init; }
 
-    /// <summary>Literal patterns to count (at most <see cref="ScanKernels.MaxPatterns"/>).</summary>
+    /// <summary>Literal patterns to count (at most <see cref="ScanPatterns.MaxPatterns"/>, each 1 to <see cref="ScanPatterns.MaxLength"/> bytes).</summary>
     public IReadOnlyList<byte[]> Patterns { get; init; } = [];
+
+    /// <summary>
+    /// Matches a chunk lists for the host (default 1,024). A chunk with more is counted again on the CPU from the file,
+    /// so results never depend on it; it only bounds the result area (4 bytes per match per staging buffer).
+    /// </summary>
+    public int MatchCapacity { get; init; } = 1024;
 
     /// <summary>Where the handlers run.</summary>
     public Backend Backend { get; init; } = Backend.Auto;
@@ -61,16 +70,21 @@ public sealed class ScanRequest
 /// <param name="ContentHash">FNV-1a 64 over the chunks' FNV-1a 32 hashes (4 bytes little-endian each, in file order).</param>
 /// <param name="Entropy">Shannon entropy of the bytes, bits per byte.</param>
 /// <param name="HighEntropy">Entropy at or above the threshold and at least 4 KiB.</param>
-/// <param name="PatternCounts">Matches of each pattern.</param>
+/// <param name="Matches">Matches per pattern number (index into the request's patterns), only those with any.</param>
 /// <param name="Error">Why the file could not be read, or null.</param>
-public sealed record FileReport(string Path, long Bytes, ulong ContentHash, double Entropy, bool HighEntropy, long[] PatternCounts, string? Error);
+public sealed record FileReport(string Path, long Bytes, ulong ContentHash, double Entropy, bool HighEntropy, IReadOnlyDictionary<int, long> Matches, string? Error)
+{
+    /// <summary>Matches of pattern <paramref name="pattern"/> in this file.</summary>
+    public long Count(int pattern) => Matches.TryGetValue(pattern, out long count) ? count : 0;
+}
 
 /// <summary>A whole scan.</summary>
 /// <param name="Files">Per-file results in request order.</param>
 /// <param name="Backend">Where the handlers ran.</param>
 /// <param name="Elapsed">Wall time of the stream (host start excluded).</param>
 /// <param name="Stats">The stream's counters.</param>
-public sealed record ScanSummary(IReadOnlyList<FileReport> Files, string Backend, TimeSpan Elapsed, StreamStats Stats);
+/// <param name="Recounted">Chunks with more matches than their result area listed, counted again on the CPU.</param>
+public sealed record ScanSummary(IReadOnlyList<FileReport> Files, string Backend, TimeSpan Elapsed, StreamStats Stats, long Recounted);
 
 /// <summary>Streams files through <see cref="ScanKernels.ChunkStats"/> and folds the chunks into per-file reports.</summary>
 public static class ScanEngine
@@ -81,40 +95,57 @@ public static class ScanEngine
     public static async Task<ScanSummary> RunAsync(ScanRequest request, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         byte[][] patterns = ScanPatterns.Validate(request.Patterns);
+        if (request.MatchCapacity is < 1 or > 1 << 20)
+        {
+            throw new ArgumentException($"A match capacity of {request.MatchCapacity} per chunk. Fix: give 1 to {1 << 20}.");
+        }
+
         bool cuda = request.Backend == Backend.Cuda || (request.Backend == Backend.Auto && MegakernelHost.IsCudaAvailable());
         int depth = request.Depth ?? (cuda ? ScanRequest.DefaultCudaDepth : ScanRequest.DefaultCpuDepth);
-        uint[] automaton = ScanPatterns.ToAutomaton(patterns, out int states);
-        int statsBase = automaton.Length;
+        RuleAutomaton automaton = RuleAutomaton.Build(patterns);
+        uint[] automatonWords = automaton.ToHeapWords();
+        long histograms = automatonWords.Length;
         int overlap = Math.Max(0, patterns.Select(p => p.Length).DefaultIfEmpty(1).Max() - 1);
+        int areaBytes = (ScanKernels.HistogramWords + request.MatchCapacity) * sizeof(uint);
+        // The result areas follow the staging region in the data buffer: host memory on every backend, so the host
+        // reads them without a device copy.
+        long resultsOffset = new StreamOptions { ChunkBytes = request.ChunkBytes, OverlapBytes = overlap, Depth = depth }.DataBytesNeeded;
+        long dataBytes = resultsOffset + ((long)depth * areaBytes);
+        long heapWords = histograms + ((long)ScanKernels.HistogramWords * depth);
+        if (request.ChunkBytes <= 0 || dataBytes > int.MaxValue)
+        {
+            throw new ArgumentException($"{depth} staging buffers of {request.ChunkBytes} bytes need {dataBytes} bytes of data buffer, past the 2 GiB a host has. Fix: lower --chunk-kib or --depth.");
+        }
+
+        if (heapWords > MegakernelOptions.MaxHeapWords)
+        {
+            throw new ArgumentException($"The automaton and {depth} histograms need {heapWords:N0} heap words; a host has {MegakernelOptions.MaxHeapWords:N0}. Fix: use fewer rules or a lower --depth.");
+        }
+
         var stream = new StreamOptions
         {
             ChunkBytes = request.ChunkBytes,
             OverlapBytes = overlap,
             Depth = depth,
             Direct = request.Direct,
-            ExtraArguments = [0, (uint)patterns.Length, (uint)statsBase, (uint)states],
+            ExtraArguments = [0, (uint)histograms, (uint)resultsOffset, (uint)request.MatchCapacity],
             Stats = new StreamStats(),
             Log = request.Log,
         };
-        long dataBytes = stream.DataBytesNeeded;
-        if (request.ChunkBytes <= 0 || dataBytes > int.MaxValue)
-        {
-            throw new ArgumentException($"{depth} staging buffers of {request.ChunkBytes} bytes need {dataBytes} bytes of data buffer, past the 2 GiB a host has. Fix: lower --chunk-kib or --depth.");
-        }
-
         var options = new MegakernelOptions
         {
             Backend = request.Backend,
             SlotCount = Math.Max(256, depth),
             DataBytes = (int)dataBytes,
-            HeapWords = statsBase + (ScanKernels.StatsWords * depth),
+            HeapWords = (int)heapWords,
             IoReads = request.IoReads,
             Log = request.Log,
         };
         await using MegakernelHost host = await ScanKernels.StartAsync(options, cancellationToken);
-        host.WriteHeap(0, automaton);
-        var files = request.Files.Select(f => new FileFold(f, patterns.Length)).ToArray();
-        uint[] histogram = new uint[256];
+        host.WriteHeap(0, automatonWords);
+        var files = request.Files.Select(f => new FileFold(f)).ToArray();
+        uint[] area = new uint[ScanKernels.HistogramWords + request.MatchCapacity];
+        long recounted = 0;
         var clock = Stopwatch.StartNew();
         StreamInput[] inputs = request.Files.Select(StreamInput.FromPath).ToArray();
         await foreach (FileChunk chunk in host.StreamAsync(inputs, ScanKernels.Opcodes.ChunkStats, stream, cancellationToken))
@@ -131,12 +162,25 @@ public static class ScanEngine
                 continue;
             }
 
-            host.ReadHeap(statsBase + (ScanKernels.StatsWords * chunk.StagingIndex), histogram);
-            file.Add(chunk, histogram);
+            uint found = chunk.Result[1];
+            int listed = (int)Math.Min(chunk.Result[2], (uint)request.MatchCapacity);
+            Span<uint> read = area.AsSpan(0, ScanKernels.HistogramWords + listed);
+            host.ReadData((int)(resultsOffset + ((long)chunk.StagingIndex * areaBytes)), MemoryMarshal.AsBytes(read));
+            file.Add(chunk, read[..ScanKernels.HistogramWords]);
+            if (found == listed)
+            {
+                file.AddMatches(read[ScanKernels.HistogramWords..]);
+            }
+            else
+            {
+                recounted++;
+                file.Recount(automaton, chunk, overlap);
+            }
+
             progress?.Report(chunk.Length);
         }
 
-        return new ScanSummary(files.Select(f => f.Report(request.EntropyThreshold)).ToArray(), host.Description, clock.Elapsed, stream.Stats);
+        return new ScanSummary(files.Select(f => f.Report(request.EntropyThreshold)).ToArray(), host.Description, clock.Elapsed, stream.Stats!, recounted);
     }
 
     /// <summary>Shannon entropy in bits per byte of a byte histogram.</summary>
@@ -177,11 +221,11 @@ public static class ScanEngine
     }
 
     /// <summary>One file's chunks folded as they arrive, in any order.</summary>
-    private sealed class FileFold(string path, int patterns)
+    private sealed class FileFold(string path)
     {
         private readonly SortedDictionary<long, uint> _chunkHashes = [];
         private readonly long[] _histogram = new long[256];
-        private readonly long[] _counts = new long[patterns];
+        private readonly Dictionary<int, long> _counts = [];
         private long _bytes;
         private string? _error;
 
@@ -193,10 +237,41 @@ public static class ScanEngine
             {
                 _histogram[i] += histogram[i];
             }
+        }
 
-            for (int p = 0; p < _counts.Length; p++)
+        public void AddMatches(ReadOnlySpan<uint> rules)
+        {
+            foreach (uint rule in rules)
             {
-                _counts[p] += chunk.Result[1 + p];
+                _counts[(int)rule] = _counts.TryGetValue((int)rule, out long count) ? count + 1 : 1;
+            }
+        }
+
+        /// <summary>Counts the chunk's matches again from the file (its result area could not list them all).</summary>
+        public void Recount(RuleAutomaton automaton, FileChunk chunk, int overlap)
+        {
+            try
+            {
+                using SafeFileHandle handle = File.OpenHandle(path);
+                long readable = Math.Min((long)chunk.Length + overlap, RandomAccess.GetLength(handle) - chunk.Offset);
+                byte[] bytes = new byte[Math.Max(0, readable)];
+                int got = 0;
+                while (got < bytes.Length)
+                {
+                    int n = RandomAccess.Read(handle, bytes.AsSpan(got), chunk.Offset + got);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    got += n;
+                }
+
+                automaton.Count(bytes.AsSpan(0, got), chunk.Length, _counts);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Fail($"could not read the chunk at offset {chunk.Offset} again to count its matches: {e.Message}");
             }
         }
 

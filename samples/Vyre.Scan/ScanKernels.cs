@@ -1,58 +1,69 @@
 namespace Vyre.Scan;
 
 /// <summary>
-/// The scan tool's handler. One slot per file chunk (the stream's argument words 0..3), plus
-/// [4] heap word of the pattern automaton (<see cref="ScanPatterns.ToAutomaton"/>), [5] pattern count,
-/// [6] heap word of the per-staging-buffer statistics, [7] automaton states.
+/// The scan tool's handler. One slot per file chunk (the stream's argument words 0..3), plus [4] heap word of the
+/// rule automaton (<see cref="RuleAutomaton.ToHeapWords"/>), [5] heap word of the byte histograms (256 words per
+/// staging buffer), [6] data-buffer byte offset of the result areas, [7] match capacity of one result area.
 /// </summary>
 [Megakernel]
 public static partial class ScanKernels
 {
-    /// <summary>Most patterns one scan counts (one result word and one automaton bit each).</summary>
-    public const int MaxPatterns = 8;
-
-    /// <summary>Heap words before the automaton's transition rows: the pattern lengths.</summary>
-    public const int AutomatonRows = MaxPatterns;
-
-    /// <summary>Heap words of statistics per staging buffer: the byte histogram, then one match counter per pattern.</summary>
-    public const int StatsWords = 256 + MaxPatterns;
+    /// <summary>Words of a result area before its match list: the chunk's byte histogram.</summary>
+    public const int HistogramWords = 256;
 
     /// <summary>
-    /// One pass over the chunk, each byte read once (four at a time from the mapped data buffer): result 0 =
-    /// FNV-1a of the bytes the chunk owns; results 1..n = matches of each pattern that start in those bytes
-    /// (they may run into the overlap), found by the automaton; the byte histogram goes to the 256 heap words
-    /// at arg6 + <see cref="StatsWords"/> × staging index.
+    /// One pass over the chunk, each byte read once (four at a time from the data buffer): result 0 = FNV-1a of the
+    /// bytes the chunk owns; result 1 = matches of any rule that start in those bytes (they may run into the
+    /// overlap); result 2 = how many of them are listed. The chunk's result area (staging index × (256 + capacity)
+    /// words from arg6) gets the byte histogram of the owned bytes, then the rule number of each match, in the order
+    /// found, up to the capacity.
     /// </summary>
     [OpcodeHandler(0x200)]
     public static SlotStatus ChunkStats(ref SlotContext slot)
     {
         int own = (int)slot.Arg(1);
         int readable = (int)slot.Arg(2);
+        uint staging = slot.Arg(3);
         uint automaton = slot.Arg(4);
-        int patterns = (int)slot.Arg(5);
-        uint states = slot.Arg(7);
+        int capacity = (int)slot.Arg(7);
         SlotView<byte> bytes = slot.Bytes(slot.Arg(0), (uint)readable);
-        SlotView<uint> stats = slot.Words(slot.Arg(6) + (StatsWords * slot.Arg(3)), StatsWords);
-        SlotView<uint> lengths = slot.Words(automaton, AutomatonRows);
-        SlotView<uint> next = slot.Words(automaton + AutomatonRows, states * 256);
+        SlotView<uint> histogram = slot.Words(slot.Arg(5) + (HistogramWords * staging), HistogramWords);
+        SlotView<uint> results = slot.Bytes(slot.Arg(6) + (staging * (uint)(HistogramWords + capacity) * 4), (uint)(HistogramWords + capacity) * 4).Cast<uint>();
+        SlotView<uint> header = slot.Words(automaton, RuleAutomaton.HeaderWords);
         if (slot.HasFault)
         {
             return SlotStatus.Fault;
         }
 
-        if (patterns > MaxPatterns || (patterns > 0 && states == 0))
+        uint classes = header[(int)RuleAutomaton.HeaderWord.Classes];
+        var scan = new ChunkScan
         {
-            return slot.Fail(FaultCode.BadArgument, (uint)patterns);
+            Histogram = histogram,
+            Matches = results.Slice(HistogramWords, capacity),
+            ClassOf = slot.Words(automaton + RuleAutomaton.HeaderWords, 256),
+            Table = slot.Words(automaton + header[(int)RuleAutomaton.HeaderWord.Table], header[(int)RuleAutomaton.HeaderWord.TableWords]),
+            OutputStart = slot.Words(automaton + header[(int)RuleAutomaton.HeaderWord.OutputStart], (header[(int)RuleAutomaton.HeaderWord.OutputLimit] / classes) + 1),
+            OutputRules = slot.Words(automaton + header[(int)RuleAutomaton.HeaderWord.OutputRules], header[(int)RuleAutomaton.HeaderWord.OutputWords]),
+            RuleLengths = slot.Words(automaton + header[(int)RuleAutomaton.HeaderWord.RuleLengths], header[(int)RuleAutomaton.HeaderWord.Rules]),
+            Classes = (int)classes,
+            OutputLimit = (int)header[(int)RuleAutomaton.HeaderWord.OutputLimit],
+            Row = (int)header[(int)RuleAutomaton.HeaderWord.RootRow],
+            Own = own,
+            Capacity = capacity,
+            Hash = 2166136261,
+        };
+        if (slot.HasFault || classes == 0)
+        {
+            return slot.HasFault ? SlotStatus.Fault : slot.Fail(FaultCode.BadArgument, automaton);
         }
 
-        for (int i = 0; i < StatsWords; i++)
+        for (int i = 0; i < HistogramWords; i++)
         {
-            stats[i] = 0;
+            histogram[i] = 0;
         }
 
         // Blocks of 32 bytes are read as eight words loaded before any is used: on CUDA the data buffer is
         // host memory behind PCIe, and a lane then waits for eight loads at once instead of one at a time.
-        var scan = new ChunkScan { Stats = stats, Next = next, Lengths = lengths, Own = own, Patterns = patterns, Hash = 2166136261 };
         int blocks = readable / 32;
         SlotView<uint> words = bytes.Slice(0, blocks * 32).Cast<uint>();
         for (int k = 0; k < blocks; k++)
@@ -82,26 +93,35 @@ public static partial class ScanKernels
             scan.Byte(bytes[i], i);
         }
 
-        uint hash = scan.Hash;
-        slot.SetResult(0, hash);
-        for (int p = 0; p < patterns; p++)
+        for (int i = 0; i < HistogramWords; i++)
         {
-            slot.SetResult(1 + p, stats[256 + p]);
+            results[i] = histogram[i];
         }
 
+        slot.SetResult(0, scan.Hash);
+        slot.SetResult(1, scan.Found);
+        slot.SetResult(2, scan.Listed);
         return SlotStatus.Done;
     }
 
-    /// <summary>One chunk's pass: the running hash and automaton state, and where counts go.</summary>
+    /// <summary>One chunk's pass: the running hash and automaton row, the tables, and where results go.</summary>
     private struct ChunkScan
     {
-        public SlotView<uint> Stats;
-        public SlotView<uint> Next;
-        public SlotView<uint> Lengths;
+        public SlotView<uint> Histogram;
+        public SlotView<uint> Matches;
+        public SlotView<uint> ClassOf;
+        public SlotView<uint> Table;
+        public SlotView<uint> OutputStart;
+        public SlotView<uint> OutputRules;
+        public SlotView<uint> RuleLengths;
+        public int Classes;
+        public int OutputLimit;
+        public int Row;
         public int Own;
-        public int Patterns;
+        public int Capacity;
         public uint Hash;
-        public int State;
+        public uint Found;
+        public uint Listed;
 
         /// <summary>The four bytes of a little-endian word from byte index <paramref name="at"/>.</summary>
         public void Word(uint word, int at)
@@ -118,23 +138,33 @@ public static partial class ScanKernels
             if (i < Own)
             {
                 Hash = (Hash ^ b) * 16777619;
-                Stats[(int)b] = Stats[(int)b] + 1;
+                Histogram[(int)b] = Histogram[(int)b] + 1;
             }
 
-            if (Patterns == 0)
+            Row = (int)Table[Row + (int)ClassOf[(int)b]];
+            if (Row < OutputLimit)
             {
-                return;
+                Matched(Row / Classes, i);
             }
+        }
 
-            uint step = Next[(State * 256) + b];
-            State = (int)(step & 0xFFFF);
-            uint found = step >> 16;
-            for (int p = 0; found != 0 && p < Patterns; p++)
+        /// <summary>Every rule that ends at byte <paramref name="i"/> in output state <paramref name="state"/>.</summary>
+        private void Matched(int state, int i)
+        {
+            int end = (int)OutputStart[state + 1];
+            for (int k = (int)OutputStart[state]; k < end; k++)
             {
                 // A match ending here starts at i - length + 1: it is this chunk's if that is in its own bytes.
-                if (((found >> p) & 1) != 0 && i - (int)Lengths[p] + 1 < Own)
+                uint rule = OutputRules[k];
+                if (i - (int)RuleLengths[(int)rule] + 1 < Own)
                 {
-                    Stats[256 + p] = Stats[256 + p] + 1;
+                    if (Listed < (uint)Capacity)
+                    {
+                        Matches[(int)Listed] = rule;
+                        Listed++;
+                    }
+
+                    Found++;
                 }
             }
         }

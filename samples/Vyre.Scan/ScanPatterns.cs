@@ -9,8 +9,11 @@ namespace Vyre.Scan;
 /// <summary>The literal patterns a scan counts, from the command line and rules files.</summary>
 public static class ScanPatterns
 {
-    /// <summary>Longest pattern in bytes (the stream's overlap is this minus one).</summary>
-    public const int MaxLength = 64;
+    /// <summary>Longest pattern in bytes (the stream's overlap is the longest given minus one).</summary>
+    public const int MaxLength = 4096;
+
+    /// <summary>Most patterns one scan takes; the automaton's size is checked on its own (<see cref="RuleAutomaton.Build"/>).</summary>
+    public const int MaxPatterns = 1 << 20;
 
     /// <summary>
     /// Reads a rules file: one literal per line, UTF-8; blank lines and lines starting with '#' are
@@ -38,9 +41,9 @@ public static class ScanPatterns
     public static byte[][] Validate(IEnumerable<byte[]> patterns)
     {
         byte[][] all = patterns.ToArray();
-        if (all.Length > ScanKernels.MaxPatterns)
+        if (all.Length > MaxPatterns)
         {
-            throw new ArgumentException($"{all.Length} patterns given. Fix: give at most {ScanKernels.MaxPatterns} (one result word each).");
+            throw new ArgumentException($"{all.Length:N0} patterns given. Fix: give at most {MaxPatterns:N0}.");
         }
 
         foreach (byte[] pattern in all)
@@ -52,87 +55,6 @@ public static class ScanPatterns
         }
 
         return all;
-    }
-
-    /// <summary>
-    /// The Aho-Corasick automaton of <paramref name="patterns"/> as the heap words <see cref="ScanKernels.ChunkStats"/>
-    /// reads: <see cref="ScanKernels.MaxPatterns"/> pattern lengths, then <paramref name="states"/> rows of 256
-    /// transition words, each <c>next state | (bits of the patterns that end in it) &lt;&lt; 16</c>. One lookup
-    /// per byte finds every match of every pattern, overlapping ones included.
-    /// </summary>
-    public static uint[] ToAutomaton(IReadOnlyList<byte[]> patterns, out int states)
-    {
-        var children = new List<int[]> { NewRow() };
-        var ends = new List<uint> { 0 };
-        for (int p = 0; p < patterns.Count; p++)
-        {
-            int state = 0;
-            foreach (byte b in patterns[p])
-            {
-                if (children[state][b] < 0)
-                {
-                    children[state][b] = children.Count;
-                    children.Add(NewRow());
-                    ends.Add(0);
-                }
-
-                state = children[state][b];
-            }
-
-            ends[state] |= 1u << p;
-        }
-
-        // Breadth first: a state's failure link is shorter than the state, so it is complete when needed.
-        int count = children.Count;
-        int[] fail = new int[count];
-        int[][] next = new int[count][];
-        next[0] = children[0].Select(c => Math.Max(c, 0)).ToArray();
-        var queue = new Queue<int>(children[0].Where(c => c > 0));
-        while (queue.Count > 0)
-        {
-            int state = queue.Dequeue();
-            ends[state] |= ends[fail[state]];
-            next[state] = new int[256];
-            for (int b = 0; b < 256; b++)
-            {
-                int child = children[state][b];
-                if (child > 0)
-                {
-                    fail[child] = state == 0 ? 0 : next[fail[state]][b];
-                    next[state][b] = child;
-                    queue.Enqueue(child);
-                }
-                else
-                {
-                    next[state][b] = next[fail[state]][b];
-                }
-            }
-        }
-
-        uint[] words = new uint[ScanKernels.AutomatonRows + (count * 256)];
-        for (int p = 0; p < patterns.Count; p++)
-        {
-            words[p] = (uint)patterns[p].Length;
-        }
-
-        for (int state = 0; state < count; state++)
-        {
-            for (int b = 0; b < 256; b++)
-            {
-                int target = next[state][b];
-                words[ScanKernels.AutomatonRows + (state * 256) + b] = (uint)target | (ends[target] << 16);
-            }
-        }
-
-        states = count;
-        return words;
-
-        static int[] NewRow()
-        {
-            int[] row = new int[256];
-            Array.Fill(row, -1);
-            return row;
-        }
     }
 
     private static byte[] ParseHex(string hex, string where)

@@ -64,6 +64,11 @@ public sealed class ScanTests(Backend backend)
     [OneTimeTearDown]
     public void DeleteFiles()
     {
+        if (_folder.Length == 0)
+        {
+            return;
+        }
+
         Directory.Delete(_folder, recursive: true);
         if (Directory.Exists(_folder + "-odd"))
         {
@@ -85,12 +90,12 @@ public sealed class ScanTests(Backend backend)
             Assert.That(report.Bytes, Is.EqualTo(bytes.Length), name);
             Assert.That(report.ContentHash, Is.EqualTo(PlainContentHash(bytes)), $"{name} hash");
             Assert.That(report.Entropy, Is.EqualTo(PlainEntropy(bytes)).Within(1e-9), $"{name} entropy");
-            Assert.That(report.PatternCounts, Is.EqualTo(s_patterns.Select(p => (long)PlainCount(bytes, p)).ToArray()), $"{name} pattern counts");
+            Assert.That(Counts(report, s_patterns.Length), Is.EqualTo(s_patterns.Select(p => (long)PlainCount(bytes, p)).ToArray()), $"{name} pattern counts");
         }
 
         Assert.That(summary.Files.Single(f => f.Path.EndsWith("random.bin", StringComparison.Ordinal)).HighEntropy, Is.True, "random bytes are flagged");
         Assert.That(summary.Files.Single(f => f.Path.EndsWith("text.txt", StringComparison.Ordinal)).HighEntropy, Is.False);
-        Assert.That(summary.Files.Single(f => f.Path.EndsWith("straddle.bin", StringComparison.Ordinal)).PatternCounts[0], Is.EqualTo(3), "matches across chunk boundaries count once");
+        Assert.That(summary.Files.Single(f => f.Path.EndsWith("straddle.bin", StringComparison.Ordinal)).Count(0), Is.EqualTo(3), "matches across chunk boundaries count once");
     }
 
     [Test]
@@ -111,7 +116,7 @@ public sealed class ScanTests(Backend backend)
         try
         {
             ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [path], Patterns = patterns, Backend = backend, ChunkBytes = Chunk, Depth = 2 });
-            Assert.That(summary.Files[0].PatternCounts, Is.EqualTo(patterns.Select(p => (long)PlainCount(bytes, p)).ToArray()));
+            Assert.That(Counts(summary.Files[0], patterns.Length), Is.EqualTo(patterns.Select(p => (long)PlainCount(bytes, p)).ToArray()));
         }
         finally
         {
@@ -122,8 +127,9 @@ public sealed class ScanTests(Backend backend)
     [Test]
     public void Bad_patterns_and_paths_say_how_to_fix_them()
     {
-        Assert.That(() => ScanPatterns.Validate([new byte[65]]), Throws.ArgumentException.With.Message.Contains("Fix:"));
-        Assert.That(() => ScanPatterns.Validate(Enumerable.Repeat(new byte[] { 1 }, 9)), Throws.ArgumentException.With.Message.Contains("at most 8"));
+        Assert.That(() => ScanPatterns.Validate([new byte[ScanPatterns.MaxLength + 1]]), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => ScanPatterns.Validate([[]]), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => ScanPatterns.Validate(Enumerable.Repeat(new byte[] { 1 }, ScanPatterns.MaxPatterns + 1)), Throws.ArgumentException.With.Message.Contains($"at most {ScanPatterns.MaxPatterns:N0}"));
         Assert.That(() => FileList.Collect(Path.Combine(_folder, "nope"), hidden: false), Throws.ArgumentException.With.Message.Contains("Fix:"));
         string rules = Path.Combine(_folder, "rules.bad");
         File.WriteAllText(rules, "# comment\nhex:4g\n");
@@ -135,24 +141,29 @@ public sealed class ScanTests(Backend backend)
     public async Task A_fifo_a_device_and_a_proc_file_each_get_a_line_saying_what_they_are_and_the_scan_goes_on()
     {
         string odd = OddFolder(out string good);
-        string[] files = FileList.Collect(odd, hidden: false);
-        Assert.That(files.Select(Path.GetFileName), Is.EqualTo(new[] { "good.txt", "pipe.fifo" }), "a FIFO in a folder is listed, so it gets its line");
-        ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [.. files, "/dev/null", "/proc/self/status"], Patterns = s_patterns, Backend = backend, ChunkBytes = Chunk, Depth = 3 })
+        FileSelection selection = FileList.Collect(odd, new WalkOptions());
+        Assert.That(selection.Files.Select(Path.GetFileName), Is.EqualTo(new[] { "good.txt" }), "the walk takes regular files only");
+        Assert.That(selection.Skipped, Has.Exactly(1).Contains("pipe.fifo").And.Contains("FIFO"), "and says what it skipped");
+        ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [.. selection.Files, Path.Combine(odd, "pipe.fifo"), "/dev/null", "/proc/self/status"], Patterns = s_patterns, Backend = backend, ChunkBytes = Chunk, Depth = 3 })
             .WaitAsync(TimeSpan.FromSeconds(60));
         Assert.That(summary.Files.Select(f => f.Error ?? "ok"), Is.EqualTo(new[] { "ok", "FIFO", "character device", "procfs" }).Using<string, string>((error, kind) => error.Contains(kind, StringComparison.Ordinal)), "each says what it is");
         byte[] bytes = File.ReadAllBytes(good);
         Assert.That(summary.Files[0].ContentHash, Is.EqualTo(PlainContentHash(bytes)), "the regular file is scanned");
-        Assert.That(summary.Files[0].PatternCounts, Is.EqualTo(s_patterns.Select(p => (long)PlainCount(bytes, p)).ToArray()));
+        Assert.That(Counts(summary.Files[0], s_patterns.Length), Is.EqualTo(s_patterns.Select(p => (long)PlainCount(bytes, p)).ToArray()));
     }
 
     [Test]
-    public void The_tool_on_a_folder_holding_a_fifo_finishes_with_a_line_for_it()
+    public void The_tool_on_a_folder_holding_a_fifo_skips_it_with_a_line_and_lists_the_matches()
     {
         string odd = OddFolder(out _);
-        (int exit, string output) = RunTool([odd, "--backend", BackendName(), "--chunk-kib", "8"], limited: false);
-        Assert.That(exit, Is.EqualTo(1), "a file could not be read: " + output);
-        Assert.That(output, Does.Contain("FIFO"), output);
+        (int exit, string output) = RunTool([odd, "--backend", BackendName(), "--chunk-kib", "8", "-p", "needle", "-p", "aa"], limited: false);
+        Assert.That(exit, Is.Zero, "a skipped FIFO is not a failure: " + output);
+        Assert.That(output, Does.Contain("skipped").And.Contain("pipe.fifo: a FIFO, not a regular file"), output);
+        Assert.That(output, Does.Contain("good.txt: 3 matches: needle ×1, aa ×2"), "the file's line names its rules: " + output);
         Assert.That(output, Does.Contain("Summary"), "the scan went on to the table: " + output);
+        (exit, output) = RunTool([Path.Combine(odd, "pipe.fifo"), "--backend", BackendName()], limited: false);
+        Assert.That(exit, Is.EqualTo(1), "a FIFO named on the command line is read, and cannot be: " + output);
+        Assert.That(output, Does.Contain("FIFO"), output);
     }
 
     /// <summary>
@@ -167,6 +178,92 @@ public sealed class ScanTests(Backend backend)
         Assert.That(exit, Is.Zero, output);
         Assert.That(output, Does.Contain("RLIMIT_MEMLOCK").And.Contain("ulimit -l"), "the note names the limit and the fix: " + output);
         Assert.That(output, Does.Contain("unpinned"), "the table says what read the files: " + output);
+    }
+
+    /// <summary>
+    /// Ten thousand rules over a four-letter alphabet (lengths 3 to 12, some repeated) on text full of them: the counts
+    /// per file and rule equal a plain C# count, with a result area large enough and with one so small that every
+    /// chunk is counted again on the CPU.
+    /// </summary>
+    [TestCase(1 << 16)]
+    [TestCase(2)]
+    public async Task Ten_thousand_rules_count_like_plain_csharp(int capacity)
+    {
+        var random = new Random(17);
+        byte[] text = new byte[(3 * Chunk) + 1234];
+        for (int i = 0; i < text.Length; i++)
+        {
+            text[i] = (byte)"abcd"[random.Next(4)];
+        }
+
+        var rules = new List<byte[]>();
+        while (rules.Count < 10_000)
+        {
+            // Half the rules are taken from the text (so they match, across chunk boundaries too), half are random.
+            int length = random.Next(3, 13);
+            if (rules.Count % 2 == 0)
+            {
+                int at = random.Next(text.Length - length);
+                rules.Add(text.AsSpan(at, length).ToArray());
+            }
+            else
+            {
+                rules.Add([.. Enumerable.Range(0, length).Select(_ => (byte)"abcde"[random.Next(5)])]);
+            }
+        }
+
+        rules.Add(rules[10]);
+        string path = Path.Combine(_folder, $"rules-{capacity}.txt");
+        File.WriteAllBytes(path, text);
+        try
+        {
+            ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [path], Patterns = rules, Backend = backend, ChunkBytes = Chunk, Depth = 3, MatchCapacity = capacity });
+            Dictionary<int, long> expected = PlainCounts(text, rules);
+            Assert.That(summary.Files[0].Error, Is.Null);
+            Assert.That(summary.Files[0].Matches, Is.EquivalentTo(expected), "every rule's count, and no others");
+            Assert.That(expected[10], Is.EqualTo(expected[rules.Count - 1]).And.Positive, "a repeated rule counts for each of its numbers");
+            Assert.That(summary.Recounted, capacity == 2 ? Is.EqualTo(4) : Is.Zero, "chunks counted again on the CPU");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static long[] Counts(FileReport report, int patterns) => [.. Enumerable.Range(0, patterns).Select(report.Count)];
+
+    /// <summary>Matches per rule by looking up every substring of each rule length in a table of the rules.</summary>
+    private static Dictionary<int, long> PlainCounts(byte[] bytes, IReadOnlyList<byte[]> rules)
+    {
+        var byText = new Dictionary<string, List<int>>();
+        for (int r = 0; r < rules.Count; r++)
+        {
+            string key = Convert.ToHexString(rules[r]);
+            if (!byText.TryGetValue(key, out List<int>? numbers))
+            {
+                byText[key] = numbers = [];
+            }
+
+            numbers.Add(r);
+        }
+
+        var counts = new Dictionary<int, long>();
+        int[] lengths = [.. rules.Select(r => r.Length).Distinct()];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            foreach (int length in lengths)
+            {
+                if (i + length <= bytes.Length && byText.TryGetValue(Convert.ToHexString(bytes, i, length), out List<int>? numbers))
+                {
+                    foreach (int r in numbers)
+                    {
+                        counts[r] = counts.GetValueOrDefault(r) + 1;
+                    }
+                }
+            }
+        }
+
+        return counts;
     }
 
     private string OddFolder(out string good)

@@ -1,0 +1,95 @@
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+
+namespace Vyre.Scan;
+
+/// <summary>
+/// The tool's <c>--json</c> output: JSON Lines, one object per line with a "type" (begin, file, skipped, summary), schema
+/// version 1 documented in docs/scan.md. Fields are only added in later versions, never renamed or removed.
+/// </summary>
+internal static class JsonReport
+{
+    /// <summary>The schema version the begin line names.</summary>
+    public const int Schema = 1;
+
+    public static void Write(Stream stdout, ScanSummary summary, RuleNames rules, IReadOnlyList<string> skipped)
+    {
+        using var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = false });
+        Line(json, stdout, () =>
+        {
+            json.WriteString("type", "begin");
+            json.WriteNumber("schema", Schema);
+            json.WriteString("backend", summary.Backend);
+            json.WriteStartArray("rules");
+            for (int r = 0; r < rules.Count; r++)
+            {
+                json.WriteStringValue(rules[r]);
+            }
+
+            json.WriteEndArray();
+        });
+        foreach (FileReport file in summary.Files)
+        {
+            Line(json, stdout, () =>
+            {
+                json.WriteString("type", "file");
+                json.WriteString("path", file.Path);
+                json.WriteNumber("bytes", file.Bytes);
+                if (file.Error is null)
+                {
+                    json.WriteString("content_hash", file.ContentHash.ToString("x16"));
+                    json.WriteNumber("entropy", System.Math.Round(file.Entropy, 6));
+                    json.WriteBoolean("high_entropy", file.HighEntropy);
+                    json.WriteNull("error");
+                }
+                else
+                {
+                    json.WriteString("error", file.Error);
+                }
+
+                json.WriteStartArray("matches");
+                foreach (KeyValuePair<int, long> match in file.Matches.OrderBy(m => m.Key))
+                {
+                    json.WriteStartObject();
+                    json.WriteNumber("rule", match.Key);
+                    json.WriteNumber("count", match.Value);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+            });
+        }
+
+        foreach (string entry in skipped)
+        {
+            Line(json, stdout, () =>
+            {
+                json.WriteString("type", "skipped");
+                json.WriteString("reason", entry);
+            });
+        }
+
+        Line(json, stdout, () =>
+        {
+            json.WriteString("type", "summary");
+            json.WriteNumber("files", summary.Files.Count);
+            json.WriteNumber("files_not_read", summary.Files.Count(f => f.Error is not null));
+            json.WriteNumber("files_with_matches", summary.Files.Count(f => f.Matches.Count > 0));
+            json.WriteNumber("matches", summary.Files.Sum(f => f.Matches.Values.Sum()));
+            json.WriteNumber("bytes", summary.Files.Sum(f => f.Bytes));
+            json.WriteNumber("elapsed_ms", System.Math.Round(summary.Elapsed.TotalMilliseconds, 3));
+        });
+    }
+
+    private static void Line(Utf8JsonWriter json, Stream stdout, System.Action body)
+    {
+        json.WriteStartObject();
+        body();
+        json.WriteEndObject();
+        json.Flush();
+        json.Reset();
+        stdout.WriteByte((byte)'\n');
+    }
+}
