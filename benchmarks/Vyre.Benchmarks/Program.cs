@@ -8,13 +8,25 @@ using Vyre;
 using Vyre.Benchmarks;
 
 // Side-by-side measurements in one run. Prints markdown tables for docs/benchmarks.md.
-// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only | --breakdown-only | --cold-start embedded|compiled|cache]
+// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only | --scan-only (options below) | --breakdown-only | --cold-start embedded|compiled|cache]
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Vyre benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Environment.OSVersion}");
 string streamFolder = Path.Combine(Path.GetTempPath(), "vyre-bench-stream-" + Environment.ProcessId);
 if (args.Contains("--stream-only"))
 {
     await StreamingBenchmark.RunAsync(MegakernelHost.IsCudaAvailable() ? Backend.Cuda : Backend.Managed, quick, streamFolder);
+    return;
+}
+
+if (args.Contains("--scan-only"))
+{
+    // --scan-only --tool "dotnet PATH/vyre-scan.dll" [--rg PATH] [--rules 8,1000,10000] [--runs "cuda|managed:--depth 4096;..."] [--repeats N]
+    string Value(string name, string fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    string? rg = Value("--rg", string.Empty) is { Length: > 0 } given ? given : null;
+    int[] ruleCounts = [.. Value("--rules", "8,1000,10000").Split(',').Select(int.Parse)];
+    var runs = Value("--runs", MegakernelHost.IsCudaAvailable() ? "cuda;managed" : "managed").Split(';')
+        .Select(r => r.Split(':', 2)).Select(p => (p[0], p.Length > 1 ? p[1] : string.Empty)).ToArray();
+    ScanBenchmark.Run(Value("--tool", "vyre-scan"), rg, ruleCounts, runs, Path.Combine(Path.GetTempPath(), "vyre-bench-scan"), int.Parse(Value("--repeats", "3")));
     return;
 }
 

@@ -38,13 +38,13 @@ internal static class StreamingBenchmark
         {
             if (!direct)
             {
-                Raw(paths, direct: false); // Warm the page cache for the cached case.
+                Raw(paths, direct: false, Chunk, Depth); // Warm the page cache for the cached case.
             }
 
             double raw = 0, ours = 0;
             for (int round = 0; round < 3; round++)
             {
-                raw = Math.Max(raw, total / Raw(paths, direct));
+                raw = Math.Max(raw, total / Raw(paths, direct, Chunk, Depth));
                 ours = Math.Max(ours, total / await Ours(host, paths, direct));
             }
 
@@ -74,19 +74,21 @@ internal static class StreamingBenchmark
         return clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Reads every file with READ_FIXED at the same depth; returns seconds.</summary>
-    private static unsafe double Raw(string[] paths, bool direct)
+    /// <summary>Reads every file with READ_FIXED, <paramref name="depth"/> reads of <paramref name="chunk"/> bytes in flight, from one thread; returns seconds.</summary>
+    internal static unsafe double Raw(string[] paths, bool direct, int chunk, int depth)
     {
-        byte* buffer = (byte*)NativeMemory.AlignedAlloc((nuint)(Depth * Chunk), StreamOptions.Alignment);
+        byte* buffer = (byte*)NativeMemory.AlignedAlloc((nuint)((long)depth * chunk), StreamOptions.Alignment);
         try
         {
-            using IoUringRing ring = IoUringRing.Create(Depth * 2);
-            ring.RegisterBuffers([((nint)buffer, (nuint)(Depth * Chunk))]);
+            using IoUringRing ring = IoUringRing.Create(depth * 2);
+            ring.RegisterBuffers([((nint)buffer, (nuint)((long)depth * chunk))]);
             var clock = Stopwatch.StartNew();
             var handles = paths.Select(p => new Microsoft.Win32.SafeHandles.SafeFileHandle(
                 IoUringNative.Open(p, IoUringNative.ORdOnly | IoUringNative.OCloExec | (direct ? IoUringNative.ODirect : 0), 0), ownsHandle: true)).ToArray();
-            var queue = new Queue<(int File, long Offset)>(handles.SelectMany((h, i) => Enumerable.Range(0, (int)(RandomAccess.GetLength(h) / Chunk)).Select(c => (i, (long)c * Chunk))));
-            var free = new Stack<int>(Enumerable.Range(0, Depth));
+            long[] lengths = handles.Select(RandomAccess.GetLength).ToArray();
+            var queue = new Queue<(int File, long Offset)>(handles.SelectMany((h, i) => Enumerable.Range(0, (int)((lengths[i] + chunk - 1) / chunk)).Select(c => (i, (long)c * chunk))));
+            var expected = new long[depth];
+            var free = new Stack<int>(Enumerable.Range(0, depth));
             int inFlight = 0;
             while (queue.Count > 0 || inFlight > 0)
             {
@@ -94,14 +96,15 @@ internal static class StreamingBenchmark
                 {
                     (int file, long offset) = queue.Dequeue();
                     int slot = free.Pop();
-                    ring.TryQueueRead((int)handles[file].DangerousGetHandle(), false, (nint)(buffer + ((long)slot * Chunk)), Chunk, (ulong)offset, 0, (ulong)slot);
+                    expected[slot] = Math.Min(chunk, lengths[file] - offset);
+                    ring.TryQueueRead((int)handles[file].DangerousGetHandle(), false, (nint)(buffer + ((long)slot * chunk)), (uint)chunk, (ulong)offset, 0, (ulong)slot);
                     inFlight++;
                 }
 
                 ring.Submit(waitFor: 1, TimeSpan.FromSeconds(5));
                 while (ring.TryReap(out ulong slot, out int result))
                 {
-                    if (result != Chunk)
+                    if (result != expected[slot])
                     {
                         throw new IOException($"raw read returned {result}");
                     }

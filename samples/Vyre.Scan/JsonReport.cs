@@ -39,9 +39,13 @@ internal static class JsonReport
                 json.WriteNumber("bytes", file.Bytes);
                 if (file.Error is null)
                 {
-                    json.WriteString("content_hash", file.ContentHash.ToString("x16"));
-                    json.WriteNumber("entropy", System.Math.Round(file.Entropy, 6));
-                    json.WriteBoolean("high_entropy", file.HighEntropy);
+                    if (!double.IsNaN(file.Entropy))
+                    {
+                        json.WriteString("content_hash", file.ContentHash.ToString("x16"));
+                        json.WriteNumber("entropy", System.Math.Round(file.Entropy, 6));
+                        json.WriteBoolean("high_entropy", file.HighEntropy);
+                    }
+
                     json.WriteNull("error");
                 }
                 else
@@ -80,6 +84,12 @@ internal static class JsonReport
             json.WriteNumber("matches", summary.Files.Sum(f => f.Matches.Values.Sum()));
             json.WriteNumber("bytes", summary.Files.Sum(f => f.Bytes));
             json.WriteNumber("elapsed_ms", System.Math.Round(summary.Elapsed.TotalMilliseconds, 3));
+            json.WriteNumber("automaton_ms", System.Math.Round(summary.Setup.Automaton.TotalMilliseconds, 3));
+            json.WriteNumber("start_ms", System.Math.Round(summary.Setup.Start.TotalMilliseconds, 3));
+            json.WriteNumber("upload_ms", System.Math.Round(summary.Setup.Upload.TotalMilliseconds, 3));
+            json.WriteNumber("automaton_states", summary.Setup.States);
+            json.WriteNumber("recounted_chunks", summary.Recounted);
+            json.WriteString("backend", summary.Backend);
         });
     }
 

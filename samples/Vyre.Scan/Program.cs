@@ -25,11 +25,12 @@ var noIgnore = new Option<bool>("--no-ignore") { Description = "Do not respect .
 var globs = new Option<string[]>("--glob", "-g") { Description = "Scan only files matching this gitignore-style glob; '!' before it excludes (repeatable).", AllowMultipleArgumentsPerToken = false };
 var json = new Option<bool>("--json") { Description = "Write results as JSON Lines (schema in docs/scan.md)." };
 var quiet = new Option<bool>("--quiet", "-q") { Description = "No summary on standard error." };
+var matchesOnly = new Option<bool>("--matches-only") { Description = "Only count matches: no content hashes and entropy (faster)." };
 var threshold = new Option<double>("--entropy") { Description = "Bits per byte at or above which a file is flagged.", DefaultValueFactory = _ => 7.5 };
 
 var root = new RootCommand("Scans files for many literal rules at once on a Vyre megakernel (GPU, else CPU): which files match which rules, content hashes and byte entropy.")
 {
-    target, backend, patterns, rules, chunk, depth, reads, buffered, hidden, noIgnore, globs, json, quiet, threshold,
+    target, backend, patterns, rules, chunk, depth, reads, buffered, hidden, noIgnore, globs, json, quiet, matchesOnly, threshold,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -76,6 +77,7 @@ root.SetAction(async (parse, cancellationToken) =>
             Depth = parse.GetValue(depth),
             Direct = !parse.GetValue(buffered),
             EntropyThreshold = parse.GetValue(threshold),
+            Stats = !parse.GetValue(matchesOnly),
             Log = notes.Add,
         };
         ScanSummary summary = null!;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace Vyre.Scan;
 
@@ -63,6 +64,9 @@ public sealed class RuleAutomaton
 
         /// <summary>Output list words.</summary>
         OutputWords,
+
+        /// <summary>Bytes of the longest rule (at least 1).</summary>
+        LongestRule,
     }
 
     /// <summary>Class of each byte value.</summary>
@@ -287,6 +291,7 @@ public sealed class RuleAutomaton
         words[(int)HeaderWord.RuleLengths] = (uint)ruleLengths;
         words[(int)HeaderWord.TableWords] = (uint)Next.Length;
         words[(int)HeaderWord.OutputWords] = (uint)OutputRules.Length;
+        words[(int)HeaderWord.LongestRule] = (uint)Math.Max(1, RuleLengths.Length == 0 ? 1 : RuleLengths.Max());
         for (int b = 0; b < 256; b++)
         {
             words[HeaderWords + b] = ClassOf[b];

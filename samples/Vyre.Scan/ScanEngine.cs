@@ -42,6 +42,9 @@ public sealed class ScanRequest
     /// </summary>
     public int MatchCapacity { get; init; } = 1024;
 
+    /// <summary>Compute content hashes and byte entropy (default); without, only matches are counted.</summary>
+    public bool Stats { get; init; } = true;
+
     /// <summary>Where the handlers run.</summary>
     public Backend Backend { get; init; } = Backend.Auto;
 
@@ -67,8 +70,8 @@ public sealed class ScanRequest
 /// <summary>One file's results.</summary>
 /// <param name="Path">The file.</param>
 /// <param name="Bytes">Bytes scanned.</param>
-/// <param name="ContentHash">FNV-1a 64 over the chunks' FNV-1a 32 hashes (4 bytes little-endian each, in file order).</param>
-/// <param name="Entropy">Shannon entropy of the bytes, bits per byte.</param>
+/// <param name="ContentHash">FNV-1a 64 over the chunks' FNV-1a 32 hashes (4 bytes little-endian each, in file order); 0 without <see cref="ScanRequest.Stats"/>.</param>
+/// <param name="Entropy">Shannon entropy of the bytes, bits per byte; NaN without <see cref="ScanRequest.Stats"/>.</param>
 /// <param name="HighEntropy">Entropy at or above the threshold and at least 4 KiB.</param>
 /// <param name="Matches">Matches per pattern number (index into the request's patterns), only those with any.</param>
 /// <param name="Error">Why the file could not be read, or null.</param>
@@ -84,7 +87,16 @@ public sealed record FileReport(string Path, long Bytes, ulong ContentHash, doub
 /// <param name="Elapsed">Wall time of the stream (host start excluded).</param>
 /// <param name="Stats">The stream's counters.</param>
 /// <param name="Recounted">Chunks with more matches than their result area listed, counted again on the CPU.</param>
-public sealed record ScanSummary(IReadOnlyList<FileReport> Files, string Backend, TimeSpan Elapsed, StreamStats Stats, long Recounted);
+/// <param name="Setup">Time before the stream: building the automaton, starting the host, writing the automaton.</param>
+public sealed record ScanSummary(IReadOnlyList<FileReport> Files, string Backend, TimeSpan Elapsed, StreamStats Stats, long Recounted, ScanSetup Setup);
+
+/// <summary>Where the time before the stream went.</summary>
+/// <param name="Automaton">Building the automaton and its heap form.</param>
+/// <param name="Start">Starting the megakernel host (on CUDA: context, buffers, kernel load and launch).</param>
+/// <param name="Upload">Writing the automaton into the heap.</param>
+/// <param name="States">States of the automaton.</param>
+/// <param name="Classes">Byte classes of the automaton (words per state).</param>
+public sealed record ScanSetup(TimeSpan Automaton, TimeSpan Start, TimeSpan Upload, int States, int Classes);
 
 /// <summary>Streams files through <see cref="ScanKernels.ChunkStats"/> and folds the chunks into per-file reports.</summary>
 public static class ScanEngine
@@ -102,8 +114,10 @@ public static class ScanEngine
 
         bool cuda = request.Backend == Backend.Cuda || (request.Backend == Backend.Auto && MegakernelHost.IsCudaAvailable());
         int depth = request.Depth ?? (cuda ? ScanRequest.DefaultCudaDepth : ScanRequest.DefaultCpuDepth);
+        var setupClock = Stopwatch.StartNew();
         RuleAutomaton automaton = RuleAutomaton.Build(patterns);
         uint[] automatonWords = automaton.ToHeapWords();
+        TimeSpan built = setupClock.Elapsed;
         long histograms = automatonWords.Length;
         int overlap = Math.Max(0, patterns.Select(p => p.Length).DefaultIfEmpty(1).Max() - 1);
         int areaBytes = (ScanKernels.HistogramWords + request.MatchCapacity) * sizeof(uint);
@@ -128,7 +142,7 @@ public static class ScanEngine
             OverlapBytes = overlap,
             Depth = depth,
             Direct = request.Direct,
-            ExtraArguments = [0, (uint)histograms, (uint)resultsOffset, (uint)request.MatchCapacity],
+            ExtraArguments = [0, (uint)histograms, (uint)resultsOffset, (uint)request.MatchCapacity, request.Stats ? ScanKernels.WithStats : 0],
             Stats = new StreamStats(),
             Log = request.Log,
         };
@@ -141,8 +155,12 @@ public static class ScanEngine
             IoReads = request.IoReads,
             Log = request.Log,
         };
+        setupClock.Restart();
         await using MegakernelHost host = await ScanKernels.StartAsync(options, cancellationToken);
+        TimeSpan started = setupClock.Elapsed;
+        setupClock.Restart();
         host.WriteHeap(0, automatonWords);
+        var setup = new ScanSetup(built, started, setupClock.Elapsed, automaton.States, automaton.Classes);
         var files = request.Files.Select(f => new FileFold(f)).ToArray();
         uint[] area = new uint[ScanKernels.HistogramWords + request.MatchCapacity];
         long recounted = 0;
@@ -164,12 +182,13 @@ public static class ScanEngine
 
             uint found = chunk.Result[1];
             int listed = (int)Math.Min(chunk.Result[2], (uint)request.MatchCapacity);
-            Span<uint> read = area.AsSpan(0, ScanKernels.HistogramWords + listed);
-            host.ReadData((int)(resultsOffset + ((long)chunk.StagingIndex * areaBytes)), MemoryMarshal.AsBytes(read));
-            file.Add(chunk, read[..ScanKernels.HistogramWords]);
+            int statsWords = request.Stats ? ScanKernels.HistogramWords : 0;
+            Span<uint> read = area.AsSpan(ScanKernels.HistogramWords - statsWords, statsWords + listed);
+            host.ReadData((int)(resultsOffset + ((long)chunk.StagingIndex * areaBytes) + ((ScanKernels.HistogramWords - statsWords) * sizeof(uint))), MemoryMarshal.AsBytes(read));
+            file.Add(chunk, read[..statsWords]);
             if (found == listed)
             {
-                file.AddMatches(read[ScanKernels.HistogramWords..]);
+                file.AddMatches(read[statsWords..]);
             }
             else
             {
@@ -180,7 +199,7 @@ public static class ScanEngine
             progress?.Report(chunk.Length);
         }
 
-        return new ScanSummary(files.Select(f => f.Report(request.EntropyThreshold)).ToArray(), host.Description, clock.Elapsed, stream.Stats!, recounted);
+        return new ScanSummary(files.Select(f => f.Report(request.EntropyThreshold, request.Stats)).ToArray(), host.Description, clock.Elapsed, stream.Stats!, recounted, setup);
     }
 
     /// <summary>Shannon entropy in bits per byte of a byte histogram.</summary>
@@ -233,7 +252,7 @@ public static class ScanEngine
         {
             _chunkHashes.Add(chunk.Offset, chunk.Result[0]);
             _bytes += chunk.Length;
-            for (int i = 0; i < 256; i++)
+            for (int i = 0; i < histogram.Length; i++)
             {
                 _histogram[i] += histogram[i];
             }
@@ -277,8 +296,13 @@ public static class ScanEngine
 
         public void Fail(string error) => _error ??= error;
 
-        public FileReport Report(double threshold)
+        public FileReport Report(double threshold, bool stats)
         {
+            if (!stats)
+            {
+                return new FileReport(path, _bytes, 0, double.NaN, false, _counts, _error);
+            }
+
             double entropy = Entropy(_histogram);
             return new FileReport(path, _bytes, ContentHash(_chunkHashes.Values), entropy, entropy >= threshold && _bytes >= HighEntropyMinimumBytes, _counts, _error);
         }

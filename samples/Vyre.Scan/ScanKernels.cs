@@ -1,9 +1,12 @@
+using System.Runtime.CompilerServices;
+
 namespace Vyre.Scan;
 
 /// <summary>
 /// The scan tool's handler. One slot per file chunk (the stream's argument words 0..3), plus [4] heap word of the
 /// rule automaton (<see cref="RuleAutomaton.ToHeapWords"/>), [5] heap word of the byte histograms (256 words per
-/// staging buffer), [6] data-buffer byte offset of the result areas, [7] match capacity of one result area.
+/// staging buffer), [6] data-buffer byte offset of the result areas, [7] match capacity of one result area,
+/// [8] flags (<see cref="WithStats"/>).
 /// </summary>
 [Megakernel]
 public static partial class ScanKernels
@@ -11,13 +14,24 @@ public static partial class ScanKernels
     /// <summary>Words of a result area before its match list: the chunk's byte histogram.</summary>
     public const int HistogramWords = 256;
 
+    /// <summary>Flag of argument 8: compute the content hash and byte histogram (else only matches).</summary>
+    public const uint WithStats = 1;
+
+    /// <summary>Bytes a walk takes per round of loads: eight words.</summary>
+    private const int Block = 32;
+
     /// <summary>
-    /// One pass over the chunk, each byte read once (four at a time from the data buffer): result 0 = FNV-1a of the
-    /// bytes the chunk owns; result 1 = matches of any rule that start in those bytes (they may run into the
-    /// overlap); result 2 = how many of them are listed. The chunk's result area (staging index × (256 + capacity)
-    /// words from arg6) gets the byte histogram of the owned bytes, then the rule number of each match, in the order
-    /// found, up to the capacity.
+    /// Result 0 = FNV-1a of the bytes the chunk owns (with <see cref="WithStats"/>); result 1 = matches of any rule that
+    /// start in those bytes (they may run into the overlap); result 2 = how many of them are listed. The chunk's result
+    /// area (staging index × (256 + capacity) words from arg6) gets the byte histogram of the owned bytes, then the rule
+    /// number of each match, in no particular order, up to the capacity.
     /// </summary>
+    /// <remarks>
+    /// The owned bytes are cut in four parts walked together, each by its own automaton state from the part's start to
+    /// its end plus the longest rule less one: four table lookups in flight instead of one chain, and on CUDA 128 bytes
+    /// of loads in flight per round. A walk finds only matches that start in or after its part, and counts those that
+    /// start in it.
+    /// </remarks>
     [OpcodeHandler(0x200)]
     public static SlotStatus ChunkStats(ref SlotContext slot)
     {
@@ -26,8 +40,8 @@ public static partial class ScanKernels
         uint staging = slot.Arg(3);
         uint automaton = slot.Arg(4);
         int capacity = (int)slot.Arg(7);
+        bool stats = (slot.Arg(8) & WithStats) != 0;
         SlotView<byte> bytes = slot.Bytes(slot.Arg(0), (uint)readable);
-        SlotView<uint> histogram = slot.Words(slot.Arg(5) + (HistogramWords * staging), HistogramWords);
         SlotView<uint> results = slot.Bytes(slot.Arg(6) + (staging * (uint)(HistogramWords + capacity) * 4), (uint)(HistogramWords + capacity) * 4).Cast<uint>();
         SlotView<uint> header = slot.Words(automaton, RuleAutomaton.HeaderWords);
         if (slot.HasFault)
@@ -38,7 +52,6 @@ public static partial class ScanKernels
         uint classes = header[(int)RuleAutomaton.HeaderWord.Classes];
         var scan = new ChunkScan
         {
-            Histogram = histogram,
             Matches = results.Slice(HistogramWords, capacity),
             ClassOf = slot.Words(automaton + RuleAutomaton.HeaderWords, 256),
             Table = slot.Words(automaton + header[(int)RuleAutomaton.HeaderWord.Table], header[(int)RuleAutomaton.HeaderWord.TableWords]),
@@ -47,67 +60,127 @@ public static partial class ScanKernels
             RuleLengths = slot.Words(automaton + header[(int)RuleAutomaton.HeaderWord.RuleLengths], header[(int)RuleAutomaton.HeaderWord.Rules]),
             Classes = (int)classes,
             OutputLimit = (int)header[(int)RuleAutomaton.HeaderWord.OutputLimit],
-            Row = (int)header[(int)RuleAutomaton.HeaderWord.RootRow],
-            Own = own,
             Capacity = capacity,
-            Hash = 2166136261,
         };
         if (slot.HasFault || classes == 0)
         {
             return slot.HasFault ? SlotStatus.Fault : slot.Fail(FaultCode.BadArgument, automaton);
         }
 
-        for (int i = 0; i < HistogramWords; i++)
+        uint hash = 2166136261;
+        if (stats)
         {
-            histogram[i] = 0;
+            SlotView<uint> histogram = slot.Words(slot.Arg(5) + (HistogramWords * staging), HistogramWords);
+            hash = Stats(bytes, own, histogram);
+            for (int i = 0; i < HistogramWords; i++)
+            {
+                results[i] = histogram[i];
+            }
         }
 
-        // Blocks of 32 bytes are read as eight words loaded before any is used: on CUDA the data buffer is
-        // host memory behind PCIe, and a lane then waits for eight loads at once instead of one at a time.
-        int blocks = readable / 32;
-        SlotView<uint> words = bytes.Slice(0, blocks * 32).Cast<uint>();
-        for (int k = 0; k < blocks; k++)
+        // Four parts of `part` bytes (a multiple of the block), the last one taking the rest.
+        int part = own / 4 / Block * Block;
+        int root = (int)header[(int)RuleAutomaton.HeaderWord.RootRow];
+        var w0 = new Walk { Row = root, At = 0, End = part };
+        var w1 = new Walk { Row = root, At = part, End = 2 * part };
+        var w2 = new Walk { Row = root, At = 2 * part, End = 3 * part };
+        var w3 = new Walk { Row = root, At = 3 * part, End = own };
+        SlotView<uint> words = bytes.Slice(0, readable / 4 * 4).Cast<uint>();
+        for (int k = 0; k < part; k += Block)
         {
-            int w = k * 8;
-            uint w0 = words[w];
-            uint w1 = words[w + 1];
-            uint w2 = words[w + 2];
-            uint w3 = words[w + 3];
-            uint w4 = words[w + 4];
-            uint w5 = words[w + 5];
-            uint w6 = words[w + 6];
-            uint w7 = words[w + 7];
-            int at = k * 32;
-            scan.Word(w0, at);
-            scan.Word(w1, at + 4);
-            scan.Word(w2, at + 8);
-            scan.Word(w3, at + 12);
-            scan.Word(w4, at + 16);
-            scan.Word(w5, at + 20);
-            scan.Word(w6, at + 24);
-            scan.Word(w7, at + 28);
+            int a0 = k / 4;
+            int a1 = (part + k) / 4;
+            int a2 = ((2 * part) + k) / 4;
+            int a3 = ((3 * part) + k) / 4;
+            for (int q = 0; q < Block / 4; q += 4)
+            {
+                // Sixteen loads before any is used: on CUDA the data buffer is host memory behind PCIe.
+                uint x0 = words[a0 + q], x1 = words[a1 + q], x2 = words[a2 + q], x3 = words[a3 + q];
+                uint y0 = words[a0 + q + 1], y1 = words[a1 + q + 1], y2 = words[a2 + q + 1], y3 = words[a3 + q + 1];
+                uint z0 = words[a0 + q + 2], z1 = words[a1 + q + 2], z2 = words[a2 + q + 2], z3 = words[a3 + q + 2];
+                uint v0 = words[a0 + q + 3], v1 = words[a1 + q + 3], v2 = words[a2 + q + 3], v3 = words[a3 + q + 3];
+                scan.Words(ref w0, ref w1, ref w2, ref w3, x0, x1, x2, x3);
+                scan.Words(ref w0, ref w1, ref w2, ref w3, y0, y1, y2, y3);
+                scan.Words(ref w0, ref w1, ref w2, ref w3, z0, z1, z2, z3);
+                scan.Words(ref w0, ref w1, ref w2, ref w3, v0, v1, v2, v3);
+            }
         }
 
-        for (int i = blocks * 32; i < readable; i++)
-        {
-            scan.Byte(bytes[i], i);
-        }
-
-        for (int i = 0; i < HistogramWords; i++)
-        {
-            results[i] = histogram[i];
-        }
-
-        slot.SetResult(0, scan.Hash);
+        // Each walk's rest: part 3's tail, and every part's run into the next (or the overlap) for rules that start in it.
+        int reach = (int)header[(int)RuleAutomaton.HeaderWord.LongestRule] - 1;
+        scan.Rest(ref w0, bytes, IntMin(part + reach, readable));
+        scan.Rest(ref w1, bytes, IntMin((2 * part) + reach, readable));
+        scan.Rest(ref w2, bytes, IntMin((3 * part) + reach, readable));
+        scan.Rest(ref w3, bytes, readable);
+        slot.SetResult(0, hash);
         slot.SetResult(1, scan.Found);
         slot.SetResult(2, scan.Listed);
         return SlotStatus.Done;
     }
 
-    /// <summary>One chunk's pass: the running hash and automaton row, the tables, and where results go.</summary>
+    private static int IntMin(int a, int b) => a < b ? a : b;
+
+    /// <summary>FNV-1a of the first <paramref name="own"/> bytes, and their histogram into <paramref name="histogram"/>.</summary>
+    private static uint Stats(SlotView<byte> bytes, int own, SlotView<uint> histogram)
+    {
+        for (int i = 0; i < HistogramWords; i++)
+        {
+            histogram[i] = 0;
+        }
+
+        uint hash = 2166136261;
+        int blocks = own / Block;
+        SlotView<uint> words = bytes.Slice(0, blocks * Block).Cast<uint>();
+        for (int k = 0; k < blocks; k++)
+        {
+            int w = k * 8;
+            uint w0 = words[w], w1 = words[w + 1], w2 = words[w + 2], w3 = words[w + 3];
+            uint w4 = words[w + 4], w5 = words[w + 5], w6 = words[w + 6], w7 = words[w + 7];
+            hash = Word(hash, w0, histogram);
+            hash = Word(hash, w1, histogram);
+            hash = Word(hash, w2, histogram);
+            hash = Word(hash, w3, histogram);
+            hash = Word(hash, w4, histogram);
+            hash = Word(hash, w5, histogram);
+            hash = Word(hash, w6, histogram);
+            hash = Word(hash, w7, histogram);
+        }
+
+        for (int i = blocks * Block; i < own; i++)
+        {
+            hash = Byte(hash, bytes[i], histogram);
+        }
+
+        return hash;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Word(uint hash, uint word, in SlotView<uint> histogram)
+    {
+        hash = Byte(hash, (byte)word, histogram);
+        hash = Byte(hash, (byte)(word >> 8), histogram);
+        hash = Byte(hash, (byte)(word >> 16), histogram);
+        return Byte(hash, (byte)(word >> 24), histogram);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Byte(uint hash, byte b, in SlotView<uint> histogram)
+    {
+        histogram[(int)b]++;
+        return (hash ^ b) * 16777619;
+    }
+
+    /// <summary>One walk: its automaton row, the next byte it reads, and the end of the bytes whose matches it counts.</summary>
+    private struct Walk
+    {
+        public int Row;
+        public int At;
+        public int End;
+    }
+
+    /// <summary>The tables and where matches go.</summary>
     private struct ChunkScan
     {
-        public SlotView<uint> Histogram;
         public SlotView<uint> Matches;
         public SlotView<uint> ClassOf;
         public SlotView<uint> Table;
@@ -116,47 +189,51 @@ public static partial class ScanKernels
         public SlotView<uint> RuleLengths;
         public int Classes;
         public int OutputLimit;
-        public int Row;
-        public int Own;
         public int Capacity;
-        public uint Hash;
         public uint Found;
         public uint Listed;
 
-        /// <summary>The four bytes of a little-endian word from byte index <paramref name="at"/>.</summary>
-        public void Word(uint word, int at)
+        /// <summary>The next four bytes of each walk, one little-endian word each, stepped in turn.</summary>
+        public void Words(ref Walk w0, ref Walk w1, ref Walk w2, ref Walk w3, uint x0, uint x1, uint x2, uint x3)
         {
-            Byte((byte)word, at);
-            Byte((byte)(word >> 8), at + 1);
-            Byte((byte)(word >> 16), at + 2);
-            Byte((byte)(word >> 24), at + 3);
+            for (int shift = 0; shift < 32; shift += 8)
+            {
+                Step(ref w0, (byte)(x0 >> shift));
+                Step(ref w1, (byte)(x1 >> shift));
+                Step(ref w2, (byte)(x2 >> shift));
+                Step(ref w3, (byte)(x3 >> shift));
+            }
         }
 
-        /// <summary>Byte <paramref name="i"/> of the chunk: hash and histogram if the chunk owns it, then one automaton step.</summary>
-        public void Byte(byte b, int i)
+        /// <summary>Walks <paramref name="walk"/> on byte by byte up to <paramref name="end"/>.</summary>
+        public void Rest(ref Walk walk, SlotView<byte> bytes, int end)
         {
-            if (i < Own)
+            while (walk.At < end)
             {
-                Hash = (Hash ^ b) * 16777619;
-                Histogram[(int)b] = Histogram[(int)b] + 1;
+                Step(ref walk, bytes[walk.At]);
+            }
+        }
+
+        private void Step(ref Walk walk, byte b)
+        {
+            walk.Row = (int)Table[walk.Row + (int)ClassOf[(int)b]];
+            if (walk.Row < OutputLimit)
+            {
+                Matched(walk.Row / Classes, walk.At, walk.End);
             }
 
-            Row = (int)Table[Row + (int)ClassOf[(int)b]];
-            if (Row < OutputLimit)
-            {
-                Matched(Row / Classes, i);
-            }
+            walk.At++;
         }
 
         /// <summary>Every rule that ends at byte <paramref name="i"/> in output state <paramref name="state"/>.</summary>
-        private void Matched(int state, int i)
+        private void Matched(int state, int i, int end)
         {
-            int end = (int)OutputStart[state + 1];
-            for (int k = (int)OutputStart[state]; k < end; k++)
+            int last = (int)OutputStart[state + 1];
+            for (int k = (int)OutputStart[state]; k < last; k++)
             {
-                // A match ending here starts at i - length + 1: it is this chunk's if that is in its own bytes.
+                // A match ending here starts at i - length + 1: the walk counts it if that is before its end.
                 uint rule = OutputRules[k];
-                if (i - (int)RuleLengths[(int)rule] + 1 < Own)
+                if (i - (int)RuleLengths[(int)rule] + 1 < end)
                 {
                     if (Listed < (uint)Capacity)
                     {

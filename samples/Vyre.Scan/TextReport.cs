@@ -61,10 +61,10 @@ internal static class TextReport
         totals.AddRow("files", $"{summary.Files.Count:N0} ({summary.Stats.DirectFiles:N0} O_DIRECT, {summary.Stats.BufferedFiles:N0} page cache; {Markup.Escape(summary.Stats.ReadEngine)}); {summary.Files.Count(f => f.Error is not null):N0} not read, {skipped:N0} skipped");
         totals.AddRow("bytes", $"{bytes:N0}");
         totals.AddRow("chunks", $"{summary.Stats.Chunks:N0} ({summary.Stats.ReadFaults:N0} read faults, {summary.Recounted:N0} recounted on the CPU)");
-        totals.AddRow("rules", $"{rules.Count:N0} ({matchedRules:N0} matched)");
+        totals.AddRow("rules", $"{rules.Count:N0} ({matchedRules:N0} matched; automaton of {summary.Setup.States:N0} states × {summary.Setup.Classes} byte classes)");
         totals.AddRow("matches", $"{matches:N0} in {summary.Files.Count(f => f.Matches.Count > 0):N0} files");
         totals.AddRow("high-entropy files", $"{summary.Files.Count(f => f.HighEntropy):N0}");
-        totals.AddRow("time", $"{summary.Elapsed.TotalMilliseconds:N1} ms");
+        totals.AddRow("time", $"{summary.Elapsed.TotalMilliseconds:N1} ms scanning; before it {summary.Setup.Automaton.TotalMilliseconds:N0} ms automaton, {summary.Setup.Start.TotalMilliseconds:N0} ms host start, {summary.Setup.Upload.TotalMilliseconds:N0} ms upload");
         totals.AddRow("throughput", $"{bytes / seconds / 1e6:N1} MB/s, {summary.Files.Count / seconds:N0} files/s");
         errors.Write(totals);
         foreach (string note in notes.Distinct().Take(10))

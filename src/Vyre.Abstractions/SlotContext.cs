@@ -17,6 +17,8 @@ public struct SlotContext
     private readonly SharedWords _ring;
     private readonly ArrayView<byte> _data;
     private readonly ArrayView<uint> _heap;
+    private readonly ulong _dataAddress;
+    private readonly ulong _heapAddress;
     private readonly int _slotBase;
     private readonly ArrayView<uint> _scratchWords;
     private readonly int _scratchBase;
@@ -47,6 +49,8 @@ public struct SlotContext
         _ring = buffers.Ring;
         _data = buffers.Data;
         _heap = buffers.Heap;
+        _dataAddress = buffers.DataAddress;
+        _heapAddress = buffers.HeapAddress;
         // No fault is recorded yet: a slot's scratch is zero when it starts, because completion clears what a fault left
         // (SlotExecutor.Complete), which spares every slot that does not fault two writes.
         _scratchWords = buffers.Scratch;
@@ -153,10 +157,10 @@ public struct SlotContext
         if ((ulong)offset + length > (ulong)_data.Length)
         {
             Fail(FaultCode.OutOfBounds, offset);
-            return new SlotView<byte>(_data.SubView(0, 0), Scratch, 0);
+            return new SlotView<byte>(_data.SubView(0, 0), Scratch, 0, _dataAddress);
         }
 
-        return new SlotView<byte>(_data.SubView((long)offset, (long)length), Scratch, offset);
+        return new SlotView<byte>(_data.SubView((long)offset, (long)length), Scratch, offset, _dataAddress);
     }
 
     /// <summary>
@@ -169,10 +173,10 @@ public struct SlotContext
         if ((ulong)offset + count > (ulong)_heap.Length)
         {
             Fail(FaultCode.OutOfBounds, offset);
-            return new SlotView<uint>(_heap.SubView(0, 0), Scratch, 0);
+            return new SlotView<uint>(_heap.SubView(0, 0), Scratch, 0, _heapAddress);
         }
 
-        return new SlotView<uint>(_heap.SubView((long)offset, (long)count), Scratch, (long)offset * sizeof(uint));
+        return new SlotView<uint>(_heap.SubView((long)offset, (long)count), Scratch, (long)offset * sizeof(uint), _heapAddress);
     }
 
     /// <summary>Records a handler fault with <paramref name="detail"/> and returns <see cref="SlotStatus.Fault"/>: <c>return slot.Fail(42);</c>.</summary>

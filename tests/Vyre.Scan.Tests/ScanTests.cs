@@ -185,7 +185,7 @@ public sealed class ScanTests(Backend backend)
     /// per file and rule equal a plain C# count, with a result area large enough and with one so small that every
     /// chunk is counted again on the CPU.
     /// </summary>
-    [TestCase(1 << 16)]
+    [TestCase(1 << 20)]
     [TestCase(2)]
     public async Task Ten_thousand_rules_count_like_plain_csharp(int capacity)
     {

@@ -26,6 +26,12 @@ public struct MegakernelBuffers
     /// <summary>The word heap of the memory built-ins (device memory).</summary>
     internal ArrayView<uint> Heap;
 
+    /// <summary>The host address of <see cref="Data"/>'s first byte on the CPU backends, where views read through it (<see cref="SlotView{T}"/>); 0 on a GPU.</summary>
+    internal ulong DataAddress;
+
+    /// <summary>The address of <see cref="Heap"/>'s first word, as <see cref="DataAddress"/>.</summary>
+    internal ulong HeapAddress;
+
     /// <summary>The PRINTF debug log (<see cref="DebugLogLayout"/>; device memory).</summary>
     internal ArrayView<uint> DebugLog;
 

@@ -105,6 +105,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             IoQueue = Shared(_ioQueue),
             Data = new ArrayView<byte>(_data, 0, options.DataBytes),
             Heap = _heap.View,
+            DataAddress = Accelerator.AcceleratorType == AcceleratorType.CPU ? (ulong)_data.NativePtr : 0,
+            HeapAddress = Accelerator.AcceleratorType == AcceleratorType.CPU ? (ulong)_heap.NativePtr : 0,
             DebugLog = _debugLog.View,
             State = Shared(_state),
             Completed = Shared(_completed),
