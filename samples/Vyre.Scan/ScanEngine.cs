@@ -42,6 +42,13 @@ public sealed class ScanRequest
     /// </summary>
     public int MatchCapacity { get; init; } = 1024;
 
+    /// <summary>
+    /// Copy each chunk into the heap before its slot runs: on CUDA device memory, filled by the copy engine, so handlers
+    /// read device memory instead of host memory across PCIe. Null (default): on CUDA only; true: on every backend (on the
+    /// CPU backends a memory copy, for tests); false: never.
+    /// </summary>
+    public bool? DeviceCopy { get; init; }
+
     /// <summary>Compute content hashes and byte entropy (default); without, only matches are counted.</summary>
     public bool Stats { get; init; } = true;
 
@@ -123,9 +130,13 @@ public static class ScanEngine
         int areaBytes = (ScanKernels.HistogramWords + request.MatchCapacity) * sizeof(uint);
         // The result areas follow the staging region in the data buffer: host memory on every backend, so the host
         // reads them without a device copy.
-        long resultsOffset = new StreamOptions { ChunkBytes = request.ChunkBytes, OverlapBytes = overlap, Depth = depth }.DataBytesNeeded;
+        var layout = new StreamOptions { ChunkBytes = request.ChunkBytes, OverlapBytes = overlap, Depth = depth };
+        long resultsOffset = layout.DataBytesNeeded;
+        long stride = layout.StagingStride;
         long dataBytes = resultsOffset + ((long)depth * areaBytes);
-        long heapWords = histograms + ((long)ScanKernels.HistogramWords * depth);
+        long staging = histograms + ((long)ScanKernels.HistogramWords * depth);
+        bool deviceCopy = request.DeviceCopy ?? cuda;
+        long heapWords = staging + (deviceCopy ? depth * stride / sizeof(uint) : 0);
         if (request.ChunkBytes <= 0 || dataBytes > int.MaxValue)
         {
             throw new ArgumentException($"{depth} staging buffers of {request.ChunkBytes} bytes need {dataBytes} bytes of data buffer, past the 2 GiB a host has. Fix: lower --chunk-kib or --depth.");
@@ -133,7 +144,7 @@ public static class ScanEngine
 
         if (heapWords > MegakernelOptions.MaxHeapWords)
         {
-            throw new ArgumentException($"The automaton and {depth} histograms need {heapWords:N0} heap words; a host has {MegakernelOptions.MaxHeapWords:N0}. Fix: use fewer rules or a lower --depth.");
+            throw new ArgumentException($"The automaton, {depth} histograms{(deviceCopy ? " and staging buffers" : string.Empty)} need {heapWords:N0} heap words; a host has {MegakernelOptions.MaxHeapWords:N0}. Fix: use fewer rules or a lower --depth.");
         }
 
         var stream = new StreamOptions
@@ -142,14 +153,15 @@ public static class ScanEngine
             OverlapBytes = overlap,
             Depth = depth,
             Direct = request.Direct,
-            ExtraArguments = [0, (uint)histograms, (uint)resultsOffset, (uint)request.MatchCapacity, request.Stats ? ScanKernels.WithStats : 0],
+            HeapStaging = deviceCopy ? (int)staging : null,
+            ExtraArguments = [0, (uint)histograms, (uint)resultsOffset, (uint)request.MatchCapacity, (request.Stats ? ScanKernels.WithStats : 0) | (deviceCopy ? ScanKernels.InHeap : 0)],
             Stats = new StreamStats(),
             Log = request.Log,
         };
         var options = new MegakernelOptions
         {
             Backend = request.Backend,
-            SlotCount = Math.Max(256, depth),
+            SlotCount = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(256, depth)),
             DataBytes = (int)dataBytes,
             HeapWords = (int)heapWords,
             IoReads = request.IoReads,

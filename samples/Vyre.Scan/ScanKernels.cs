@@ -6,7 +6,7 @@ namespace Vyre.Scan;
 /// The scan tool's handler. One slot per file chunk (the stream's argument words 0..3), plus [4] heap word of the
 /// rule automaton (<see cref="RuleAutomaton.ToHeapWords"/>), [5] heap word of the byte histograms (256 words per
 /// staging buffer), [6] data-buffer byte offset of the result areas, [7] match capacity of one result area,
-/// [8] flags (<see cref="WithStats"/>).
+/// [8] flags (<see cref="WithStats"/>, <see cref="InHeap"/>).
 /// </summary>
 [Megakernel]
 public static partial class ScanKernels
@@ -16,6 +16,9 @@ public static partial class ScanKernels
 
     /// <summary>Flag of argument 8: compute the content hash and byte histogram (else only matches).</summary>
     public const uint WithStats = 1;
+
+    /// <summary>Flag of argument 8: the chunk is in the heap (argument 0 is its first heap word; <c>StreamOptions.HeapStaging</c>).</summary>
+    public const uint InHeap = 2;
 
     /// <summary>Bytes a walk takes per round of loads: eight words.</summary>
     private const int Block = 32;
@@ -40,8 +43,11 @@ public static partial class ScanKernels
         uint staging = slot.Arg(3);
         uint automaton = slot.Arg(4);
         int capacity = (int)slot.Arg(7);
-        bool stats = (slot.Arg(8) & WithStats) != 0;
-        SlotView<byte> bytes = slot.Bytes(slot.Arg(0), (uint)readable);
+        uint flags = slot.Arg(8);
+        bool stats = (flags & WithStats) != 0;
+        SlotView<byte> bytes = (flags & InHeap) != 0
+            ? slot.Words(slot.Arg(0), ((uint)readable + 3) / 4).Cast<byte>().Slice(0, readable)
+            : slot.Bytes(slot.Arg(0), (uint)readable);
         SlotView<uint> results = slot.Bytes(slot.Arg(6) + (staging * (uint)(HistogramWords + capacity) * 4), (uint)(HistogramWords + capacity) * 4).Cast<uint>();
         SlotView<uint> header = slot.Words(automaton, RuleAutomaton.HeaderWords);
         if (slot.HasFault)

@@ -38,6 +38,13 @@ public sealed unsafe partial class MegakernelHost
         new ReadOnlySpan<byte>(_backend.Data + offset, into.Length).CopyTo(into);
     }
 
+    /// <summary>Copies data-buffer ranges into the heap (a stream's device staging); returns when they are there.</summary>
+    internal void CopyDataToHeap(ReadOnlySpan<DataToHeap> copies)
+    {
+        using CallScope call = EnterCall();
+        _backend.CopyDataToHeap(copies);
+    }
+
     /// <summary>Reads the round-trip trace (<see cref="RoundTripTrace"/>; benchmarks), <c>TraceEntries * RoundTripTrace.WordsPerEntry</c> words.</summary>
     internal void ReadTrace(Span<uint> into)
     {

@@ -34,7 +34,7 @@ public sealed unsafe partial class MegakernelHost
     {
         ArgumentNullException.ThrowIfNull(inputs);
         options ??= new StreamOptions();
-        options.Validate(DataBytes, SlotCount);
+        options.Validate(DataBytes, SlotCount, _backend.HeapWords);
         RequestValidator.Validate(new SlotRequest(opcode), _options.SlotCount);
 
         // The io thread writes into the data buffer: the stream is a call inside the host until it ends.

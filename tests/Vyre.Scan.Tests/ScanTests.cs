@@ -76,12 +76,13 @@ public sealed class ScanTests(Backend backend)
         }
     }
 
-    [Test]
-    public async Task Every_file_matches_the_plain_csharp_computation()
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Every_file_matches_the_plain_csharp_computation(bool heapStaging)
     {
         string[] files = FileList.Collect(_folder, hidden: false);
         Assert.That(files.Select(Path.GetFileName), Is.EqualTo(new[] { "empty.bin", "mz.exe", "random.bin", "straddle.bin", "text.txt" }), "hidden folders skipped, ordinal order");
-        ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = files, Patterns = s_patterns, Backend = backend, ChunkBytes = Chunk, Depth = 3 });
+        ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = files, Patterns = s_patterns, Backend = backend, ChunkBytes = Chunk, Depth = 3, DeviceCopy = heapStaging });
         foreach (FileReport report in summary.Files)
         {
             byte[] bytes = File.ReadAllBytes(report.Path);
@@ -183,11 +184,12 @@ public sealed class ScanTests(Backend backend)
     /// <summary>
     /// Ten thousand rules over a four-letter alphabet (lengths 3 to 12, some repeated) on text full of them: the counts
     /// per file and rule equal a plain C# count, with a result area large enough and with one so small that every
-    /// chunk is counted again on the CPU.
+    /// chunk is counted again on the CPU; and with the chunks copied into the heap first (StreamOptions.HeapStaging).
     /// </summary>
-    [TestCase(1 << 20)]
-    [TestCase(2)]
-    public async Task Ten_thousand_rules_count_like_plain_csharp(int capacity)
+    [TestCase(1 << 20, false)]
+    [TestCase(2, false)]
+    [TestCase(1 << 20, true)]
+    public async Task Ten_thousand_rules_count_like_plain_csharp(int capacity, bool heapStaging)
     {
         var random = new Random(17);
         byte[] text = new byte[(3 * Chunk) + 1234];
@@ -213,11 +215,11 @@ public sealed class ScanTests(Backend backend)
         }
 
         rules.Add(rules[10]);
-        string path = Path.Combine(_folder, $"rules-{capacity}.txt");
+        string path = Path.Combine(_folder, $"rules-{capacity}-{heapStaging}.txt");
         File.WriteAllBytes(path, text);
         try
         {
-            ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [path], Patterns = rules, Backend = backend, ChunkBytes = Chunk, Depth = 3, MatchCapacity = capacity });
+            ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [path], Patterns = rules, Backend = backend, ChunkBytes = Chunk, Depth = 3, MatchCapacity = capacity, DeviceCopy = heapStaging });
             Dictionary<int, long> expected = PlainCounts(text, rules);
             Assert.That(summary.Files[0].Error, Is.Null);
             Assert.That(summary.Files[0].Matches, Is.EquivalentTo(expected), "every rule's count, and no others");

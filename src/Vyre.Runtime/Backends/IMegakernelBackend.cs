@@ -68,4 +68,17 @@ internal unsafe interface IMegakernelBackend : IDisposable
     void Read(DeviceRegion region, int offset, Span<uint> into);
 
     void Write(DeviceRegion region, int offset, ReadOnlySpan<uint> from);
+
+    /// <summary>
+    /// Copies data-buffer ranges into the heap and returns when every copy is done: on CUDA one DMA per range by the copy
+    /// engine on the copy stream (the data buffer is page-locked host memory; no host copy); elsewhere a memory copy.
+    /// Ranges are checked by the caller.
+    /// </summary>
+    void CopyDataToHeap(ReadOnlySpan<DataToHeap> copies);
 }
+
+/// <summary>One range of <see cref="IMegakernelBackend.CopyDataToHeap"/>.</summary>
+/// <param name="DataOffset">First byte in the data buffer.</param>
+/// <param name="HeapWord">First heap word written.</param>
+/// <param name="Bytes">Bytes copied.</param>
+internal readonly record struct DataToHeap(int DataOffset, int HeapWord, int Bytes);

@@ -22,7 +22,10 @@ public sealed class StreamOptions
     /// </summary>
     public int OverlapBytes { get; init; }
 
-    /// <summary>Staging buffers, which bounds reads and slots in flight together. Default 8.</summary>
+    /// <summary>Most staging buffers: the io_uring ring holds two entries per buffer, and a ring has at most 32,768.</summary>
+    public const int MaxDepth = 16384;
+
+    /// <summary>Staging buffers, which bounds reads and slots in flight together (1 to <see cref="MaxDepth"/>). Default 8.</summary>
     public int Depth { get; init; } = 8;
 
     /// <summary>
@@ -31,6 +34,16 @@ public sealed class StreamOptions
     /// region overlaps one still running on the same host throws <see cref="InvalidOperationException"/>.
     /// </summary>
     public int DataOffset { get; init; }
+
+    /// <summary>
+    /// Heap word where a region of <see cref="Depth"/> × <see cref="StagingStride"/> / 4 words starts, or null (default).
+    /// When set, each chunk is copied into the heap after its read and before its slot is published, and argument 0 is
+    /// the chunk's first heap word instead of its data-buffer offset (read it with <c>slot.Words(...).Cast&lt;byte&gt;()</c>).
+    /// On CUDA the heap is device memory and the copy is a DMA by the copy engine (no host copy), so handlers read the
+    /// chunk from device memory instead of across PCIe; on the CPU backends the heap is host memory and it is a memory
+    /// copy, so leave it unset there.
+    /// </summary>
+    public int? HeapStaging { get; init; }
 
     /// <summary>Open files with O_DIRECT where the file system allows it (else buffered, logged per file). Default true.</summary>
     public bool Direct { get; init; } = true;
@@ -58,8 +71,13 @@ public sealed class StreamOptions
 
     internal static long RoundUp(long bytes) => (bytes + Alignment - 1) / Alignment * Alignment;
 
-    internal void Validate(int dataBytes, int slotCount)
+    internal void Validate(int dataBytes, int slotCount, int heapWords)
     {
+        if (HeapStaging is { } heap && (heap < 0 || heap + ((long)Depth * StagingStride / sizeof(uint)) > heapWords))
+        {
+            throw new ArgumentException($"HeapStaging is {heap}: {Depth} staging buffers of {StagingStride} bytes need {(long)Depth * StagingStride / sizeof(uint)} heap words from there, and the heap has {heapWords}. Fix: raise MegakernelOptions.HeapWords or move HeapStaging.", nameof(HeapStaging));
+        }
+
         if (ChunkBytes <= 0 || ChunkBytes % Alignment != 0)
         {
             throw new ArgumentException($"ChunkBytes is {ChunkBytes}. Fix: use a positive multiple of {Alignment} (O_DIRECT alignment), e.g. 64 KiB.", nameof(ChunkBytes));
@@ -70,9 +88,9 @@ public sealed class StreamOptions
             throw new ArgumentException($"OverlapBytes is {OverlapBytes}. Fix: use 0..ChunkBytes ({ChunkBytes}); it only needs the longest pattern's length minus one.", nameof(OverlapBytes));
         }
 
-        if (Depth is < 1 or > 1024)
+        if (Depth is < 1 or > MaxDepth)
         {
-            throw new ArgumentException($"Depth is {Depth}. Fix: use 1..1024 staging buffers.", nameof(Depth));
+            throw new ArgumentException($"Depth is {Depth}. Fix: use 1..{MaxDepth} staging buffers.", nameof(Depth));
         }
 
         if (Depth > slotCount)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading;
+using Vyre.Backends;
 using System.Threading.Channels;
 using Vyre.IoUring;
 using static Vyre.IoUring.IoUringNative;
@@ -37,7 +38,15 @@ internal sealed unsafe class StreamRun : IDisposable
     private readonly StagingRegions.Region _region;
     private readonly Read?[] _reads;
     private readonly InFlightSlot?[] _slots;
-    private readonly List<(int Index, SlotRequest Request, FileChunk Chunk)> _toPublish = [];
+
+    // Staging indexes of the slots in flight, in publish order: the device claims in that order, so they finish nearly
+    // in it, and a poll looks at the oldest ones only (a scan of every staging buffer per poll cost O(Depth)).
+    private readonly Queue<int> _published = new();
+    private readonly List<(int Index, SlotRequest Request, FileChunk Chunk, int Readable)> _toPublish = [];
+
+    // How many of _toPublish have been copied into the heap already (HeapStaging): a publish that found no room in the
+    // ring is retried without copying again.
+    private int _staged;
     private readonly Stack<int> _free = new();
     private readonly Stack<int> _freeFileSlots = new();
     private readonly ConcurrentQueue<int> _released = new();
@@ -396,7 +405,7 @@ internal sealed unsafe class StreamRun : IDisposable
         int own = Math.Min(read.Own, read.Got);
         int readable = Math.Min(read.Expected, read.Got);
         var request = new SlotRequest(_opcode);
-        request.SetArgument(0, (uint)(_stagingOffset + ((long)index * _stride)));
+        request.SetArgument(0, _options.HeapStaging is { } heap ? (uint)(heap + ((long)index * _stride / sizeof(uint))) : (uint)(_stagingOffset + ((long)index * _stride)));
         request.SetArgument(1, (uint)own);
         request.SetArgument(2, (uint)readable);
         request.SetArgument(3, (uint)index);
@@ -406,7 +415,7 @@ internal sealed unsafe class StreamRun : IDisposable
         }
 
         ReadDone(index);
-        _toPublish.Add((index, request, new FileChunk(read.File.InputIndex, read.File.Name, read.Offset, own, default, index)));
+        _toPublish.Add((index, request, new FileChunk(read.File.InputIndex, read.File.Name, read.Offset, own, default, index), readable));
     }
 
     /// <summary>
@@ -418,6 +427,20 @@ internal sealed unsafe class StreamRun : IDisposable
         if (_toPublish.Count == 0)
         {
             return false;
+        }
+
+        if (_options.HeapStaging is { } heap && _staged < _toPublish.Count)
+        {
+            // Into device memory before the slots exist: one DMA per chunk, waited for together.
+            var copies = new DataToHeap[_toPublish.Count - _staged];
+            for (int i = 0; i < copies.Length; i++)
+            {
+                (int index, _, _, int readable) = _toPublish[_staged + i];
+                copies[i] = new DataToHeap(_stagingOffset + (index * _stride), heap + (int)((long)index * _stride / sizeof(uint)), (readable + 3) & ~3);
+            }
+
+            _host.CopyDataToHeap(copies);
+            _staged = _toPublish.Count;
         }
 
         Span<SlotRequest> requests = _toPublish.Count <= 64 ? stackalloc SlotRequest[_toPublish.Count] : new SlotRequest[_toPublish.Count];
@@ -442,40 +465,44 @@ internal sealed unsafe class StreamRun : IDisposable
         DateTime deadline = DateTime.UtcNow + _host.WaitTimeout;
         for (int i = 0; i < requests.Length; i++)
         {
-            (int index, _, FileChunk chunk) = _toPublish[i];
+            (int index, _, FileChunk chunk, _) = _toPublish[i];
             _slots[index] = new InFlightSlot(first + i, chunk, deadline);
+            _published.Enqueue(index);
         }
 
         _slotsInFlight += requests.Length;
         _toPublish.Clear();
+        _staged = 0;
         return true;
     }
 
-    /// <summary>Hands the chunks whose slots have completed to the consumer; a slot past its deadline ends the stream.</summary>
+    /// <summary>
+    /// Hands the chunks whose slots have completed to the consumer, oldest first, up to the first still running; the
+    /// oldest slot past its deadline ends the stream (a younger one's deadline is later, and it is checked once it is oldest).
+    /// </summary>
     private bool TakeFinished()
     {
         bool any = false;
         DateTime now = DateTime.UtcNow;
-        for (int index = 0, left = _slotsInFlight; index < _slots.Length && left > 0; index++)
+        while (_published.TryPeek(out int index))
         {
-            if (_slots[index] is not { } slot)
+            InFlightSlot slot = _slots[index]!.Value;
+            if (!_host.TryTake(slot.Sequence, out SlotResult result))
             {
-                continue;
+                if (now > slot.Deadline)
+                {
+                    throw _host.SlotTimeout(slot.Sequence);
+                }
+
+                break;
             }
 
-            left--;
-            if (_host.TryTake(slot.Sequence, out SlotResult result))
-            {
-                _slots[index] = null;
-                _slotsInFlight--;
-                _stats.AddChunk(fault: false);
-                _results.Writer.TryWrite(slot.Chunk with { Result = result });
-                any = true;
-            }
-            else if (now > slot.Deadline)
-            {
-                throw _host.SlotTimeout(slot.Sequence);
-            }
+            _published.Dequeue();
+            _slots[index] = null;
+            _slotsInFlight--;
+            _stats.AddChunk(fault: false);
+            _results.Writer.TryWrite(slot.Chunk with { Result = result });
+            any = true;
         }
 
         return any;
@@ -546,6 +573,7 @@ internal sealed unsafe class StreamRun : IDisposable
 
         // Slots in flight still own their staging buffers: take them (bounded), then hand the rest to the host.
         DateTime slotsDeadline = DateTime.UtcNow + _host.WaitTimeout + TimeSpan.FromSeconds(1);
+        _published.Clear();
         try
         {
             for (int index = 0; index < _slots.Length; index++)

@@ -229,6 +229,21 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         }
     }
 
+    public override void CopyDataToHeap(ReadOnlySpan<DataToHeap> copies)
+    {
+        ArrayView<byte> data = Buffers.Data;
+        ArrayView<byte> heap = Buffers.Heap.Cast<byte>();
+        lock (_copyStream)
+        {
+            foreach (DataToHeap copy in copies)
+            {
+                CudaMemoryBuffer.CudaCopy((CudaStream)_copyStream, data.SubView(copy.DataOffset, copy.Bytes), heap.SubView((long)copy.HeapWord * sizeof(uint), copy.Bytes));
+            }
+
+            _copyStream.Synchronize();
+        }
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (!_exited)
