@@ -14,7 +14,10 @@ Console.WriteLine($"# Vyre benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {
 string streamFolder = Path.Combine(Path.GetTempPath(), "vyre-bench-stream-" + Environment.ProcessId);
 if (args.Contains("--stream-only"))
 {
-    await StreamingBenchmark.RunAsync(MegakernelHost.IsCudaAvailable() ? Backend.Cuda : Backend.Managed, quick, streamFolder);
+    // [--chunk-kib N --depth N]: the chunk size and depth of the stream and of the raw read beside it.
+    int chunkKib = Array.IndexOf(args, "--chunk-kib") is int c and >= 0 ? int.Parse(args[c + 1]) : 1024;
+    int depth = Array.IndexOf(args, "--depth") is int d and >= 0 ? int.Parse(args[d + 1]) : 8;
+    await StreamingBenchmark.RunAsync(MegakernelHost.IsCudaAvailable() ? Backend.Cuda : Backend.Managed, quick, streamFolder, chunkKib * 1024, depth);
     return;
 }
 

@@ -40,6 +40,7 @@ internal static class ScanBenchmark
             string rules = Path.Combine(folder, $"rules-{count}.txt");
             var random = new Random(count);
             File.WriteAllLines(rules, Enumerable.Range(0, count).Select(_ => new string(Enumerable.Range(0, random.Next(8, 13)).Select(_ => Alphabet[random.Next(64)]).ToArray())));
+            var threadLines = new List<string>();
             foreach ((string backend, string extra) in runs)
             {
                 Row? best = null;
@@ -50,6 +51,7 @@ internal static class ScanBenchmark
                 }
 
                 Console.WriteLine($"| {count:N0} | vyre-scan {backend} {extra} | {best!.Wall:0.000} | {bytes / best.Scan / 1e9:0.00} | {best.Matches:N0} | {best.Setup} | {best.States:N0} |");
+                threadLines.Add($"- {count:N0} rules, {backend} {extra}: {best.Threads}");
             }
 
             foreach (int threads in new[] { Environment.ProcessorCount, 1 })
@@ -71,6 +73,10 @@ internal static class ScanBenchmark
 
                 Console.WriteLine($"| {count:N0} | ripgrep 13 --count-matches -F -a -j{threads} | {wall:0.000} | {bytes / wall / 1e9:0.00} (wall) | {matches:N0} | | |");
             }
+
+            Console.WriteLine("\nCPU seconds by thread (the fastest run of each row):\n");
+            threadLines.ForEach(Console.WriteLine);
+            Console.WriteLine();
         }
 
         Console.WriteLine("\nvyre-scan counts every match of every rule (overlapping ones included); ripgrep counts non-overlapping matches of any rule per file, so the two agree when matches do not overlap.");
@@ -92,7 +98,8 @@ internal static class ScanBenchmark
             summary.GetProperty("elapsed_ms").GetDouble() / 1e3,
             summary.GetProperty("matches").GetInt64(),
             $"{summary.GetProperty("automaton_ms").GetDouble():0} / {summary.GetProperty("start_ms").GetDouble():0} / {summary.GetProperty("upload_ms").GetDouble():0}",
-            summary.GetProperty("automaton_states").GetInt32());
+            summary.GetProperty("automaton_states").GetInt32(),
+            LastThreads);
     }
 
     private static (double Seconds, string Output) Timed(string program, IReadOnlyList<string> arguments)
@@ -107,19 +114,47 @@ internal static class ScanBenchmark
         using Process process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        var threads = new Dictionary<int, (string Name, long Ticks)>();
+        while (!process.WaitForExit(TimeSpan.FromMilliseconds(5)))
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} did not finish within 3 minutes.");
+            SampleThreads(process.Id, threads);
+            if (clock.Elapsed > TimeSpan.FromMinutes(3))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"{program} did not finish within 3 minutes.");
+            }
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
+        LastThreads = string.Join(", ", threads.Values.GroupBy(t => t.Name).Select(g => (g.Key, Seconds: g.Sum(t => t.Ticks) / 100.0)).Where(g => g.Seconds >= 0.01).OrderByDescending(g => g.Seconds).Select(g => $"{g.Key} {g.Seconds:0.00}"));
         if (process.ExitCode is not (0 or 1))
         {
             throw new InvalidOperationException($"{program} exited {process.ExitCode}: {errors.Result}");
         }
 
         return (seconds, output.Result);
+    }
+
+    /// <summary>CPU seconds per thread name of the last timed run (sampled from /proc every 5 ms; threads that lived less are missed).</summary>
+    private static string LastThreads { get; set; } = string.Empty;
+
+    private static void SampleThreads(int pid, Dictionary<int, (string Name, long Ticks)> threads)
+    {
+        try
+        {
+            foreach (string task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                int close = stat.LastIndexOf(')');
+                string name = stat[(stat.IndexOf('(') + 1)..close];
+                string[] fields = stat[(close + 2)..].Split(' ');
+                threads[int.Parse(Path.GetFileName(task))] = (name, long.Parse(fields[11]) + long.Parse(fields[12]));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            // The process or a thread ended while it was read.
+        }
     }
 
     private static string[] CreateCorpus(string folder, int count, int randomBytes)
@@ -147,5 +182,5 @@ internal static class ScanBenchmark
         }).ToArray();
     }
 
-    private sealed record Row(double Wall, double Scan, long Matches, string Setup, int States);
+    private sealed record Row(double Wall, double Scan, long Matches, string Setup, int States, string Threads);
 }

@@ -17,11 +17,13 @@ namespace Vyre.Benchmarks;
 /// </summary>
 internal static class StreamingBenchmark
 {
-    private const int Chunk = 1 << 20;
-    private const int Depth = 8;
+    private static int s_chunk = 1 << 20;
+    private static int s_depth = 8;
 
-    public static async Task RunAsync(Backend backend, bool quick, string folder)
+    public static async Task RunAsync(Backend backend, bool quick, string folder, int chunk = 1 << 20, int depth = 8)
     {
+        s_chunk = chunk;
+        s_depth = depth;
         int files = quick ? 32 : 128;
         int fileBytes = 8 << 20;
         string[] paths = CreateFiles(folder, files, fileBytes);
@@ -30,28 +32,29 @@ internal static class StreamingBenchmark
         await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions
         {
             Backend = backend,
-            SlotCount = 256,
-            DataBytes = (Depth * Chunk) + StreamOptions.Alignment,
+            SlotCount = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(256, s_depth)),
+            DataBytes = (s_depth * s_chunk) + StreamOptions.Alignment,
             Log = _ => { },
         });
         foreach (bool direct in new[] { false, true })
         {
             if (!direct)
             {
-                Raw(paths, direct: false, Chunk, Depth); // Warm the page cache for the cached case.
+                Raw(paths, direct: false, s_chunk, s_depth); // Warm the page cache for the cached case.
             }
 
             double raw = 0, ours = 0;
             for (int round = 0; round < 3; round++)
             {
-                raw = Math.Max(raw, total / Raw(paths, direct, Chunk, Depth));
+                raw = Math.Max(raw, total / Raw(paths, direct, s_chunk, s_depth));
                 ours = Math.Max(ours, total / await Ours(host, paths, direct));
             }
 
             rows.Add($"| {(direct ? "O_DIRECT" : "page cache")} | {raw / 1e9:0.00} | {ours / 1e9:0.00} | {ours / raw * 100:0}% |");
+            Console.Error.WriteLine(rows[^1]);
         }
 
-        Console.WriteLine($"\n## Streaming files → handler, {host.Description} ({files} files × {fileBytes >> 20} MiB, chunks of {Chunk >> 20} MiB, depth {Depth}; best of 3)\n");
+        Console.WriteLine($"\n## Streaming files → handler, {host.Description} ({files} files × {fileBytes >> 20} MiB, chunks of {s_chunk >> 10} KiB, depth {s_depth}; best of 3)\n");
         Console.WriteLine("| case | raw io_uring GB/s | StreamAsync → TouchPages GB/s | ours / raw |");
         Console.WriteLine("| --- | ---: | ---: | ---: |");
         rows.ForEach(Console.WriteLine);
@@ -63,7 +66,7 @@ internal static class StreamingBenchmark
     {
         var inputs = paths.Select(StreamInput.FromPath).ToArray();
         var clock = Stopwatch.StartNew();
-        await foreach (FileChunk chunk in host.StreamAsync(inputs, BenchKernels.Opcodes.TouchPages, new StreamOptions { ChunkBytes = Chunk, Depth = Depth, Direct = direct }))
+        await foreach (FileChunk chunk in host.StreamAsync(inputs, BenchKernels.Opcodes.TouchPages, new StreamOptions { ChunkBytes = s_chunk, Depth = s_depth, Direct = direct }))
         {
             if (!chunk.Result.IsDone)
             {

@@ -166,6 +166,9 @@ public static class ScanEngine
             HeapWords = (int)heapWords,
             IoReads = request.IoReads,
             Log = request.Log,
+
+            // A chunk is a long slot: one per lane (a warp takes a warp's width, a worker one chunk at a time).
+            MaxClaim = cuda ? 32 : request.Backend == Backend.Managed || request.Backend == Backend.Auto ? 1 : null,
         };
         setupClock.Restart();
         await using MegakernelHost host = await ScanKernels.StartAsync(options, cancellationToken);

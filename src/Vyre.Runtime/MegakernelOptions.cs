@@ -40,6 +40,15 @@ public sealed class MegakernelOptions
     /// </summary>
     public int? Lanes { get; init; }
 
+    /// <summary>
+    /// Most slots one claim takes: a warp on CUDA (whose lanes run one slot each, a warp's width at a time), a worker
+    /// thread on Managed. Null (default): up to eight warp widths on CUDA when many slots wait, 64 on Managed, which is
+    /// right for tiny slots, where the claim is the serial step. Give a warp's width (32) on CUDA, or 1 on Managed, when
+    /// slots are long (a file chunk each): then every slot in flight gets a lane of its own instead of waiting behind
+    /// others in one claim.
+    /// </summary>
+    public int? MaxClaim { get; init; }
+
     /// <summary>Bytes of the data buffer handlers read through <see cref="SlotContext.Bytes"/>. Default 1 MiB.</summary>
     public int DataBytes { get; init; } = 1 << 20;
 
@@ -112,6 +121,11 @@ public sealed class MegakernelOptions
         }
 
         CheckLanesFor(Backend);
+
+        if (MaxClaim is < 1 or > 1 << 20)
+        {
+            throw new ArgumentException($"MaxClaim {MaxClaim} is outside 1..{1 << 20}. Fix: leave it unset, or give the slots one claim may take (32 on CUDA or 1 on Managed for long slots).", nameof(MaxClaim));
+        }
 
         if (TraceEntries < 0 || TraceEntries > 1 << 20)
         {

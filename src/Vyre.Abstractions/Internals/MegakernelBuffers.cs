@@ -65,6 +65,9 @@ public struct MegakernelBuffers
     /// <summary>Slots per completion group (<see cref="CompletionGroups.GroupSizeFor"/>).</summary>
     internal int GroupSize;
 
+    /// <summary>Most sequences one claim takes (<c>MegakernelOptions.MaxClaim</c>; the loop's own limit when larger).</summary>
+    internal int MaxClaim;
+
     /// <summary>How long the host heartbeat may stay unchanged before the loop exits, in nanoseconds of <see cref="DeviceMemory.Now"/>.</summary>
     internal ulong HeartbeatTimeout;
 #pragma warning restore IDE1006

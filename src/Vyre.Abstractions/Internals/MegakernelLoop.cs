@@ -89,7 +89,7 @@ public static class MegakernelLoop
                 }
                 else
                 {
-                    uint take = ClaimSize(available);
+                    uint take = ClaimSize(available, buffers.MaxClaim);
                     if (Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.ClaimCursor], claim, claim + take) == claim)
                     {
                         first = claim;
@@ -215,14 +215,16 @@ public static class MegakernelLoop
     /// Sequences a warp claims with one compare-exchange when <paramref name="available"/> are waiting: a warp's width, and
     /// one more width per <see cref="SlotsPerExtraRound"/> waiting, up to <see cref="MaxClaimRounds"/>. Claims are the
     /// one serial step of a batch (one compare-exchange succeeds per L2 round trip, whatever the number of warps), so a
-    /// deep queue is taken in fewer, larger claims; a shallow one still spreads over many warps.
+    /// deep queue is taken in fewer, larger claims; a shallow one still spreads over many warps. Never more than
+    /// <paramref name="limit"/> (<c>MegakernelOptions.MaxClaim</c>), so that long slots spread over every warp.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint ClaimSize(int available)
+    private static uint ClaimSize(int available, int limit)
     {
         int rounds = available / SlotsPerExtraRound;
         rounds = rounds < 1 ? 1 : rounds > MaxClaimRounds ? MaxClaimRounds : rounds;
         int take = rounds * Warp.WarpSize;
+        take = take < limit ? take : limit;
         return (uint)(available < take ? available : take);
     }
 

@@ -117,6 +117,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             Trace = _trace?.View ?? ArrayView<uint>.Empty,
             SlotCount = options.SlotCount,
             GroupSize = CompletionGroups.GroupSizeFor(options.SlotCount),
+            MaxClaim = options.MaxClaim ?? int.MaxValue,
             HeartbeatTimeout = heartbeatTimeout,
         };
     }

@@ -92,7 +92,7 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
             int available = (int)(Volatile.Read(ref control[ControlWord.PublishCursor]) - (uint)claim);
             if (available > 0)
             {
-                int take = Math.Min(available, ClaimChunk);
+                int take = Math.Min(available, Math.Min(ClaimChunk, buffers.MaxClaim));
                 if (Interlocked.CompareExchange(ref _claim, claim + take, claim) != claim)
                 {
                     continue;
