@@ -87,6 +87,7 @@ internal static class JsonReport
             json.WriteNumber("automaton_ms", System.Math.Round(summary.Setup.Automaton.TotalMilliseconds, 3));
             json.WriteNumber("start_ms", System.Math.Round(summary.Setup.Start.TotalMilliseconds, 3));
             json.WriteNumber("upload_ms", System.Math.Round(summary.Setup.Upload.TotalMilliseconds, 3));
+            json.WriteNumber("folding_ms", System.Math.Round(summary.Setup.Folding.TotalMilliseconds, 3));
             json.WriteNumber("automaton_states", summary.Setup.States);
             json.WriteNumber("recounted_chunks", summary.Recounted);
             json.WriteString("backend", summary.Backend);

@@ -103,7 +103,11 @@ public sealed record ScanSummary(IReadOnlyList<FileReport> Files, string Backend
 /// <param name="Upload">Writing the automaton into the heap.</param>
 /// <param name="States">States of the automaton.</param>
 /// <param name="Classes">Byte classes of the automaton (words per state).</param>
-public sealed record ScanSetup(TimeSpan Automaton, TimeSpan Start, TimeSpan Upload, int States, int Classes);
+public sealed record ScanSetup(TimeSpan Automaton, TimeSpan Start, TimeSpan Upload, int States, int Classes)
+{
+    /// <summary>Time the consumer spent folding chunks into file reports (inside the stream's time, not before it).</summary>
+    public TimeSpan Folding { get; init; }
+}
 
 /// <summary>Streams files through <see cref="ScanKernels.ChunkStats"/> and folds the chunks into per-file reports.</summary>
 public static class ScanEngine
@@ -181,8 +185,10 @@ public static class ScanEngine
         long recounted = 0;
         var clock = Stopwatch.StartNew();
         StreamInput[] inputs = request.Files.Select(StreamInput.FromPath).ToArray();
+        long folding = 0;
         await foreach (FileChunk chunk in host.StreamAsync(inputs, ScanKernels.Opcodes.ChunkStats, stream, cancellationToken))
         {
+            long began = Stopwatch.GetTimestamp();
             FileFold file = files[chunk.InputIndex];
             if (chunk.Result.State != SlotState.Done)
             {
@@ -212,7 +218,10 @@ public static class ScanEngine
             }
 
             progress?.Report(chunk.Length);
+            folding += Stopwatch.GetTimestamp() - began;
         }
+
+        setup = setup with { Folding = Stopwatch.GetElapsedTime(0, folding) };
 
         return new ScanSummary(files.Select(f => f.Report(request.EntropyThreshold, request.Stats)).ToArray(), host.Description, clock.Elapsed, stream.Stats!, recounted, setup);
     }
