@@ -45,7 +45,8 @@ public sealed class MegakernelOptions
     /// thread on Managed. Null (default): up to eight warp widths on CUDA when many slots wait, 64 on Managed, which is
     /// right for tiny slots, where the claim is the serial step. Give a warp's width (32) on CUDA, or 1 on Managed, when
     /// slots are long (a file chunk each): then every slot in flight gets a lane of its own instead of waiting behind
-    /// others in one claim.
+    /// others in one claim. Setting it also stops the CUDA forwarder from running a lone slot itself (its latency path,
+    /// which saves about a microsecond): while it ran a long one, no new slot would be seen.
     /// </summary>
     public int? MaxClaim { get; init; }
 

@@ -68,6 +68,13 @@ public struct MegakernelBuffers
     /// <summary>Most sequences one claim takes (<c>MegakernelOptions.MaxClaim</c>; the loop's own limit when larger).</summary>
     internal int MaxClaim;
 
+    /// <summary>
+    /// 1 when the forwarder runs a single slot on an idle queue itself (the short-slot latency path), 0 when it hands
+    /// every slot to the warps (<c>MegakernelOptions.MaxClaim</c> set: slots are long, and while the forwarder ran one no
+    /// new slot would be seen).
+    /// </summary>
+    internal int ForwarderServes;
+
     /// <summary>How long the host heartbeat may stay unchanged before the loop exits, in nanoseconds of <see cref="DeviceMemory.Now"/>.</summary>
     internal ulong HeartbeatTimeout;
 #pragma warning restore IDE1006

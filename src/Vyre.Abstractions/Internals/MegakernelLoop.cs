@@ -297,7 +297,8 @@ public static class MegakernelLoop
     /// of the host's doorbell. A batch is republished in device memory for the warps to claim. A single slot on an idle
     /// queue is claimed here and returned in <paramref name="sequence"/>: the caller runs it, then republishes the
     /// doorbell (until then no warp can claim it). The claim is a plain store when the forwarder knows the claim cursor
-    /// (it served the last slot itself), else a compare-exchange.
+    /// (it served the last slot itself), else a compare-exchange. With long slots (<c>MegakernelOptions.MaxClaim</c> set)
+    /// the forwarder serves none: while it ran one, no new slot would be seen.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Poll(in MegakernelBuffers buffers, ref ForwarderState forward, out uint sequence)
@@ -318,7 +319,7 @@ public static class MegakernelLoop
         uint doorbell = forward.Doorbell;
         RoundTripTrace.Stamp(buffers, doorbell, RoundTripTrace.DoorbellSeen);
         forward.Doorbell = published;
-        if (published - doorbell == 1)
+        if (published - doorbell == 1 && buffers.ForwarderServes != 0)
         {
             if (forward.ClaimKnown)
             {

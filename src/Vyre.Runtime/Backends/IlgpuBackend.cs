@@ -118,6 +118,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             SlotCount = options.SlotCount,
             GroupSize = CompletionGroups.GroupSizeFor(options.SlotCount),
             MaxClaim = options.MaxClaim ?? int.MaxValue,
+            ForwarderServes = options.MaxClaim is null ? 1 : 0,
             HeartbeatTimeout = heartbeatTimeout,
         };
     }
