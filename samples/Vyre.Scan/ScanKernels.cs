@@ -87,10 +87,10 @@ public static partial class ScanKernels
         // Four parts of `part` bytes (a multiple of the block), the last one taking the rest.
         int part = own / 4 / Block * Block;
         int root = (int)header[(int)RuleAutomaton.HeaderWord.RootRow];
-        var w0 = new Walk { Row = root, At = 0, End = part };
-        var w1 = new Walk { Row = root, At = part, End = 2 * part };
-        var w2 = new Walk { Row = root, At = 2 * part, End = 3 * part };
-        var w3 = new Walk { Row = root, At = 3 * part, End = own };
+        SlotView<uint> table = scan.Table;
+        SlotView<uint> classOf = scan.ClassOf;
+        int limit = scan.OutputLimit;
+        int r0 = root, r1 = root, r2 = root, r3 = root;
         SlotView<uint> words = bytes.Slice(0, readable / 4 * 4).Cast<uint>();
         for (int k = 0; k < part; k += Block)
         {
@@ -100,17 +100,23 @@ public static partial class ScanKernels
             int a3 = ((3 * part) + k) / 4;
             for (int q = 0; q < Block / 4; q += 4)
             {
-                // Sixteen loads before any is used: on CUDA the data buffer is host memory behind PCIe.
+                // Sixteen loads before any is used, then four independent automaton chains stepped in turn.
                 uint x0 = words[a0 + q], x1 = words[a1 + q], x2 = words[a2 + q], x3 = words[a3 + q];
                 uint y0 = words[a0 + q + 1], y1 = words[a1 + q + 1], y2 = words[a2 + q + 1], y3 = words[a3 + q + 1];
                 uint z0 = words[a0 + q + 2], z1 = words[a1 + q + 2], z2 = words[a2 + q + 2], z3 = words[a3 + q + 2];
                 uint v0 = words[a0 + q + 3], v1 = words[a1 + q + 3], v2 = words[a2 + q + 3], v3 = words[a3 + q + 3];
-                scan.Words(ref w0, ref w1, ref w2, ref w3, x0, x1, x2, x3);
-                scan.Words(ref w0, ref w1, ref w2, ref w3, y0, y1, y2, y3);
-                scan.Words(ref w0, ref w1, ref w2, ref w3, z0, z1, z2, z3);
-                scan.Words(ref w0, ref w1, ref w2, ref w3, v0, v1, v2, v3);
+                int at = k + (q * 4);
+                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, x0, x1, x2, x3, at, part, own);
+                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, y0, y1, y2, y3, at + 4, part, own);
+                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, z0, z1, z2, z3, at + 8, part, own);
+                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, v0, v1, v2, v3, at + 12, part, own);
             }
         }
+
+        var w0 = new Walk { Row = r0, At = part, End = part };
+        var w1 = new Walk { Row = r1, At = 2 * part, End = 2 * part };
+        var w2 = new Walk { Row = r2, At = 3 * part, End = 3 * part };
+        var w3 = new Walk { Row = r3, At = 4 * part, End = own };
 
         // Each walk's rest: part 3's tail, and every part's run into the next (or the overlap) for rules that start in it.
         int reach = (int)header[(int)RuleAutomaton.HeaderWord.LongestRule] - 1;
@@ -125,6 +131,30 @@ public static partial class ScanKernels
     }
 
     private static int IntMin(int a, int b) => a < b ? a : b;
+
+    /// <summary>
+    /// One word of each of the four walks, byte by byte: chain p is at byte <paramref name="at"/> of its part (parts of
+    /// <paramref name="part"/> bytes; the last one ends at <paramref name="own"/>). Rows stay in registers; a match is rare.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step4(ref ChunkScan scan, in SlotView<uint> table, in SlotView<uint> classOf, int limit, ref int r0, ref int r1, ref int r2, ref int r3, uint x0, uint x1, uint x2, uint x3, int at, int part, int own)
+    {
+        for (int shift = 0; shift < 32; shift += 8)
+        {
+            r0 = (int)table[r0 + (int)classOf[(int)((x0 >> shift) & 0xFF)]];
+            r1 = (int)table[r1 + (int)classOf[(int)((x1 >> shift) & 0xFF)]];
+            r2 = (int)table[r2 + (int)classOf[(int)((x2 >> shift) & 0xFF)]];
+            r3 = (int)table[r3 + (int)classOf[(int)((x3 >> shift) & 0xFF)]];
+            if (r0 < limit || r1 < limit || r2 < limit || r3 < limit)
+            {
+                int i = at + (shift / 8);
+                scan.Any(r0, i, part);
+                scan.Any(r1, part + i, 2 * part);
+                scan.Any(r2, (2 * part) + i, 3 * part);
+                scan.Any(r3, (3 * part) + i, own);
+            }
+        }
+    }
 
     /// <summary>FNV-1a of the first <paramref name="own"/> bytes, and their histogram into <paramref name="histogram"/>.</summary>
     private static uint Stats(SlotView<byte> bytes, int own, SlotView<uint> histogram)
@@ -199,15 +229,12 @@ public static partial class ScanKernels
         public uint Found;
         public uint Listed;
 
-        /// <summary>The next four bytes of each walk, one little-endian word each, stepped in turn.</summary>
-        public void Words(ref Walk w0, ref Walk w1, ref Walk w2, ref Walk w3, uint x0, uint x1, uint x2, uint x3)
+        /// <summary>The matches ending at byte <paramref name="i"/> when <paramref name="row"/> is an output state's.</summary>
+        public void Any(int row, int i, int end)
         {
-            for (int shift = 0; shift < 32; shift += 8)
+            if (row < OutputLimit)
             {
-                Step(ref w0, (byte)(x0 >> shift));
-                Step(ref w1, (byte)(x1 >> shift));
-                Step(ref w2, (byte)(x2 >> shift));
-                Step(ref w3, (byte)(x3 >> shift));
+                Matched(row / Classes, i, end);
             }
         }
 
