@@ -179,6 +179,8 @@ public abstract class HostileSuite
             With(basis, heartbeat: TimeSpan.FromTicks(1)),
             With(basis, heartbeat: TimeSpan.FromDays(365)),
             new MegakernelOptions { Backend = Backend.Managed, Lanes = 1024 * Environment.ProcessorCount },
+            new MegakernelOptions { Backend = basis.Backend, MaxClaim = 0 },
+            new MegakernelOptions { Backend = basis.Backend, MaxClaim = int.MaxValue },
         ];
         foreach (MegakernelOptions options in bad)
         {

@@ -209,6 +209,39 @@ public abstract class StreamingSuite
         Assert.That(host.Submit(TestKernels.Opcodes.Increment, 41)[0], Is.EqualTo(42u), "slots still run");
     }
 
+    /// <summary>
+    /// HeapStaging copies each chunk into the heap before its slot (a DMA on CUDA) and the handler reads it there; on a
+    /// host with MaxClaim = 1 (long slots: one per claim, and on CUDA the forwarder runs none itself).
+    /// </summary>
+    [Test]
+    public async Task Chunks_staged_in_the_heap_hash_like_plain_csharp_on_a_host_for_long_slots()
+    {
+        string[] files = [Create("heap0.bin", LargeFileBytes, seed: 7), Create("heap1.bin", 12345, seed: 8), Create("heap2.bin", 0, seed: 0)];
+        MegakernelOptions basis = Options();
+        int depth = 5;
+        var stream = new StreamOptions { ChunkBytes = Chunk, Depth = depth, HeapStaging = 1000 };
+        await using MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions
+        {
+            Backend = basis.Backend,
+            SlotCount = basis.SlotCount,
+            DataBytes = basis.DataBytes,
+            HeapWords = 1000 + (int)(depth * stream.StagingStride / 4),
+            MaxClaim = 1,
+            Log = basis.Log,
+        });
+        List<FileChunk> chunks = await Collect(host, files.Select(StreamInput.FromPath).ToArray(), stream, TestKernels.Opcodes.Fnv1aHeap).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.That(chunks, Has.Count.EqualTo(((LargeFileBytes + Chunk - 1) / Chunk) + 2));
+        foreach (FileChunk chunk in chunks)
+        {
+            byte[] bytes = File.ReadAllBytes(files[chunk.InputIndex]);
+            Assert.That(chunk.Result.State, Is.EqualTo(SlotState.Done), $"{chunk.Name}@{chunk.Offset}: {chunk.Result}");
+            Assert.That(chunk.Result[0], Is.EqualTo(Reference.Fnv1a(bytes.AsSpan((int)chunk.Offset, chunk.Length))), $"{chunk.Name}@{chunk.Offset} hash");
+        }
+
+        Assert.That(async () => await Collect(host, [StreamInput.FromPath(files[1])], new StreamOptions { ChunkBytes = Chunk, Depth = depth, HeapStaging = 1001 }), Throws.ArgumentException.With.Message.Contains("HeapStaging").And.Message.Contains("Fix:"), "a region past the heap's end");
+        Assert.That(async () => await Collect(host, [StreamInput.FromPath(files[1])], new StreamOptions { ChunkBytes = Chunk, Depth = depth, HeapStaging = -1 }), Throws.ArgumentException.With.Message.Contains("HeapStaging"));
+    }
+
     [Test]
     public async Task Bad_stream_options_throw_with_a_fix_before_anything_is_read()
     {
@@ -218,6 +251,7 @@ public abstract class StreamingSuite
         Assert.That(async () => await Collect(host, one, new StreamOptions { ChunkBytes = 1 << 20, Depth = 64 }), Throws.ArgumentException.With.Message.Contains("DataBytes"));
         Assert.That(async () => await Collect(host, one, new StreamOptions { ChunkBytes = 4096, Depth = host.SlotCount + 1 }), Throws.ArgumentException.With.Message.Contains("SlotCount"));
         Assert.That(async () => await Collect(host, one, new StreamOptions(), opcode: Opcodes.Shutdown), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(async () => await Collect(host, one, new StreamOptions { ChunkBytes = 4096, Depth = StreamOptions.MaxDepth + 1 }), Throws.ArgumentException.With.Message.Contains($"1..{StreamOptions.MaxDepth}"));
     }
 
     private static async Task<List<FileChunk>> Collect(MegakernelHost host, IEnumerable<string> files, StreamOptions options) =>

@@ -117,6 +117,21 @@ public static partial class TestKernels
         return SlotStatus.Done;
     }
 
+    /// <summary>Result 0 = FNV-1a of arg1 bytes from heap word arg0 (a stream with StreamOptions.HeapStaging).</summary>
+    [OpcodeHandler(0x10A)]
+    public static SlotStatus Fnv1aHeap(ref SlotContext slot)
+    {
+        SlotView<byte> data = slot.Words(slot.Arg(0), (slot.Arg(1) + 3) / 4).Cast<byte>().Slice(0, slot.Arg(1));
+        uint hash = 2166136261;
+        for (int i = 0; i < data.IntLength; i++)
+        {
+            hash = (hash ^ data[i]) * 16777619;
+        }
+
+        slot.SetResult(0, hash);
+        return SlotStatus.Done;
+    }
+
     /// <summary>In tenant 3's window: result 0 = 0x7E.</summary>
 #pragma warning disable VYR203 // Deliberately in tenant 3's window.
     [OpcodeHandler(Vyre.Opcodes.TenantWindowBase + (3 * Vyre.Opcodes.TenantWindowSize))]
