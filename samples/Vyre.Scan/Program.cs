@@ -26,12 +26,13 @@ var globs = new Option<string[]>("--glob", "-g") { Description = "Scan only file
 var json = new Option<bool>("--json") { Description = "Write results as JSON Lines (schema in docs/scan.md)." };
 var quiet = new Option<bool>("--quiet", "-q") { Description = "No summary on standard error." };
 var matchesOnly = new Option<bool>("--matches-only") { Description = "Only count matches: no content hashes and entropy (faster)." };
+var lanes = new Option<int?>("--lanes") { Description = "GPU threads on CUDA (a multiple of the group size) or worker threads on the CPU; default: the backend's." };
 var hostReads = new Option<bool>("--no-device-copy") { Description = "On CUDA, let handlers read chunks from host memory across PCIe instead of copying them into device memory first." };
 var threshold = new Option<double>("--entropy") { Description = "Bits per byte at or above which a file is flagged.", DefaultValueFactory = _ => 7.5 };
 
 var root = new RootCommand("Scans files for many literal rules at once on a Vyre megakernel (GPU, else CPU): which files match which rules, content hashes and byte entropy.")
 {
-    target, backend, patterns, rules, chunk, depth, reads, buffered, hidden, noIgnore, globs, json, quiet, matchesOnly, hostReads, threshold,
+    target, backend, patterns, rules, chunk, depth, reads, buffered, hidden, noIgnore, globs, json, quiet, matchesOnly, hostReads, lanes, threshold,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -80,6 +81,7 @@ root.SetAction(async (parse, cancellationToken) =>
             EntropyThreshold = parse.GetValue(threshold),
             Stats = !parse.GetValue(matchesOnly),
             DeviceCopy = parse.GetValue(hostReads) ? false : null,
+            Lanes = parse.GetValue(lanes),
             Log = notes.Add,
         };
         ScanSummary summary = null!;

@@ -52,6 +52,9 @@ public sealed class ScanRequest
     /// <summary>Compute content hashes and byte entropy (default); without, only matches are counted.</summary>
     public bool Stats { get; init; } = true;
 
+    /// <summary>GPU threads on CUDA, worker threads on Managed (<see cref="MegakernelOptions.Lanes"/>); null: the backend's default.</summary>
+    public int? Lanes { get; init; }
+
     /// <summary>Where the handlers run.</summary>
     public Backend Backend { get; init; } = Backend.Auto;
 
@@ -170,6 +173,7 @@ public static class ScanEngine
             HeapWords = (int)heapWords,
             IoReads = request.IoReads,
             Log = request.Log,
+            Lanes = request.Lanes,
 
             // A chunk is a long slot: one per lane (a warp takes a warp's width, a worker one chunk at a time).
             MaxClaim = cuda ? 32 : request.Backend == Backend.Managed || request.Backend == Backend.Auto ? 1 : null,
