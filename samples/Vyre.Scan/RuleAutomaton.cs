@@ -20,11 +20,16 @@ public sealed class RuleAutomaton
     /// <summary>Heap words before the class map: the header (<see cref="HeaderWord"/>).</summary>
     public const int HeaderWords = 16;
 
-    private RuleAutomaton(byte[] classOf, int classes, int[] next, int outputStates, int[] outputStart, int[] outputRules, int[] ruleLengths, int root)
+    // The heap form, built once (the table is written straight into it): header, class map, table, output starts,
+    // output rules, rule lengths. Count reads the table from here too.
+    private readonly uint[] _words;
+
+    private RuleAutomaton(uint[] words, byte[] classOf, int classes, int states, int outputStates, int[] outputStart, int[] outputRules, int[] ruleLengths, int root)
     {
+        _words = words;
         ClassOf = classOf;
         Classes = classes;
-        Next = next;
+        States = states;
         OutputStates = outputStates;
         OutputStart = outputStart;
         OutputRules = outputRules;
@@ -75,11 +80,8 @@ public sealed class RuleAutomaton
     /// <summary>Byte classes: 1 + distinct bytes used by the rules.</summary>
     public int Classes { get; }
 
-    /// <summary>Transitions: row offset (state × <see cref="Classes"/>) of the next state, per state and class.</summary>
-    public int[] Next { get; }
-
-    /// <summary>States: rows of <see cref="Next"/>.</summary>
-    public int States => Next.Length / Classes;
+    /// <summary>States: rows of the transition table (each entry the row offset, state × <see cref="Classes"/>, of the next state).</summary>
+    public int States { get; }
 
     /// <summary>States that end at least one rule; they are numbered first.</summary>
     public int OutputStates { get; }
@@ -96,8 +98,11 @@ public sealed class RuleAutomaton
     /// <summary>Row offset of the start state.</summary>
     public int Root { get; }
 
-    /// <summary>Words of the heap form (<see cref="ToHeapWords"/>).</summary>
-    public long HeapWords => HeaderWords + 256L + Next.Length + OutputStart.Length + OutputRules.Length + RuleLengths.Length;
+    /// <summary>
+    /// The heap form <see cref="ScanKernels.ChunkStats"/> reads: the header (<see cref="HeaderWord"/>), the class of each
+    /// byte, the transition table, the output starts, the output list, the rule lengths.
+    /// </summary>
+    public ReadOnlyMemory<uint> Words => _words;
 
     /// <summary>Builds the automaton of <paramref name="rules"/> (each 1 or more bytes; duplicates allowed, each counted).</summary>
     /// <exception cref="ArgumentException">The rules need more table than a heap holds; the message says how to fix it.</exception>
@@ -129,7 +134,15 @@ public sealed class RuleAutomaton
             classes = 256;
         }
 
-        var trie = new Trie(classes);
+        long bytes = 1;
+        foreach (byte[] rule in rules)
+        {
+            bytes += rule.Length;
+        }
+
+        // At most one state per rule byte: sized once instead of doubled (a doubling copies the table each time), up to
+        // 64 MB; a larger rule set grows from there only as far as its states need.
+        var trie = new Trie(classes, (int)Math.Min(bytes, Math.Min((maxWords / classes) + 1, (1 << 24) / classes)));
         var endsByState = new List<List<int>?> { null };
         for (int r = 0; r < rules.Count; r++)
         {
@@ -224,19 +237,12 @@ public sealed class RuleAutomaton
             }
         }
 
-        int[] table = new int[states * classes];
         int[] outputStart = new int[outputs + 1];
         var outputRules = new List<int>();
         int[] byNumber = new int[states];
         for (int state = 0; state < states; state++)
         {
             byNumber[renumber[state]] = state;
-            int from = state * classes;
-            int to = renumber[state] * classes;
-            for (int c = 0; c < classes; c++)
-            {
-                table[to + c] = renumber[next[from + c]] * classes;
-            }
         }
 
         for (int number = 0; number < outputs; number++)
@@ -252,13 +258,56 @@ public sealed class RuleAutomaton
             lengths[r] = rules[r].Length;
         }
 
-        var automaton = new RuleAutomaton(classOf, classes, table, outputs, outputStart, outputRules.ToArray(), lengths, renumber[0] * classes);
-        if (automaton.HeapWords > maxWords)
+        long total = HeaderWords + 256L + ((long)states * classes) + outputStart.Length + outputRules.Count + lengths.Length;
+        if (total > maxWords)
         {
-            throw TooLarge(automaton.HeapWords, maxWords);
+            throw TooLarge(total, maxWords);
         }
 
-        return automaton;
+        uint[] words = new uint[total];
+        int tableAt = HeaderWords + 256;
+        for (int state = 0; state < states; state++)
+        {
+            int from = state * classes;
+            int to = tableAt + (renumber[state] * classes);
+            for (int c = 0; c < classes; c++)
+            {
+                words[to + c] = (uint)(renumber[next[from + c]] * classes);
+            }
+        }
+
+        int outputStartAt = tableAt + (states * classes);
+        int outputRulesAt = outputStartAt + outputStart.Length;
+        int ruleLengthsAt = outputRulesAt + outputRules.Count;
+        words[(int)HeaderWord.Classes] = (uint)classes;
+        words[(int)HeaderWord.RootRow] = (uint)(renumber[0] * classes);
+        words[(int)HeaderWord.OutputLimit] = (uint)(outputs * classes);
+        words[(int)HeaderWord.Rules] = (uint)lengths.Length;
+        words[(int)HeaderWord.Table] = (uint)tableAt;
+        words[(int)HeaderWord.OutputStart] = (uint)outputStartAt;
+        words[(int)HeaderWord.OutputRules] = (uint)outputRulesAt;
+        words[(int)HeaderWord.RuleLengths] = (uint)ruleLengthsAt;
+        words[(int)HeaderWord.TableWords] = (uint)(states * classes);
+        words[(int)HeaderWord.OutputWords] = (uint)outputRules.Count;
+        words[(int)HeaderWord.LongestRule] = (uint)Math.Max(1, lengths.Length == 0 ? 1 : lengths.Max());
+        for (int b = 0; b < 256; b++)
+        {
+            words[HeaderWords + b] = classOf[b];
+        }
+
+        int[] outputList = outputRules.ToArray();
+        Copy(outputStart, outputStartAt);
+        Copy(outputList, outputRulesAt);
+        Copy(lengths, ruleLengthsAt);
+        return new RuleAutomaton(words, classOf, classes, states, outputs, outputStart, outputList, lengths, renumber[0] * classes);
+
+        void Copy(int[] from, int at)
+        {
+            for (int i = 0; i < from.Length; i++)
+            {
+                words[at + i] = (uint)from[i];
+            }
+        }
 
         IEnumerable<int> ByBreadth()
         {
@@ -266,48 +315,6 @@ public sealed class RuleAutomaton
             for (int i = 0; i < tail; i++)
             {
                 yield return order[i];
-            }
-        }
-    }
-
-    /// <summary>
-    /// The heap form <see cref="ScanKernels.ChunkStats"/> reads: the header, the class of each byte, the table, the
-    /// output starts, the output list, the rule lengths.
-    /// </summary>
-    public uint[] ToHeapWords()
-    {
-        uint[] words = new uint[HeapWords];
-        int table = HeaderWords + 256;
-        int outputStart = table + Next.Length;
-        int outputRules = outputStart + OutputStart.Length;
-        int ruleLengths = outputRules + OutputRules.Length;
-        words[(int)HeaderWord.Classes] = (uint)Classes;
-        words[(int)HeaderWord.RootRow] = (uint)Root;
-        words[(int)HeaderWord.OutputLimit] = (uint)(OutputStates * Classes);
-        words[(int)HeaderWord.Rules] = (uint)RuleLengths.Length;
-        words[(int)HeaderWord.Table] = (uint)table;
-        words[(int)HeaderWord.OutputStart] = (uint)outputStart;
-        words[(int)HeaderWord.OutputRules] = (uint)outputRules;
-        words[(int)HeaderWord.RuleLengths] = (uint)ruleLengths;
-        words[(int)HeaderWord.TableWords] = (uint)Next.Length;
-        words[(int)HeaderWord.OutputWords] = (uint)OutputRules.Length;
-        words[(int)HeaderWord.LongestRule] = (uint)Math.Max(1, RuleLengths.Length == 0 ? 1 : RuleLengths.Max());
-        for (int b = 0; b < 256; b++)
-        {
-            words[HeaderWords + b] = ClassOf[b];
-        }
-
-        Copy(Next, table);
-        Copy(OutputStart, outputStart);
-        Copy(OutputRules, outputRules);
-        Copy(RuleLengths, ruleLengths);
-        return words;
-
-        void Copy(int[] from, int at)
-        {
-            for (int i = 0; i < from.Length; i++)
-            {
-                words[at + i] = (uint)from[i];
             }
         }
     }
@@ -322,9 +329,10 @@ public sealed class RuleAutomaton
         long found = 0;
         int row = Root;
         int limit = OutputStates * Classes;
+        ReadOnlySpan<uint> table = _words.AsSpan(HeaderWords + 256, States * Classes);
         for (int i = 0; i < bytes.Length; i++)
         {
-            row = Next[row + ClassOf[bytes[i]]];
+            row = (int)table[row + ClassOf[bytes[i]]];
             if (row < limit)
             {
                 int state = row / Classes;
@@ -355,9 +363,9 @@ public sealed class RuleAutomaton
         new($"The rules need an automaton of at least {words:N0} words; a megakernel heap holds {maxWords:N0}. Fix: use fewer or shorter rules, or rules over fewer distinct bytes.");
 
     /// <summary>The trie as a growing dense table (state × classes; 0 = no child, since the root is no one's child).</summary>
-    private sealed class Trie(int classes)
+    private sealed class Trie(int classes, int states)
     {
-        public int[] Table = new int[classes * 64];
+        public int[] Table = new int[(long)classes * Math.Max(states, 2)];
 
         public int States { get; private set; } = 1;
 

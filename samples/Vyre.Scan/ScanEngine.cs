@@ -130,7 +130,7 @@ public static class ScanEngine
         int depth = request.Depth ?? (cuda ? ScanRequest.DefaultCudaDepth : ScanRequest.DefaultCpuDepth);
         var setupClock = Stopwatch.StartNew();
         RuleAutomaton automaton = RuleAutomaton.Build(patterns);
-        uint[] automatonWords = automaton.ToHeapWords();
+        ReadOnlyMemory<uint> automatonWords = automaton.Words;
         TimeSpan built = setupClock.Elapsed;
         long histograms = automatonWords.Length;
         int overlap = Math.Max(0, patterns.Select(p => p.Length).DefaultIfEmpty(1).Max() - 1);
@@ -182,7 +182,7 @@ public static class ScanEngine
         await using MegakernelHost host = await ScanKernels.StartAsync(options, cancellationToken);
         TimeSpan started = setupClock.Elapsed;
         setupClock.Restart();
-        host.WriteHeap(0, automatonWords);
+        host.WriteHeap(0, automatonWords.Span);
         var setup = new ScanSetup(built, started, setupClock.Elapsed, automaton.States, automaton.Classes);
         var files = request.Files.Select(f => new FileFold(f)).ToArray();
         uint[] area = new uint[ScanKernels.HistogramWords + request.MatchCapacity];

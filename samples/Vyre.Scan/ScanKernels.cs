@@ -4,7 +4,7 @@ namespace Vyre.Scan;
 
 /// <summary>
 /// The scan tool's handler. One slot per file chunk (the stream's argument words 0..3), plus [4] heap word of the
-/// rule automaton (<see cref="RuleAutomaton.ToHeapWords"/>), [5] heap word of the byte histograms (256 words per
+/// rule automaton (<see cref="RuleAutomaton.Words"/>), [5] heap word of the byte histograms (256 words per
 /// staging buffer), [6] data-buffer byte offset of the result areas, [7] match capacity of one result area,
 /// [8] flags (<see cref="WithStats"/>, <see cref="InHeap"/>).
 /// </summary>
