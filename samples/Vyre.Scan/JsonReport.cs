@@ -88,6 +88,8 @@ internal static class JsonReport
             json.WriteNumber("start_ms", System.Math.Round(summary.Setup.Start.TotalMilliseconds, 3));
             json.WriteNumber("upload_ms", System.Math.Round(summary.Setup.Upload.TotalMilliseconds, 3));
             json.WriteNumber("folding_ms", System.Math.Round(summary.Setup.Folding.TotalMilliseconds, 3));
+            json.WriteNumber("slot_ms", System.Math.Round(summary.Stats.MeanSlotTime.TotalMilliseconds, 3));
+            json.WriteNumber("slots_in_flight", System.Math.Round(summary.Stats.MeanSlotsInFlight, 1));
             json.WriteNumber("automaton_states", summary.Setup.States);
             json.WriteNumber("recounted_chunks", summary.Recounted);
             json.WriteString("backend", summary.Backend);

@@ -1,3 +1,4 @@
+using System;
 using System.Threading;
 using Vyre.IoUring;
 
@@ -31,6 +32,10 @@ public sealed class StreamStats
     private int _directFiles;
     private int _bufferedFiles;
     private string _readEngine = string.Empty;
+    private long _slotTicks;
+    private long _slotsTaken;
+    private long _inFlightSum;
+    private long _inFlightSamples;
 
     /// <summary>Bytes the kernel wrote into staging buffers.</summary>
     public long BytesRead => Volatile.Read(ref _bytesRead);
@@ -55,6 +60,43 @@ public sealed class StreamStats
     {
         get => Volatile.Read(ref _readEngine);
         internal set => Volatile.Write(ref _readEngine, value);
+    }
+
+    /// <summary>
+    /// Mean time from a chunk's slot being published to the io thread seeing it done (queueing on the device included):
+    /// with <see cref="MeanSlotsInFlight"/>, where a stream's time goes (Little's law: chunks per second = slots in flight
+    /// / this).
+    /// </summary>
+    public TimeSpan MeanSlotTime
+    {
+        get
+        {
+            long taken = Volatile.Read(ref _slotsTaken);
+            return taken == 0 ? TimeSpan.Zero : System.Diagnostics.Stopwatch.GetElapsedTime(0, Volatile.Read(ref _slotTicks) / taken);
+        }
+    }
+
+    /// <summary>Mean number of the stream's slots in flight over its time (weighted by how long each count lasted).</summary>
+    public double MeanSlotsInFlight
+    {
+        get
+        {
+            long samples = Volatile.Read(ref _inFlightSamples);
+            return samples == 0 ? 0 : (double)Volatile.Read(ref _inFlightSum) / samples;
+        }
+    }
+
+    internal void AddSlotTime(long ticks)
+    {
+        Interlocked.Add(ref _slotTicks, ticks);
+        Interlocked.Increment(ref _slotsTaken);
+    }
+
+    /// <summary><paramref name="slots"/> were in flight for the last <paramref name="ticks"/> Stopwatch ticks.</summary>
+    internal void SampleInFlight(int slots, long ticks)
+    {
+        Interlocked.Add(ref _inFlightSum, slots * ticks);
+        Interlocked.Add(ref _inFlightSamples, ticks);
     }
 
     internal void AddBytes(long bytes) => Interlocked.Add(ref _bytesRead, bytes);

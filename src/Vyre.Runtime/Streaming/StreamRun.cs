@@ -185,6 +185,7 @@ internal sealed unsafe class StreamRun : IDisposable
     private void Run()
     {
         var spin = new SpinWait();
+        long sampledAt = System.Diagnostics.Stopwatch.GetTimestamp();
         while (true)
         {
             while (_released.TryDequeue(out int index))
@@ -223,8 +224,12 @@ internal sealed unsafe class StreamRun : IDisposable
                 }
             }
 
+            int inFlight = _slotsInFlight;
             progressed |= PublishReady();
             progressed |= TakeFinished();
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            _stats.SampleInFlight(inFlight, now - sampledAt);
+            sampledAt = now;
             if (progressed)
             {
                 spin.Reset();
@@ -463,10 +468,11 @@ internal sealed unsafe class StreamRun : IDisposable
 
         _publishBlockedSince = DateTime.MaxValue;
         DateTime deadline = DateTime.UtcNow + _host.WaitTimeout;
+        long publishedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int i = 0; i < requests.Length; i++)
         {
             (int index, _, FileChunk chunk, _) = _toPublish[i];
-            _slots[index] = new InFlightSlot(first + i, chunk, deadline);
+            _slots[index] = new InFlightSlot(first + i, chunk, deadline, publishedAt);
             _published.Enqueue(index);
         }
 
@@ -501,6 +507,7 @@ internal sealed unsafe class StreamRun : IDisposable
             _slots[index] = null;
             _slotsInFlight--;
             _stats.AddChunk(fault: false);
+            _stats.AddSlotTime(System.Diagnostics.Stopwatch.GetTimestamp() - slot.PublishedAt);
             _results.Writer.TryWrite(slot.Chunk with { Result = result });
             any = true;
         }
@@ -647,7 +654,7 @@ internal sealed unsafe class StreamRun : IDisposable
         public bool Closed { get; set; }
     }
 
-    private readonly record struct InFlightSlot(long Sequence, FileChunk Chunk, DateTime Deadline);
+    private readonly record struct InFlightSlot(long Sequence, FileChunk Chunk, DateTime Deadline, long PublishedAt);
 
     private sealed class Read(OpenFile file, long offset, int own, int expected)
     {
