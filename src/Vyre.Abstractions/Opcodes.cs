@@ -39,6 +39,12 @@ public static class Opcodes
     /// <summary>Runs up to <c>PackedSlot.MaxOps</c> one-argument ops packed into one slot.</summary>
     public const uint PackedSlot = 0x8000_0001;
 
+    /// <summary>
+    /// Runs a loaded VIR0 program on the device (docs/vir0.md): arg0 = program id, arg1 = first instruction,
+    /// args 2..11 = registers r0..r9, which come back as results 2..11.
+    /// </summary>
+    public const uint Exec = 0x8000_0002;
+
     /// <summary>Completes DONE and stops the device loop.</summary>
     public const uint Shutdown = 0xFFFF_FFFF;
 

@@ -14,18 +14,22 @@ namespace Vyre;
 /// </summary>
 public struct SlotContext
 {
-    private readonly SharedWords _ring;
+    private SharedWords _ring;
     private readonly ArrayView<byte> _data;
     private readonly ArrayView<uint> _heap;
     private readonly ulong _dataAddress;
     private readonly ulong _heapAddress;
-    private readonly int _slotBase;
+    private int _slotBase;
     private readonly ArrayView<uint> _scratchWords;
     private readonly int _scratchBase;
     private int _argBase;
     private int _argCount;
     private LoadRequest _load;
     private SlotWords _words;
+
+    // Whether the argument words live in memory rather than in _words: a handler called by a VIR0 program reads and
+    // writes the program's registers (ForProgram).
+    private bool _argsInMemory;
 
     // Whether a fault can have been recorded: set by Fail and when a view is handed out (a view records its own). A slot
     // that never did either skips reading its scratch at completion (on a GPU, a read of device memory per slot).
@@ -56,6 +60,7 @@ public struct SlotContext
         _scratchWords = buffers.Scratch;
         _scratchBase = slotIndex * SlotScratch.WordsPerSlot;
         _mayHaveFault = false;
+        _argsInMemory = false;
         _slotBase = slotIndex * SlotLayout.WordCount;
         _argBase = SlotLayout.FirstArgument;
         _argCount = SlotLayout.ArgumentCount;
@@ -105,7 +110,7 @@ public struct SlotContext
             return 0;
         }
 
-        return CudaAsm.IsSupported ? _words.Get(_argBase + index) : _ring.ReadClaimed(_slotBase + _argBase + index);
+        return CudaAsm.IsSupported && !_argsInMemory ? _words.Get(_argBase + index) : _ring.ReadClaimed(_slotBase + _argBase + index);
     }
 
     /// <summary>Writes result word <paramref name="index"/> (0..11): the argument word of the same index.</summary>
@@ -119,7 +124,7 @@ public struct SlotContext
         }
 
         _ring.Write(_slotBase + _argBase + index, value);
-        if (CudaAsm.IsSupported)
+        if (CudaAsm.IsSupported && !_argsInMemory)
         {
             _words.Set(_argBase + index, value);
         }
@@ -226,6 +231,30 @@ public struct SlotContext
         Opcode = opcode;
         _argBase = argumentWord;
         _argCount = 1;
+    }
+
+    /// <summary>
+    /// A context for the handler calls of a VIR0 program run by this slot: the same slot, scratch and buffers, with argument
+    /// words in <paramref name="registers"/> (see <see cref="EnterProgramCall"/>). Its status words are not this slot's: the
+    /// interpreter completes the slot through the original context.
+    /// </summary>
+    internal readonly SlotContext ForProgram(SharedWords registers)
+    {
+        SlotContext call = this;
+        call._ring = registers;
+        call._argsInMemory = true;
+        call._slotBase = 0;
+        call._argBase = 0;
+        return call;
+    }
+
+    /// <summary>Points a <see cref="ForProgram"/> context at one call: opcode, first register word, argument count.</summary>
+    internal void EnterProgramCall(uint opcode, int firstRegisterWord, int count)
+    {
+        Opcode = opcode;
+        _slotBase = firstRegisterWord;
+        _argCount = count;
+        _load = default;
     }
 
     /// <summary>Forgets the recorded fault, once completion has copied it into the slot: the next slot here starts clean.</summary>

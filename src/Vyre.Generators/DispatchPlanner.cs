@@ -32,6 +32,7 @@ internal static class DispatchPlanner
         (Opcodes.LoadMiss, "LoadMiss"),
         (Opcodes.Printf, "Printf"),
         (Opcodes.PackedSlot, "PackedSlot"),
+        (Opcodes.Exec, "Exec"),
         (Opcodes.Shutdown, "Shutdown"),
     ];
 

@@ -65,6 +65,17 @@ public sealed class MegakernelOptions
     /// <summary>Words of the heap the memory built-ins use (1 to <see cref="MaxHeapWords"/>). Default 65,536.</summary>
     public int HeapWords { get; init; } = 1 << 16;
 
+    /// <summary>Most <see cref="ProgramWords"/>: 2^24 (64 MiB).</summary>
+    public const int MaxProgramWords = 1 << 24;
+
+    /// <summary>
+    /// Words of device memory for VIR0 programs loaded with <see cref="MegakernelHost.LoadProgram"/> (docs/vir0.md),
+    /// 0 to <see cref="MaxProgramWords"/>; each program takes its length rounded up to 32 words. 0 turns EXEC off (an
+    /// EXEC slot then faults <see cref="FaultCode.Unsupported"/>). Default 65,536 (256 KiB). While it is above 0, every
+    /// ring slot also gets <see cref="Programs.Vir0Format.MaxRegisters"/> words of register memory (256 bytes per slot).
+    /// </summary>
+    public int ProgramWords { get; init; } = 1 << 16;
+
     /// <summary>How long the host heartbeat may stay unchanged before the device loop exits by itself. Default 2 s.</summary>
     public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -136,6 +147,11 @@ public sealed class MegakernelOptions
         if (DataBytes < 0 || HeapWords < 1 || HeapWords > MaxHeapWords)
         {
             throw new ArgumentException($"DataBytes {DataBytes} must be ≥ 0 and HeapWords {HeapWords} in 1..{MaxHeapWords}. Fix: give sizes in those ranges.", nameof(DataBytes));
+        }
+
+        if (ProgramWords < 0 || ProgramWords > MaxProgramWords)
+        {
+            throw new ArgumentException($"ProgramWords {ProgramWords} is outside 0..{MaxProgramWords}. Fix: give 0 (EXEC off) or room for the programs you load (default {1 << 16}).", nameof(ProgramWords));
         }
 
         if (HeartbeatTimeout < MinHeartbeatTimeout || HeartbeatTimeout > MaxTimeout)

@@ -59,6 +59,12 @@ public struct MegakernelBuffers
     /// <summary>The round-trip stamps of the latency breakdown (<see cref="RoundTripTrace"/>; device memory); empty unless asked for.</summary>
     internal ArrayView<uint> Trace;
 
+    /// <summary>The VIR0 program area (device memory): the program table, then the programs (docs/vir0.md); empty when EXEC is off.</summary>
+    internal SharedWords Programs;
+
+    /// <summary>VIR0 register memory (device memory): <c>Vir0Format.MaxRegisters</c> words per ring slot; empty when EXEC is off.</summary>
+    internal SharedWords Registers;
+
     /// <summary>Slots in the ring.</summary>
     internal int SlotCount;
 

@@ -6,7 +6,7 @@ namespace Vyre.Internals;
 
 /// <summary>
 /// Runs one claimed slot to its end state: tenant check, the loop-level built-ins (BATCH_FENCE, PRINTF,
-/// SHUTDOWN, PACKED_SLOT, LOAD_MISS), the generated dispatch tree for everything else, and completion
+/// SHUTDOWN, PACKED_SLOT, LOAD_MISS, EXEC), the generated dispatch tree for everything else, and completion
 /// (payload, system fence, status last). The GPU device loop and the CPU workers both call it, so every
 /// backend runs the same protocol code.
 /// </summary>
@@ -58,6 +58,10 @@ internal static class SlotExecutor
         {
             RunPacked<TDispatcher>(buffers.Control, ref slot, tenant);
         }
+        else if (opcode == Opcodes.Exec)
+        {
+            ProgramInterpreter.Run<TDispatcher>(buffers, ref slot, tenant);
+        }
         else if (opcode == Opcodes.LoadMiss)
         {
             status = slot.LoadMiss(slot.Arg(0), slot.Arg(1) | ((ulong)slot.Arg(2) << 32), slot.Arg(3), slot.Arg(4));
@@ -106,14 +110,21 @@ internal static class SlotExecutor
             return false;
         }
 
-        uint mask = control.Read(ControlWord.TenantMaskFirst + (int)tenant - 1);
+        return IsAuthorized(control.Read(ControlWord.TenantMaskFirst + (int)tenant - 1), tenant, opcode);
+    }
+
+    /// <summary>Whether tenant <paramref name="tenant"/> (1..TenantCount) with permission mask <paramref name="mask"/> may run <paramref name="opcode"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsAuthorized(uint mask, uint tenant, uint opcode)
+    {
         int window = Opcodes.TenantWindowOf(opcode);
         if (window >= 0)
         {
             return window == (int)tenant && (mask & (uint)TenantPermissions.OwnWindow) != 0;
         }
 
-        uint needed = Opcodes.IsSystem(opcode) ? (uint)TenantPermissions.System : (uint)TenantPermissions.User;
+        // EXEC needs only User: what a program may do is checked call by call (ProgramInterpreter).
+        uint needed = Opcodes.IsSystem(opcode) && opcode != Opcodes.Exec ? (uint)TenantPermissions.System : (uint)TenantPermissions.User;
         return (mask & needed) != 0;
     }
 
@@ -311,5 +322,5 @@ internal static class SlotExecutor
     /// <summary>Whether <paramref name="opcode"/> is run by the loop itself rather than the dispatch tree.</summary>
     public static bool IsLoopLevel(uint opcode) =>
         opcode == Opcodes.BatchFence || opcode == Opcodes.Printf || opcode == Opcodes.Shutdown
-        || opcode == Opcodes.PackedSlot || opcode == Opcodes.LoadMiss;
+        || opcode == Opcodes.PackedSlot || opcode == Opcodes.LoadMiss || opcode == Opcodes.Exec;
 }

@@ -12,6 +12,9 @@ internal enum DeviceRegion
 
     /// <summary>The round-trip stamps (<c>RoundTripTrace</c>), when the host traces.</summary>
     Trace,
+
+    /// <summary>The VIR0 program table and programs (<see cref="MegakernelBuffers"/>.Programs).</summary>
+    Programs,
 }
 
 /// <summary>
@@ -47,6 +50,9 @@ internal unsafe interface IMegakernelBackend : IDisposable
     int DataBytes { get; }
 
     int HeapWords { get; }
+
+    /// <summary>Words of the program area, table included; 0 when EXEC is off.</summary>
+    int ProgramWords { get; }
 
     /// <summary>Starts the device side; returns once it serves slots (bounded by <paramref name="timeout"/>).</summary>
     void Start(TimeSpan timeout);

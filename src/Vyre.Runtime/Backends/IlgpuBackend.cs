@@ -4,6 +4,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using Vyre.Backends.Cuda;
 using Vyre.Internals;
+using Vyre.Programs;
 
 namespace Vyre.Backends;
 
@@ -27,6 +28,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private MemoryBuffer1D<uint, Stride1D.Dense>? _completed;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _scratch;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _trace;
+    private MemoryBuffer1D<uint, Stride1D.Dense>? _programs;
+    private MemoryBuffer1D<uint, Stride1D.Dense>? _registers;
     private Kernel? _kernel;
     private OnceLauncher? _once;
     private Action<string> _log = _ => { };
@@ -58,6 +61,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
 
     public int HeapWords { get; private set; }
 
+    public int ProgramWords { get; private set; }
+
     protected Context Context { get; }
 
     protected Accelerator Accelerator { get; }
@@ -83,6 +88,10 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _completed = AllocateDevice(options.SlotCount);
         _scratch = AllocateDevice(options.SlotCount * SlotScratch.WordsPerSlot);
         _trace = options.TraceEntries > 0 ? AllocateDevice(options.TraceEntries * RoundTripTrace.WordsPerEntry) : null;
+        bool programs = options.ProgramWords > 0;
+        _programs = AllocateDevice(programs ? Vir0Format.TableWords + options.ProgramWords : 1);
+        _registers = AllocateDevice(programs ? options.SlotCount * Vir0Format.MaxRegisters : 1);
+        ProgramWords = programs ? Vir0Format.TableWords + options.ProgramWords : 0;
         Ring = (uint*)ring;
         Control = (uint*)control;
         Data = (byte*)data;
@@ -115,6 +124,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             GroupDone = Shared(_groupDone),
             Scratch = _scratch.View,
             Trace = _trace?.View ?? ArrayView<uint>.Empty,
+            Programs = Shared(_programs),
+            Registers = Shared(_registers),
             SlotCount = options.SlotCount,
             GroupSize = CompletionGroups.GroupSizeFor(options.SlotCount),
             MaxClaim = options.MaxClaim ?? int.MaxValue,
@@ -252,6 +263,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         DeviceRegion.Heap => Buffers.Heap,
         DeviceRegion.DebugLog => Buffers.DebugLog,
         DeviceRegion.Trace => Buffers.Trace,
+        DeviceRegion.Programs => Buffers.Programs.View,
         _ => Buffers.State.View,
     };
 
@@ -289,6 +301,8 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _kernel?.Dispose();
         _scratch?.Dispose();
         _trace?.Dispose();
+        _programs?.Dispose();
+        _registers?.Dispose();
         _completed?.Dispose();
         _state?.Dispose();
         _debugLog?.Dispose();
