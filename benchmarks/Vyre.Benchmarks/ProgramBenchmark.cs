@@ -22,27 +22,33 @@ internal static class ProgramBenchmark
     {
         int repeats = quick ? 5 : 30;
         var rows = new List<string>();
-        var backends = new List<Backend> { Backend.Managed };
+        var backends = new List<(Backend Backend, int? Lanes)> { (Backend.Managed, null) };
         if (MegakernelHost.IsCudaAvailable())
         {
-            backends.Insert(0, Backend.Cuda);
+            backends.Insert(0, (Backend.Cuda, null));
+            backends.Insert(1, (Backend.Cuda, 128)); // One group of four warps: whether the polling warps around the running lane slow it.
         }
 
-        foreach (Backend backend in backends)
+        foreach ((Backend backend, int? lanes) in backends)
         {
-            await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = backend, SlotCount = 1024, Log = _ => { } });
+            await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = backend, Lanes = lanes, SlotCount = 1024, Log = _ => { } });
             ProgramHandle calls = host.LoadProgram(Chain(call: true));
             ProgramHandle arithmetic = host.LoadProgram(Chain(call: false));
+            ProgramHandle unrolled = host.LoadProgram(Unrolled(Steps));
+            ProgramHandle unrolledOne = host.LoadProgram(Unrolled(1));
 
             // Per dependent step on the device: (a run of 1,000 steps - a run of 1 step) / 999, so the slot's own round trip drops out.
             (double callMany, int wrong1) = Median(repeats, () => RunProgram(host, calls, Steps));
             (double callOne, int wrong2) = Median(repeats, () => RunProgram(host, calls, 1));
             (double addMany, int wrong3) = Median(repeats, () => RunProgram(host, arithmetic, Steps));
             (double addOne, int wrong4) = Median(repeats, () => RunProgram(host, arithmetic, 1));
+            (double straightMany, int wrong6) = Median(repeats, () => RunProgram(host, unrolled, Steps));
+            (double straightOne, int wrong7) = Median(repeats, () => RunProgram(host, unrolledOne, 1));
             (double roundTrips, int wrong5) = Median(repeats, () => RoundTripChain(host));
-            string name = backend.ToString();
+            string name = lanes is null ? backend.ToString() : $"{backend} ({lanes} lanes)";
             rows.Add(Row($"{name}: VIR0 program, each step a handler call (one EXEC slot)", callMany, (callMany - callOne) / (Steps - 1), wrong1 + wrong2));
             rows.Add(Row($"{name}: VIR0 program, each step an `addi` (one EXEC slot)", addMany, (addMany - addOne) / (Steps - 1), wrong3 + wrong4));
+            rows.Add(Row($"{name}: VIR0 program of 1,000 `call`s in a row, no loop (one EXEC slot)", straightMany, (straightMany - straightOne) / (Steps - 1), wrong6 + wrong7));
             rows.Add(Row($"{name}: a host round trip per step (Submit, result feeds the next)", roundTrips, roundTrips / Steps, wrong5));
         }
 
@@ -57,7 +63,7 @@ internal static class ProgramBenchmark
         Console.WriteLine("| path | chain µs | µs per step | wrong results |");
         Console.WriteLine("| --- | ---: | ---: | ---: |");
         rows.ForEach(Console.WriteLine);
-        Console.WriteLine("\nThe program rows' per-step figure is (chain of 1,000 − chain of 1) / 999: the device's cost per dependent step, without the slot's round trip.");
+        Console.WriteLine("\nThe program rows' per-step figure is (chain of 1,000 − chain of 1) / 999: the device's cost per dependent step, without the slot's round trip. A looped step is two instructions (the step and `loop`); the unrolled program is one per step.");
     }
 
     /// <summary>r0 += 1 (a call to Increment, or an addi) r1 times.</summary>
@@ -80,10 +86,23 @@ internal static class ProgramBenchmark
         return b.Build();
     }
 
+    /// <summary><paramref name="steps"/> calls to Increment on r0 in a row, then halt.</summary>
+    private static Vir0Program Unrolled(int steps)
+    {
+        var b = new Vir0Builder(fuel: (uint)steps + 1);
+        for (int i = 0; i < steps; i++)
+        {
+            b.Call(BenchKernels.Opcodes.Increment, firstRegister: 0, count: 1);
+        }
+
+        b.Halt();
+        return b.Build();
+    }
+
     private static (double Micros, int Wrong) RunProgram(MegakernelHost host, ProgramHandle program, int steps)
     {
         long start = Stopwatch.GetTimestamp();
-        SlotResult slot = host.Submit(program.Exec(7, (uint)steps));
+        SlotResult slot = host.Submit(program.Exec(7, (uint)steps)); // r1 counts the loop's steps (unused by the unrolled program)
         double micros = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         bool right = slot.IsDone && ProgramResult.Of(slot).Register(0) == 7 + (uint)steps;
         return (micros, right ? 0 : 1);

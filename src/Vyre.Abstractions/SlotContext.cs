@@ -27,9 +27,10 @@ public struct SlotContext
     private LoadRequest _load;
     private SlotWords _words;
 
-    // Whether the argument words live in memory rather than in _words: a handler called by a VIR0 program reads and
-    // writes the program's registers (ForProgram).
-    private bool _argsInMemory;
+    // 1 when the argument words live in memory rather than in _words: a handler called by a VIR0 program reads and
+    // writes the program's registers (ForProgram). An int, not a bool: ILGPU 1.5 loads two adjacent bool fields as one
+    // vector of predicates (ld.v2.b8 into %p registers), which the PTX assembler refuses.
+    private int _argsInMemory;
 
     // Whether a fault can have been recorded: set by Fail and when a view is handed out (a view records its own). A slot
     // that never did either skips reading its scratch at completion (on a GPU, a read of device memory per slot).
@@ -60,7 +61,7 @@ public struct SlotContext
         _scratchWords = buffers.Scratch;
         _scratchBase = slotIndex * SlotScratch.WordsPerSlot;
         _mayHaveFault = false;
-        _argsInMemory = false;
+        _argsInMemory = 0;
         _slotBase = slotIndex * SlotLayout.WordCount;
         _argBase = SlotLayout.FirstArgument;
         _argCount = SlotLayout.ArgumentCount;
@@ -110,7 +111,7 @@ public struct SlotContext
             return 0;
         }
 
-        return CudaAsm.IsSupported && !_argsInMemory ? _words.Get(_argBase + index) : _ring.ReadClaimed(_slotBase + _argBase + index);
+        return CudaAsm.IsSupported && _argsInMemory == 0 ? _words.Get(_argBase + index) : _ring.ReadClaimed(_slotBase + _argBase + index);
     }
 
     /// <summary>Writes result word <paramref name="index"/> (0..11): the argument word of the same index.</summary>
@@ -124,7 +125,7 @@ public struct SlotContext
         }
 
         _ring.Write(_slotBase + _argBase + index, value);
-        if (CudaAsm.IsSupported && !_argsInMemory)
+        if (CudaAsm.IsSupported && _argsInMemory == 0)
         {
             _words.Set(_argBase + index, value);
         }
@@ -242,7 +243,7 @@ public struct SlotContext
     {
         SlotContext call = this;
         call._ring = registers;
-        call._argsInMemory = true;
+        call._argsInMemory = 1;
         call._slotBase = 0;
         call._argBase = 0;
         return call;

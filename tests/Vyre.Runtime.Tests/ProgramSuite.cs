@@ -262,29 +262,38 @@ public abstract class ProgramSuite
     }
 
     [Test]
-    public async Task Exec_is_off_with_no_program_words()
+    public Task Exec_is_off_with_no_program_words() => WithOwnHostAsync(0, host =>
     {
-        MegakernelOptions options = Options();
-        await using MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions
-        {
-            Backend = options.Backend, SlotCount = 64, DataBytes = 4096, ProgramWords = 0, Log = _ => { },
-        });
         Assert.That(() => host.LoadProgram(Chain()), Throws.InvalidOperationException.With.Message.Contains("ProgramWords"));
         SlotResult slot = host.Submit(Opcodes.Exec, 0);
         Assert.That((slot.Fault, slot.FaultDetail), Is.EqualTo((FaultCode.Unsupported, Opcodes.Exec)));
-    }
+    });
 
     [Test]
-    public async Task A_full_program_area_says_so()
+    public Task A_full_program_area_says_so() => WithOwnHostAsync(64, host =>
     {
-        MegakernelOptions options = Options();
-        await using MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions
-        {
-            Backend = options.Backend, SlotCount = 64, DataBytes = 4096, ProgramWords = 64, Log = _ => { },
-        });
         host.LoadProgram(Chain());
         host.LoadProgram(Chain(fuel: 9));
         Assert.That(() => host.LoadProgram(Chain(fuel: 8)), Throws.InvalidOperationException.With.Message.Contains("MegakernelOptions.ProgramWords"));
+    });
+
+    /// <summary>Runs <paramref name="test"/> on a host of its own with <paramref name="programWords"/>; the fixture's host is stopped meanwhile (CUDA runs one resident kernel per process).</summary>
+    private async Task WithOwnHostAsync(int programWords, Action<MegakernelHost> test)
+    {
+        MegakernelOptions options = Options();
+        await _host.DisposeAsync();
+        try
+        {
+            await using MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions
+            {
+                Backend = options.Backend, SlotCount = 64, DataBytes = 4096, ProgramWords = programWords, Log = _ => { },
+            });
+            test(host);
+        }
+        finally
+        {
+            _host = await TestKernels.StartAsync(options);
+        }
     }
 }
 

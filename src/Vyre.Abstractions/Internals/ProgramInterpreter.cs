@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Runtime.Cuda;
 using Vyre.Programs;
 
 namespace Vyre.Internals;
@@ -76,8 +78,22 @@ internal static class ProgramInterpreter
             return;
         }
 
-        SharedWords regs = buffers.Registers;
-        int first = slot.SlotIndex * Vir0Format.MaxRegisters;
+        // On CUDA the registers live in the lane's local memory, which the L1 cache holds write-back (a global store goes
+        // through to L2, and the next instruction's read of that register would wait for it); the CPU backends have no
+        // local memory outside a kernel and use the slot's words of the register buffer.
+        SharedWords regs;
+        int first;
+        if (CudaAsm.IsSupported)
+        {
+            regs = new SharedWords(LocalMemory.Allocate<uint>(Vir0Format.MaxRegisters), 0);
+            first = 0;
+        }
+        else
+        {
+            regs = buffers.Registers;
+            first = slot.SlotIndex * Vir0Format.MaxRegisters;
+        }
+
         int carried = registers < Vir0Format.SlotRegisters ? (int)registers : Vir0Format.SlotRegisters;
         for (int r = 0; r < (int)registers; r++)
         {
