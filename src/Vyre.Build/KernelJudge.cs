@@ -44,7 +44,10 @@ internal static class KernelJudge
             });
             using var backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, LowestInstructionSet(architecture), nvvmAPI: null);
             var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(kernel), new KernelSpecialization(groupSize, null));
-            return new KernelVerdict(architecture.ToString(), kernel, clock.Elapsed, compiled.PTXAssembly, null);
+            string? defect = PtxDefects.Find(compiled.PTXAssembly);
+            return defect is null
+                ? new KernelVerdict(architecture.ToString(), kernel, clock.Elapsed, compiled.PTXAssembly, null)
+                : new KernelVerdict(architecture.ToString(), kernel, clock.Elapsed, null, new PtxDefectException(defect));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
