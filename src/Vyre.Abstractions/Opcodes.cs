@@ -45,6 +45,12 @@ public static class Opcodes
     /// </summary>
     public const uint Exec = 0x8000_0002;
 
+    /// <summary>
+    /// One worker of a task-graph run (docs/vir0.md): arg0 = graph id. <c>MegakernelHost.RunGraph</c> publishes these;
+    /// result 0 = tasks this worker ran.
+    /// </summary>
+    public const uint GraphWorker = 0x8000_0003;
+
     /// <summary>Completes DONE and stops the device loop.</summary>
     public const uint Shutdown = 0xFFFF_FFFF;
 

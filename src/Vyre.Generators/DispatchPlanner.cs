@@ -33,6 +33,7 @@ internal static class DispatchPlanner
         (Opcodes.Printf, "Printf"),
         (Opcodes.PackedSlot, "PackedSlot"),
         (Opcodes.Exec, "Exec"),
+        (Opcodes.GraphWorker, "GraphWorker"),
         (Opcodes.Shutdown, "Shutdown"),
     ];
 

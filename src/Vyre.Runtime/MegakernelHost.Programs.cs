@@ -62,29 +62,7 @@ public sealed unsafe partial class MegakernelHost
                 return loaded;
             }
 
-            if (_programs.Count >= Vir0Format.MaxPrograms)
-            {
-                throw new InvalidOperationException($"{Vir0Format.MaxPrograms} programs are loaded, the most one megakernel holds. Fix: load fewer distinct programs (the same program twice costs nothing).");
-            }
-
-            ReadOnlySpan<uint> words = program.Words;
-            int room = _backend.ProgramWords - Vir0Format.TableWords;
-            int offset = _programWordsUsed;
-            int taken = (words.Length + ProgramAlignment - 1) / ProgramAlignment * ProgramAlignment;
-            if ((long)offset + taken > room)
-            {
-                throw new InvalidOperationException($"The program area is full: {offset} of {room} words hold programs and this one needs {taken}. Fix: raise MegakernelOptions.ProgramWords.");
-            }
-
-            uint id = (uint)_programs.Count;
-            uint at = (uint)(Vir0Format.TableWords + offset);
-
-            // The program first, then its table entry: the device reads the entry with a volatile load and trusts the words
-            // behind it only as far as its own checks go. Programs start on fresh 128-byte lines, so no device cache holds
-            // a stale copy of a line a new program uses.
-            _backend.Write(DeviceRegion.Programs, (int)at, words);
-            _backend.Write(DeviceRegion.Programs, (int)id * Vir0Format.TableEntryWords, [at, (uint)words.Length, tenant, 0]);
-            _programWordsUsed = offset + taken;
+            uint id = Place(program.Words, tenant, Vir0Format.ProgramKind, out _);
             var handle = new ProgramHandle(id, program.Digest, tenant);
             _programs.Add((program.Digest, tenant), handle);
             return handle;
@@ -93,6 +71,35 @@ public sealed unsafe partial class MegakernelHost
 
     /// <summary>Words a program's start is aligned to: one 128-byte cache line.</summary>
     private const int ProgramAlignment = 32;
+
+    /// <summary>
+    /// Copies <paramref name="words"/> into the program area and writes its table entry; returns the id. The words first,
+    /// then the entry: the device reads the entry with a volatile load and trusts the words behind it only as far as its
+    /// own checks go. Everything starts on a fresh 128-byte line, so no device cache holds a stale copy of a line it uses.
+    /// Under <see cref="_programLock"/>.
+    /// </summary>
+    private uint Place(ReadOnlySpan<uint> words, uint tenant, uint kind, out int at)
+    {
+        if (_programs.Count + _graphs.Count >= Vir0Format.MaxPrograms)
+        {
+            throw new InvalidOperationException($"{Vir0Format.MaxPrograms} programs and graphs are loaded, the most one megakernel holds. Fix: load fewer distinct ones (the same program twice costs nothing).");
+        }
+
+        int room = _backend.ProgramWords - Vir0Format.TableWords;
+        int offset = _programWordsUsed;
+        long taken = ((long)words.Length + ProgramAlignment - 1) / ProgramAlignment * ProgramAlignment;
+        if (offset + taken > room)
+        {
+            throw new InvalidOperationException($"The program area is full: {offset} of {room} words are taken and this needs {taken}. Fix: raise MegakernelOptions.ProgramWords.");
+        }
+
+        uint id = (uint)(_programs.Count + _graphs.Count);
+        at = Vir0Format.TableWords + offset;
+        _backend.Write(DeviceRegion.Programs, at, words);
+        _backend.Write(DeviceRegion.Programs, (int)id * Vir0Format.TableEntryWords, [(uint)at, (uint)words.Length, tenant, kind]);
+        _programWordsUsed = offset + (int)taken;
+        return id;
+    }
 
     private void CheckCalls(Vir0Program program, uint tenant)
     {

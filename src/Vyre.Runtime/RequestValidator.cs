@@ -54,5 +54,5 @@ internal static class RequestValidator
     }
 
     private static bool IsBuiltin(uint opcode) =>
-        opcode <= Opcodes.BatchFence || opcode == Opcodes.LoadMiss || opcode == Opcodes.Printf || opcode == Opcodes.PackedSlot || opcode == Opcodes.Exec;
+        opcode <= Opcodes.BatchFence || opcode == Opcodes.LoadMiss || opcode == Opcodes.Printf || opcode == Opcodes.PackedSlot || opcode == Opcodes.Exec || opcode == Opcodes.GraphWorker;
 }

@@ -225,6 +225,113 @@ public abstract class ProgramSuite
         Assert.That((none.Fault, none.FaultDetail), Is.EqualTo((FaultCode.UnauthorizedTenant, 4u)), "EXEC itself needs User");
     }
 
+    /// <summary>heap[r2] = max(heap[r0], heap[r1]) + 1: a task whose value says how deep it is, if its predecessors ran first.</summary>
+    private const string DeeperThanPredecessors = """
+        .fuel 100
+            call LoadU32, r0, 1
+            call LoadU32, r1, 1
+            ltu r3, r0, r1
+            jz r3, keep
+            mov r0, r1
+        keep:
+            addi r5, r0, 1
+            mov r4, r2
+            call StoreU32, r4, 2
+            halt
+        """;
+
+    [Test]
+    public void A_task_graph_runs_every_task_after_its_predecessors()
+    {
+        ProgramHandle deeper = _host.LoadProgram(Vir0Text.Parse(DeeperThanPredecessors, _host.HandlerOpcodes));
+        const uint Zero = 9_000, Cells = 10_000;
+        (int layers, int width) = GraphShape;
+        var graph = new TaskGraph();
+        var random = new Random(11);
+        for (int l = 0; l < layers; l++)
+        {
+            for (int i = 0; i < width; i++)
+            {
+                uint own = Cells + (uint)((l * width) + i);
+                if (l == 0)
+                {
+                    graph.AddTask(deeper, Zero, Zero, own);
+                    continue;
+                }
+
+                int a = random.Next(width), b = (a + 1 + random.Next(width - 1)) % width;
+                int task = graph.AddTask(deeper, Cells + (uint)(((l - 1) * width) + a), Cells + (uint)(((l - 1) * width) + b), own);
+                graph.AddDependency(((l - 1) * width) + a, task);
+                graph.AddDependency(((l - 1) * width) + b, task);
+            }
+        }
+
+        GraphHandle handle = _host.LoadGraph(graph);
+        for (int run = 0; run < 2; run++)
+        {
+            _host.WriteHeap((int)Cells, new uint[layers * width]);
+            GraphRun result = _host.RunGraph(handle);
+            Assert.That(result, Is.EqualTo(new GraphRun(layers * width, FaultCode.None, -1)), $"run {run}");
+            uint[] cells = new uint[layers * width];
+            _host.ReadHeap((int)Cells, cells);
+            Assert.That(cells, Is.EqualTo(Enumerable.Range(0, layers * width).Select(t => (uint)(t / width) + 1).ToArray()), $"run {run}: every task one deeper than its deepest predecessor");
+        }
+    }
+
+    /// <summary>Layers and tasks per layer of the graph test.</summary>
+    protected virtual (int Layers, int Width) GraphShape => (20, 50);
+
+    [Test]
+    public void A_faulting_task_stops_the_graph_and_is_named()
+    {
+        ProgramHandle increment = _host.LoadProgram(Chain());
+        ProgramHandle reject = _host.LoadProgram(Vir0Text.Parse($".fuel 10\ncall {TestKernels.Opcodes.Reject}, r0, 1\nhalt\n"));
+        var graph = new TaskGraph();
+        for (int i = 0; i < 30; i++)
+        {
+            graph.AddTask(i == 12 ? reject : increment, 0, 1);
+            if (i > 0)
+            {
+                graph.AddDependency(i - 1, i);
+            }
+        }
+
+        GraphRun run = _host.RunGraph(_host.LoadGraph(graph), workers: 4);
+        Assert.That((run.Fault, run.FaultTask, run.TasksRun), Is.EqualTo((FaultCode.HandlerFault, 12, 12)), "the chain ends at task 12, which faulted");
+    }
+
+    [Test]
+    public void Graphs_are_checked_on_the_host_and_on_the_device()
+    {
+        ProgramHandle chain = _host.LoadProgram(Chain());
+        var cycle = new TaskGraph();
+        cycle.AddTask(chain);
+        cycle.AddTask(chain);
+        cycle.AddTask(chain);
+        cycle.AddDependency(0, 1);
+        cycle.AddDependency(1, 2);
+        cycle.AddDependency(2, 1);
+        Assert.That(() => _host.LoadGraph(cycle), Throws.InvalidOperationException.With.Message.Contains("cycle").And.Message.Contains("Fix:"));
+        Assert.That(() => cycle.AddDependency(0, 7), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Assert.That(() => cycle.AddTask(chain, 1, 2, 3, 4, 5), Throws.ArgumentException);
+
+        var foreign = new TaskGraph();
+        foreign.AddTask(new ProgramHandle(chain.Id, new string('0', 64), 0));
+        Assert.That(() => _host.LoadGraph(foreign), Throws.ArgumentException.With.Message.Contains("did not load"));
+
+        var one = new TaskGraph();
+        one.AddTask(chain, 1, 1);
+        GraphHandle graph = _host.LoadGraph(one);
+        Assert.That(() => _host.RunGraph(graph, workers: 100_000), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Assert.That(() => _host.RunGraph(new GraphHandle(graph.Id + 1, 1)), Throws.ArgumentException);
+        Assert.That(_host.RunGraph(graph), Is.EqualTo(new GraphRun(1, FaultCode.None, -1)));
+
+        // A worker slot naming a program, EXEC naming a graph, ids past the table: refused by the device.
+        Assert.That(_host.Submit(Opcodes.GraphWorker, chain.Id).Fault, Is.EqualTo(FaultCode.BadArgument));
+        Assert.That(_host.Submit(Opcodes.Exec, graph.Id).Fault, Is.EqualTo(FaultCode.BadArgument));
+        Assert.That(_host.Submit(Opcodes.GraphWorker, uint.MaxValue).Fault, Is.EqualTo(FaultCode.BadArgument));
+    }
+
     [Test]
     public void A_damaged_program_area_faults_slots_and_harms_nothing_else()
     {
@@ -307,6 +414,8 @@ public sealed class ManagedPrograms : ProgramSuite
 public sealed class IlgpuCpuPrograms : ProgramSuite
 {
     protected override int RandomPrograms => 60;
+
+    protected override (int Layers, int Width) GraphShape => (6, 12);
 
     protected override MegakernelOptions Options() => BackendOptions.IlgpuCpu(256);
 }

@@ -14,73 +14,25 @@ namespace Vyre.Internals;
 /// </summary>
 internal static class ProgramInterpreter
 {
-    /// <summary>Runs the program slot <paramref name="slot"/> names; faults are recorded on <paramref name="slot"/>.</summary>
+    /// <summary>Runs the program slot <paramref name="slot"/> names (EXEC); faults are recorded on <paramref name="slot"/>.</summary>
     public static void Run<TDispatcher>(in MegakernelBuffers buffers, ref SlotContext slot, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        SharedWords programs = buffers.Programs;
-        if (programs.Length <= Vir0Format.TableWords)
-        {
-            slot.Fail(FaultCode.Unsupported, Opcodes.Exec); // MegakernelOptions.ProgramWords is 0.
-            return;
-        }
-
         uint id = slot.Arg(Vir0Format.ProgramArgument);
         uint pc = slot.Arg(Vir0Format.EntryArgument);
-        if (id >= Vir0Format.MaxPrograms)
+        if (!TryLoad(buffers.Programs, id, tenant, ref slot, out LoadedProgram program))
         {
-            slot.Fail(FaultCode.BadArgument, id);
             return;
         }
 
-        int entry = (int)id * Vir0Format.TableEntryWords;
-        uint offset = programs.ReadClaimed(entry);
-        uint length = programs.ReadClaimed(entry + 1);
-        uint owner = programs.ReadClaimed(entry + 2);
-        if (length == 0)
-        {
-            slot.Fail(FaultCode.BadArgument, id); // No program under this id.
-            return;
-        }
-
-        if (tenant != 0 && tenant != owner)
-        {
-            slot.Fail(FaultCode.UnauthorizedTenant, tenant);
-            return;
-        }
-
-        if (offset < Vir0Format.TableWords || length < Vir0Format.HeaderWords || (ulong)offset + length > (ulong)programs.Length)
-        {
-            slot.Fail(FaultCode.BadArgument, id);
-            return;
-        }
-
-        int start = (int)offset;
-        uint registers = programs.ReadClaimed(start + Vir0Format.RegistersWord);
-        uint constants = programs.ReadClaimed(start + Vir0Format.ConstantsWord);
-        uint count = programs.ReadClaimed(start + Vir0Format.InstructionsWord);
-        uint fuel = programs.ReadClaimed(start + Vir0Format.FuelWord);
-        if (programs.ReadClaimed(start) != Vir0Format.Magic
-            || programs.ReadClaimed(start + 1) != Vir0Format.Version
-            || registers - 1 >= Vir0Format.MaxRegisters
-            || constants > Vir0Format.MaxConstants
-            || count - 1 >= Vir0Format.MaxInstructions
-            || fuel - 1 >= Vir0Format.MaxFuel
-            || (ulong)Vir0Format.HeaderWords + constants + ((ulong)count * Vir0Format.InstructionWords) != length)
-        {
-            slot.Fail(FaultCode.BadArgument, id);
-            return;
-        }
-
-        if (pc >= count)
+        if (pc >= program.Count)
         {
             slot.Fail(FaultCode.BadArgument, pc);
             return;
         }
 
-        // On CUDA the registers live in the lane's local memory, which the L1 cache holds write-back (a global store goes
-        // through to L2, and the next instruction's read of that register would wait for it); the CPU backends have no
-        // local memory outside a kernel and use the slot's words of the register buffer.
+        // On CUDA the registers live in the lane's local memory (L1, write-back); the CPU backends have no local memory
+        // outside a kernel and use the slot's words of the register buffer.
         SharedWords regs;
         int first;
         if (CudaAsm.IsSupported)
@@ -94,15 +46,13 @@ internal static class ProgramInterpreter
             first = slot.SlotIndex * Vir0Format.MaxRegisters;
         }
 
-        int carried = registers < Vir0Format.SlotRegisters ? (int)registers : Vir0Format.SlotRegisters;
-        for (int r = 0; r < (int)registers; r++)
+        int carried = program.Registers < Vir0Format.SlotRegisters ? (int)program.Registers : Vir0Format.SlotRegisters;
+        for (int r = 0; r < (int)program.Registers; r++)
         {
             regs.Write(first + r, r < carried ? slot.Arg(Vir0Format.FirstRegisterArgument + r) : 0);
         }
 
-        // The tenant's permissions are read once per run (host memory on CUDA), not per call.
-        uint mask = tenant == 0 ? 0 : buffers.Control.Read(ControlWord.TenantMaskFirst + (int)tenant - 1);
-        Vir0End end = Run<TDispatcher>(programs, regs, ref slot, tenant, mask, start + Vir0Format.HeaderWords, (int)constants, count, fuel, first, registers, ref pc);
+        Vir0End end = Run<TDispatcher>(buffers.Programs, regs, ref slot, tenant, MaskOf(buffers, tenant), program, first, ref pc);
         for (int r = 0; r < carried; r++)
         {
             slot.SetResult(Vir0Format.FirstRegisterArgument + r, regs.ReadClaimed(first + r));
@@ -112,12 +62,120 @@ internal static class ProgramInterpreter
         slot.SetResult(1, pc);
     }
 
+    /// <summary>
+    /// Runs program <paramref name="id"/> from its first instruction with r0..r3 = <paramref name="r0"/>..<paramref name="r3"/>
+    /// (the rest zero) for a task of a graph (<see cref="TaskGraphRunner"/>); false with the fault recorded on
+    /// <paramref name="slot"/> (detail: the instruction) when it did not halt. A yield ends a task like a halt.
+    /// </summary>
+    public static bool RunTask<TDispatcher>(in MegakernelBuffers buffers, ref SlotContext slot, uint id, uint r0, uint r1, uint r2, uint r3)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        if (!TryLoad(buffers.Programs, id, 0, ref slot, out LoadedProgram program))
+        {
+            return false;
+        }
+
+        SharedWords regs;
+        int first;
+        if (CudaAsm.IsSupported)
+        {
+            regs = new SharedWords(LocalMemory.Allocate<uint>(Vir0Format.MaxRegisters), 0);
+            first = 0;
+        }
+        else
+        {
+            regs = buffers.Registers;
+            first = slot.SlotIndex * Vir0Format.MaxRegisters;
+        }
+
+        for (int r = 0; r < (int)program.Registers; r++)
+        {
+            regs.Write(first + r, r switch { 0 => r0, 1 => r1, 2 => r2, 3 => r3, _ => 0 });
+        }
+
+        uint pc = 0;
+        Run<TDispatcher>(buffers.Programs, regs, ref slot, 0, 0, program, first, ref pc);
+        return !slot.HasFault;
+    }
+
+    /// <summary>The tenant's permission mask, read once per run (host memory on CUDA), not per call; 0 for tenant 0.</summary>
+    private static uint MaskOf(in MegakernelBuffers buffers, uint tenant) =>
+        tenant == 0 ? 0 : buffers.Control.Read(ControlWord.TenantMaskFirst + (int)tenant - 1);
+
+    /// <summary>
+    /// Finds program <paramref name="id"/> in the table and checks its entry and header against the area and each other;
+    /// false with a fault recorded when EXEC is off, no program is there, or anything does not hold.
+    /// </summary>
+    private static bool TryLoad(SharedWords programs, uint id, uint tenant, ref SlotContext slot, out LoadedProgram program)
+    {
+        program = default;
+        if (programs.Length <= Vir0Format.TableWords)
+        {
+            slot.Fail(FaultCode.Unsupported, Opcodes.Exec); // MegakernelOptions.ProgramWords is 0.
+            return false;
+        }
+
+        if (id >= Vir0Format.MaxPrograms)
+        {
+            slot.Fail(FaultCode.BadArgument, id);
+            return false;
+        }
+
+        // The entry and the header with volatile loads: the host writes them while the kernel runs (docs/vir0.md).
+        int entry = (int)id * Vir0Format.TableEntryWords;
+        uint offset = programs.Read(entry);
+        uint length = programs.Read(entry + 1);
+        uint owner = programs.Read(entry + 2);
+        if (length == 0 || programs.Read(entry + 3) != Vir0Format.ProgramKind)
+        {
+            slot.Fail(FaultCode.BadArgument, id); // No program under this id.
+            return false;
+        }
+
+        if (tenant != 0 && tenant != owner)
+        {
+            slot.Fail(FaultCode.UnauthorizedTenant, tenant);
+            return false;
+        }
+
+        if (offset < Vir0Format.TableWords || length < Vir0Format.HeaderWords || (ulong)offset + length > (ulong)programs.Length)
+        {
+            slot.Fail(FaultCode.BadArgument, id);
+            return false;
+        }
+
+        int start = (int)offset;
+        uint registers = programs.Read(start + Vir0Format.RegistersWord);
+        uint constants = programs.Read(start + Vir0Format.ConstantsWord);
+        uint count = programs.Read(start + Vir0Format.InstructionsWord);
+        uint fuel = programs.Read(start + Vir0Format.FuelWord);
+        if (programs.Read(start) != Vir0Format.Magic
+            || programs.Read(start + 1) != Vir0Format.Version
+            || registers - 1 >= Vir0Format.MaxRegisters
+            || constants > Vir0Format.MaxConstants
+            || count - 1 >= Vir0Format.MaxInstructions
+            || fuel - 1 >= Vir0Format.MaxFuel
+            || (ulong)Vir0Format.HeaderWords + constants + ((ulong)count * Vir0Format.InstructionWords) != length)
+        {
+            slot.Fail(FaultCode.BadArgument, id);
+            return false;
+        }
+
+        program = new LoadedProgram(start + Vir0Format.HeaderWords, (int)constants, count, fuel, registers);
+        return true;
+    }
+
     /// <summary>The instruction loop; leaves <paramref name="pc"/> where the run ended and records any fault on <paramref name="slot"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vir0End Run<TDispatcher>(
-        SharedWords programs, SharedWords regs, ref SlotContext slot, uint tenant, uint mask, int constantBase, int constants, uint count, uint fuel, int first, uint registers, ref uint pc)
+        SharedWords programs, SharedWords regs, ref SlotContext slot, uint tenant, uint mask, in LoadedProgram program, int first, ref uint pc)
         where TDispatcher : struct, IMegakernelDispatcher
     {
+        int constantBase = program.ConstantBase;
+        int constants = program.Constants;
+        uint count = program.Count;
+        uint fuel = program.Fuel;
+        uint registers = program.Registers;
         int code = constantBase + constants;
         SlotContext call = slot.ForProgram(regs);
         TDispatcher dispatcher = default;
@@ -294,3 +352,6 @@ internal static class ProgramInterpreter
         return false;
     }
 }
+
+/// <summary>A program's place and header fields, as <c>ProgramInterpreter.TryLoad</c> checked them.</summary>
+internal readonly record struct LoadedProgram(int ConstantBase, int Constants, uint Count, uint Fuel, uint Registers);

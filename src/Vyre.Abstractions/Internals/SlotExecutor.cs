@@ -6,7 +6,7 @@ namespace Vyre.Internals;
 
 /// <summary>
 /// Runs one claimed slot to its end state: tenant check, the loop-level built-ins (BATCH_FENCE, PRINTF,
-/// SHUTDOWN, PACKED_SLOT, LOAD_MISS, EXEC), the generated dispatch tree for everything else, and completion
+/// SHUTDOWN, PACKED_SLOT, LOAD_MISS, EXEC, GRAPH_WORKER), the generated dispatch tree for everything else, and completion
 /// (payload, system fence, status last). The GPU device loop and the CPU workers both call it, so every
 /// backend runs the same protocol code.
 /// </summary>
@@ -61,6 +61,10 @@ internal static class SlotExecutor
         else if (opcode == Opcodes.Exec)
         {
             ProgramInterpreter.Run<TDispatcher>(buffers, ref slot, tenant);
+        }
+        else if (opcode == Opcodes.GraphWorker)
+        {
+            TaskGraphRunner.Run<TDispatcher>(buffers, ref slot, tenant);
         }
         else if (opcode == Opcodes.LoadMiss)
         {
@@ -322,5 +326,5 @@ internal static class SlotExecutor
     /// <summary>Whether <paramref name="opcode"/> is run by the loop itself rather than the dispatch tree.</summary>
     public static bool IsLoopLevel(uint opcode) =>
         opcode == Opcodes.BatchFence || opcode == Opcodes.Printf || opcode == Opcodes.Shutdown
-        || opcode == Opcodes.PackedSlot || opcode == Opcodes.LoadMiss || opcode == Opcodes.Exec;
+        || opcode == Opcodes.PackedSlot || opcode == Opcodes.LoadMiss || opcode == Opcodes.Exec || opcode == Opcodes.GraphWorker;
 }

@@ -57,8 +57,14 @@ public static class Vir0Format
     /// <summary>Programs one megakernel holds loaded at once (the device's program table).</summary>
     public const int MaxPrograms = 1024;
 
-    /// <summary>Words of one program-table entry: offset, length, owner tenant, reserved.</summary>
+    /// <summary>Words of one program-table entry: offset, length, owner tenant, kind (<see cref="ProgramKind"/> or <see cref="GraphKind"/>).</summary>
     public const int TableEntryWords = 4;
+
+    /// <summary>Table-entry kind of a program.</summary>
+    public const uint ProgramKind = 0;
+
+    /// <summary>Table-entry kind of a task graph (docs/vir0.md, "Task graphs").</summary>
+    public const uint GraphKind = 1;
 
     /// <summary>Words of the program table, at the start of the program area.</summary>
     public const int TableWords = MaxPrograms * TableEntryWords;
