@@ -59,12 +59,121 @@ internal static class ProgramBenchmark
             rows.Add(Row("Cuda: an ILGPU launch per step, stream-ordered, one synchronize", queued, queued / Steps, wrong));
         }
 
+        await GraphsAsync(backends, quick);
         Console.WriteLine($"\n## A chain of {Steps:N0} dependent tiny steps (median of {repeats} chains)\n");
         Console.WriteLine("| path | chain µs | µs per step | wrong results |");
         Console.WriteLine("| --- | ---: | ---: | ---: |");
         rows.ForEach(Console.WriteLine);
         Console.WriteLine("\nThe program rows' per-step figure is (chain of 1,000 − chain of 1) / 999: the device's cost per dependent step, without the slot's round trip. A looped step is two instructions (the step and `loop`); the unrolled program is one per step.");
     }
+
+    private const int Layers = 100;
+    private const int Width = 100;
+    private const uint Zero = 19_000;
+    private const uint Cells = 20_000;
+
+    /// <summary>heap[r2] = max(heap[r0], heap[r1]) + 1 (two loads, a compare, a store: three calls and seven other instructions).</summary>
+    private const string Deeper = """
+        .fuel 100
+            call LoadU32, r0, 1
+            call LoadU32, r1, 1
+            ltu r3, r0, r1
+            jz r3, keep
+            mov r0, r1
+        keep:
+            addi r5, r0, 1
+            mov r4, r2
+            call StoreU32, r4, 2
+            halt
+        """;
+
+    /// <summary>
+    /// A graph of 10,000 tasks in 100 layers of 100, each task after two of the layer before: on the device (worker slots,
+    /// no host between tasks), as one batch of EXEC slots per layer, and as one EXEC round trip per task; every run checked.
+    /// </summary>
+    private static async Task GraphsAsync(List<(Backend Backend, int? Lanes)> backends, bool quick)
+    {
+        int repeats = quick ? 3 : 10;
+        var rows = new List<string>();
+        foreach ((Backend backend, int? lanes) in backends.Where(b => b.Lanes is null))
+        {
+            await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = backend, SlotCount = 4096, ProgramWords = 1 << 18, Log = _ => { } });
+            ProgramHandle deeper = host.LoadProgram(Vir0Text.Parse(Deeper, host.HandlerOpcodes));
+            var random = new Random(3);
+            var graph = new TaskGraph();
+            var inputs = new uint[Layers * Width][];
+            for (int l = 0; l < Layers; l++)
+            {
+                for (int i = 0; i < Width; i++)
+                {
+                    int a = random.Next(Width), b = (a + 1 + random.Next(Width - 1)) % Width;
+                    uint own = Cells + (uint)((l * Width) + i);
+                    inputs[(l * Width) + i] = l == 0 ? [Zero, Zero, own] : [Cells + (uint)(((l - 1) * Width) + a), Cells + (uint)(((l - 1) * Width) + b), own];
+                    int task = graph.AddTask(deeper, inputs[(l * Width) + i]);
+                    if (l > 0)
+                    {
+                        graph.AddDependency(((l - 1) * Width) + a, task);
+                        graph.AddDependency(((l - 1) * Width) + b, task);
+                    }
+                }
+            }
+
+            GraphHandle handle = host.LoadGraph(graph);
+            foreach (int workers in new[] { 32, 128, 256 })
+            {
+                (double micros, int wrong) = Median(repeats, () => Timed(host, () => host.RunGraph(handle, workers).Succeeded));
+                rows.Add(GraphRow($"{backend}: on the device, {workers} worker slots, no host between tasks", micros, wrong));
+            }
+
+            (double layered, int wrongLayered) = Median(repeats, () => Timed(host, () =>
+            {
+                var results = new SlotResult[Width];
+                for (int l = 0; l < Layers; l++)
+                {
+                    SlotRequest[] requests = [.. Enumerable.Range(0, Width).Select(i => deeper.Exec(inputs[(l * Width) + i]))];
+                    host.WaitBatch(host.PublishBatch(requests), results);
+                }
+
+                return true;
+            }));
+            rows.Add(GraphRow($"{backend}: one batch of EXEC slots per layer (the host between layers)", layered, wrongLayered));
+            (double perTask, int wrongPerTask) = Median(quick ? 1 : 3, () => Timed(host, () =>
+            {
+                for (int t = 0; t < Layers * Width; t++)
+                {
+                    host.Submit(deeper.Exec(inputs[t]));
+                }
+
+                return true;
+            }));
+            rows.Add(GraphRow($"{backend}: one EXEC round trip per task (the host between tasks)", perTask, wrongPerTask));
+        }
+
+        Console.WriteLine($"\n## A graph of {Layers * Width:N0} tasks ({Layers} layers of {Width}, each task after two of the layer before; median of {repeats} runs)\n");
+        Console.WriteLine("| path | graph µs | µs per task | wrong results |");
+        Console.WriteLine("| --- | ---: | ---: | ---: |");
+        rows.ForEach(Console.WriteLine);
+    }
+
+    /// <summary>Clears the cells, runs <paramref name="run"/>, and checks every cell holds its layer + 1.</summary>
+    private static (double Micros, int Wrong) Timed(MegakernelHost host, Func<bool> run)
+    {
+        host.WriteHeap((int)Cells, new uint[Layers * Width]);
+        long start = Stopwatch.GetTimestamp();
+        bool ended = run();
+        double micros = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        uint[] cells = new uint[Layers * Width];
+        host.ReadHeap((int)Cells, cells);
+        int wrong = ended ? 0 : 1;
+        for (int t = 0; t < cells.Length; t++)
+        {
+            wrong += cells[t] == (uint)(t / Width) + 1 ? 0 : 1;
+        }
+
+        return (micros, wrong);
+    }
+
+    private static string GraphRow(string path, double micros, int wrong) => $"| {path} | {micros:0} | {micros / (Layers * Width):0.000} | {wrong} |";
 
     /// <summary>r0 += 1 (a call to Increment, or an addi) r1 times.</summary>
     private static Vir0Program Chain(bool call)
