@@ -230,7 +230,7 @@ public static class MegakernelLoop
 
     /// <summary>On CUDA, a pause of about a tenth of a microsecond (<c>nanosleep</c>); nothing elsewhere.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void IdlePause()
+    internal static void IdlePause()
     {
         if (CudaAsm.IsSupported)
         {

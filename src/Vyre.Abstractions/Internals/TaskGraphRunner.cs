@@ -5,16 +5,16 @@ namespace Vyre.Internals;
 
 /// <summary>
 /// GRAPH_WORKER: one worker of a task-graph run (docs/vir0.md, "Task graphs"). The host resets the graph's run state
-/// (counters, a queue holding the tasks with no predecessors) and publishes some worker slots; each worker takes ready
-/// tasks from the device-side queue, runs each task's program, and for each successor counts one predecessor down; a
+/// (counters, a queue holding the tasks with no predecessors) and publishes some worker slots; each worker takes a
+/// ticket (the next queue position), waits for the task put there, runs each task's program, and for each successor counts one predecessor down; a
 /// successor whose count reaches zero is put on the queue by the worker that ended its last predecessor. No host round
 /// trip between tasks: the host hears from the workers when the graph has ended (or a task faulted). Every word of the
 /// graph is checked before use, as for programs.
 /// </summary>
 internal static class TaskGraphRunner
 {
-    /// <summary>Polls between reads of the host's stop words while a worker waits for a ready task.</summary>
-    private const int PollsPerStopCheck = 256;
+    /// <summary>Polls between reads of the fault word and the host's stop words while a worker waits for a ready task.</summary>
+    private const int PollsPerStopCheck = 64;
 
     public static void Run<TDispatcher>(in MegakernelBuffers buffers, ref SlotContext slot, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
@@ -67,38 +67,33 @@ internal static class TaskGraphRunner
         int polls = 0;
         while (true)
         {
-            if (area.Read(state + GraphLayout.Fault) != 0 || area.Read(state + GraphLayout.Done) >= tasks)
+            // A ticket queue: each worker takes the next queue position with one atomic and waits on that position alone,
+            // so waiting workers do not all compete for one word. Exactly one task is put at each position below the task
+            // count, so a ticket past it means every task has been taken.
+            uint head = Atomic.Add(ref area.View[state + GraphLayout.Head], 1u);
+            if (head >= tasks)
             {
                 break;
             }
 
-            uint head = area.Read(state + GraphLayout.Head);
-            if (head >= area.Read(state + GraphLayout.Tail)
-                || Atomic.CompareExchange(ref area.View[state + GraphLayout.Head], head, head + 1) != head)
-            {
-                if (++polls % PollsPerStopCheck == 0 && Stopping(buffers))
-                {
-                    slot.Fail(FaultCode.FuelExhausted, ran); // The kernel is stopping: the run is cut short.
-                    return;
-                }
-
-                continue;
-            }
-
-            if (head >= tasks)
-            {
-                Abandon(area, state, ref slot, FaultCode.BadArgument, head); // More tasks queued than exist: damaged state.
-                return;
-            }
-
-            // The pusher took the position before it wrote the task: wait for the word.
+            // The pusher takes the position before it writes the task: wait for the word.
             uint task;
             while ((task = area.Read(queue + (int)head)) == GraphLayout.Empty)
             {
-                if (++polls % PollsPerStopCheck == 0 && Stopping(buffers))
+                MegakernelLoop.IdlePause();
+                if (++polls % PollsPerStopCheck == 0)
                 {
-                    slot.Fail(FaultCode.FuelExhausted, ran);
-                    return;
+                    if (area.Read(state + GraphLayout.Fault) != 0)
+                    {
+                        slot.SetResult(0, ran); // Another worker's task faulted: the run is over.
+                        return;
+                    }
+
+                    if (Stopping(buffers))
+                    {
+                        slot.Fail(FaultCode.FuelExhausted, ran); // The kernel is stopping: the run is cut short.
+                        return;
+                    }
                 }
             }
 
