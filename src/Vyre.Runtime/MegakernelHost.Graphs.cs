@@ -49,7 +49,7 @@ public sealed unsafe partial class MegakernelHost
     /// faulted. Between tasks nothing goes through the host. One run of a graph at a time.
     /// </summary>
     /// <exception cref="ArgumentException">The handle is not of this host.</exception>
-    /// <exception cref="InvalidOperationException">The graph is already running.</exception>
+    /// <exception cref="InvalidOperationException">The graph is already running (or a run of it timed out: its workers may still be on the device, so it stays busy; load it again).</exception>
     /// <exception cref="TimeoutException">The run did not end within <see cref="MegakernelOptions.WaitTimeout"/>.</exception>
     public GraphRun RunGraph(GraphHandle graph, int workers = 0)
     {
@@ -63,17 +63,19 @@ public sealed unsafe partial class MegakernelHost
 
             if (loaded.Running)
             {
-                throw new InvalidOperationException($"Graph {graph.Id} is running already; a graph's state is one run's. Fix: wait for that run, or load the graph twice to run it twice at once.");
+                throw new InvalidOperationException($"Graph {graph.Id} is running already (or an earlier run of it did not end in time, and its workers may still be on the device); a graph's state is one run's. Fix: wait for that run, or load the graph again to run it again at once.");
             }
 
             loaded.Running = true;
         }
 
+        bool ended = false;
         try
         {
             int most = Math.Max(1, Math.Min(256, SlotCount / 2));
             if (workers < 0 || workers > most)
             {
+                ended = true; // Nothing was published.
                 throw new ArgumentOutOfRangeException(nameof(workers), workers, $"Workers are 0 (choose) or 1..{most} (at most 256 and half the ring). Fix: give a count in that range.");
             }
 
@@ -87,6 +89,7 @@ public sealed unsafe partial class MegakernelHost
             Array.Fill(requests, new SlotRequest(Opcodes.GraphWorker, graph.Id));
             var results = new SlotResult[count];
             WaitBatch(PublishBatch(requests), results);
+            ended = true;
             FaultCode fault = FaultCode.None;
             int faultTask = -1;
             foreach (SlotResult result in results)
@@ -110,9 +113,14 @@ public sealed unsafe partial class MegakernelHost
         }
         finally
         {
-            lock (_programLock)
+            // A run whose workers may still be on the device (the wait timed out, or failed) keeps its graph busy: a new run
+            // would reset the state under them. Such a graph is loaded again to run again.
+            if (ended)
             {
-                loaded.Running = false;
+                lock (_programLock)
+                {
+                    loaded.Running = false;
+                }
             }
         }
     }
