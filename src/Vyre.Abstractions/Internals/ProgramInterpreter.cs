@@ -1,6 +1,4 @@
 using System.Runtime.CompilerServices;
-using ILGPU;
-using ILGPU.Runtime.Cuda;
 using Vyre.Programs;
 
 namespace Vyre.Internals;
@@ -31,20 +29,10 @@ internal static class ProgramInterpreter
             return;
         }
 
-        // On CUDA the registers live in the lane's local memory (L1, write-back); the CPU backends have no local memory
-        // outside a kernel and use the slot's words of the register buffer.
-        SharedWords regs;
-        int first;
-        if (CudaAsm.IsSupported)
-        {
-            regs = new SharedWords(LocalMemory.Allocate<uint>(Vir0Format.MaxRegisters), 0);
-            first = 0;
-        }
-        else
-        {
-            regs = buffers.Registers;
-            first = slot.SlotIndex * Vir0Format.MaxRegisters;
-        }
+        // The slot's words of the register buffer (lane-local memory on CUDA measured the same, and made ILGPU's compile of
+        // the megakernel for its CPU accelerator several times slower).
+        SharedWords regs = buffers.Registers;
+        int first = slot.SlotIndex * Vir0Format.MaxRegisters;
 
         int carried = program.Registers < Vir0Format.SlotRegisters ? (int)program.Registers : Vir0Format.SlotRegisters;
         for (int r = 0; r < (int)program.Registers; r++)
@@ -75,18 +63,8 @@ internal static class ProgramInterpreter
             return false;
         }
 
-        SharedWords regs;
-        int first;
-        if (CudaAsm.IsSupported)
-        {
-            regs = new SharedWords(LocalMemory.Allocate<uint>(Vir0Format.MaxRegisters), 0);
-            first = 0;
-        }
-        else
-        {
-            regs = buffers.Registers;
-            first = slot.SlotIndex * Vir0Format.MaxRegisters;
-        }
+        SharedWords regs = buffers.Registers;
+        int first = slot.SlotIndex * Vir0Format.MaxRegisters;
 
         for (int r = 0; r < (int)program.Registers; r++)
         {
@@ -165,8 +143,11 @@ internal static class ProgramInterpreter
         return true;
     }
 
-    /// <summary>The instruction loop; leaves <paramref name="pc"/> where the run ended and records any fault on <paramref name="slot"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>
+    /// The instruction loop; leaves <paramref name="pc"/> where the run ended and records any fault on <paramref name="slot"/>.
+    /// Not inlined: EXEC and graph tasks share one copy (with the dispatch tree inlined into it once), which keeps the
+    /// megakernel small enough for ILGPU to compile quickly where it compiles at start (IlgpuCpu).
+    /// </summary>
     private static Vir0End Run<TDispatcher>(
         SharedWords programs, SharedWords regs, ref SlotContext slot, uint tenant, uint mask, in LoadedProgram program, int first, ref uint pc)
         where TDispatcher : struct, IMegakernelDispatcher

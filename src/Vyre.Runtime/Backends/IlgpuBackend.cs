@@ -90,9 +90,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _trace = options.TraceEntries > 0 ? AllocateDevice(options.TraceEntries * RoundTripTrace.WordsPerEntry) : null;
         bool programs = options.ProgramWords > 0;
         _programs = AllocateDevice(programs ? Vir0Format.TableWords + options.ProgramWords : 1);
-        // A CUDA lane keeps a program's registers in its local memory (ProgramInterpreter); the CPU backends use these.
-        bool registersHere = programs && Accelerator.AcceleratorType != AcceleratorType.Cuda;
-        _registers = AllocateDevice(registersHere ? options.SlotCount * Vir0Format.MaxRegisters : 1);
+        _registers = AllocateDevice(programs ? options.SlotCount * Vir0Format.MaxRegisters : 1);
         ProgramWords = programs ? Vir0Format.TableWords + options.ProgramWords : 0;
         Ring = (uint*)ring;
         Control = (uint*)control;
