@@ -181,6 +181,8 @@ public abstract class HostileSuite
             new MegakernelOptions { Backend = Backend.Managed, Lanes = 1024 * Environment.ProcessorCount },
             new MegakernelOptions { Backend = basis.Backend, MaxClaim = 0 },
             new MegakernelOptions { Backend = basis.Backend, MaxClaim = int.MaxValue },
+            new MegakernelOptions { Backend = basis.Backend, ProgramWords = -1 },
+            new MegakernelOptions { Backend = basis.Backend, ProgramWords = MegakernelOptions.MaxProgramWords + 1 },
         ];
         foreach (MegakernelOptions options in bad)
         {
