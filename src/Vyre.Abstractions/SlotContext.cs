@@ -258,6 +258,15 @@ public struct SlotContext
         _load = default;
     }
 
+    /// <summary>Whether this context recorded a fault or handed out a view that may have (completion then reads the scratch).</summary>
+    internal readonly bool MayHaveFault => _mayHaveFault;
+
+    /// <summary>Makes completion read the slot's scratch: another lane of a warp-wide slot may have recorded a fault there.</summary>
+    internal void MarkMayHaveFault() => _mayHaveFault = true;
+
+    /// <summary>A bounds-checked view of <paramref name="words"/> (a warp's group scratch) whose faults are this slot's.</summary>
+    internal readonly SlotView<uint> ViewOf(ArrayView<uint> words, ulong hostAddress) => new(words, Scratch, 0, hostAddress);
+
     /// <summary>Forgets the recorded fault, once completion has copied it into the slot: the next slot here starts clean.</summary>
     internal readonly void ClearFault()
     {

@@ -44,6 +44,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor GenericMegakernel = Error("VYR008", "Megakernel class must not be generic",
         "Megakernel '{0}' is generic. Fix: remove its type parameters.", Declaration);
 
+    /// <summary>VYR009: "Warp-wide handler '{0}' has the wrong signature. Fix: declare it as 'static SlotStatus {0}&lt;TGroup&gt;(ref SlotContext slot, ref TGroup group) where TGroup : struct, ISlotGroup'."</summary>
+    public static readonly DiagnosticDescriptor WrongGroupSignature = Error("VYR009", "Warp-wide handler has the wrong signature",
+        "Warp-wide handler '{0}' has the wrong signature. Fix: declare it as 'static SlotStatus {0}<TGroup>(ref SlotContext slot, ref TGroup group) where TGroup : struct, ISlotGroup'.", Declaration);
+
     /// <summary>VYR101: "'{0}' has reference type '{1}', which a GPU kernel cannot hold. Fix: use a struct, a primitive or an ArrayView."</summary>
     public static readonly DiagnosticDescriptor ReferenceTypeVariable = Error("VYR101", "Parameter or local of reference type",
         "'{0}' has reference type '{1}', which a GPU kernel cannot hold. Fix: use a struct, a primitive or an ArrayView.", Body);
@@ -83,6 +87,14 @@ internal static class DiagnosticDescriptors
     /// <summary>VYR110: "'{0}' acts on a whole warp, group or grid, but a handler runs on one lane while the others run other slots (on the CPU backends there is no warp at all). Fix: keep the handler to its own slot; use Atomic on heap words to combine results."</summary>
     public static readonly DiagnosticDescriptor GroupOperation = Error("VYR110", "Warp, group or grid operation in a handler",
         "'{0}' acts on a whole warp, group or grid, but a handler runs on one lane while the others run other slots (on the CPU backends there is no warp at all). Fix: keep the handler to its own slot; use Atomic on heap words to combine results.", Body);
+
+    /// <summary>VYR111: "'{0}' is a group operation, but '{1}' is a lane handler: it runs alone. Fix: declare it [OpcodeHandler(..., Width = HandlerWidth.Warp)] with the group parameter, or do without the group."</summary>
+    public static readonly DiagnosticDescriptor GroupInLaneHandler = Error("VYR111", "Group operation in a lane handler",
+        "'{0}' is a group operation, but '{1}' is a lane handler: it runs alone. Fix: declare it [OpcodeHandler(..., Width = HandlerWidth.Warp)] with the group parameter, or do without the group.", Body);
+
+    /// <summary>VYR112: "'{0}' needs a slot of its own lane, but '{1}' is warp-wide: its slot belongs to the whole group. Fix: do this in a lane handler and pass the result on through the heap or the data buffer."</summary>
+    public static readonly DiagnosticDescriptor LaneOnlyInGroupHandler = Error("VYR112", "Lane-only operation in a warp-wide handler",
+        "'{0}' needs a slot of its own lane, but '{1}' is warp-wide: its slot belongs to the whole group. Fix: do this in a lane handler and pass the result on through the heap or the data buffer.", Body);
 
     /// <summary>VYR201: "Opcode 0x{0:X} is handled by both '{1}' and '{2}'. Fix: give each handler its own opcode."</summary>
     public static readonly DiagnosticDescriptor DuplicateOpcode = Error("VYR201", "Duplicate opcode",

@@ -40,12 +40,12 @@ internal static class DispatchPlanner
     /// <summary>The targets of one megakernel: tree built-ins and handlers sorted by opcode, ordinals assigned in that order.</summary>
     public static DispatchTargetSpec[] Targets(IEnumerable<DispatchEntrySpec> handlers, string megakernelFullName)
     {
-        IEnumerable<(uint Opcode, string Name, string Call, bool Builtin, string Code)> all = TreeBuiltins
-            .Select(b => (b.Opcode, b.Name, "global::Vyre.Internals.BuiltinOps." + b.Name, true, string.Empty))
-            .Concat(handlers.Select(h => (h.Opcode, h.MethodName, "global::" + megakernelFullName + "." + h.MethodName, false, h.CodeDigest)));
+        IEnumerable<(uint Opcode, string Name, string Call, bool Builtin, string Code, bool Group)> all = TreeBuiltins
+            .Select(b => (b.Opcode, b.Name, "global::Vyre.Internals.BuiltinOps." + b.Name, true, string.Empty, false))
+            .Concat(handlers.Select(h => (h.Opcode, h.MethodName, "global::" + megakernelFullName + "." + h.MethodName, false, h.CodeDigest, h.IsGroup)));
         return all
             .OrderBy(t => t.Opcode)
-            .Select((t, i) => new DispatchTargetSpec(t.Opcode, i, t.Name, t.Call, t.Builtin, t.Code))
+            .Select((t, i) => new DispatchTargetSpec(t.Opcode, i, t.Name, t.Call, t.Builtin, t.Code, t.Group))
             .ToArray();
     }
 

@@ -36,6 +36,10 @@ internal static class HandlerRules
 {
     public const string OpcodeHandlerAttributeName = "Vyre.OpcodeHandlerAttribute";
     public const string MegakernelAttributeName = "Vyre.MegakernelAttribute";
+    public const string SlotGroupInterfaceName = "Vyre.ISlotGroup";
+
+    /// <summary><c>HandlerWidth.Warp</c>'s value.</summary>
+    private const int WarpWidth = 1;
     private const int MaxCallDepth = 32;
 
     private static readonly string[] s_allowedNamespaces = ["Vyre", "ILGPU"];
@@ -67,6 +71,30 @@ internal static class HandlerRules
         opcode = value;
         return true;
     }
+
+    /// <summary>Whether the handler's attribute says <c>Width = HandlerWidth.Warp</c>.</summary>
+    public static bool IsWarpWide(IMethodSymbol method) =>
+        TryGetOpcode(method, out _, out AttributeData? attribute)
+        && attribute!.NamedArguments.Any(a => a.Key == "Width" && a.Value.Value is int width && width == WarpWidth);
+
+    /// <summary>
+    /// The warp-wide shape: <c>static SlotStatus Name&lt;TGroup&gt;(ref SlotContext slot, ref TGroup group) where TGroup :
+    /// struct, ISlotGroup</c>.
+    /// </summary>
+    private static bool HasGroupSignature(IMethodSymbol method) =>
+        method.ReturnType.ToDisplayString() == "Vyre.SlotStatus"
+        && method.TypeParameters.Length == 1
+        && method.TypeParameters[0] is { HasValueTypeConstraint: true } group
+        && group.ConstraintTypes.Any(t => t.ToDisplayString() == SlotGroupInterfaceName)
+        && method.Parameters.Length == 2
+        && method.Parameters[0].RefKind == RefKind.Ref
+        && method.Parameters[0].Type.ToDisplayString() == "Vyre.SlotContext"
+        && method.Parameters[1].RefKind == RefKind.Ref
+        && SymbolEqualityComparer.Default.Equals(method.Parameters[1].Type, group);
+
+    /// <summary>Whether <paramref name="type"/> is <c>ISlotGroup</c> or a type that implements it (a group operation's receiver).</summary>
+    private static bool IsGroupType(ITypeSymbol type) =>
+        type.ToDisplayString() == SlotGroupInterfaceName || type.AllInterfaces.Any(i => i.ToDisplayString() == SlotGroupInterfaceName);
 
     /// <summary>VYR003 and VYR008: the shape of a [Megakernel] class.</summary>
     public static void CheckMegakernelClass(INamedTypeSymbol type, List<RuleViolation> into)
@@ -116,14 +144,25 @@ internal static class HandlerRules
             into.Add(new RuleViolation(DiagnosticDescriptors.Async, location, method.Name));
         }
 
-        if (method.IsGenericMethod)
-        {
-            into.Add(new RuleViolation(DiagnosticDescriptors.Generic, location, method.Name));
-        }
-
+        bool warp = IsWarpWide(method);
         if (method.ReturnsByRef || method.ReturnsByRefReadonly)
         {
             into.Add(new RuleViolation(DiagnosticDescriptors.RefReturn, location, method.Name));
+        }
+        else if (warp)
+        {
+            if (!HasGroupSignature(method))
+            {
+                into.Add(new RuleViolation(DiagnosticDescriptors.WrongGroupSignature, location, method.Name));
+            }
+        }
+        else if (HasGroupSignature(method))
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.GroupInLaneHandler, method.Parameters[1].Locations.FirstOrDefault() ?? location, "The group parameter '" + method.Parameters[1].Name + "'", method.Name));
+        }
+        else if (method.IsGenericMethod)
+        {
+            into.Add(new RuleViolation(DiagnosticDescriptors.Generic, location, method.Name));
         }
         else if (method.ReturnType.ToDisplayString() != "Vyre.SlotStatus"
             || method.Parameters.Length != 1
@@ -181,6 +220,7 @@ internal static class HandlerRules
     private sealed class BodyWalk
     {
         private readonly IMethodSymbol _handler;
+        private readonly bool _warp;
         private readonly Func<SyntaxTree, SemanticModel> _models;
         private readonly List<RuleViolation> _into;
         private readonly HashSet<IMethodSymbol> _checked = new(SymbolEqualityComparer.Default);
@@ -190,6 +230,7 @@ internal static class HandlerRules
         public BodyWalk(IMethodSymbol handler, Func<SyntaxTree, SemanticModel> models, List<RuleViolation> into, HashSet<IMethodSymbol>? reached)
         {
             _handler = handler;
+            _warp = IsWarpWide(handler);
             _models = models;
             _into = into;
             _reached = reached;
@@ -301,6 +342,18 @@ internal static class HandlerRules
             if (s_groupTypes.Contains(target.ContainingType.ToDisplayString()))
             {
                 Add(DiagnosticDescriptors.GroupOperation, location, name);
+                return;
+            }
+
+            if (!_warp && IsGroupType(target.ContainingType))
+            {
+                Add(DiagnosticDescriptors.GroupInLaneHandler, location, name, _handler.Name);
+                return;
+            }
+
+            if (_warp && target.ContainingType.ToDisplayString() == "Vyre.SlotContext" && target.Name == "LoadMiss")
+            {
+                Add(DiagnosticDescriptors.LaneOnlyInGroupHandler, location, name, _handler.Name);
                 return;
             }
 

@@ -145,8 +145,47 @@ public sealed partial class MegakernelGenerator
                 w.Line("ordinal = -1;");
                 w.Line("return slot.Fail(global::Vyre.FaultCode.UnknownOpcode, opcode);");
             }
+
+            EmitGroupDispatch(w, spec.Targets.Where(t => t.IsGroup).ToList());
         }
     }
+
+    /// <summary>The warp-wide half of the dispatcher: whether there is one, which opcodes, and the call of each on a group.</summary>
+    private static void EmitGroupDispatch(SourceWriter w, List<DispatchTargetSpec> group)
+    {
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public bool HasGroupHandlers => " + (group.Count > 0 ? "true" : "false") + ";");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        w.Line("public bool IsGroupOpcode(uint opcode) => " + (group.Count == 0 ? "false" : string.Join(" || ", group.Select(t => "opcode == " + Hex(t.Opcode)))) + ";");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public global::Vyre.SlotStatus DispatchGroup<TGroup>(ref global::Vyre.SlotContext slot, ref TGroup group, out int ordinal)");
+        w.Line("    where TGroup : struct, global::Vyre.ISlotGroup");
+        using (w.Block())
+        {
+            w.Line("uint opcode = slot.Opcode;");
+            if (group.Count > 0)
+            {
+                using (w.Block("switch (opcode)"))
+                {
+                    foreach (DispatchTargetSpec target in group)
+                    {
+                        w.Line("case " + Hex(target.Opcode) + ": ordinal = " + Int(target.Ordinal) + "; return " + target.CallTarget + "<TGroup>(ref slot, ref group);");
+                    }
+                }
+            }
+
+            w.Line("ordinal = -1;");
+            w.Line("return slot.Fail(global::Vyre.FaultCode.Unsupported, opcode);");
+        }
+    }
+
+    /// <summary>The lane tree's call of <paramref name="target"/>: a warp-wide handler's opcode faults Unsupported there (one lane cannot run it).</summary>
+    private static string LaneCall(DispatchTargetSpec target) =>
+        target.IsGroup ? "slot.Fail(global::Vyre.FaultCode.Unsupported, opcode)" : target.CallTarget + "(ref slot)";
 
     private static void Outline(SourceWriter w, DispatchNodeSpec node, EquatableArray<DispatchTargetSpec> targets, int depth, string label)
     {
@@ -189,7 +228,7 @@ public sealed partial class MegakernelGenerator
                     foreach (int index in node.TargetIndexes)
                     {
                         DispatchTargetSpec target = targets[index];
-                        w.Line("case " + Hex(target.Opcode) + ": ordinal = " + Int(target.Ordinal) + "; return " + target.CallTarget + "(ref slot);");
+                        w.Line("case " + Hex(target.Opcode) + ": ordinal = " + Int(target.Ordinal) + "; return " + LaneCall(target) + ";");
                     }
                 }
 
@@ -199,7 +238,7 @@ public sealed partial class MegakernelGenerator
                 using (w.Block("if (opcode == " + Hex(leaf.Opcode) + ")"))
                 {
                     w.Line("ordinal = " + Int(leaf.Ordinal) + ";");
-                    w.Line("return " + leaf.CallTarget + "(ref slot);");
+                    w.Line("return " + LaneCall(leaf) + ";");
                 }
 
                 break;

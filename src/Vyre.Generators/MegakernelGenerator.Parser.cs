@@ -37,7 +37,7 @@ public sealed partial class MegakernelGenerator
         }
 
         bool valid = violations.All(v => v.Descriptor.DefaultSeverity != DiagnosticSeverity.Error);
-        var entry = new DispatchEntrySpec(FullName(method.ContainingType), opcode, method.Name, CodeDigest.Of(reached, compilation, cancellationToken));
+        var entry = new DispatchEntrySpec(FullName(method.ContainingType), opcode, method.Name, CodeDigest.Of(reached, compilation, cancellationToken), HandlerRules.IsWarpWide(method));
         return new HandlerSpec(entry, valid);
     }
 

@@ -81,7 +81,7 @@ internal static class ProgramIr
         stream.Write(binary, 0, binary.Length);
         foreach (DispatchTargetSpec target in targets)
         {
-            byte[] code = Encoding.UTF8.GetBytes(target.Name + "\0" + target.CodeDigest + "\n");
+            byte[] code = Encoding.UTF8.GetBytes(target.Name + "\0" + (target.IsGroup ? "warp\0" : string.Empty) + target.CodeDigest + "\n");
             stream.Write(code, 0, code.Length);
         }
 

@@ -21,7 +21,8 @@ internal sealed record DispatchEntrySpec(
     string MegakernelFullName,
     uint Opcode,
     string MethodName,
-    string CodeDigest);
+    string CodeDigest,
+    bool IsGroup = false);
 
 /// <summary>One handler as parsed: its dispatch entry and whether every rule held.</summary>
 internal sealed record HandlerSpec(
@@ -34,14 +35,18 @@ internal sealed record MegakernelSpec(
     EquatableArray<DispatchTargetSpec> Targets,
     DispatchNodeSpec Tree);
 
-/// <summary>A dispatch target: a built-in or a user handler, with its ordinal (metric index) and the C# that calls it.</summary>
+/// <summary>
+/// A dispatch target: a built-in or a user handler, with its ordinal (metric index) and the C# that calls it;
+/// <see cref="IsGroup"/> when a whole warp runs it (<c>HandlerWidth.Warp</c>).
+/// </summary>
 internal sealed record DispatchTargetSpec(
     uint Opcode,
     int Ordinal,
     string Name,
     string CallTarget,
     bool IsBuiltin,
-    string CodeDigest);
+    string CodeDigest,
+    bool IsGroup = false);
 
 /// <summary>The kind of a dispatch tree node.</summary>
 internal enum DispatchNodeKind

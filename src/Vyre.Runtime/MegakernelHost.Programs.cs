@@ -109,7 +109,7 @@ public sealed unsafe partial class MegakernelHost
         {
             if (!callable.Contains(opcode))
             {
-                throw new ArgumentException($"Instruction {instruction} calls opcode 0x{opcode:X}, which {Name} has no handler or heap built-in for. Fix: call one of its opcodes (MegakernelHost.HandlerOpcodes).", nameof(program));
+                throw new ArgumentException($"Instruction {instruction} calls opcode 0x{opcode:X}, which {Name} has no lane handler or heap built-in for (a warp-wide handler cannot be called from a program). Fix: call one of the opcodes in MegakernelHost.HandlerOpcodes.", nameof(program));
             }
 
             if (tenant != 0 && !SlotExecutor.IsAuthorized(mask, tenant, opcode))
@@ -124,8 +124,9 @@ public sealed unsafe partial class MegakernelHost
         var opcodes = new Dictionary<string, uint>(StringComparer.Ordinal);
         foreach (ProgramNode node in Definition.Template.Nodes)
         {
+            // A warp-wide handler is left out: a program runs on one lane (a call of it faults Unsupported on the device).
             bool heapBuiltin = node.Kind == ProgramNodeKind.CallBuiltin && node.Operand is >= Opcodes.Nop and <= Opcodes.DfaStep;
-            if (node.Kind == ProgramNodeKind.CallHandler || heapBuiltin)
+            if ((node.Kind == ProgramNodeKind.CallHandler && !_isGroupOpcode(node.Operand)) || heapBuiltin)
             {
                 opcodes.TryAdd(node.Label, node.Operand);
             }

@@ -22,6 +22,9 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     private readonly IMegakernelBackend _backend;
     private readonly HostRing _ring;
     private readonly MegakernelOptions _options;
+
+    /// <summary>Whether an opcode is a warp-wide handler's (the dispatcher's answer, taken at start).</summary>
+    private Func<uint, bool> _isGroupOpcode = static _ => false;
     private readonly Heartbeat _heartbeat;
     private readonly HostMeter _meter;
     private readonly Action<long, int> _onPublished;
@@ -90,7 +93,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         options.CheckLanesFor(backend);
         IMegakernelBackend created = backend switch
         {
-            Backend.Cuda when OperatingSystem.IsLinux() => CudaBackend.Create(definition, options),
+            Backend.Cuda when OperatingSystem.IsLinux() => CudaBackend.Create(definition, options, default(TDispatcher).HasGroupHandlers),
             Backend.Cuda => throw new PlatformNotSupportedException("Backend.Cuda runs on Linux only (the ring is host memory mapped into the GPU through the Linux driver). Fix: use Backend.Managed here."),
             Backend.IlgpuCpu => new IlgpuCpuBackend<TDispatcher>(options),
             _ => new ManagedBackend<TDispatcher>(options),
@@ -99,7 +102,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         MegakernelHost? host = null;
         try
         {
-            host = new MegakernelHost(definition, created, options);
+            host = new MegakernelHost(definition, created, options) { _isGroupOpcode = static opcode => default(TDispatcher).IsGroupOpcode(opcode) };
             created.Start(options.WaitTimeout);
             log($"vyre: {definition.Name} started. {created.Description}; ring of {options.SlotCount} slots.");
             return host;

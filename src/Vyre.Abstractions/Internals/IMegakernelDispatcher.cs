@@ -9,10 +9,24 @@ namespace Vyre.Internals;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface IMegakernelDispatcher
 {
+    /// <summary>Whether any handler is warp-wide (a constant: without one, the device loop's group path compiles away).</summary>
+    bool HasGroupHandlers { get; }
+
     /// <summary>
-    /// Runs the handler or simple built-in for <see cref="SlotContext.Opcode"/>. <paramref name="ordinal"/>
+    /// Runs the lane handler or simple built-in for <see cref="SlotContext.Opcode"/>. <paramref name="ordinal"/>
     /// receives its index in the dispatch table (the per-opcode metric), or -1 for an unknown opcode,
-    /// which records <see cref="FaultCode.UnknownOpcode"/>.
+    /// which records <see cref="FaultCode.UnknownOpcode"/>. A warp-wide handler's opcode records
+    /// <see cref="FaultCode.Unsupported"/>: one lane cannot run it.
     /// </summary>
     SlotStatus Dispatch(ref SlotContext slot, out int ordinal);
+
+    /// <summary>Whether <paramref name="opcode"/> is a warp-wide handler's.</summary>
+    bool IsGroupOpcode(uint opcode);
+
+    /// <summary>
+    /// Runs the warp-wide handler for <see cref="SlotContext.Opcode"/> on this lane of <paramref name="group"/>; every lane
+    /// of the group calls it. A lane handler's opcode records <see cref="FaultCode.Unsupported"/>.
+    /// </summary>
+    SlotStatus DispatchGroup<TGroup>(ref SlotContext slot, ref TGroup group, out int ordinal)
+        where TGroup : struct, ISlotGroup;
 }

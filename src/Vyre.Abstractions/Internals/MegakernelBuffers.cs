@@ -65,6 +65,13 @@ public struct MegakernelBuffers
     /// <summary>VIR0 register memory (device memory): <c>Vir0Format.MaxRegisters</c> words per ring slot; empty when EXEC is off.</summary>
     internal SharedWords Registers;
 
+    /// <summary>
+    /// The scratch of warp-wide slots (device memory): <see cref="GroupScratch.Words"/> per warp of the grid, by the warp's
+    /// global index; empty without warp-wide handlers. (Shared memory would be faster, but ILGPU has none for implicitly
+    /// grouped kernels, which the shipped kernels are.)
+    /// </summary>
+    internal ArrayView<uint> GroupScratch;
+
     /// <summary>Slots in the ring.</summary>
     internal int SlotCount;
 

@@ -13,9 +13,10 @@ namespace Vyre.Internals;
 /// idle (FACTS.md: every idle poller of host memory adds about 1.3 µs to a round trip). It reads the host's
 /// shutdown, heartbeat and doorbell words and republishes the doorbell in device memory; when a single slot
 /// arrives on an idle queue it claims it, lanes 0..3 read its 64 bytes at once, and lane 0 runs it (the
-/// single-poller latency path). Every other warp's lane 0 polls device memory only, claims up to a warp of
-/// sequence numbers with one compare-exchange, and broadcasts them; the warp reads the claimed slots together (on
-/// CUDA, 512 contiguous bytes per load) and each lane runs its own; lane 0 then counts the claim towards its
+/// single-poller latency path; the whole warp runs a warp-wide slot). Every other warp's lane 0 polls device memory
+/// only, claims up to a warp of sequence numbers with one compare-exchange, and broadcasts them; the warp reads the
+/// claimed slots together (on CUDA, 512 contiguous bytes per load), runs the warp-wide ones among them together, one
+/// after another, then each lane runs its own (docs/warp-handlers.md); lane 0 then counts the claim towards its
 /// completion groups (<see cref="CompletionGroups"/>).
 /// On a grid of one warp (ILGPU's CPU accelerator) thread 0 forwards between that warp's claims.
 /// </para>
@@ -56,19 +57,26 @@ public static class MegakernelLoop
             MemoryFence.SystemLevel();
         }
 
+        ArrayView<uint> groupScratch = GroupScratchOf<TDispatcher>(index, buffers);
         if (dedicatedForwarder && index < Warp.WarpSize)
         {
-            RunForwarderWarp<TDispatcher>(buffers, ref forward);
+            RunForwarderWarp<TDispatcher>(buffers, ref forward, groupScratch);
             return;
         }
 
         int lane = Warp.LaneIdx;
         while (true)
         {
-            if (index == 0 && Poll(buffers, ref forward, out uint single))
+            if (!dedicatedForwarder)
             {
-                Counted(buffers, single, RunOne<TDispatcher>(buffers, single, SlotWords.Read(buffers.Ring, SlotBase(buffers, single))));
-                buffers.State.Write(DeviceStateWord.Doorbell, forward.Doorbell);
+                // The grid is this one warp: thread 0 forwards, and a warp-wide slot it claims is run by the whole warp.
+                uint single = 0;
+                uint serve = index == 0 && Poll(buffers, ref forward, out single) ? 1u : 0u;
+                if (Warp.Shuffle(serve, 0) != 0)
+                {
+                    single = Warp.Shuffle(single, 0);
+                    ServeSingle<TDispatcher>(buffers, ref forward, single, SlotWords.Read(buffers.Ring, SlotBase(buffers, single)), lane, groupScratch);
+                }
             }
 
             uint stop = 0;
@@ -106,8 +114,9 @@ public static class MegakernelLoop
             {
                 uint part = count - done < (uint)Warp.WarpSize ? count - done : (uint)Warp.WarpSize;
                 SlotWords words = SlotWords.ReadClaim(buffers.Ring, buffers.SlotCount, first + done, part, lane);
+                RunGroupSlots<TDispatcher>(buffers, first + done, part, words, lane, groupScratch, countDone: false);
                 int ordinal = -1;
-                if ((uint)lane < part)
+                if ((uint)lane < part && !IsGroupSlot<TDispatcher>(words))
                 {
                     uint sequence = first + done + (uint)lane;
                     RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.Claimed);
@@ -151,6 +160,24 @@ public static class MegakernelLoop
     public static void RunOnce<TDispatcher>(Index1D index, MegakernelBuffers buffers, uint first, int count)
         where TDispatcher : struct, IMegakernelDispatcher
     {
+        ArrayView<uint> groupScratch = GroupScratchOf<TDispatcher>(index, buffers);
+        if (default(TDispatcher).HasGroupHandlers)
+        {
+            // Every launch is padded to whole groups, so the warp is all here: it runs its warp-wide slots together first.
+            int lane = Warp.LaneIdx;
+            int warpFirst = index.X - lane;
+            uint part = count - warpFirst <= 0 ? 0u : (uint)(count - warpFirst < Warp.WarpSize ? count - warpFirst : Warp.WarpSize);
+            SlotWords words = SlotWords.ReadClaim(buffers.Ring, buffers.SlotCount, first + (uint)warpFirst, part, lane);
+            RunGroupSlots<TDispatcher>(buffers, first + (uint)warpFirst, part, words, lane, groupScratch, countDone: true);
+            if ((uint)lane < part && !IsGroupSlot<TDispatcher>(words))
+            {
+                uint sequence = first + (uint)index.X;
+                Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words));
+            }
+
+            return;
+        }
+
         if (index < count)
         {
             uint sequence = first + (uint)index.X;
@@ -159,10 +186,109 @@ public static class MegakernelLoop
     }
 
     /// <summary>
+    /// The scratch of the warp of thread <paramref name="index"/> for warp-wide slots (<see cref="GroupScratch"/>); empty when
+    /// the megakernel has no warp-wide handler (or the buffer has no room for this warp: its accesses then fault).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ArrayView<uint> GroupScratchOf<TDispatcher>(Index1D index, in MegakernelBuffers buffers)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        long start = (long)(index.X / Warp.WarpSize) * GroupScratch.Words;
+        if (!default(TDispatcher).HasGroupHandlers || start + GroupScratch.Words > buffers.GroupScratch.Length)
+        {
+            return ArrayView<uint>.Empty;
+        }
+
+        return buffers.GroupScratch.SubView(start, GroupScratch.Words);
+    }
+
+    /// <summary>Whether the slot in <paramref name="words"/> is a warp-wide handler's (false at compile time without one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsGroupSlot<TDispatcher>(in SlotWords words)
+        where TDispatcher : struct, IMegakernelDispatcher =>
+        default(TDispatcher).HasGroupHandlers && default(TDispatcher).IsGroupOpcode(words.Opcode);
+
+    /// <summary>
+    /// Runs the warp-wide slots among sequences [<paramref name="first"/>, + <paramref name="part"/>), lane <c>i</c> holding
+    /// the words of <c>first + i</c>: the whole warp runs each in turn, before the lane slots of the same width (so a
+    /// BATCH_FENCE among those never waits for a slot that runs after it). Lane 0 counts each towards its metric, and, when
+    /// <paramref name="countDone"/>, as done (Once mode; the persistent loop counts the whole width at once).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunGroupSlots<TDispatcher>(in MegakernelBuffers buffers, uint first, uint part, in SlotWords words, int lane, ArrayView<uint> scratch, bool countDone)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        if (!default(TDispatcher).HasGroupHandlers)
+        {
+            return;
+        }
+
+        uint pending = Ballot((uint)lane < part && IsGroupSlot<TDispatcher>(words), lane);
+        while (pending != 0)
+        {
+            int source = System.Numerics.BitOperations.TrailingZeroCount(pending);
+            pending &= pending - 1;
+            uint sequence = first + (uint)source;
+            int ordinal = SlotExecutor.ExecuteGroup<TDispatcher>(buffers, sequence, words.From(source), lane, scratch);
+            if (lane == 0)
+            {
+                if (countDone)
+                {
+                    Counted(buffers, sequence, ordinal);
+                }
+                else
+                {
+                    Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
+                }
+            }
+        }
+    }
+
+    /// <summary>A mask of the lanes whose <paramref name="predicate"/> holds, on every lane of the warp.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Ballot(bool predicate, int lane)
+    {
+        uint mask = predicate ? 1u << lane : 0u;
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
+        {
+            mask |= Warp.ShuffleXor(mask, offset);
+        }
+
+        return mask;
+    }
+
+    /// <summary>
+    /// Runs a single slot the forwarder claimed, whose words every lane of the warp holds: a warp-wide one on the whole
+    /// warp, any other on lane 0; then lane 0 counts it and republishes the doorbell (until then no warp can claim it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ServeSingle<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, uint sequence, in SlotWords words, int lane, ArrayView<uint> scratch)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        if (IsGroupSlot<TDispatcher>(words))
+        {
+            int ordinal = SlotExecutor.ExecuteGroup<TDispatcher>(buffers, sequence, words, lane, scratch);
+            if (lane == 0)
+            {
+                Counted(buffers, sequence, ordinal);
+            }
+        }
+        else if (lane == 0)
+        {
+            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words));
+        }
+
+        if (lane == 0)
+        {
+            buffers.State.Write(DeviceStateWord.Doorbell, forward.Doorbell);
+        }
+    }
+
+    /// <summary>
     /// The forwarder warp: lane 0 polls (<see cref="Poll"/>); a single slot it claims is read by lanes 0..3, sixteen bytes
     /// each, gathered by shuffles, and run on lane 0. The other lanes only take part in the read.
     /// </summary>
-    private static void RunForwarderWarp<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward)
+    private static void RunForwarderWarp<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, ArrayView<uint> groupScratch)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int lane = Warp.LaneIdx;
@@ -188,12 +314,7 @@ public static class MegakernelLoop
                     SlotWords.Load4(buffers.Ring.Address + ((ulong)(SlotBase(buffers, sequence) + (lane * 4)) * sizeof(uint)), out a, out b, out c, out d);
                 }
 
-                SlotWords words = SlotWords.Gather(a, b, c, d);
-                if (lane == 0)
-                {
-                    Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words));
-                    buffers.State.Write(DeviceStateWord.Doorbell, forward.Doorbell);
-                }
+                ServeSingle<TDispatcher>(buffers, ref forward, sequence, SlotWords.Gather(a, b, c, d), lane, groupScratch);
             }
 
             if (stop != 0)

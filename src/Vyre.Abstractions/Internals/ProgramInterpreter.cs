@@ -159,7 +159,6 @@ internal static class ProgramInterpreter
         uint registers = program.Registers;
         int code = constantBase + constants;
         SlotContext call = slot.ForProgram(regs);
-        TDispatcher dispatcher = default;
         for (uint used = 0; used < fuel; used++)
         {
             int at = code + ((int)pc * Vir0Format.InstructionWords);
@@ -279,7 +278,7 @@ internal static class ProgramInterpreter
                     break;
                 case (uint)Vir0Op.Call:
                     write = false;
-                    if (!Call(ref dispatcher, ref slot, ref call, tenant, mask, imm, first + (int)a, b, a + b > registers, pc))
+                    if (!Call<TDispatcher>(ref slot, ref call, tenant, mask, imm, first + (int)a, b, a + b > registers, pc))
                     {
                         return Vir0End.Halted;
                     }
@@ -305,7 +304,7 @@ internal static class ProgramInterpreter
     /// <summary>One <see cref="Vir0Op.Call"/>; false (with the fault recorded on <paramref name="slot"/>, detail = the instruction) when it faulted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Call<TDispatcher>(
-        ref TDispatcher dispatcher, ref SlotContext slot, ref SlotContext call, uint tenant, uint mask, uint opcode, int firstWord, uint argumentCount, bool pastRegisters, uint pc)
+        ref SlotContext slot, ref SlotContext call, uint tenant, uint mask, uint opcode, int firstWord, uint argumentCount, bool pastRegisters, uint pc)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         if (argumentCount > Vir0Format.MaxCallArguments || pastRegisters || SlotExecutor.IsLoopLevel(opcode))
@@ -321,7 +320,7 @@ internal static class ProgramInterpreter
         }
 
         call.EnterProgramCall(opcode, firstWord, (int)argumentCount);
-        SlotStatus status = dispatcher.Dispatch(ref call, out _);
+        SlotStatus status = SlotExecutor.DispatchLane<TDispatcher>(ref call);
         if (status == SlotStatus.Done && !call.HasFault)
         {
             return true;

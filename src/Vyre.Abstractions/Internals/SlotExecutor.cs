@@ -100,6 +100,80 @@ internal static class SlotExecutor
         return ordinal;
     }
 
+    /// <summary>
+    /// Runs warp-wide sequence <paramref name="sequence"/> (whose words every lane holds) on the whole group: every lane of
+    /// the warp calls this. The group's scratch is zeroed first (it held another slot's words, perhaps another tenant's);
+    /// every lane runs the handler; once all have returned, lane 0 completes the slot with lane 0's status and any fault a
+    /// lane recorded. A warp's slot cannot wait for io: <see cref="SlotStatus.WaitIo"/> ends it in FAULT BadArgument.
+    /// Returns the metric ordinal (lane 0 counts it).
+    /// </summary>
+    public static int ExecuteGroup<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words, int lane, ArrayView<uint> scratch)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
+        uint opcode = words.Opcode;
+        uint tenant = words.Tenant;
+        var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
+        for (int i = lane; i < scratch.IntLength; i += Warp.WarpSize)
+        {
+            scratch[i] = 0;
+        }
+
+        var group = new WarpGroup(lane, slot.ViewOf(scratch, 0));
+        Warp.Barrier();
+        int ordinal = SystemOrdinal;
+        SlotStatus status = SlotStatus.Fault;
+        if (!IsAuthorized(buffers.Control, tenant, opcode))
+        {
+            if (lane == 0)
+            {
+                slot.Fail(FaultCode.UnauthorizedTenant, tenant);
+            }
+        }
+        else
+        {
+            TDispatcher dispatcher = default;
+            status = dispatcher.DispatchGroup(ref slot, ref group, out ordinal);
+        }
+
+        // Every lane's writes (results, scratch faults) are seen by lane 0 after the barrier; lane 0 reads the slot's
+        // scratch whatever its own context did, because any lane may have recorded a fault there.
+        Warp.Barrier();
+        if (lane == 0)
+        {
+            slot.MarkMayHaveFault();
+            if (status == SlotStatus.Fault && !slot.HasFault)
+            {
+                slot.Fail(FaultCode.HandlerFault, 0);
+            }
+            else if (status == SlotStatus.WaitIo)
+            {
+                slot.Fail(FaultCode.BadArgument, (uint)SlotStatus.WaitIo);
+            }
+
+            Complete(buffers, ref slot, sequence);
+        }
+
+        return (uint)ordinal >= SystemOrdinal ? SystemOrdinal : ordinal;
+    }
+
+    /// <summary>
+    /// Runs <see cref="SlotContext.Opcode"/> as one call on this lane, for the callers that are one lane by nature (a packed
+    /// op, a VIR0 program's call): a warp-wide handler cannot be run there and records <see cref="FaultCode.Unsupported"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SlotStatus DispatchLane<TDispatcher>(ref SlotContext slot)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        TDispatcher dispatcher = default;
+        if (dispatcher.HasGroupHandlers && dispatcher.IsGroupOpcode(slot.Opcode))
+        {
+            return slot.Fail(FaultCode.Unsupported, slot.Opcode);
+        }
+
+        return dispatcher.Dispatch(ref slot, out _);
+    }
+
     /// <summary>Whether <paramref name="tenant"/> may run <paramref name="opcode"/> under the mask words of the control block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsAuthorized(SharedWords control, uint tenant, uint opcode)
@@ -295,7 +369,6 @@ internal static class SlotExecutor
             return;
         }
 
-        TDispatcher dispatcher = default;
         for (int op = 0; op < (int)count; op++)
         {
             int opcodeWord = SlotLayout.FirstArgument + 1 + (2 * op);
@@ -313,7 +386,7 @@ internal static class SlotExecutor
             }
 
             slot.EnterPackedOp(opcode, opcodeWord + 1);
-            SlotStatus status = dispatcher.Dispatch(ref slot, out _);
+            SlotStatus status = DispatchLane<TDispatcher>(ref slot);
             if (status != SlotStatus.Done || slot.HasFault)
             {
                 // A packed op cannot wait for io: its slot is shared with the other ops.

@@ -140,6 +140,28 @@ internal struct SlotWords
         _w15 = Warp.Shuffle(d, 3),
     };
 
+    /// <summary>The words lane <paramref name="source"/> holds, on every lane of the warp (a warp-wide slot's, for the whole group).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly SlotWords From(int source) => new()
+    {
+        _w0 = Warp.Shuffle(_w0, source),
+        _w1 = Warp.Shuffle(_w1, source),
+        _w2 = Warp.Shuffle(_w2, source),
+        _w3 = Warp.Shuffle(_w3, source),
+        _w4 = Warp.Shuffle(_w4, source),
+        _w5 = Warp.Shuffle(_w5, source),
+        _w6 = Warp.Shuffle(_w6, source),
+        _w7 = Warp.Shuffle(_w7, source),
+        _w8 = Warp.Shuffle(_w8, source),
+        _w9 = Warp.Shuffle(_w9, source),
+        _w10 = Warp.Shuffle(_w10, source),
+        _w11 = Warp.Shuffle(_w11, source),
+        _w12 = Warp.Shuffle(_w12, source),
+        _w13 = Warp.Shuffle(_w13, source),
+        _w14 = Warp.Shuffle(_w14, source),
+        _w15 = Warp.Shuffle(_w15, source),
+    };
+
     /// <summary>Word <paramref name="index"/> (0..15).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly uint Get(int index) => index switch

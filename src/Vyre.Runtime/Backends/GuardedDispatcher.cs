@@ -37,6 +37,39 @@ internal struct GuardedDispatcher<TDispatcher> : IMegakernelDispatcher
         }
     }
 
+    public readonly bool HasGroupHandlers => default(TDispatcher).HasGroupHandlers;
+
+    public readonly bool IsGroupOpcode(uint opcode) => default(TDispatcher).IsGroupOpcode(opcode);
+
+    /// <summary>
+    /// A warp-wide handler on one lane of its group, with an exception turned into <see cref="FaultCode.HandlerException"/>
+    /// on the slot. The lane then leaves the handler early: on Managed the group's other lanes go on without it
+    /// (<see cref="Managed.WarpTeam{TDispatcher}"/>); on ILGPU's CPU warp the other lanes' next collective operation pairs
+    /// with whatever this lane does next, so the slot's results are void (it ends in FAULT).
+    /// </summary>
+    public SlotStatus DispatchGroup<TGroup>(ref SlotContext slot, ref TGroup group, out int ordinal)
+        where TGroup : struct, ISlotGroup
+    {
+        ordinal = SlotExecutor.SystemOrdinal;
+        try
+        {
+            TDispatcher inner = default;
+            return inner.DispatchGroup(ref slot, ref group, out ordinal);
+        }
+        catch (Exception ex)
+        {
+            return slot.Fail(FaultCode.HandlerException, (uint)ex.HResult);
+        }
+    }
+
+    /// <summary>What ILGPU's frontend compiles in place of <see cref="DispatchGroup{TGroup}"/>: the same call, unguarded.</summary>
+    public SlotStatus DispatchGroupUnguarded<TGroup>(ref SlotContext slot, ref TGroup group, out int ordinal)
+        where TGroup : struct, ISlotGroup
+    {
+        TDispatcher inner = default;
+        return inner.DispatchGroup(ref slot, ref group, out ordinal);
+    }
+
     /// <summary>What ILGPU's frontend compiles in place of <see cref="Dispatch"/>: the same call, unguarded.</summary>
     public SlotStatus DispatchUnguarded(ref SlotContext slot, out int ordinal)
     {
@@ -54,9 +87,12 @@ internal struct GuardedDispatcher<TDispatcher> : IMegakernelDispatcher
 
         MethodInfo guarded = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(Dispatch), BindingFlags.Public | BindingFlags.Instance)!;
         MethodInfo unguarded = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(DispatchUnguarded), BindingFlags.Public | BindingFlags.Instance)!;
+        MethodInfo guardedGroup = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(DispatchGroup), BindingFlags.Public | BindingFlags.Instance)!.MakeGenericMethod(typeof(WarpGroup));
+        MethodInfo unguardedGroup = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(DispatchGroupUnguarded), BindingFlags.Public | BindingFlags.Instance)!.MakeGenericMethod(typeof(WarpGroup));
         lock (IlgpuRemappings.Gate)
         {
             RemappedIntrinsics.AddRemapping(guarded, (ref InvocationContext context) => context.Method = unguarded);
+            RemappedIntrinsics.AddRemapping(guardedGroup, (ref InvocationContext context) => context.Method = unguardedGroup);
         }
     }
 }

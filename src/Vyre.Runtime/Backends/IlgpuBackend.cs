@@ -30,6 +30,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private MemoryBuffer1D<uint, Stride1D.Dense>? _trace;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _programs;
     private MemoryBuffer1D<uint, Stride1D.Dense>? _registers;
+    private MemoryBuffer1D<uint, Stride1D.Dense>? _groupScratch;
     private Kernel? _kernel;
     private OnceLauncher? _once;
     private Action<string> _log = _ => { };
@@ -69,8 +70,11 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
 
     protected MegakernelBuffers Buffers { get; private set; }
 
-    /// <summary>Allocates every buffer; called once, before any kernel is loaded or launched.</summary>
-    protected void AllocateAll(MegakernelOptions options, ulong heartbeatTimeout)
+    /// <summary>
+    /// Allocates every buffer; called once, before any kernel is loaded or launched. <paramref name="groupWarps"/>: warps that
+    /// may run warp-wide slots, each given <see cref="GroupScratch.Words"/> of device memory (0 without warp-wide handlers).
+    /// </summary>
+    protected void AllocateAll(MegakernelOptions options, ulong heartbeatTimeout, int groupWarps)
     {
         _log = options.Log ?? Console.Error.WriteLine;
         _slotCount = options.SlotCount;
@@ -91,6 +95,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         bool programs = options.ProgramWords > 0;
         _programs = AllocateDevice(programs ? Vir0Format.TableWords + options.ProgramWords : 1);
         _registers = AllocateDevice(programs ? options.SlotCount * Vir0Format.MaxRegisters : 1);
+        _groupScratch = AllocateDevice(Math.Max(1, groupWarps * GroupScratch.Words));
         ProgramWords = programs ? Vir0Format.TableWords + options.ProgramWords : 0;
         Ring = (uint*)ring;
         Control = (uint*)control;
@@ -126,6 +131,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             Trace = _trace?.View ?? ArrayView<uint>.Empty,
             Programs = Shared(_programs),
             Registers = Shared(_registers),
+            GroupScratch = groupWarps > 0 ? _groupScratch.View : ArrayView<uint>.Empty,
             SlotCount = options.SlotCount,
             GroupSize = CompletionGroups.GroupSizeFor(options.SlotCount),
             MaxClaim = options.MaxClaim ?? int.MaxValue,
@@ -303,6 +309,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _trace?.Dispose();
         _programs?.Dispose();
         _registers?.Dispose();
+        _groupScratch?.Dispose();
         _completed?.Dispose();
         _state?.Dispose();
         _debugLog?.Dispose();

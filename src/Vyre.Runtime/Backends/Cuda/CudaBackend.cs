@@ -30,7 +30,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
     /// <summary>Backends of this process whose persistent kernel was launched and whose memory is not freed.</summary>
     private static readonly List<CudaBackend> s_resident = [];
 
-    private CudaBackend(Context context, CudaAccelerator accelerator, MegakernelDefinition definition, MegakernelOptions options)
+    private CudaBackend(Context context, CudaAccelerator accelerator, MegakernelDefinition definition, MegakernelOptions options, bool groupHandlers)
         : base(context, accelerator)
     {
         _mode = options.Mode;
@@ -48,7 +48,9 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
             throw new ArgumentException($"Lanes {_lanes} is more than {accelerator.Name} can keep resident ({resident}). Fix: give at most {resident} or leave Lanes unset.", nameof(options));
         }
 
-        AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100);
+        // Warp-wide slots need scratch per warp of the grid: the resident lanes, or in Once mode a launch of up to a ring's slots.
+        int gridLanes = _mode == KernelMode.Once ? (options.SlotCount + _groupSize - 1) / _groupSize * _groupSize : _lanes;
+        AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100, groupHandlers ? gridLanes / Warp.WarpSize : 0);
         _kernelStream = accelerator.CreateStream();
         _copyStream = accelerator.CreateStream();
         PtxKernelCache? cache = PtxKernelCache.Open(options.KernelCacheDirectory, out string cacheUnused);
@@ -84,11 +86,11 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
     /// second host is refused at once when the resident kernel is this process's, and after the bound when it is
     /// another process's.
     /// </summary>
-    public static CudaBackend Create(MegakernelDefinition definition, MegakernelOptions options)
+    public static CudaBackend Create(MegakernelDefinition definition, MegakernelOptions options, bool groupHandlers)
     {
         ThrowIfResidentKernelRunning();
         TimeSpan bound = options.WaitTimeout > s_minCreateBound ? options.WaitTimeout : s_minCreateBound;
-        Task<CudaBackend> creating = Task.Factory.StartNew(() => CreateNow(definition, options), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task<CudaBackend> creating = Task.Factory.StartNew(() => CreateNow(definition, options, groupHandlers), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             if (creating.Wait(bound))
@@ -121,7 +123,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         }
     }
 
-    private static CudaBackend CreateNow(MegakernelDefinition definition, MegakernelOptions options)
+    private static CudaBackend CreateNow(MegakernelDefinition definition, MegakernelOptions options, bool groupHandlers)
     {
         Context context = Context.Create(builder => CudaCompileSettings.Apply(builder.Cuda()));
         if (context.GetCudaDevices().Count == 0)
@@ -133,7 +135,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         CudaAccelerator accelerator = context.CreateCudaAccelerator(0);
         try
         {
-            return new CudaBackend(context, accelerator, definition, options);
+            return new CudaBackend(context, accelerator, definition, options, groupHandlers);
         }
         catch (Exception failure)
         {

@@ -24,7 +24,9 @@ internal sealed class IlgpuCpuBackend<TDispatcher> : CpuMemoryBackend
     public IlgpuCpuBackend(MegakernelOptions options)
         : base(CreateContext())
     {
-        AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100);
+        // Warp-wide slots need scratch per warp: one warp persistent; in Once mode a launch of up to a ring's slots.
+        int warps = options.Mode == KernelMode.Once ? (options.SlotCount + CpuWarpLanes - 1) / CpuWarpLanes : 1;
+        AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100, default(TDispatcher).HasGroupHandlers ? warps : 0);
         _mode = options.Mode;
         GuardedDispatcher<TDispatcher>.RegisterWithIlgpu();
         LoadKernel(MegakernelLoop.RunPersistent<GuardedDispatcher<TDispatcher>>, MegakernelLoop.RunOnce<GuardedDispatcher<TDispatcher>>, _mode, CpuWarpLanes);

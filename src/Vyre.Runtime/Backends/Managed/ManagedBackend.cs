@@ -29,7 +29,7 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
     public ManagedBackend(MegakernelOptions options)
         : base(CreateContext())
     {
-        AllocateAll(options, heartbeatTimeout: ulong.MaxValue);
+        AllocateAll(options, heartbeatTimeout: ulong.MaxValue, groupWarps: 0); // Managed teams keep their own scratch.
         int lanes = options.Lanes ?? Environment.ProcessorCount;
         _workers = new Thread[lanes];
         for (int i = 0; i < lanes; i++)
@@ -82,6 +82,9 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
 
     private void Work()
     {
+        // A warp-wide slot runs on a team of this worker's (lane 0) and 31 parked helper threads, made only when needed.
+        using WarpTeam<TDispatcher>? team = default(TDispatcher).HasGroupHandlers ? new WarpTeam<TDispatcher>(Accelerator, Thread.CurrentThread.Name ?? "vyre-worker") : null;
+        WarpTeam<TDispatcher>.Current = team;
         MegakernelBuffers buffers = Buffers;
         uint* control = Control;
         Span<uint> metrics = stackalloc uint[ControlWord.MetricCount];
@@ -101,7 +104,7 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
                 idleSince = 0;
                 for (long sequence = claim; sequence < claim + take; sequence++)
                 {
-                    metrics[SlotExecutor.Execute<GuardedDispatcher<TDispatcher>>(buffers, (uint)sequence)]++;
+                    metrics[SlotExecutor.Execute<ManagedDispatcher<TDispatcher>>(buffers, (uint)sequence)]++;
                 }
 
                 CompletionGroups.Add(buffers, (uint)claim, (uint)take);
