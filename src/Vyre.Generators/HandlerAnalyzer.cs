@@ -23,6 +23,7 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.Async,
         DiagnosticDescriptors.RefReturn,
         DiagnosticDescriptors.GenericMegakernel,
+        DiagnosticDescriptors.WrongGroupSignature,
         DiagnosticDescriptors.ReferenceTypeVariable,
         DiagnosticDescriptors.HeapAllocation,
         DiagnosticDescriptors.ManagedValue,
@@ -33,6 +34,8 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.StaticMutableField,
         DiagnosticDescriptors.UnsupportedCall,
         DiagnosticDescriptors.GroupOperation,
+        DiagnosticDescriptors.GroupInLaneHandler,
+        DiagnosticDescriptors.LaneOnlyInGroupHandler,
         DiagnosticDescriptors.DuplicateOpcode,
         DiagnosticDescriptors.SystemOpcode,
         DiagnosticDescriptors.TenantWindowOpcode);

@@ -110,6 +110,22 @@ public static class DiagnosticCases
         yield return new("group barrier in a lane handler", "VYR110",
             Handler("[|ILGPU.Group.Barrier()|];\n        " + Ok),
             Handler("ILGPU.Atomic.Add(ref slot.Words(0, 1)[0], 1u);\n        " + Ok));
+        yield return new("warp-wide handler without its group", "VYR009",
+            Kernel("[OpcodeHandler(0x100, Width = HandlerWidth.Warp)] public static SlotStatus [|Op|](ref SlotContext slot) => SlotStatus.Done;"),
+            Kernel(WarpOp("=> SlotStatus.Done;")));
+        yield return new("warp-wide handler with an unconstrained group", "VYR009",
+            Kernel("[OpcodeHandler(0x100, Width = HandlerWidth.Warp)] public static SlotStatus [|Op|]<TGroup>(ref SlotContext slot, ref TGroup group) => SlotStatus.Done;"),
+            Kernel(WarpOp("=> SlotStatus.Done;")));
+        yield return new("lane handler taking a group", "VYR111",
+            Kernel("[OpcodeHandler(0x100)] public static SlotStatus Op<TGroup>(ref SlotContext slot, ref TGroup [|group|]) where TGroup : struct, ISlotGroup => SlotStatus.Done;"),
+            Kernel(WarpOp("=> SlotStatus.Done;")));
+        yield return new("group operation in a lane handler's helper", "VYR111",
+            Handler("return Helper(ref slot, default(G));",
+                "private static SlotStatus Helper<TGroup>(ref SlotContext slot, TGroup group) where TGroup : struct, ISlotGroup\n    {\n        slot.SetResult(0, [|group.Sum(1u)|]);\n        return SlotStatus.Done;\n    }\n    private struct G : ISlotGroup\n    {\n        public int Lane => 0; public int Size => 1; public SlotView<uint> Scratch => default;\n        public void Barrier() { } public uint Shuffle(uint v, int s) => v; public uint ShuffleXor(uint v, int m) => v; public uint ShuffleDown(uint v, int d) => v;\n        public uint Broadcast(uint v) => v; public uint Sum(uint v) => v; public uint Max(uint v) => v; public uint Min(uint v) => v; public uint Or(uint v) => v;\n        public uint Ballot(bool p) => p ? 1u : 0u; public bool Any(bool p) => p; public bool All(bool p) => p;\n    }"),
+            Handler("slot.SetResult(0, 1u);\n        return SlotStatus.Done;"));
+        yield return new("LoadMiss in a warp-wide handler", "VYR112",
+            Kernel(WarpOp("=> [|slot.LoadMiss(0, 0, 16, 0)|];")),
+            Kernel(WarpOp("=> group.Lane == 0 ? SlotStatus.Done : SlotStatus.Done;")));
         yield return new("duplicate opcode", "VYR201",
             Kernel("[OpcodeHandler(0x100)] public static SlotStatus A(ref SlotContext slot) => SlotStatus.Done;\n    [OpcodeHandler([|0x100|])] public static SlotStatus B(ref SlotContext slot) => SlotStatus.Done;"),
             Kernel("[OpcodeHandler(0x100)] public static SlotStatus A(ref SlotContext slot) => SlotStatus.Done;\n    [OpcodeHandler(0x101)] public static SlotStatus B(ref SlotContext slot) => SlotStatus.Done;"));
@@ -123,6 +139,9 @@ public static class DiagnosticCases
             Kernel("[OpcodeHandler([|0x4100_0000|])] public static SlotStatus Op(ref SlotContext slot) => SlotStatus.Done;"),
             Kernel("[OpcodeHandler(0x0100_0000)] public static SlotStatus Op(ref SlotContext slot) => SlotStatus.Done;"));
     }
+
+    private static string WarpOp(string body) =>
+        "[OpcodeHandler(0x100, Width = HandlerWidth.Warp)] public static SlotStatus Op<TGroup>(ref SlotContext slot, ref TGroup group) where TGroup : struct, ISlotGroup " + body;
 
     private static string Kernel(string members) =>
         "using Vyre;\nnamespace App;\n[Megakernel]\npublic static partial class K\n{\n    " + members + "\n}\n";

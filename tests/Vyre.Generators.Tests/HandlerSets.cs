@@ -13,10 +13,17 @@ internal static class HandlerSets
         ["DenseRange"] = [Megakernel("Demo", "Dense", Enumerable.Range(0x100, 64).Select(i => (uint)i))],
         ["SparseSet"] = [Megakernel("Demo", "Sparse", [0x10, 0x900, 0x1234, 0x20000, 0x3FFF_0000])],
         ["TwoMegakernels"] = [Megakernel("Demo.First", "Alpha", [0x100, 0x101]), Megakernel("Demo.Second", "Beta", [0x200, 0x5000])],
+        ["WarpWide"] = [Megakernel("Demo", "Wide", [0x100, 0x101, 0x103], WarpHandler)],
     };
 
+    /// <summary>A warp-wide handler at 0x102, between lane handlers: it sits in the lane tree (faulting Unsupported there) and in the group switch.</summary>
+    private const string WarpHandler =
+        "    [OpcodeHandler(0x102, Width = HandlerWidth.Warp)]\n"
+        + "    public static SlotStatus Sum<TGroup>(ref SlotContext slot, ref TGroup group)\n        where TGroup : struct, ISlotGroup\n    {\n"
+        + "        slot.SetResult(0, group.Sum(slot.Arg(0)));\n        return SlotStatus.Done;\n    }\n";
+
     public static IEnumerable<uint> Opcodes(string set) =>
-        All[set].SelectMany(s => s.Split('\n')).Where(l => l.Contains("[OpcodeHandler(")).Select(l => uint.Parse(l.Split("0x")[1].Split(')')[0], System.Globalization.NumberStyles.HexNumber));
+        All[set].SelectMany(s => s.Split('\n')).Where(l => l.Contains("[OpcodeHandler(")).Select(l => uint.Parse(l.Split("0x")[1].Split(')', ',')[0], System.Globalization.NumberStyles.HexNumber));
 
     public static string Megakernel(string ns, string name, IEnumerable<uint> opcodes, string? extraHandler = null)
     {

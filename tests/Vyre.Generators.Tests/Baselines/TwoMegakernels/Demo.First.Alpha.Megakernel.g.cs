@@ -68,6 +68,22 @@ public static partial class Alpha
             ordinal = -1;
             return slot.Fail(global::Vyre.FaultCode.UnknownOpcode, opcode);
         }
+
+        /// <inheritdoc/>
+        public bool HasGroupHandlers => false;
+
+        /// <inheritdoc/>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public bool IsGroupOpcode(uint opcode) => false;
+
+        /// <inheritdoc/>
+        public global::Vyre.SlotStatus DispatchGroup<TGroup>(ref global::Vyre.SlotContext slot, ref TGroup group, out int ordinal)
+            where TGroup : struct, global::Vyre.ISlotGroup
+        {
+            uint opcode = slot.Opcode;
+            ordinal = -1;
+            return slot.Fail(global::Vyre.FaultCode.Unsupported, opcode);
+        }
     }
 
     /// <summary>The persistent ILGPU kernel: serves slots until SHUTDOWN, the host's stop word or a stale heartbeat.</summary>
