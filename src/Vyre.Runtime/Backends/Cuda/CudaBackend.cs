@@ -50,7 +50,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
 
         // Warp-wide slots need scratch per warp of the grid: the resident lanes, or in Once mode a launch of up to a ring's slots.
         int gridLanes = _mode == KernelMode.Once ? (options.SlotCount + _groupSize - 1) / _groupSize * _groupSize : _lanes;
-        AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100, groupHandlers ? gridLanes / Warp.WarpSize : 0);
+        AllocateAll(options, (ulong)options.HeartbeatTimeout.Ticks * 100, groupHandlers ? gridLanes / accelerator.WarpSize : 0);
         _kernelStream = accelerator.CreateStream();
         _copyStream = accelerator.CreateStream();
         PtxKernelCache? cache = PtxKernelCache.Open(options.KernelCacheDirectory, out string cacheUnused);
