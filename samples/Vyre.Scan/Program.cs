@@ -28,11 +28,12 @@ var quiet = new Option<bool>("--quiet", "-q") { Description = "No summary on sta
 var matchesOnly = new Option<bool>("--matches-only") { Description = "Only count matches: no content hashes and entropy (faster)." };
 var lanes = new Option<int?>("--lanes") { Description = "GPU threads on CUDA (a multiple of the group size) or worker threads on the CPU; default: the backend's." };
 var hostReads = new Option<bool>("--no-device-copy") { Description = "On CUDA, let handlers read chunks from host memory across PCIe instead of copying them into device memory first." };
+var width = new Option<string>("--width") { Description = "Who walks a chunk: warp (32 GPU threads together), lane (one thread), or auto (warp on CUDA, lane on the CPU).", DefaultValueFactory = _ => "auto" };
 var threshold = new Option<double>("--entropy") { Description = "Bits per byte at or above which a file is flagged.", DefaultValueFactory = _ => 7.5 };
 
 var root = new RootCommand("Scans files for many literal rules at once on a Vyre megakernel (GPU, else CPU): which files match which rules, content hashes and byte entropy.")
 {
-    target, backend, patterns, rules, chunk, depth, reads, buffered, hidden, noIgnore, globs, json, quiet, matchesOnly, hostReads, lanes, threshold,
+    target, backend, patterns, rules, chunk, depth, reads, buffered, hidden, noIgnore, globs, json, quiet, matchesOnly, hostReads, lanes, width, threshold,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -82,6 +83,7 @@ root.SetAction(async (parse, cancellationToken) =>
             Stats = !parse.GetValue(matchesOnly),
             DeviceCopy = parse.GetValue(hostReads) ? false : null,
             Lanes = parse.GetValue(lanes),
+            Width = ParseWidth(parse.GetValue(width)!),
             Log = notes.Add,
         };
         ScanSummary summary = null!;
@@ -155,4 +157,12 @@ static IoReads ParseReads(string name) => name switch
     "auto" => IoReads.IoUringElsePositional,
     "pread" => IoReads.Positional,
     _ => throw new ArgumentException($"--reads {name}: unknown read engine. Fix: use io-uring, auto or pread."),
+};
+
+static HandlerWidth? ParseWidth(string name) => name switch
+{
+    "auto" => null,
+    "warp" => HandlerWidth.Warp,
+    "lane" => HandlerWidth.Lane,
+    _ => throw new ArgumentException($"--width {name}: unknown width. Fix: use auto, warp or lane."),
 };

@@ -58,6 +58,13 @@ public sealed class ScanRequest
     /// <summary>Where the handlers run.</summary>
     public Backend Backend { get; init; } = Backend.Auto;
 
+    /// <summary>
+    /// Who walks a chunk: a whole warp (<see cref="ScanKernels.ChunkStatsWarp{TGroup}"/>) or one lane
+    /// (<see cref="ScanKernels.ChunkStats"/>). Null (default): a warp on CUDA, a lane on the CPU backends, where a lane is a
+    /// worker thread and a warp is emulated by 32 threads.
+    /// </summary>
+    public HandlerWidth? Width { get; init; }
+
     /// <summary>Bytes per chunk (a multiple of 4096).</summary>
     public int ChunkBytes { get; init; } = DefaultChunkBytes;
 
@@ -127,6 +134,7 @@ public static class ScanEngine
         }
 
         bool cuda = request.Backend == Backend.Cuda || (request.Backend == Backend.Auto && MegakernelHost.IsCudaAvailable());
+        bool warp = (request.Width ?? (cuda ? HandlerWidth.Warp : HandlerWidth.Lane)) == HandlerWidth.Warp;
         int depth = request.Depth ?? (cuda ? ScanRequest.DefaultCudaDepth : ScanRequest.DefaultCpuDepth);
         var setupClock = Stopwatch.StartNew();
         RuleAutomaton automaton = RuleAutomaton.Build(patterns);
@@ -175,8 +183,9 @@ public static class ScanEngine
             Log = request.Log,
             Lanes = request.Lanes,
 
-            // A chunk is a long slot: one per lane (a warp takes a warp's width, a worker one chunk at a time).
-            MaxClaim = cuda ? 32 : request.Backend == Backend.Managed || request.Backend == Backend.Auto ? 1 : null,
+            // A chunk is a long slot: one per lane (a warp takes a warp's width, a worker one chunk at a time), or one per warp
+            // when a warp walks it.
+            MaxClaim = warp ? 1 : cuda ? 32 : request.Backend == Backend.Managed || request.Backend == Backend.Auto ? 1 : null,
         };
         setupClock.Restart();
         await using MegakernelHost host = await ScanKernels.StartAsync(options, cancellationToken);
@@ -190,7 +199,7 @@ public static class ScanEngine
         var clock = Stopwatch.StartNew();
         StreamInput[] inputs = request.Files.Select(StreamInput.FromPath).ToArray();
         long folding = 0;
-        await foreach (FileChunk chunk in host.StreamAsync(inputs, ScanKernels.Opcodes.ChunkStats, stream, cancellationToken))
+        await foreach (FileChunk chunk in host.StreamAsync(inputs, warp ? ScanKernels.Opcodes.ChunkStatsWarp : ScanKernels.Opcodes.ChunkStats, stream, cancellationToken))
         {
             long began = Stopwatch.GetTimestamp();
             FileFold file = files[chunk.InputIndex];

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ILGPU;
 
 namespace Vyre.Scan;
 
@@ -38,27 +39,125 @@ public static partial class ScanKernels
     [OpcodeHandler(0x200)]
     public static SlotStatus ChunkStats(ref SlotContext slot)
     {
-        int own = (int)slot.Arg(1);
+        if (!TryOpen(ref slot, out ChunkJob job))
+        {
+            return SlotStatus.Fault;
+        }
+
+        uint hash = 2166136261;
+        if (job.Stats)
+        {
+            SlotView<uint> histogram = slot.Words(slot.Arg(5) + (HistogramWords * slot.Arg(3)), HistogramWords);
+            hash = Stats(job.Bytes, job.Own, histogram);
+            for (int i = 0; i < HistogramWords; i++)
+            {
+                job.Results[i] = histogram[i];
+            }
+        }
+
+        WalkRange(ref job.Scan, job.Bytes, 0, job.Own, job.Readable, job.Reach, job.Root);
+        slot.SetResult(0, hash);
+        slot.SetResult(1, job.Scan.Found);
+        slot.SetResult(2, job.Scan.Listed);
+        return SlotStatus.Done;
+    }
+
+    /// <summary>
+    /// <see cref="ChunkStats"/> run by a whole warp (the scan's handler on CUDA): the chunk's owned bytes are cut in one range
+    /// per lane, each walked as <see cref="ChunkStats"/> walks a chunk (four interleaved walks), so a warp has 128 table
+    /// lookups in flight instead of four; matches go to the one list through a cursor in the group's scratch. With
+    /// <see cref="WithStats"/> every lane adds its words to a histogram in the scratch, and lane 0 hashes the owned bytes
+    /// (FNV-1a is a chain: it stays on one lane). The same arguments and results as <see cref="ChunkStats"/>.
+    /// </summary>
+    [OpcodeHandler(0x201, Width = HandlerWidth.Warp)]
+    public static SlotStatus ChunkStatsWarp<TGroup>(ref SlotContext slot, ref TGroup group)
+        where TGroup : struct, ISlotGroup
+    {
+        bool opened = TryOpen(ref slot, out ChunkJob job);
+        if (!group.All(opened))
+        {
+            return SlotStatus.Fault;
+        }
+
+        // Scratch word 0: the match list's cursor; words 1..256: the histogram (the scratch starts zeroed).
+        SlotView<uint> scratch = group.Scratch;
+        job.Scan.ListCursor = scratch.Slice(0, 1);
+        SlotView<uint> histogram = scratch.Slice(1, HistogramWords);
+        uint hash = 2166136261;
+        if (job.Stats)
+        {
+            SlotView<uint> words = job.Bytes.Slice(0, job.Own / 4 * 4).Cast<uint>();
+            for (int w = group.Lane; w < words.IntLength; w += group.Size)
+            {
+                uint word = words[w];
+                Atomic.Add(ref histogram[(int)(word & 0xFF)], 1u);
+                Atomic.Add(ref histogram[(int)((word >> 8) & 0xFF)], 1u);
+                Atomic.Add(ref histogram[(int)((word >> 16) & 0xFF)], 1u);
+                Atomic.Add(ref histogram[(int)(word >> 24)], 1u);
+            }
+
+            for (int i = (job.Own / 4 * 4) + group.Lane; i < job.Own; i += group.Size)
+            {
+                Atomic.Add(ref histogram[job.Bytes[i]], 1u);
+            }
+
+            if (group.Lane == 0)
+            {
+                hash = Hash(job.Bytes, job.Own);
+            }
+        }
+
+        int range = job.Own / group.Size / Block * Block;
+        int start = group.Lane * range;
+        int end = group.Lane == group.Size - 1 ? job.Own : start + range;
+        WalkRange(ref job.Scan, job.Bytes, start, end, job.Readable, job.Reach, job.Root);
+        uint found = group.Sum(job.Scan.Found);
+        group.Barrier();
+        if (job.Stats)
+        {
+            for (int i = group.Lane; i < HistogramWords; i += group.Size)
+            {
+                job.Results[i] = histogram[i];
+            }
+        }
+
+        if (group.Lane == 0)
+        {
+            uint listed = scratch[0];
+            slot.SetResult(0, hash);
+            slot.SetResult(1, found);
+            slot.SetResult(2, listed < (uint)job.Scan.Capacity ? listed : (uint)job.Scan.Capacity);
+        }
+
+        return SlotStatus.Done;
+    }
+
+    /// <summary>Reads the slot's arguments into views of the chunk, its result area and the automaton; false (a fault recorded) when one is out of range.</summary>
+    private static bool TryOpen(ref SlotContext slot, out ChunkJob job)
+    {
+        job = default;
         int readable = (int)slot.Arg(2);
         uint staging = slot.Arg(3);
         uint automaton = slot.Arg(4);
         int capacity = (int)slot.Arg(7);
         uint flags = slot.Arg(8);
-        bool stats = (flags & WithStats) != 0;
-        SlotView<byte> bytes = (flags & InHeap) != 0
+        job.Own = (int)slot.Arg(1);
+        job.Readable = readable;
+        job.Stats = (flags & WithStats) != 0;
+        job.Bytes = (flags & InHeap) != 0
             ? slot.Words(slot.Arg(0), ((uint)readable + 3) / 4).Cast<byte>().Slice(0, readable)
             : slot.Bytes(slot.Arg(0), (uint)readable);
-        SlotView<uint> results = slot.Bytes(slot.Arg(6) + (staging * (uint)(HistogramWords + capacity) * 4), (uint)(HistogramWords + capacity) * 4).Cast<uint>();
+        job.Results = slot.Bytes(slot.Arg(6) + (staging * (uint)(HistogramWords + capacity) * 4), (uint)(HistogramWords + capacity) * 4).Cast<uint>();
         SlotView<uint> header = slot.Words(automaton, RuleAutomaton.HeaderWords);
         if (slot.HasFault)
         {
-            return SlotStatus.Fault;
+            return false;
         }
 
         uint classes = header[(int)RuleAutomaton.HeaderWord.Classes];
-        var scan = new ChunkScan
+        job.Scan = new ChunkScan
         {
-            Matches = results.Slice(HistogramWords, capacity),
+            Matches = job.Results.Slice(HistogramWords, capacity),
             ClassOf = slot.Words(automaton + RuleAutomaton.HeaderWords, 256),
             Table = slot.Words(automaton + header[(int)RuleAutomaton.HeaderWord.Table], header[(int)RuleAutomaton.HeaderWord.TableWords]),
             OutputStart = slot.Words(automaton + header[(int)RuleAutomaton.HeaderWord.OutputStart], (header[(int)RuleAutomaton.HeaderWord.OutputLimit] / classes) + 1),
@@ -68,36 +167,43 @@ public static partial class ScanKernels
             OutputLimit = (int)header[(int)RuleAutomaton.HeaderWord.OutputLimit],
             Capacity = capacity,
         };
+        job.Root = (int)header[(int)RuleAutomaton.HeaderWord.RootRow];
+        job.Reach = (int)header[(int)RuleAutomaton.HeaderWord.LongestRule] - 1;
         if (slot.HasFault || classes == 0)
         {
-            return slot.HasFault ? SlotStatus.Fault : slot.Fail(FaultCode.BadArgument, automaton);
-        }
-
-        uint hash = 2166136261;
-        if (stats)
-        {
-            SlotView<uint> histogram = slot.Words(slot.Arg(5) + (HistogramWords * staging), HistogramWords);
-            hash = Stats(bytes, own, histogram);
-            for (int i = 0; i < HistogramWords; i++)
+            if (!slot.HasFault)
             {
-                results[i] = histogram[i];
+                slot.Fail(FaultCode.BadArgument, automaton);
             }
+
+            return false;
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// Walks owned bytes [<paramref name="start"/>, <paramref name="end"/>) (start a multiple of the block) as four parts
+    /// walked together, each by its own automaton row from the part's start to its end plus <paramref name="reach"/> (at
+    /// most <paramref name="readable"/>): four independent table lookups in flight instead of one dependent chain. A walk
+    /// finds only matches that start in its part or after, and counts those that start in it.
+    /// </summary>
+    private static void WalkRange(ref ChunkScan scan, SlotView<byte> bytes, int start, int end, int readable, int reach, int root)
+    {
         // Four parts of `part` bytes (a multiple of the block), the last one taking the rest.
-        int part = own / 4 / Block * Block;
-        int root = (int)header[(int)RuleAutomaton.HeaderWord.RootRow];
+        int part = (end - start) / 4 / Block * Block;
         SlotView<uint> table = scan.Table;
         SlotView<uint> classOf = scan.ClassOf;
         int limit = scan.OutputLimit;
         int r0 = root, r1 = root, r2 = root, r3 = root;
+        int s0 = start, s1 = start + part, s2 = start + (2 * part), s3 = start + (3 * part);
         SlotView<uint> words = bytes.Slice(0, readable / 4 * 4).Cast<uint>();
         for (int k = 0; k < part; k += Block)
         {
-            int a0 = k / 4;
-            int a1 = (part + k) / 4;
-            int a2 = ((2 * part) + k) / 4;
-            int a3 = ((3 * part) + k) / 4;
+            int a0 = (s0 + k) / 4;
+            int a1 = (s1 + k) / 4;
+            int a2 = (s2 + k) / 4;
+            int a3 = (s3 + k) / 4;
             for (int q = 0; q < Block / 4; q += 4)
             {
                 // Sixteen loads before any is used, then four independent automaton chains stepped in turn.
@@ -106,38 +212,34 @@ public static partial class ScanKernels
                 uint z0 = words[a0 + q + 2], z1 = words[a1 + q + 2], z2 = words[a2 + q + 2], z3 = words[a3 + q + 2];
                 uint v0 = words[a0 + q + 3], v1 = words[a1 + q + 3], v2 = words[a2 + q + 3], v3 = words[a3 + q + 3];
                 int at = k + (q * 4);
-                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, x0, x1, x2, x3, at, part, own);
-                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, y0, y1, y2, y3, at + 4, part, own);
-                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, z0, z1, z2, z3, at + 8, part, own);
-                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, v0, v1, v2, v3, at + 12, part, own);
+                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, x0, x1, x2, x3, at, s0, part, end);
+                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, y0, y1, y2, y3, at + 4, s0, part, end);
+                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, z0, z1, z2, z3, at + 8, s0, part, end);
+                Step4(ref scan, table, classOf, limit, ref r0, ref r1, ref r2, ref r3, v0, v1, v2, v3, at + 12, s0, part, end);
             }
         }
 
-        var w0 = new Walk { Row = r0, At = part, End = part };
-        var w1 = new Walk { Row = r1, At = 2 * part, End = 2 * part };
-        var w2 = new Walk { Row = r2, At = 3 * part, End = 3 * part };
-        var w3 = new Walk { Row = r3, At = 4 * part, End = own };
+        var w0 = new Walk { Row = r0, At = s1, End = s1 };
+        var w1 = new Walk { Row = r1, At = s2, End = s2 };
+        var w2 = new Walk { Row = r2, At = s3, End = s3 };
+        var w3 = new Walk { Row = r3, At = s3 + part, End = end };
 
-        // Each walk's rest: part 3's tail, and every part's run into the next (or the overlap) for rules that start in it.
-        int reach = (int)header[(int)RuleAutomaton.HeaderWord.LongestRule] - 1;
-        scan.Rest(ref w0, bytes, IntMin(part + reach, readable));
-        scan.Rest(ref w1, bytes, IntMin((2 * part) + reach, readable));
-        scan.Rest(ref w2, bytes, IntMin((3 * part) + reach, readable));
-        scan.Rest(ref w3, bytes, readable);
-        slot.SetResult(0, hash);
-        slot.SetResult(1, scan.Found);
-        slot.SetResult(2, scan.Listed);
-        return SlotStatus.Done;
+        // Each walk's rest: part 3's tail, and every part's run into the next (or past the range) for rules that start in it.
+        scan.Rest(ref w0, bytes, IntMin(s1 + reach, readable));
+        scan.Rest(ref w1, bytes, IntMin(s2 + reach, readable));
+        scan.Rest(ref w2, bytes, IntMin(s3 + reach, readable));
+        scan.Rest(ref w3, bytes, IntMin(end + reach, readable));
     }
 
     private static int IntMin(int a, int b) => a < b ? a : b;
 
     /// <summary>
     /// One word of each of the four walks, byte by byte: chain p is at byte <paramref name="at"/> of its part (parts of
-    /// <paramref name="part"/> bytes; the last one ends at <paramref name="own"/>). Rows stay in registers; a match is rare.
+    /// <paramref name="part"/> bytes from <paramref name="first"/>; the last one ends at <paramref name="end"/>). Rows stay
+    /// in registers; a match is rare.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step4(ref ChunkScan scan, in SlotView<uint> table, in SlotView<uint> classOf, int limit, ref int r0, ref int r1, ref int r2, ref int r3, uint x0, uint x1, uint x2, uint x3, int at, int part, int own)
+    private static void Step4(ref ChunkScan scan, in SlotView<uint> table, in SlotView<uint> classOf, int limit, ref int r0, ref int r1, ref int r2, ref int r3, uint x0, uint x1, uint x2, uint x3, int at, int first, int part, int end)
     {
         for (int shift = 0; shift < 32; shift += 8)
         {
@@ -147,11 +249,11 @@ public static partial class ScanKernels
             r3 = (int)table[r3 + (int)classOf[(int)((x3 >> shift) & 0xFF)]];
             if (r0 < limit || r1 < limit || r2 < limit || r3 < limit)
             {
-                int i = at + (shift / 8);
-                scan.Any(r0, i, part);
-                scan.Any(r1, part + i, 2 * part);
-                scan.Any(r2, (2 * part) + i, 3 * part);
-                scan.Any(r3, (3 * part) + i, own);
+                int i = first + at + (shift / 8);
+                scan.Any(r0, i, first + part);
+                scan.Any(r1, part + i, first + (2 * part));
+                scan.Any(r2, (2 * part) + i, first + (3 * part));
+                scan.Any(r3, (3 * part) + i, end);
             }
         }
     }
@@ -190,6 +292,29 @@ public static partial class ScanKernels
         return hash;
     }
 
+    /// <summary>FNV-1a of the first <paramref name="own"/> bytes (no histogram).</summary>
+    private static uint Hash(SlotView<byte> bytes, int own)
+    {
+        uint hash = 2166136261;
+        int words = own / 4;
+        SlotView<uint> packed = bytes.Slice(0, words * 4).Cast<uint>();
+        for (int w = 0; w < words; w++)
+        {
+            uint word = packed[w];
+            hash = (hash ^ (word & 0xFF)) * 16777619;
+            hash = (hash ^ ((word >> 8) & 0xFF)) * 16777619;
+            hash = (hash ^ ((word >> 16) & 0xFF)) * 16777619;
+            hash = (hash ^ (word >> 24)) * 16777619;
+        }
+
+        for (int i = words * 4; i < own; i++)
+        {
+            hash = (hash ^ bytes[i]) * 16777619;
+        }
+
+        return hash;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Word(uint hash, uint word, in SlotView<uint> histogram)
     {
@@ -214,10 +339,26 @@ public static partial class ScanKernels
         public int End;
     }
 
+    /// <summary>A chunk's slot as <see cref="TryOpen"/> read it.</summary>
+    private struct ChunkJob
+    {
+        public SlotView<byte> Bytes;
+        public SlotView<uint> Results;
+        public ChunkScan Scan;
+        public int Own;
+        public int Readable;
+        public int Reach;
+        public int Root;
+        public bool Stats;
+    }
+
     /// <summary>The tables and where matches go.</summary>
     private struct ChunkScan
     {
         public SlotView<uint> Matches;
+
+        /// <summary>The match list's cursor when a group shares the list (a word of its scratch); empty on a lane of its own.</summary>
+        public SlotView<uint> ListCursor;
         public SlotView<uint> ClassOf;
         public SlotView<uint> Table;
         public SlotView<uint> OutputStart;
@@ -268,7 +409,15 @@ public static partial class ScanKernels
                 uint rule = OutputRules[k];
                 if (i - (int)RuleLengths[(int)rule] + 1 < end)
                 {
-                    if (Listed < (uint)Capacity)
+                    if (!ListCursor.IsEmpty)
+                    {
+                        uint at = Atomic.Add(ref ListCursor[0], 1u);
+                        if (at < (uint)Capacity)
+                        {
+                            Matches[(int)at] = rule;
+                        }
+                    }
+                    else if (Listed < (uint)Capacity)
                     {
                         Matches[(int)Listed] = rule;
                         Listed++;

@@ -76,13 +76,15 @@ public sealed class ScanTests(Backend backend)
         }
     }
 
-    [TestCase(false)]
-    [TestCase(true)]
-    public async Task Every_file_matches_the_plain_csharp_computation(bool heapStaging)
+    [TestCase(false, HandlerWidth.Lane)]
+    [TestCase(true, HandlerWidth.Lane)]
+    [TestCase(false, HandlerWidth.Warp)]
+    [TestCase(true, HandlerWidth.Warp)]
+    public async Task Every_file_matches_the_plain_csharp_computation(bool heapStaging, HandlerWidth width)
     {
         string[] files = FileList.Collect(_folder, hidden: false);
         Assert.That(files.Select(Path.GetFileName), Is.EqualTo(new[] { "empty.bin", "mz.exe", "random.bin", "straddle.bin", "text.txt" }), "hidden folders skipped, ordinal order");
-        ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = files, Patterns = s_patterns, Backend = backend, ChunkBytes = Chunk, Depth = 3, DeviceCopy = heapStaging });
+        ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = files, Patterns = s_patterns, Backend = backend, ChunkBytes = Chunk, Depth = 3, DeviceCopy = heapStaging, Width = width });
         foreach (FileReport report in summary.Files)
         {
             byte[] bytes = File.ReadAllBytes(report.Path);
@@ -99,8 +101,9 @@ public sealed class ScanTests(Backend backend)
         Assert.That(summary.Files.Single(f => f.Path.EndsWith("straddle.bin", StringComparison.Ordinal)).Count(0), Is.EqualTo(3), "matches across chunk boundaries count once");
     }
 
-    [Test]
-    public async Task Patterns_that_overlap_nest_and_repeat_count_like_plain_csharp()
+    [TestCase(HandlerWidth.Lane)]
+    [TestCase(HandlerWidth.Warp)]
+    public async Task Patterns_that_overlap_nest_and_repeat_count_like_plain_csharp(HandlerWidth width)
     {
         // A two-letter alphabet makes matches dense, overlapping and straddling every chunk boundary;
         // the patterns are prefixes, suffixes and repeats of each other (one given twice).
@@ -116,7 +119,7 @@ public sealed class ScanTests(Backend backend)
         File.WriteAllBytes(path, bytes);
         try
         {
-            ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [path], Patterns = patterns, Backend = backend, ChunkBytes = Chunk, Depth = 2 });
+            ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [path], Patterns = patterns, Backend = backend, ChunkBytes = Chunk, Depth = 2, Width = width });
             Assert.That(Counts(summary.Files[0], patterns.Length), Is.EqualTo(patterns.Select(p => (long)PlainCount(bytes, p)).ToArray()));
         }
         finally
@@ -186,10 +189,13 @@ public sealed class ScanTests(Backend backend)
     /// per file and rule equal a plain C# count, with a result area large enough and with one so small that every
     /// chunk is counted again on the CPU; and with the chunks copied into the heap first (StreamOptions.HeapStaging).
     /// </summary>
-    [TestCase(1 << 20, false)]
-    [TestCase(2, false)]
-    [TestCase(1 << 20, true)]
-    public async Task Ten_thousand_rules_count_like_plain_csharp(int capacity, bool heapStaging)
+    [TestCase(1 << 20, false, HandlerWidth.Lane)]
+    [TestCase(2, false, HandlerWidth.Lane)]
+    [TestCase(1 << 20, true, HandlerWidth.Lane)]
+    [TestCase(1 << 20, false, HandlerWidth.Warp)]
+    [TestCase(2, false, HandlerWidth.Warp)]
+    [TestCase(1 << 20, true, HandlerWidth.Warp)]
+    public async Task Ten_thousand_rules_count_like_plain_csharp(int capacity, bool heapStaging, HandlerWidth width)
     {
         var random = new Random(17);
         byte[] text = new byte[(3 * Chunk) + 1234];
@@ -215,11 +221,11 @@ public sealed class ScanTests(Backend backend)
         }
 
         rules.Add(rules[10]);
-        string path = Path.Combine(_folder, $"rules-{capacity}-{heapStaging}.txt");
+        string path = Path.Combine(_folder, $"rules-{capacity}-{heapStaging}-{width}.txt");
         File.WriteAllBytes(path, text);
         try
         {
-            ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [path], Patterns = rules, Backend = backend, ChunkBytes = Chunk, Depth = 3, MatchCapacity = capacity, DeviceCopy = heapStaging });
+            ScanSummary summary = await ScanEngine.RunAsync(new ScanRequest { Files = [path], Patterns = rules, Backend = backend, ChunkBytes = Chunk, Depth = 3, MatchCapacity = capacity, DeviceCopy = heapStaging, Width = width });
             Dictionary<int, long> expected = PlainCounts(text, rules);
             Assert.That(summary.Files[0].Error, Is.Null);
             Assert.That(summary.Files[0].Matches, Is.EquivalentTo(expected), "every rule's count, and no others");
