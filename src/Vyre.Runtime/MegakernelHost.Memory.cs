@@ -38,11 +38,11 @@ public sealed unsafe partial class MegakernelHost
         new ReadOnlySpan<byte>(_backend.Data + offset, into.Length).CopyTo(into);
     }
 
-    /// <summary>Copies data-buffer ranges into the heap (a stream's device staging); returns when they are there.</summary>
-    internal void CopyDataToHeap(ReadOnlySpan<DataToHeap> copies)
+    /// <summary>Starts copying data-buffer ranges into the heap (a stream's device staging) and returns at once; the caller disposes the result.</summary>
+    internal HeapCopy StartDataToHeap(ReadOnlySpan<DataToHeap> copies)
     {
         using CallScope call = EnterCall();
-        _backend.CopyDataToHeap(copies);
+        return _backend.StartDataToHeap(copies);
     }
 
     /// <summary>Reads the round-trip trace (<see cref="RoundTripTrace"/>; benchmarks), <c>TraceEntries * RoundTripTrace.WordsPerEntry</c> words.</summary>

@@ -76,14 +76,14 @@ internal unsafe interface IMegakernelBackend : IDisposable
     void Write(DeviceRegion region, int offset, ReadOnlySpan<uint> from);
 
     /// <summary>
-    /// Copies data-buffer ranges into the heap and returns when every copy is done: on CUDA one DMA per range by the copy
-    /// engine on the copy stream (the data buffer is page-locked host memory; no host copy); elsewhere a memory copy.
-    /// Ranges are checked by the caller.
+    /// Starts copying data-buffer ranges into the heap and returns without waiting: on CUDA one DMA per range by the copy
+    /// engine on the copy stream (the data buffer is page-locked host memory; no host copy), marked by an event; elsewhere
+    /// a memory copy, done on return. Ranges are checked by the caller; the caller disposes the result once done.
     /// </summary>
-    void CopyDataToHeap(ReadOnlySpan<DataToHeap> copies);
+    HeapCopy StartDataToHeap(ReadOnlySpan<DataToHeap> copies);
 }
 
-/// <summary>One range of <see cref="IMegakernelBackend.CopyDataToHeap"/>.</summary>
+/// <summary>One range of <see cref="IMegakernelBackend.StartDataToHeap"/>.</summary>
 /// <param name="DataOffset">First byte in the data buffer.</param>
 /// <param name="HeapWord">First heap word written.</param>
 /// <param name="Bytes">Bytes copied.</param>

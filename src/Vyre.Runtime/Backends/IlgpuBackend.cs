@@ -253,12 +253,14 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     public virtual void Write(DeviceRegion region, int offset, ReadOnlySpan<uint> from) =>
         View(region).SubView(offset, from.Length).CopyFromCPU(from);
 
-    public virtual void CopyDataToHeap(ReadOnlySpan<DataToHeap> copies)
+    public virtual HeapCopy StartDataToHeap(ReadOnlySpan<DataToHeap> copies)
     {
         foreach (DataToHeap copy in copies)
         {
             new ReadOnlySpan<byte>(Data + copy.DataOffset, copy.Bytes).CopyTo(new Span<byte>((byte*)HeapPointer + ((long)copy.HeapWord * sizeof(uint)), copy.Bytes));
         }
+
+        return HeapCopy.Done;
     }
 
     /// <summary>The heap's first word where the host can address it (the CPU backends); the CUDA backend copies instead.</summary>

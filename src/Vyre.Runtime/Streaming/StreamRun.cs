@@ -44,9 +44,13 @@ internal sealed unsafe class StreamRun : IDisposable
     private readonly Queue<int> _published = new();
     private readonly List<(int Index, SlotRequest Request, FileChunk Chunk, int Readable)> _toPublish = [];
 
-    // How many of _toPublish have been copied into the heap already (HeapStaging): a publish that found no room in the
-    // ring is retried without copying again.
-    private int _staged;
+    // HeapStaging: copies into the heap started for _toPublish, oldest first, each with the count of _toPublish entries
+    // (counted from the stream's start, like _unpublishedBase) whose copies it covers. A chunk's slot is published only
+    // once its copy is done; the io thread never waits for one, so reads, copies and kernel work overlap.
+    private readonly Queue<(long UpTo, HeapCopy Copy)> _copies = new();
+    private long _unpublishedBase;
+    private long _staged;
+    private long _copied;
     private readonly Stack<int> _free = new();
     private readonly Stack<int> _freeFileSlots = new();
     private readonly ConcurrentQueue<int> _released = new();
@@ -434,21 +438,41 @@ internal sealed unsafe class StreamRun : IDisposable
             return false;
         }
 
-        if (_options.HeapStaging is { } heap && _staged < _toPublish.Count)
+        bool progressed = false;
+        int ready = _toPublish.Count;
+        if (_options.HeapStaging is { } heap)
         {
-            // Into device memory before the slots exist: one DMA per chunk, waited for together.
-            var copies = new DataToHeap[_toPublish.Count - _staged];
-            for (int i = 0; i < copies.Length; i++)
+            long prepared = _unpublishedBase + _toPublish.Count;
+            if (_staged < prepared)
             {
-                (int index, _, _, int readable) = _toPublish[_staged + i];
-                copies[i] = new DataToHeap(_stagingOffset + (index * _stride), heap + (int)((long)index * _stride / sizeof(uint)), (readable + 3) & ~3);
+                // Into device memory before the slots exist: one DMA per chunk, queued; the slots follow once they land.
+                var copies = new DataToHeap[prepared - _staged];
+                for (int i = 0; i < copies.Length; i++)
+                {
+                    (int index, _, _, int readable) = _toPublish[(int)(_staged - _unpublishedBase) + i];
+                    copies[i] = new DataToHeap(_stagingOffset + (index * _stride), heap + (int)((long)index * _stride / sizeof(uint)), (readable + 3) & ~3);
+                }
+
+                _copies.Enqueue((prepared, _host.StartDataToHeap(copies)));
+                _staged = prepared;
+                progressed = true;
             }
 
-            _host.CopyDataToHeap(copies);
-            _staged = _toPublish.Count;
+            while (_copies.TryPeek(out (long UpTo, HeapCopy Copy) started) && started.Copy.IsDone)
+            {
+                _copied = started.UpTo;
+                started.Copy.Dispose();
+                _copies.Dequeue();
+            }
+
+            ready = (int)(_copied - _unpublishedBase);
+            if (ready == 0)
+            {
+                return progressed;
+            }
         }
 
-        Span<SlotRequest> requests = _toPublish.Count <= 64 ? stackalloc SlotRequest[_toPublish.Count] : new SlotRequest[_toPublish.Count];
+        Span<SlotRequest> requests = ready <= 64 ? stackalloc SlotRequest[ready] : new SlotRequest[ready];
         for (int i = 0; i < requests.Length; i++)
         {
             requests[i] = _toPublish[i].Request;
@@ -463,7 +487,7 @@ internal sealed unsafe class StreamRun : IDisposable
                 throw new TimeoutException($"The ring had no room for {requests.Length} chunk slot(s) for {_host.WaitTimeout.TotalSeconds:0.#} s. Fix: raise MegakernelOptions.SlotCount above StreamOptions.Depth plus what other submitters hold, or check Telemetry().KernelState.");
             }
 
-            return false;
+            return progressed;
         }
 
         _publishBlockedSince = DateTime.MaxValue;
@@ -477,8 +501,8 @@ internal sealed unsafe class StreamRun : IDisposable
         }
 
         _slotsInFlight += requests.Length;
-        _toPublish.Clear();
-        _staged = 0;
+        _toPublish.RemoveRange(0, requests.Length);
+        _unpublishedBase += requests.Length;
         return true;
     }
 
@@ -569,6 +593,12 @@ internal sealed unsafe class StreamRun : IDisposable
     /// <summary>On stop or failure: cancel reads in flight, reap them, wait for slots in flight; every wait bounded.</summary>
     private void Drain()
     {
+        // Copies still queued finish on the copy stream by themselves; their markers go.
+        while (_copies.TryDequeue(out (long UpTo, HeapCopy Copy) started))
+        {
+            started.Copy.Dispose();
+        }
+
         try
         {
             _engine.CancelAndReap(ReadTable.InFlight(_reads.Length, i => _reads[i] is not null), _readsInFlight, s_cancelBound, (_, _) => _readsInFlight--);

@@ -231,7 +231,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         }
     }
 
-    public override void CopyDataToHeap(ReadOnlySpan<DataToHeap> copies)
+    public override HeapCopy StartDataToHeap(ReadOnlySpan<DataToHeap> copies)
     {
         ArrayView<byte> data = Buffers.Data;
         ArrayView<byte> heap = Buffers.Heap.Cast<byte>();
@@ -242,7 +242,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
                 CudaMemoryBuffer.CudaCopy((CudaStream)_copyStream, data.SubView(copy.DataOffset, copy.Bytes), heap.SubView((long)copy.HeapWord * sizeof(uint), copy.Bytes));
             }
 
-            _copyStream.Synchronize();
+            return new CudaHeapCopy(Accelerator, (CudaStream)_copyStream);
         }
     }
 
