@@ -90,6 +90,9 @@ internal static class JsonReport
             json.WriteNumber("folding_ms", System.Math.Round(summary.Setup.Folding.TotalMilliseconds, 3));
             json.WriteNumber("slot_ms", System.Math.Round(summary.Stats.MeanSlotTime.TotalMilliseconds, 3));
             json.WriteNumber("slots_in_flight", System.Math.Round(summary.Stats.MeanSlotsInFlight, 1));
+            json.WriteNumber("reads_in_flight", System.Math.Round(summary.Stats.MeanReadsInFlight, 1));
+            json.WriteNumber("chunks_waiting_to_publish", System.Math.Round(summary.Stats.MeanChunksWaitingToPublish, 1));
+            json.WriteNumber("chunks_with_consumer", System.Math.Round(summary.Stats.MeanChunksWithConsumer, 1));
             json.WriteNumber("automaton_states", summary.Setup.States);
             json.WriteNumber("recounted_chunks", summary.Recounted);
             json.WriteString("backend", summary.Backend);

@@ -36,6 +36,9 @@ public sealed class StreamStats
     private long _slotsTaken;
     private long _inFlightSum;
     private long _inFlightSamples;
+    private long _readsSum;
+    private long _waitingSum;
+    private long _consumerSum;
 
     /// <summary>Bytes the kernel wrote into staging buffers.</summary>
     public long BytesRead => Volatile.Read(ref _bytesRead);
@@ -86,16 +89,41 @@ public sealed class StreamStats
         }
     }
 
+    /// <summary>Mean number of staging buffers being read (a read queued or running) over the stream's time.</summary>
+    public double MeanReadsInFlight => Mean(ref _readsSum);
+
+    /// <summary>
+    /// Mean number of staging buffers read and waiting for their slot to be published (for their copy into the heap to land
+    /// with <see cref="StreamOptions.HeapStaging"/>, or for room in the ring).
+    /// </summary>
+    public double MeanChunksWaitingToPublish => Mean(ref _waitingSum);
+
+    /// <summary>Mean number of staging buffers whose chunk was handed to the consumer and not yet released (<c>StreamAsync</c>'s reader).</summary>
+    public double MeanChunksWithConsumer => Mean(ref _consumerSum);
+
+    private double Mean(ref long sum)
+    {
+        long samples = Volatile.Read(ref _inFlightSamples);
+        return samples == 0 ? 0 : (double)Volatile.Read(ref sum) / samples;
+    }
+
     internal void AddSlotTime(long ticks)
     {
         Interlocked.Add(ref _slotTicks, ticks);
         Interlocked.Increment(ref _slotsTaken);
     }
 
-    /// <summary><paramref name="slots"/> were in flight for the last <paramref name="ticks"/> Stopwatch ticks.</summary>
-    internal void SampleInFlight(int slots, long ticks)
+    /// <summary>
+    /// Where the staging buffers were for the last <paramref name="ticks"/> Stopwatch ticks: <paramref name="reads"/> being
+    /// read, <paramref name="waiting"/> waiting to be published, <paramref name="slots"/> in flight as slots,
+    /// <paramref name="withConsumer"/> with the consumer (the rest were free).
+    /// </summary>
+    internal void SampleStages(int reads, int waiting, int slots, int withConsumer, long ticks)
     {
+        Interlocked.Add(ref _readsSum, reads * ticks);
+        Interlocked.Add(ref _waitingSum, waiting * ticks);
         Interlocked.Add(ref _inFlightSum, slots * ticks);
+        Interlocked.Add(ref _consumerSum, withConsumer * ticks);
         Interlocked.Add(ref _inFlightSamples, ticks);
     }
 

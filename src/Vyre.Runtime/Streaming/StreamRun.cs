@@ -229,10 +229,12 @@ internal sealed unsafe class StreamRun : IDisposable
             }
 
             int inFlight = _slotsInFlight;
+            int waiting = _toPublish.Count;
+            int reads = _readsInFlight;
             progressed |= PublishReady();
             progressed |= TakeFinished();
             long now = System.Diagnostics.Stopwatch.GetTimestamp();
-            _stats.SampleInFlight(inFlight, now - sampledAt);
+            _stats.SampleStages(reads, waiting, inFlight, _reads.Length - _free.Count - reads - waiting - inFlight, now - sampledAt);
             sampledAt = now;
             if (progressed)
             {
