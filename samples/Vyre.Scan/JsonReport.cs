@@ -93,6 +93,8 @@ internal static class JsonReport
             json.WriteNumber("reads_in_flight", System.Math.Round(summary.Stats.MeanReadsInFlight, 1));
             json.WriteNumber("chunks_waiting_to_publish", System.Math.Round(summary.Stats.MeanChunksWaitingToPublish, 1));
             json.WriteNumber("chunks_with_consumer", System.Math.Round(summary.Stats.MeanChunksWithConsumer, 1));
+            json.WriteNumber("consumer_ms", System.Math.Round(summary.Stats.MeanConsumerTime.TotalMilliseconds, 3));
+            json.WriteNumber("io_thread_in_kernel_ms", System.Math.Round(summary.Stats.IoThreadInKernel.TotalMilliseconds, 3));
             json.WriteNumber("automaton_states", summary.Setup.States);
             json.WriteNumber("recounted_chunks", summary.Recounted);
             json.WriteString("backend", summary.Backend);

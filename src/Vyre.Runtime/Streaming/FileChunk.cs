@@ -39,6 +39,9 @@ public sealed class StreamStats
     private long _readsSum;
     private long _waitingSum;
     private long _consumerSum;
+    private long _submitTicks;
+    private long _consumerTicks;
+    private long _consumed;
 
     /// <summary>Bytes the kernel wrote into staging buffers.</summary>
     public long BytesRead => Volatile.Read(ref _bytesRead);
@@ -100,6 +103,30 @@ public sealed class StreamStats
 
     /// <summary>Mean number of staging buffers whose chunk was handed to the consumer and not yet released (<c>StreamAsync</c>'s reader).</summary>
     public double MeanChunksWithConsumer => Mean(ref _consumerSum);
+
+    /// <summary>
+    /// Time the io thread spent in io_uring's submit-and-wait (where a read of a page-cache file is done inline, and where the
+    /// thread waits for reads); the rest of its time is publishing, taking slots back and polling.
+    /// </summary>
+    public TimeSpan IoThreadInKernel => System.Diagnostics.Stopwatch.GetElapsedTime(0, Volatile.Read(ref _submitTicks));
+
+    internal void AddSubmitTime(long ticks) => Interlocked.Add(ref _submitTicks, ticks);
+
+    /// <summary>Mean time from a chunk handed to the consumer to its staging buffer back with the io thread.</summary>
+    public TimeSpan MeanConsumerTime
+    {
+        get
+        {
+            long consumed = Volatile.Read(ref _consumed);
+            return consumed == 0 ? TimeSpan.Zero : System.Diagnostics.Stopwatch.GetElapsedTime(0, Volatile.Read(ref _consumerTicks) / consumed);
+        }
+    }
+
+    internal void AddConsumerTime(long ticks)
+    {
+        Interlocked.Add(ref _consumerTicks, ticks);
+        Interlocked.Increment(ref _consumed);
+    }
 
     private double Mean(ref long sum)
     {

@@ -39,6 +39,9 @@ internal sealed unsafe class StreamRun : IDisposable
     private readonly Read?[] _reads;
     private readonly InFlightSlot?[] _slots;
 
+    // When each staging buffer's chunk was handed to the consumer (Stopwatch ticks): StreamStats.MeanConsumerTime.
+    private readonly long[] _handedAt;
+
     // Staging indexes of the slots in flight, in publish order: the device claims in that order, so they finish nearly
     // in it, and a poll looks at the oldest ones only (a scan of every staging buffer per poll cost O(Depth)).
     private readonly Queue<int> _published = new();
@@ -114,6 +117,7 @@ internal sealed unsafe class StreamRun : IDisposable
 
         _reads = new Read?[options.Depth];
         _slots = new InFlightSlot?[options.Depth];
+        _handedAt = new long[options.Depth];
         for (int i = options.Depth - 1; i >= 0; i--)
         {
             _free.Push(i);
@@ -190,10 +194,13 @@ internal sealed unsafe class StreamRun : IDisposable
     {
         var spin = new SpinWait();
         long sampledAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        (int Reads, int Waiting, int Slots, int WithConsumer) stages = default;
         while (true)
         {
+            long drained = System.Diagnostics.Stopwatch.GetTimestamp();
             while (_released.TryDequeue(out int index))
             {
+                _stats.AddConsumerTime(drained - _handedAt[index]);
                 _free.Push(index);
             }
 
@@ -220,7 +227,9 @@ internal sealed unsafe class StreamRun : IDisposable
             if (_readsInFlight > 0)
             {
                 // Wait in the kernel for a read; only briefly while slots of ours may complete meanwhile.
+                long entered = System.Diagnostics.Stopwatch.GetTimestamp();
                 _engine.Submit(waitFor: 1, _slotsInFlight == 0 ? s_reapWait : s_slotWait);
+                _stats.AddSubmitTime(System.Diagnostics.Stopwatch.GetTimestamp() - entered);
                 while (_engine.TryReap(out ulong userData, out int result))
                 {
                     progressed = true;
@@ -228,14 +237,14 @@ internal sealed unsafe class StreamRun : IDisposable
                 }
             }
 
-            int inFlight = _slotsInFlight;
-            int waiting = _toPublish.Count;
-            int reads = _readsInFlight;
             progressed |= PublishReady();
             progressed |= TakeFinished();
+
+            // Where the staging buffers were since the last sample: as the last iteration left them.
             long now = System.Diagnostics.Stopwatch.GetTimestamp();
-            _stats.SampleStages(reads, waiting, inFlight, _reads.Length - _free.Count - reads - waiting - inFlight, now - sampledAt);
+            _stats.SampleStages(stages.Reads, stages.Waiting, stages.Slots, stages.WithConsumer, now - sampledAt);
             sampledAt = now;
+            stages = (_readsInFlight, _toPublish.Count, _slotsInFlight, _reads.Length - _free.Count - _readsInFlight - _toPublish.Count - _slotsInFlight);
             if (progressed)
             {
                 spin.Reset();
@@ -534,6 +543,7 @@ internal sealed unsafe class StreamRun : IDisposable
             _slotsInFlight--;
             _stats.AddChunk(fault: false);
             _stats.AddSlotTime(System.Diagnostics.Stopwatch.GetTimestamp() - slot.PublishedAt);
+            _handedAt[index] = System.Diagnostics.Stopwatch.GetTimestamp();
             _results.Writer.TryWrite(slot.Chunk with { Result = result });
             any = true;
         }
