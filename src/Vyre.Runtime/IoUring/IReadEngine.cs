@@ -26,7 +26,7 @@ internal interface IReadEngine : IDisposable
     void SetFixedFile(int index, int fd);
 
     /// <summary>Queues a read; see <see cref="IoUringRing.TryQueueRead"/>.</summary>
-    bool TryQueueRead(int file, bool fixedFile, nint address, uint length, ulong offset, int bufferIndex, ulong userData);
+    bool TryQueueRead(int file, bool fixedFile, nint address, uint length, ulong offset, int bufferIndex, ulong userData, bool inWorker = false);
 
     /// <summary>Starts the queued reads and, when <paramref name="waitFor"/> &gt; 0, waits up to <paramref name="timeout"/> for that many completions.</summary>
     int Submit(int waitFor = 0, TimeSpan timeout = default);

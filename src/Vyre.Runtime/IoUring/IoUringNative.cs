@@ -35,6 +35,9 @@ internal static unsafe partial class IoUringNative
 
     public const byte SqeFixedFile = 1 << 0;
 
+    /// <summary>IOSQE_ASYNC: always run the request in the kernel's io workers, never inline at submit.</summary>
+    public const byte SqeAsync = 1 << 4;
+
     public const long OffSqRing = 0;
     public const long OffCqRing = 0x8000000;
     public const long OffSqes = 0x10000000;

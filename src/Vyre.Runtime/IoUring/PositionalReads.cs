@@ -28,7 +28,7 @@ internal sealed unsafe class PositionalReads(int entries) : IReadEngine
 
     public void SetFixedFile(int index, int fd) => _files[index] = fd;
 
-    public bool TryQueueRead(int file, bool fixedFile, nint address, uint length, ulong offset, int bufferIndex, ulong userData)
+    public bool TryQueueRead(int file, bool fixedFile, nint address, uint length, ulong offset, int bufferIndex, ulong userData, bool inWorker = false)
     {
         if (_queued.Count >= entries)
         {

@@ -369,7 +369,8 @@ internal sealed unsafe class StreamRun : IDisposable
         int remaining = read.Expected - read.Got;
         uint length = (uint)(read.File.Direct ? StreamOptions.RoundUp(remaining) : remaining);
         nint address = (nint)(_staging + ((long)index * _stride) + read.Got);
-        if (!_engine.TryQueueRead(read.File.FixedSlot, fixedFile: true, address, length, (ulong)(read.Offset + read.Got), _bufferIndex, userData: ReadTable.UserData(index)))
+        // Page-cache reads go to the kernel's io workers, in parallel; O_DIRECT reads are asynchronous by themselves.
+        if (!_engine.TryQueueRead(read.File.FixedSlot, fixedFile: true, address, length, (ulong)(read.Offset + read.Got), _bufferIndex, userData: ReadTable.UserData(index), inWorker: !read.File.Direct))
         {
             throw new InvalidOperationException("The io_uring submission ring is full although reads in flight are bounded by Depth; this is a bug in Vyre.");
         }
@@ -456,15 +457,9 @@ internal sealed unsafe class StreamRun : IDisposable
             long prepared = _unpublishedBase + _toPublish.Count;
             if (_staged < prepared)
             {
-                // Into device memory before the slots exist: one DMA per chunk, queued; the slots follow once they land.
-                var copies = new DataToHeap[prepared - _staged];
-                for (int i = 0; i < copies.Length; i++)
-                {
-                    (int index, _, _, int readable) = _toPublish[(int)(_staged - _unpublishedBase) + i];
-                    copies[i] = new DataToHeap(_stagingOffset + (index * _stride), heap + (int)((long)index * _stride / sizeof(uint)), (readable + 3) & ~3);
-                }
-
-                _copies.Enqueue((prepared, _host.StartDataToHeap(copies)));
+                // Into device memory before the slots exist: queued DMAs, one per run of consecutive staging buffers (each
+                // buffer's heap copy sits at the same stride, so a run is one range; the unread tails between go along).
+                _copies.Enqueue((prepared, _host.StartDataToHeap(HeapCopies(heap, (int)(_staged - _unpublishedBase), (int)(prepared - _staged)))));
                 _staged = prepared;
                 progressed = true;
             }
@@ -515,6 +510,36 @@ internal sealed unsafe class StreamRun : IDisposable
         _toPublish.RemoveRange(0, requests.Length);
         _unpublishedBase += requests.Length;
         return true;
+    }
+
+    /// <summary>The heap copies of <paramref name="count"/> prepared chunks from <paramref name="first"/> of <see cref="_toPublish"/>, runs of consecutive staging buffers merged.</summary>
+    private DataToHeap[] HeapCopies(int heap, int first, int count)
+    {
+        var chunks = new (int Index, int Bytes)[count];
+        for (int i = 0; i < count; i++)
+        {
+            (int index, _, _, int readable) = _toPublish[first + i];
+            chunks[i] = (index, (readable + 3) & ~3);
+        }
+
+        Array.Sort(chunks);
+        var copies = new List<DataToHeap>(count);
+        int start = 0;
+        for (int i = 1; i <= count; i++)
+        {
+            if (i < count && chunks[i].Index == chunks[i - 1].Index + 1)
+            {
+                continue;
+            }
+
+            (int firstIndex, _) = chunks[start];
+            (int lastIndex, int lastBytes) = chunks[i - 1];
+            int bytes = ((lastIndex - firstIndex) * _stride) + lastBytes;
+            copies.Add(new DataToHeap(_stagingOffset + (firstIndex * _stride), heap + (int)((long)firstIndex * _stride / sizeof(uint)), bytes));
+            start = i;
+        }
+
+        return [.. copies];
     }
 
     /// <summary>
