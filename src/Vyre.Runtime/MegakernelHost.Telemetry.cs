@@ -9,6 +9,34 @@ namespace Vyre;
 /// <summary>Telemetry: counters from the control block and the debug log.</summary>
 public sealed unsafe partial class MegakernelHost
 {
+    /// <summary>
+    /// Reads every ring slot's status, opcode, tenant and priority, and the sequence published there last, with the
+    /// host's and device's counters (<see cref="RingSnapshot"/>; <c>ToString()</c> lists the unfinished slots): for a
+    /// slot that does not complete. Reads host memory only; safe while the ring runs, but not one atomic picture.
+    /// </summary>
+    public RingSnapshot RingSnapshot()
+    {
+        using CallScope call = EnterCall();
+        long published = _ring.Published;
+        int count = _ring.SlotCount;
+        var slots = new SlotSnapshot[count];
+        for (int slot = 0; slot < count; slot++)
+        {
+            uint* words = _backend.Ring + ((long)slot * SlotLayout.WordCount);
+            long sequence = published <= slot ? -1 : published - 1 - ((published - 1 - slot) % count);
+            slots[slot] = new SlotSnapshot(
+                slot,
+                sequence,
+                (SlotState)Volatile.Read(ref words[SlotLayout.Status]),
+                Volatile.Read(ref words[SlotLayout.Opcode]),
+                Volatile.Read(ref words[SlotLayout.Tenant]),
+                Volatile.Read(ref words[SlotLayout.Priority]));
+        }
+
+        uint* control = _backend.Control;
+        return new RingSnapshot(DateTime.UtcNow, published, _ring.Outstanding, Volatile.Read(ref control[ControlWord.DoneCount]), (KernelState)Volatile.Read(ref control[ControlWord.KernelState]), slots);
+    }
+
     /// <summary>A snapshot of the megakernel's counters and debug log.</summary>
     public TelemetrySnapshot Telemetry()
     {

@@ -65,6 +65,9 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// <summary>Whether a CUDA device and driver are present (what <see cref="Backend.Auto"/> checks).</summary>
     public static bool IsCudaAvailable() => OperatingSystem.IsLinux() && CudaBackend.IsAvailable();
 
+    /// <summary>The CUDA devices of this machine, by index; empty without a CUDA driver or device (never throws for that).</summary>
+    public static System.Collections.Generic.IReadOnlyList<GpuDevice> CudaDevices() => OperatingSystem.IsLinux() ? CudaBackend.Devices() : [];
+
     /// <summary>
     /// Starts <paramref name="definition"/> (the generated <c>X.Definition</c>) specialised to its
     /// dispatcher. The generated <c>X.StartAsync</c> calls this.

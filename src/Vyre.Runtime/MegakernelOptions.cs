@@ -99,6 +99,19 @@ public sealed class MegakernelOptions
     /// <summary>Where the host reports what it chose (the backend, the lane count). Default: standard error.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>
+    /// The CUDA device the host runs on (<see cref="GpuDevice.Index"/>; <see cref="MegakernelHost.CudaDevices"/> lists them).
+    /// Unset: the first device <see cref="CudaDeviceFilter"/> accepts, else device 0. Ignored off CUDA.
+    /// </summary>
+    public int? CudaDevice { get; init; }
+
+    /// <summary>
+    /// Picks the CUDA device when <see cref="CudaDevice"/> is unset: the first device (by index) it accepts, e.g.
+    /// <c>d =&gt; d.Name.Contains("H200")</c> or <c>d =&gt; d.MemoryBytes &gt;= 64L &lt;&lt; 30</c>. None accepted: the start fails
+    /// and the message lists the devices. Ignored off CUDA.
+    /// </summary>
+    public Func<GpuDevice, bool>? CudaDeviceFilter { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value and how to fix it.</summary>
     public void Validate()
     {
@@ -162,6 +175,16 @@ public sealed class MegakernelOptions
         if (WaitTimeout < MinWaitTimeout || WaitTimeout > MaxTimeout)
         {
             throw new ArgumentException($"WaitTimeout {WaitTimeout} is outside {MinWaitTimeout.TotalMilliseconds:0} ms..{MaxTimeout.TotalDays:0} day. Fix: give a duration in that range (default 30 s).", nameof(WaitTimeout));
+        }
+
+        if (CudaDevice is < 0)
+        {
+            throw new ArgumentException($"CudaDevice {CudaDevice} is negative. Fix: give a device index (MegakernelHost.CudaDevices() lists them) or leave it unset.", nameof(CudaDevice));
+        }
+
+        if (CudaDevice is not null && CudaDeviceFilter is not null)
+        {
+            throw new ArgumentException("Both CudaDevice and CudaDeviceFilter are set, and they could disagree. Fix: set one of them.", nameof(CudaDeviceFilter));
         }
 
         if (KernelCacheDirectory is { Length: > 0 } cache && (cache.IndexOf('\0', StringComparison.Ordinal) >= 0 || !System.IO.Path.IsPathFullyQualified(cache)))

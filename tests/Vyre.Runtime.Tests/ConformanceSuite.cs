@@ -243,6 +243,26 @@ public abstract class ConformanceSuite
     }
 
     [Test]
+    public void A_ring_snapshot_shows_the_slot_that_has_not_finished()
+    {
+        const int Flag = 61200;
+        _host.WriteHeap(Flag, [0]);
+        SlotBatch blocker = _host.PublishBatch([new SlotRequest(TestKernels.Opcodes.WaitForFlag, Flag) { Tenant = 0 }]);
+        int slot = (int)(blocker.First % _host.SlotCount);
+        RingSnapshot snapshot = _host.RingSnapshot();
+        Assert.That(snapshot.Slots, Has.Count.EqualTo(_host.SlotCount));
+        Assert.That(snapshot.Slots[slot], Is.EqualTo(new SlotSnapshot(slot, blocker.First, SlotState.Published, TestKernels.Opcodes.WaitForFlag, 0, 0)));
+        Assert.That(snapshot.Unfinished.Select(s => s.Sequence), Is.EqualTo(new[] { blocker.First }));
+        Assert.That(snapshot.Published, Is.EqualTo(blocker.First + 1));
+        Assert.That(snapshot.ToString(), Does.Contain($"slot {slot}: sequence {blocker.First}, Published, opcode 0x{TestKernels.Opcodes.WaitForFlag:X}"));
+
+        _host.WriteHeap(Flag, [1]);
+        var one = new SlotResult[1];
+        _host.WaitBatch(blocker, one);
+        Assert.That(_host.RingSnapshot().Unfinished, Is.Empty, "nothing unfinished once the slot has run");
+    }
+
+    [Test]
     public async Task A_group_word_that_says_done_too_early_never_yields_an_unfinished_result()
     {
         // A batch that covers whole completion groups, with a slot in the middle that waits for a flag. The group words

@@ -183,6 +183,8 @@ public abstract class HostileSuite
             new MegakernelOptions { Backend = basis.Backend, MaxClaim = int.MaxValue },
             new MegakernelOptions { Backend = basis.Backend, ProgramWords = -1 },
             new MegakernelOptions { Backend = basis.Backend, ProgramWords = MegakernelOptions.MaxProgramWords + 1 },
+            new MegakernelOptions { Backend = basis.Backend, CudaDevice = -1 },
+            new MegakernelOptions { Backend = basis.Backend, CudaDevice = 0, CudaDeviceFilter = _ => true },
         ];
         foreach (MegakernelOptions options in bad)
         {

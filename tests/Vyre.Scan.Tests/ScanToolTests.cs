@@ -1,8 +1,11 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using System.Threading.Tasks;
 using NUnit.Framework;
 using Vyre.Tests;
 
@@ -158,6 +161,54 @@ public sealed class ScanToolTests
         string path = Path.Combine(_folder, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, text);
+    }
+
+    [Test]
+    public void Ctrl_C_during_a_scan_exits_130_with_one_line_and_no_results()
+    {
+        if (!Vyre.IoUring.IoUringRing.IsAvailable(out string reason))
+        {
+            Assert.Ignore("io_uring is unavailable on this machine, so the scan tool cannot run: " + reason);
+        }
+
+        // A sparse 16 GiB file takes no disk, and one CPU worker takes many seconds over it: the signal lands mid-scan.
+        string big = Path.Combine(_folder, "big.bin");
+        using (FileStream file = File.Create(big))
+        {
+            file.SetLength(16L << 30);
+        }
+
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "vyre-scan")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in new[] { big, "--backend", "managed", "--lanes", "1", "--no-direct", "--json", "-q" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["NO_COLOR"] = "1";
+        using Process tool = Process.Start(start)!;
+        Task<string> output = tool.StandardOutput.ReadToEndAsync();
+        Task<string> errors = tool.StandardError.ReadToEndAsync();
+        try
+        {
+            Assert.That(tool.WaitForExit(TimeSpan.FromSeconds(3)), Is.False, "the scan is still running after 3 s");
+            using (Process signal = Process.Start("kill", ["-INT", tool.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                signal.WaitForExit();
+            }
+
+            Assert.That(tool.WaitForExit(TimeSpan.FromSeconds(30)), Is.True, "the scan stops within 30 s of Ctrl-C");
+        }
+        finally
+        {
+            if (!tool.HasExited)
+            {
+                tool.Kill(entireProcessTree: true);
+            }
+        }
+
+        Assert.That(tool.ExitCode, Is.EqualTo(130));
+        Assert.That(errors.Result.Trim(), Is.EqualTo("vyre-scan: cancelled."), "one line in the tool's words: the cancellation was handled, not the default signal death (which also reads 130)");
+        Assert.That(output.Result, Is.Empty, "no partial results on standard output");
     }
 
     private (int Exit, string Output) Tool(string path, params string[] arguments)

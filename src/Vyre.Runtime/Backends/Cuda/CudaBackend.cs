@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -64,6 +65,61 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
     public override string Description => $"Cuda: {_mode} kernel on {Accelerator.Name}, {_lanes} lanes in groups of {_groupSize}; kernel {KernelLoad.Detail}, loaded in {KernelLoad.Elapsed.TotalMilliseconds:0} ms";
 
     /// <summary>Whether a CUDA device is present (and the driver loads).</summary>
+    /// <summary>The CUDA devices, by index; empty without a driver or device.</summary>
+    public static IReadOnlyList<GpuDevice> Devices()
+    {
+        try
+        {
+            using Context context = Context.Create(builder => builder.Cuda());
+            return [.. ListDevices(context).Select(Describe)];
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or CudaException or NotSupportedException)
+        {
+            return [];
+        }
+    }
+
+    private static List<CudaDevice> ListDevices(Context context)
+    {
+        var devices = new List<CudaDevice>();
+        foreach (CudaDevice device in context.GetCudaDevices())
+        {
+            devices.Add(device);
+        }
+
+        return devices;
+    }
+
+    private static GpuDevice Describe(CudaDevice device, int index) =>
+        new(index, device.Name, device.MemorySize, device.NumMultiprocessors, device.Architecture is { } architecture ? new Version(architecture.Major, architecture.Minor) : new Version(0, 0));
+
+    /// <summary>The device <paramref name="options"/> ask for (<see cref="MegakernelOptions.CudaDevice"/>, else the filter, else 0); throws naming the devices when there is none.</summary>
+    private static int ChooseDevice(IReadOnlyList<CudaDevice> devices, MegakernelOptions options)
+    {
+        string list = string.Join("; ", devices.Select((d, i) => $"{i}: {d.Name}, {d.MemorySize >> 30} GiB"));
+        if (options.CudaDevice is int index)
+        {
+            return index < devices.Count
+                ? index
+                : throw new ArgumentException($"CudaDevice {index} does not exist: this machine has {devices.Count} CUDA device(s) ({list}). Fix: give an index below {devices.Count}.", nameof(options));
+        }
+
+        if (options.CudaDeviceFilter is { } filter)
+        {
+            for (int i = 0; i < devices.Count; i++)
+            {
+                if (filter(Describe(devices[i], i)))
+                {
+                    return i;
+                }
+            }
+
+            throw new ArgumentException($"CudaDeviceFilter accepted none of this machine's CUDA devices ({list}). Fix: loosen the filter, or set CudaDevice.", nameof(options));
+        }
+
+        return 0;
+    }
+
     public static bool IsAvailable()
     {
         try
@@ -132,7 +188,18 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
             throw new InvalidOperationException("Backend.Cuda was asked for, but no CUDA device was found. Fix: run on a machine with an NVIDIA GPU and driver, or use Backend.Auto or Backend.Managed.");
         }
 
-        CudaAccelerator accelerator = context.CreateCudaAccelerator(0);
+        int device;
+        try
+        {
+            device = ChooseDevice(ListDevices(context), options);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+
+        CudaAccelerator accelerator = context.CreateCudaAccelerator(device);
         try
         {
             return new CudaBackend(context, accelerator, definition, options, groupHandlers);
