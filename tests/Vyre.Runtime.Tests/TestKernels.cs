@@ -132,6 +132,14 @@ public static partial class TestKernels
         return SlotStatus.Done;
     }
 
+    /// <summary>Result 0 = the tenant the slot carries.</summary>
+    [OpcodeHandler(0x10B)]
+    public static SlotStatus WhoAmI(ref SlotContext slot)
+    {
+        slot.SetResult(0, slot.Tenant);
+        return SlotStatus.Done;
+    }
+
     /// <summary>In tenant 3's window: result 0 = 0x7E.</summary>
 #pragma warning disable VYR203 // Deliberately in tenant 3's window.
     [OpcodeHandler(Vyre.Opcodes.TenantWindowBase + (3 * Vyre.Opcodes.TenantWindowSize))]

@@ -1,0 +1,170 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using NUnit.Framework;
+
+namespace Vyre.Runtime.Tests;
+
+/// <summary>
+/// Tenant handles on every backend: the handle stamps its id (another cannot be named), a quota bounds one tenant's
+/// slots in flight while the others go on, quiesce drains, revoke stops at once, and the registry's ids run out cleanly.
+/// </summary>
+public abstract class TenantSuite
+{
+    private MegakernelHost _host = null!;
+
+    /// <summary>The backend under test.</summary>
+    protected abstract Backend Backend { get; }
+
+    protected virtual void RequireBackend()
+    {
+    }
+
+    [OneTimeSetUp]
+    public async Task StartHost()
+    {
+        RequireBackend();
+        _host = await TestKernels.StartAsync(new MegakernelOptions { Backend = Backend, SlotCount = 256, WaitTimeout = TimeSpan.FromSeconds(3), Log = _ => { } });
+    }
+
+    [OneTimeTearDown]
+    public async Task StopHost()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public async Task A_handle_stamps_its_own_tenant_and_refuses_to_name_another()
+    {
+        await using TenantHandle a = _host.RegisterTenant();
+        await using TenantHandle b = _host.RegisterTenant();
+        Assert.That(a.Id, Is.Not.EqualTo(b.Id).And.InRange(1u, 29u));
+        Assert.That(a.Submit(new SlotRequest(TestKernels.Opcodes.WhoAmI))[0], Is.EqualTo(a.Id));
+        Assert.That((await b.SubmitAsync(new SlotRequest(TestKernels.Opcodes.WhoAmI)))[0], Is.EqualTo(b.Id));
+        Assert.That(() => a.Submit(new SlotRequest(TestKernels.Opcodes.WhoAmI) { Tenant = b.Id }), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(() => a.Submit(new SlotRequest(TestKernels.Opcodes.WhoAmI) { Tenant = a.Id }), Throws.Nothing, "its own id may be written");
+
+        var results = new SlotResult[8];
+        SlotBatch batch = a.PublishBatch([.. Enumerable.Repeat(new SlotRequest(TestKernels.Opcodes.WhoAmI), 8)]);
+        Assert.That(() => b.WaitBatch(batch, results), Throws.ArgumentException, "another tenant's batch");
+        a.WaitBatch(batch, results);
+        Assert.That(results.Select(r => r[0]), Is.All.EqualTo(a.Id));
+        Assert.That(a.Outstanding, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_tenant_at_its_quota_waits_while_another_goes_on()
+    {
+        // The flooder's four slots run at once but stay outstanding until it waits for them: its quota is full. (Slots that
+        // block a lane would stall the others too, on IlgpuCpu's one warp: a quota bounds ring slots, not lanes.)
+        await using TenantHandle flooder = _host.RegisterTenant(maxOutstanding: 4);
+        await using TenantHandle other = _host.RegisterTenant();
+        SlotBatch held = flooder.PublishBatch([.. Enumerable.Repeat(new SlotRequest(TestKernels.Opcodes.Increment, 0), 4)]);
+        Assert.That(flooder.Outstanding, Is.EqualTo(4));
+        Assert.That(() => flooder.PublishBatch([.. Enumerable.Repeat(new SlotRequest(Vyre.Opcodes.Nop), 5)]), Throws.ArgumentException.With.Message.Contains("quota"));
+        Assert.That(() => flooder.Submit(new SlotRequest(Vyre.Opcodes.Nop)), Throws.InstanceOf<TimeoutException>().With.Message.Contains("Fix:"), "bounded by the wait timeout");
+        ValueTask<SlotResult> waiting = flooder.SubmitAsync(new SlotRequest(TestKernels.Opcodes.Increment, 1));
+        for (uint i = 0; i < 200; i++)
+        {
+            Assert.That(other.Submit(new SlotRequest(TestKernels.Opcodes.Increment, i))[0], Is.EqualTo(i + 1), "the other tenant goes on");
+        }
+
+        Assert.That(waiting.IsCompleted, Is.False, "the flooder's fifth slot waits for its quota");
+        var results = new SlotResult[4];
+        flooder.WaitBatch(held, results);
+        Assert.That((await waiting)[0], Is.EqualTo(2u), "it runs once the quota has room");
+        Assert.That(results.Select(r => r[0]), Is.All.EqualTo(1u));
+    }
+
+    [Test]
+    public async Task Quiesce_refuses_new_work_and_waits_for_what_is_in_flight()
+    {
+        await using TenantHandle tenant = _host.RegisterTenant();
+        SlotBatch held = tenant.PublishBatch([new SlotRequest(TestKernels.Opcodes.Increment, 1), new SlotRequest(TestKernels.Opcodes.Increment, 7)]);
+        Task quiesced = tenant.QuiesceAsync();
+        await Task.Delay(100);
+        Assert.That(quiesced.IsCompleted, Is.False, "its batch has not been waited for");
+        Assert.That(tenant.IsOpen, Is.False);
+        Assert.That(() => tenant.Submit(new SlotRequest(Vyre.Opcodes.Nop)), Throws.InvalidOperationException.With.Message.Contains("quiesced"));
+
+        var results = new SlotResult[2];
+        tenant.WaitBatch(held, results);
+        await quiesced.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(results[1][0], Is.EqualTo(8u), "work in flight finished normally");
+    }
+
+    [Test]
+    public async Task Revoke_stops_the_tenant_at_once()
+    {
+        await using TenantHandle tenant = _host.RegisterTenant();
+        uint id = tenant.Id;
+        tenant.Revoke();
+        Assert.That(() => tenant.Submit(new SlotRequest(Vyre.Opcodes.Nop)), Throws.InvalidOperationException.With.Message.Contains("revoked"));
+        SlotResult raw = _host.Submit(new SlotRequest(TestKernels.Opcodes.WhoAmI) { Tenant = id });
+        Assert.That((raw.Fault, raw.FaultDetail), Is.EqualTo((FaultCode.UnauthorizedTenant, id)), "its permissions are gone on the device");
+    }
+
+    [Test]
+    public async Task Ids_run_out_with_a_clear_error_and_come_back_when_a_handle_is_disposed()
+    {
+        var handles = new List<TenantHandle>();
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    handles.Add(_host.RegisterTenant());
+                }
+                catch (InvalidOperationException full)
+                {
+                    Assert.That(full.Message, Does.Contain("Fix:"));
+                    break;
+                }
+
+                Assert.That(handles.Count, Is.LessThanOrEqualTo(29), "at most 29 tenant ids");
+            }
+
+            uint freed = handles[^1].Id;
+            await handles[^1].DisposeAsync();
+            handles.RemoveAt(handles.Count - 1);
+            TenantHandle again = _host.RegisterTenant();
+            handles.Add(again);
+            Assert.That(again.Id, Is.EqualTo(freed));
+            Assert.That(() => _host.RegisterTenant(maxOutstanding: 0), Throws.ArgumentException);
+            Assert.That(() => _host.RegisterTenant((TenantPermissions)0x100), Throws.ArgumentException);
+        }
+        finally
+        {
+            foreach (TenantHandle handle in handles)
+            {
+                await handle.DisposeAsync();
+            }
+        }
+    }
+}
+
+[TestFixture]
+public sealed class ManagedTenants : TenantSuite
+{
+    protected override Backend Backend => Backend.Managed;
+}
+
+[TestFixture]
+public sealed class IlgpuCpuTenants : TenantSuite
+{
+    protected override Backend Backend => Backend.IlgpuCpu;
+}
+
+[TestFixture]
+[Category("Gpu")]
+public sealed class CudaTenants : TenantSuite
+{
+    protected override Backend Backend => Backend.Cuda;
+
+    protected override void RequireBackend() => BackendOptions.RequireCuda();
+}
