@@ -10,6 +10,34 @@ namespace Vyre;
 public sealed unsafe partial class MegakernelHost
 {
     /// <summary>
+    /// Records every slot published from now on (by any caller, streams included) to <paramref name="log"/> until the
+    /// returned recorder is disposed: a replay log (<see cref="ReplayLog"/>) that <see cref="ReplayLog.Replay"/> publishes
+    /// again on a host, to reproduce what this one was given. Costs one null check per publish while off; while on, a
+    /// lock and a stream write per batch. A stream error stops the recording (<see cref="ReplayRecorder.Failure"/>),
+    /// never a publish. The stream stays the caller's.
+    /// </summary>
+    /// <exception cref="ArgumentException">The stream is not writable.</exception>
+    /// <exception cref="InvalidOperationException">A recording is running already.</exception>
+    public ReplayRecorder RecordTo(System.IO.Stream log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        if (!log.CanWrite)
+        {
+            throw new ArgumentException("The replay log's stream is not writable. Fix: pass a stream opened for writing, e.g. File.Create(path).", nameof(log));
+        }
+
+        using CallScope call = EnterCall();
+        var recorder = new ReplayRecorder(log, _ring.Detach);
+        if (!_ring.TryAttach(recorder))
+        {
+            throw new InvalidOperationException("A replay log is being recorded on this host already. Fix: dispose its ReplayRecorder first.");
+        }
+
+        recorder.Start();
+        return recorder;
+    }
+
+    /// <summary>
     /// Reads every ring slot's status, opcode, tenant and priority, and the sequence published there last, with the
     /// host's and device's counters (<see cref="RingSnapshot"/>; <c>ToString()</c> lists the unfinished slots): for a
     /// slot that does not complete. Reads host memory only; safe while the ring runs, but not one atomic picture.

@@ -61,6 +61,15 @@ internal sealed unsafe class HostRing
 
     public int SlotCount => _slotCount;
 
+    /// <summary>The replay log being written, if any (<see cref="MegakernelHost.RecordTo"/>): one null check per publish when none.</summary>
+    private ReplayRecorder? _recorder;
+
+    /// <summary>Starts recording to <paramref name="recorder"/>; false when one records already.</summary>
+    public bool TryAttach(ReplayRecorder recorder) => Interlocked.CompareExchange(ref _recorder, recorder, null) is null;
+
+    /// <summary>Stops recording to <paramref name="recorder"/>.</summary>
+    public void Detach(ReplayRecorder recorder) => Interlocked.CompareExchange(ref _recorder, null, recorder);
+
     /// <summary>Sequences published so far.</summary>
     public long Published => Volatile.Read(ref _next);
 
@@ -118,6 +127,8 @@ internal sealed unsafe class HostRing
             first = _reserved;
             _reserved = first + requests.Length;
         }
+
+        Volatile.Read(ref _recorder)?.Record(first, requests);
 
         for (int i = 0; i < requests.Length; i++)
         {
