@@ -31,7 +31,7 @@ internal static class LatencyBreakdown
     public static async Task RunAsync(bool quick)
     {
         int rounds = quick ? 2_000 : 20_000;
-        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = rounds, Log = _ => { } });
+        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = rounds });
         for (int i = 0; i < 500; i++)
         {
             host.Submit(BenchKernels.Opcodes.Increment, (uint)i);

@@ -30,7 +30,7 @@ internal static class LoadMissBenchmark
             Backend = backend,
             SlotCount = 1024,
             DataBytes = Batch * Record,
-            Log = _ => { },
+
         });
         uint file = host.RegisterIoFile(path);
         using SafeFileHandle handle = File.OpenHandle(path);

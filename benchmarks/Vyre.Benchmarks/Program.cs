@@ -67,7 +67,7 @@ if (Array.IndexOf(args, "--cold-start") is int at and >= 0)
     string mode = at + 1 < args.Length ? args[at + 1] : "embedded";
     Vyre.Backends.Cuda.CudaKernelLoader.IgnoreEmbedded = mode != "embedded";
     var clock = Stopwatch.StartNew();
-    await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, KernelCacheDirectory = mode == "compiled" ? string.Empty : null, Log = _ => { } });
+    await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, KernelCacheDirectory = mode == "compiled" ? string.Empty : null });
     double started = clock.Elapsed.TotalMilliseconds;
     host.Submit(BenchKernels.Opcodes.Increment, 1);
     double firstSlot = clock.Elapsed.TotalMilliseconds;
@@ -105,7 +105,7 @@ static async Task CudaLatency(bool quick)
     foreach (KernelMode mode in new[] { KernelMode.Persistent, KernelMode.Once })
     {
         var start = Stopwatch.StartNew();
-        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, Mode = mode, SlotCount = 1024, Log = _ => { } });
+        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, Mode = mode, SlotCount = 1024 });
         host.Submit(BenchKernels.Opcodes.Increment, 1);
         double coldMs = start.Elapsed.TotalMilliseconds;
         (double p50, double p99, int wrong) = RingThroughput.RoundTrips(host, rounds);

@@ -31,7 +31,7 @@ internal static class ProgramBenchmark
 
         foreach ((Backend backend, int? lanes) in backends)
         {
-            await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = backend, Lanes = lanes, SlotCount = 1024, Log = _ => { } });
+            await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = backend, Lanes = lanes, SlotCount = 1024 });
             ProgramHandle calls = host.LoadProgram(Chain(call: true));
             ProgramHandle arithmetic = host.LoadProgram(Chain(call: false));
             ProgramHandle unrolled = host.LoadProgram(Unrolled(Steps));
@@ -97,7 +97,7 @@ internal static class ProgramBenchmark
         var rows = new List<string>();
         foreach ((Backend backend, int? lanes) in backends.Where(b => b.Lanes is null))
         {
-            await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = backend, SlotCount = 4096, ProgramWords = 1 << 18, Log = _ => { } });
+            await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = backend, SlotCount = 4096, ProgramWords = 1 << 18 });
             ProgramHandle deeper = host.LoadProgram(Vir0Text.Parse(Deeper, host.HandlerOpcodes));
             var random = new Random(3);
             var graph = new TaskGraph();

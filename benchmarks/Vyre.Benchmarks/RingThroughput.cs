@@ -20,7 +20,7 @@ internal static class RingThroughput
     {
         int total = quick ? 1 << 21 : 1 << 24;
         const int Batch = 8192;
-        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Managed, Lanes = 1, SlotCount = Batch * 4, Log = _ => { } });
+        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Managed, Lanes = 1, SlotCount = Batch * 4 });
         (double ringRate, long wrong) = Run(host, threads: 1, Batch, total);
         double directRate = Direct(total, out uint sink);
         (double p50, double p99, int wrongTrips) = RoundTrips(host, quick ? 20_000 : 200_000);
@@ -40,7 +40,7 @@ internal static class RingThroughput
     public static async Task CudaAsync(bool quick)
     {
         const int Ring = 1 << 17;
-        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = Ring, Log = _ => { } });
+        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = Ring });
         Console.WriteLine($"\n## CUDA: sustained tiny slots, resident megakernel, bulk path ({host.Description})\n");
         Console.WriteLine("| host threads | batch | in flight per thread | M slots/s | wrong results |");
         Console.WriteLine("| ---: | ---: | ---: | ---: | ---: |");

@@ -34,7 +34,7 @@ internal static class StreamingBenchmark
             Backend = backend,
             SlotCount = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(256, s_depth)),
             DataBytes = (s_depth * s_chunk) + StreamOptions.Alignment,
-            Log = _ => { },
+
         });
         foreach (bool direct in new[] { false, true })
         {

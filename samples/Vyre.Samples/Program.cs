@@ -8,7 +8,7 @@ using Vyre.Samples;
 Backend backend = ParseBackend(args);
 const int Buffers = 4096;
 const int BufferBytes = 1024;
-var options = new MegakernelOptions { Backend = backend, DataBytes = Buffers * BufferBytes, SlotCount = Buffers, Log = Console.WriteLine };
+var options = new MegakernelOptions { Backend = backend, DataBytes = Buffers * BufferBytes, SlotCount = Buffers };
 
 await using MegakernelHost host = await HashKernels.StartAsync(options);
 byte[] data = new byte[Buffers * BufferBytes];

@@ -171,7 +171,6 @@ public static class ScanEngine
             HeapStaging = deviceCopy ? (int)staging : null,
             ExtraArguments = [0, (uint)histograms, (uint)resultsOffset, (uint)request.MatchCapacity, (request.Stats ? ScanKernels.WithStats : 0) | (deviceCopy ? ScanKernels.InHeap : 0)],
             Stats = new StreamStats(),
-            Log = request.Log,
         };
         var options = new MegakernelOptions
         {
@@ -180,7 +179,7 @@ public static class ScanEngine
             DataBytes = (int)dataBytes,
             HeapWords = (int)heapWords,
             IoReads = request.IoReads,
-            Log = request.Log,
+            Logger = request.Log is { } notes ? new NotesLogger(notes) : null,
             Lanes = request.Lanes,
 
             // A chunk is a long slot: one per lane (a warp takes a warp's width, a worker one chunk at a time), or one per warp

@@ -58,7 +58,7 @@ public sealed unsafe partial class MegakernelHost
         {
             if (_loadMiss is null)
             {
-                var service = new LoadMissService(_backend.Ring, _backend.Control, _backend.IoQueue, _backend.Data, _backend.DataBytes, _ring.SlotCount, _backend.IoCompleted, _options.IoReads, _options.Log ?? Console.Error.WriteLine, _meter);
+                var service = new LoadMissService(_backend.Ring, _backend.Control, _backend.IoQueue, _backend.Data, _backend.DataBytes, _ring.SlotCount, _backend.IoCompleted, _options.IoReads, _log, _meter);
                 service.Start();
                 _loadMiss = service;
             }

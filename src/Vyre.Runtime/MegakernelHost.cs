@@ -6,7 +6,10 @@ using Vyre.Backends;
 using Vyre.Backends.Cuda;
 using Vyre.Backends.IlgpuCpu;
 using Vyre.Backends.Managed;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Vyre.Internals;
+using Vyre.Logging;
 using Vyre.Ring;
 
 namespace Vyre;
@@ -23,12 +26,15 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     private readonly HostRing _ring;
     private readonly MegakernelOptions _options;
 
+    /// <summary>Where this host logs (<see cref="MegakernelOptions.Logger"/>, or nowhere).</summary>
+    internal ILogger Logger => _log;
+
     /// <summary>Whether an opcode is a warp-wide handler's (the dispatcher's answer, taken at start).</summary>
     private Func<uint, bool> _isGroupOpcode = static _ => false;
     private readonly Heartbeat _heartbeat;
     private readonly HostMeter _meter;
     private readonly Action<long, int> _onPublished;
-    private readonly Action<string> _log;
+    private readonly ILogger _log;
     private readonly TaskCompletionSource<Task<ShutdownReport>> _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 running, 1 shutting down, 2 stopped
     private int _deviceStopped; // 1 once the device side was stopped: waiters give up
@@ -42,7 +48,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _meter = new HostMeter(definition.Template, ReadCounters);
         _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, options.SlotCount, _meter.Faulted);
         _onPublished = backend.OnPublished;
-        _log = options.Log ?? Console.Error.WriteLine;
+        _log = options.Logger ?? NullLogger.Instance;
         _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8);
     }
 
@@ -85,12 +91,12 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     private static MegakernelHost Start<TDispatcher>(MegakernelDefinition definition, MegakernelOptions options)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        Action<string> log = options.Log ?? Console.Error.WriteLine;
+        ILogger log = options.Logger ?? NullLogger.Instance;
         Backend backend = options.Backend;
         if (backend == Backend.Auto)
         {
             backend = IsCudaAvailable() ? Backend.Cuda : Backend.Managed;
-            log($"vyre: Backend.Auto chose {backend} ({(backend == Backend.Cuda ? "a CUDA device is present" : "no CUDA device found")}).");
+            VyreLog.BackendChosen(log, backend, backend == Backend.Cuda ? "a CUDA device is present" : "no CUDA device found");
         }
 
         options.CheckLanesFor(backend);
@@ -107,7 +113,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         {
             host = new MegakernelHost(definition, created, options) { _isGroupOpcode = static opcode => default(TDispatcher).IsGroupOpcode(opcode) };
             created.Start(options.WaitTimeout);
-            log($"vyre: {definition.Name} started. {created.Description}; ring of {options.SlotCount} slots.");
+            VyreLog.Started(log, definition.Name, created.Description, options.SlotCount);
             return host;
         }
         catch
@@ -121,7 +127,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
 
     /// <summary>
     /// Stops the megakernel (see <see cref="ShutdownAsync"/>) and never throws: a device side that did not stop is
-    /// reported through <see cref="MegakernelOptions.Log"/> and its memory is left allocated rather than freed
+    /// reported through <see cref="MegakernelOptions.Logger"/> and its memory is left allocated rather than freed
     /// under it. A second call does nothing.
     /// </summary>
     public ValueTask DisposeAsync() => new(ShutdownAsync().ContinueWith(
@@ -129,11 +135,15 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         {
             if (shutdown.IsFaulted)
             {
-                _log($"vyre: shutting down {Definition.Name} failed: {shutdown.Exception?.GetBaseException().Message}");
+                VyreLog.ShutdownFailed(_log, Definition.Name, shutdown.Exception?.GetBaseException().Message ?? "unknown");
             }
-            else if (!shutdown.Result.Clean)
+            else if (shutdown.Result.Clean)
             {
-                _log($"vyre: {shutdown.Result.Summary}");
+                VyreLog.ShutDown(_log, shutdown.Result.Summary);
+            }
+            else
+            {
+                VyreLog.ShutDownUnclean(_log, shutdown.Result.Summary);
             }
         },
         CancellationToken.None,

@@ -1,4 +1,5 @@
 using System;
+using Microsoft.Extensions.Logging;
 using Vyre.Backends;
 using Vyre.IoUring;
 
@@ -96,8 +97,12 @@ public sealed class MegakernelOptions
     /// </summary>
     public string? KernelCacheDirectory { get; init; }
 
-    /// <summary>Where the host reports what it chose (the backend, the lane count). Default: standard error.</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>
+    /// Where the host logs what it chose (the backend, the kernel's origin), shutdown summaries, fallbacks (pread for
+    /// io_uring, the page cache for O_DIRECT) and failures, through LoggerMessage-generated messages with stable event ids
+    /// (docs/telemetry.md). Default: none, and nothing is written anywhere.
+    /// </summary>
+    public ILogger? Logger { get; init; }
 
     /// <summary>
     /// The CUDA device the host runs on (<see cref="GpuDevice.Index"/>; <see cref="MegakernelHost.CudaDevices"/> lists them).

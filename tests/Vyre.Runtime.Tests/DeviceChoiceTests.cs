@@ -27,19 +27,19 @@ public sealed class DeviceChoiceTests
         BackendOptions.RequireCuda();
         IReadOnlyList<GpuDevice> devices = MegakernelHost.CudaDevices();
         GpuDevice last = devices[^1];
-        await using (MegakernelHost byIndex = await TestKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 256, Log = _ => { }, CudaDevice = last.Index }))
+        await using (MegakernelHost byIndex = await TestKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 256, CudaDevice = last.Index }))
         {
             Assert.That(byIndex.Submit(TestKernels.Opcodes.Increment, 41)[0], Is.EqualTo(42u));
         }
 
-        await using (MegakernelHost byFilter = await TestKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 256, Log = _ => { }, CudaDeviceFilter = d => d.Name == last.Name && d.MemoryBytes == last.MemoryBytes }))
+        await using (MegakernelHost byFilter = await TestKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 256, CudaDeviceFilter = d => d.Name == last.Name && d.MemoryBytes == last.MemoryBytes }))
         {
             Assert.That(byFilter.Submit(TestKernels.Opcodes.Increment, 1)[0], Is.EqualTo(2u));
         }
 
-        ArgumentException missing = Assert.ThrowsAsync<ArgumentException>(() => TestKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 256, Log = _ => { }, CudaDevice = devices.Count }))!;
+        ArgumentException missing = Assert.ThrowsAsync<ArgumentException>(() => TestKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 256, CudaDevice = devices.Count }))!;
         Assert.That(missing.Message, Does.Contain(last.Name).And.Contain("Fix:"));
-        ArgumentException none = Assert.ThrowsAsync<ArgumentException>(() => TestKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 256, Log = _ => { }, CudaDeviceFilter = _ => false }))!;
+        ArgumentException none = Assert.ThrowsAsync<ArgumentException>(() => TestKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 256, CudaDeviceFilter = _ => false }))!;
         Assert.That(none.Message, Does.Contain(last.Name).And.Contain("Fix:"));
     }
 }

@@ -6,13 +6,13 @@ namespace Vyre.Runtime.Tests;
 /// <summary>The options of each backend under test, shared by its fixtures.</summary>
 internal static class BackendOptions
 {
-    public static MegakernelOptions Managed(int slotCount, int dataBytes = 1 << 20) => new() { Backend = Backend.Managed, SlotCount = slotCount, DataBytes = dataBytes, Log = _ => { } };
+    public static MegakernelOptions Managed(int slotCount, int dataBytes = 1 << 20) => new() { Backend = Backend.Managed, SlotCount = slotCount, DataBytes = dataBytes };
 
     public static MegakernelOptions IlgpuCpu(int slotCount, int dataBytes = 1 << 20, KernelMode mode = KernelMode.Persistent) =>
-        new() { Backend = Backend.IlgpuCpu, SlotCount = slotCount, DataBytes = dataBytes, Mode = mode, Log = _ => { } };
+        new() { Backend = Backend.IlgpuCpu, SlotCount = slotCount, DataBytes = dataBytes, Mode = mode };
 
     public static MegakernelOptions Cuda(int slotCount, int dataBytes = 1 << 20, KernelMode mode = KernelMode.Persistent) =>
-        new() { Backend = Backend.Cuda, SlotCount = slotCount, DataBytes = dataBytes, Mode = mode, Log = _ => { } };
+        new() { Backend = Backend.Cuda, SlotCount = slotCount, DataBytes = dataBytes, Mode = mode };
 
     /// <summary><paramref name="options"/> with the io sidecar reading through <paramref name="reads"/>.</summary>
     public static MegakernelOptions WithReads(MegakernelOptions options, IoReads reads) => new()
@@ -20,7 +20,7 @@ internal static class BackendOptions
         Backend = options.Backend,
         SlotCount = options.SlotCount,
         DataBytes = options.DataBytes,
-        Log = options.Log,
+        Logger = options.Logger,
         IoReads = reads,
     };
 

@@ -8,6 +8,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Microsoft.Win32.SafeHandles;
+using Microsoft.Extensions.Logging;
 using NUnit.Framework;
 using Vyre.IoUring;
 using Vyre.Streaming;
@@ -203,7 +204,7 @@ public abstract partial class HostileIoSuite
     {
         string path = Create("defaults.bin", 200_000, seed: 11);
         MegakernelOptions backend = Options();
-        await using MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = backend.Backend, Log = _ => { } });
+        await using MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = backend.Backend });
         var chunks = new List<FileChunk>();
         await foreach (FileChunk chunk in host.StreamAsync([StreamInput.FromPath(path)], TestKernels.Opcodes.Fnv1a))
         {
@@ -277,25 +278,23 @@ public abstract partial class HostileIoSuite
         }
 
         string path = Create("unpinned.bin", (2 * 1024 * 1024) + 99, seed: 14);
-        var hostLog = new List<string>();
+        var log = new ListLogger();
         MegakernelOptions backend = Options();
-        await using MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = backend.Backend, SlotCount = 256, DataBytes = 24 << 20, Log = line => { lock (hostLog) { hostLog.Add(line); } } });
-        var streamLog = new List<string>();
+        await using MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = backend.Backend, SlotCount = 256, DataBytes = 24 << 20, Logger = log });
         var stats = new StreamStats();
-        List<FileChunk> chunks = await Collect(host, [StreamInput.FromPath(path)], new StreamOptions { ChunkBytes = 1 << 20, Depth = 16, Stats = stats, Log = streamLog.Add });
+        List<FileChunk> chunks = await Collect(host, [StreamInput.FromPath(path)], new StreamOptions { ChunkBytes = 1 << 20, Depth = 16, Stats = stats });
         AssertHashes(path, chunks, 1 << 20);
-        Assert.That(streamLog.Count(l => l.Contains("RLIMIT_MEMLOCK", StringComparison.Ordinal)), Is.EqualTo(1), "said once: " + string.Join(" | ", streamLog));
-        Assert.That(streamLog.Single(l => l.Contains("RLIMIT_MEMLOCK", StringComparison.Ordinal)), Does.Contain("ulimit -l"));
+        string[] streamNotes = [.. log.Messages.Where(l => l.Contains("RLIMIT_MEMLOCK", StringComparison.Ordinal) && l.Contains("staging", StringComparison.Ordinal))];
+        Assert.That(streamNotes, Has.Length.EqualTo(1), "said once: " + string.Join(" | ", log.Messages));
+        Assert.That(streamNotes[0], Does.Contain("ulimit -l"));
         Assert.That(stats.ReadEngine, Does.Contain("unpinned"));
 
         uint file = host.RegisterIoFile(path);
         SlotResult miss = host.Submit(TestKernels.Opcodes.FetchRecord, file, 3, 4096, 20 << 20);
         Assert.That(miss.State, Is.EqualTo(SlotState.Done), miss.ToString());
         Assert.That(host.Submit(TestKernels.Opcodes.Fnv1a, 20 << 20, 4096)[0], Is.EqualTo(Reference.Fnv1a(File.ReadAllBytes(path).AsSpan(3 * 4096, 4096))));
-        lock (hostLog)
-        {
-            Assert.That(hostLog.Count(l => l.Contains("RLIMIT_MEMLOCK", StringComparison.Ordinal)), Is.EqualTo(1), "the io service says so once too");
-        }
+        Assert.That(log.Messages.Count(l => l.Contains("RLIMIT_MEMLOCK", StringComparison.Ordinal) && l.Contains("data buffer", StringComparison.Ordinal)), Is.EqualTo(1), "the io service says so once too");
+        Assert.That(log.Entries.Where(e => e.Message.Contains("RLIMIT_MEMLOCK", StringComparison.Ordinal)).Select(e => (e.Level, e.Event.Id)), Is.All.EqualTo((LogLevel.Warning, 7)));
     }
 
     private static void AssertRefused(List<FileChunk> chunks, int input, uint errno, string kind)

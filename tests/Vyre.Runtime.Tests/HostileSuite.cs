@@ -214,7 +214,7 @@ public abstract class HostileSuite
             Backend = basis.Backend,
             SlotCount = 16,
             WaitTimeout = TimeSpan.FromSeconds(2),
-            Log = _ => { },
+
         });
         Task<SlotResult> stuck = host.SubmitAsync(TestKernels.Opcodes.SpinUntilDataFlag, 0).AsTask();
         ShutdownReport report = await host.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -360,7 +360,7 @@ public abstract class HostileSuite
         Lanes = lanes ?? o.Lanes,
         WaitTimeout = wait ?? o.WaitTimeout,
         HeartbeatTimeout = heartbeat ?? o.HeartbeatTimeout,
-        Log = _ => { },
+
     };
 }
 

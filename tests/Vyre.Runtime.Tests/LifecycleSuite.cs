@@ -34,7 +34,7 @@ public abstract class LifecycleSuite
         }
 
         MegakernelOptions options = Options(slotCount: 64);
-        MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = options.Backend, SlotCount = 64, HeartbeatTimeout = TimeSpan.FromSeconds(1), Log = _ => { } });
+        MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = options.Backend, SlotCount = 64, HeartbeatTimeout = TimeSpan.FromSeconds(1) });
         Assert.That(host.Submit(TestKernels.Opcodes.Increment, 1)[0], Is.EqualTo(2u));
         host.StopHeartbeat();
         DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

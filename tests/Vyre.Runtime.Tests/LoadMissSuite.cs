@@ -292,7 +292,7 @@ public abstract class LoadMissLifecycleSuite
         using var writer = new AnonymousPipeClientStream(PipeDirection.Out, pipe.ClientSafePipeHandle);
         using var handle = new SafeFileHandle(pipe.SafePipeHandle.DangerousGetHandle(), ownsHandle: false);
         MegakernelOptions options = Options();
-        MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = options.Backend, SlotCount = 256, WaitTimeout = TimeSpan.FromSeconds(5), Log = _ => { } });
+        MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = options.Backend, SlotCount = 256, WaitTimeout = TimeSpan.FromSeconds(5) });
         uint file = host.RegisterIoFile(handle);
         Task<SlotResult>[] misses = Enumerable.Range(0, (2 * IoQueueLayout.Capacity) + 1)
             .Select(i => host.SubmitAsync(Opcodes.LoadMiss, file, 0, 0, 1, (uint)i * 4096).AsTask())

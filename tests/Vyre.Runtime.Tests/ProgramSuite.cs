@@ -393,7 +393,7 @@ public abstract class ProgramSuite
         {
             await using MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions
             {
-                Backend = options.Backend, SlotCount = 64, DataBytes = 4096, ProgramWords = programWords, Log = _ => { },
+                Backend = options.Backend, SlotCount = 64, DataBytes = 4096, ProgramWords = programWords,
             });
             test(host);
         }

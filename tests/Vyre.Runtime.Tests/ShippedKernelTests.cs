@@ -204,7 +204,7 @@ public sealed class CudaShippedKernelTests
         }
     }
 
-    private MegakernelOptions Options(KernelMode mode) => new() { Backend = Backend.Cuda, Mode = mode, SlotCount = 64, KernelCacheDirectory = _folder, Log = _ => { } };
+    private MegakernelOptions Options(KernelMode mode) => new() { Backend = Backend.Cuda, Mode = mode, SlotCount = 64, KernelCacheDirectory = _folder };
 
     [TestCase(KernelMode.Persistent)]
     [TestCase(KernelMode.Once)]

@@ -227,7 +227,7 @@ public abstract class StreamingSuite
             DataBytes = basis.DataBytes,
             HeapWords = 1000 + (int)(depth * stream.StagingStride / 4),
             MaxClaim = 1,
-            Log = basis.Log,
+            Logger = basis.Logger,
         });
         List<FileChunk> chunks = await Collect(host, files.Select(StreamInput.FromPath).ToArray(), stream, TestKernels.Opcodes.Fnv1aHeap).WaitAsync(TimeSpan.FromMinutes(2));
         Assert.That(chunks, Has.Count.EqualTo(((LargeFileBytes + Chunk - 1) / Chunk) + 2));

@@ -25,7 +25,7 @@ public abstract class TenantSuite
     public async Task StartHost()
     {
         RequireBackend();
-        _host = await TestKernels.StartAsync(new MegakernelOptions { Backend = Backend, SlotCount = 256, WaitTimeout = TimeSpan.FromSeconds(3), Log = _ => { } });
+        _host = await TestKernels.StartAsync(new MegakernelOptions { Backend = Backend, SlotCount = 256, WaitTimeout = TimeSpan.FromSeconds(3) });
     }
 
     [OneTimeTearDown]

@@ -1,4 +1,6 @@
 using System;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
@@ -33,7 +35,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     private MemoryBuffer1D<uint, Stride1D.Dense>? _groupScratch;
     private Kernel? _kernel;
     private OnceLauncher? _once;
-    private Action<string> _log = _ => { };
+    private ILogger _log = NullLogger.Instance;
     private int _slotCount;
 
     protected IlgpuBackend(Context context, Accelerator accelerator)
@@ -76,7 +78,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
     /// </summary>
     protected void AllocateAll(MegakernelOptions options, ulong heartbeatTimeout, int groupWarps)
     {
-        _log = options.Log ?? Console.Error.WriteLine;
+        _log = options.Logger ?? NullLogger.Instance;
         _slotCount = options.SlotCount;
         _ring = AllocateShared((long)options.SlotCount * SlotLayout.SizeInBytes, out IntPtr ring);
         _control = AllocateShared(ControlWord.WordCount * sizeof(uint), out IntPtr control);

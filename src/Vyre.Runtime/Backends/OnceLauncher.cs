@@ -1,4 +1,6 @@
 using System;
+using Microsoft.Extensions.Logging;
+using Vyre.Logging;
 using System.Collections.Concurrent;
 using System.Threading;
 
@@ -19,7 +21,7 @@ internal sealed class OnceLauncher : IDisposable
     private readonly ManualResetEventSlim _signal = new(false);
     private readonly Action<long, int> _launch;
     private readonly int _maxCount;
-    private readonly Action<string> _log;
+    private readonly ILogger _log;
     private readonly Thread _thread;
     private long _queued;
     private long _launched;
@@ -30,7 +32,7 @@ internal sealed class OnceLauncher : IDisposable
     /// <param name="maxCount">The most slots one launch may take (the ring's size).</param>
     /// <param name="log">Where a failed launch is reported.</param>
     /// <param name="name">The thread's name.</param>
-    public OnceLauncher(Action<long, int> launch, int maxCount, Action<string> log, string name)
+    public OnceLauncher(Action<long, int> launch, int maxCount, ILogger log, string name)
     {
         _launch = launch;
         _maxCount = maxCount;
@@ -120,7 +122,7 @@ internal sealed class OnceLauncher : IDisposable
                 catch (Exception ex)
                 {
                     _failure = ex;
-                    _log($"Vyre: the Once kernel launch for slots {range.First}..{range.First + range.Count - 1} failed: {ex.Message}. Its slots and any later ones will not complete; their waits time out. Fix: restart the host; see the inner error.");
+                    VyreLog.OnceLaunchFailed(_log, range.First, range.First + range.Count - 1, ex.Message, ex);
                 }
             }
 

@@ -1,4 +1,6 @@
 using System;
+using Microsoft.Extensions.Logging;
+using Vyre.Logging;
 
 namespace Vyre.IoUring;
 
@@ -10,7 +12,7 @@ internal static class ReadEngine
     /// unavailable io_uring (or one without READ_FIXED) throws <see cref="IoUringException"/> with the cause;
     /// for <see cref="IoReads.IoUringElsePositional"/> it is logged and positional reads take over.
     /// </summary>
-    public static IReadEngine Create(IoReads reads, int entries, bool sqPoll, Action<string>? log)
+    public static IReadEngine Create(IoReads reads, int entries, bool sqPoll, ILogger log)
     {
         if (reads == IoReads.Positional)
         {
@@ -30,7 +32,7 @@ internal static class ReadEngine
         }
         catch (Exception e) when (reads == IoReads.IoUringElsePositional && e is IoUringException or PlatformNotSupportedException)
         {
-            log?.Invoke($"vyre: io_uring is unavailable, reading with pread instead: {e.Message}");
+            VyreLog.PositionalReads(log, e.Message);
             return new PositionalReads(entries);
         }
     }

@@ -1,4 +1,6 @@
 using System;
+using Microsoft.Extensions.Logging;
+using Vyre.Logging;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
@@ -72,7 +74,7 @@ internal sealed unsafe class LoadMissService : IDisposable
     /// <param name="log">Where a fallback to positional reads is reported.</param>
     /// <param name="meter">The host's instruments (bytes read, request durations), or null.</param>
     /// <exception cref="IoUringException">io_uring is unavailable or lacks READ_FIXED (and <paramref name="reads"/> asks for it); the message names the cause and the fix.</exception>
-    public LoadMissService(uint* ring, uint* control, uint* queue, byte* data, int dataBytes, int slotCount, uint* ioCompleted, IoReads reads, Action<string>? log, HostMeter? meter = null)
+    public LoadMissService(uint* ring, uint* control, uint* queue, byte* data, int dataBytes, int slotCount, uint* ioCompleted, IoReads reads, ILogger log, HostMeter? meter = null)
     {
         _meter = meter;
         _ring = ring;
@@ -96,7 +98,7 @@ internal sealed unsafe class LoadMissService : IDisposable
             _pinned = _io.TryRegisterBuffers(buffers);
             if (!_pinned)
             {
-                log?.Invoke(IoUringException.LockedMemoryFallback("data buffer", dataBytes));
+                VyreLog.LockedMemoryFallback(log, IoUringException.LockedMemoryFallback("data buffer", dataBytes));
             }
         }
         catch

@@ -57,9 +57,6 @@ public sealed class StreamOptions
     /// <summary>Filled while the stream runs: bytes, chunks, files opened direct or buffered.</summary>
     public StreamStats? Stats { get; init; }
 
-    /// <summary>Where per-file notes go (O_DIRECT refused and why). Default: none.</summary>
-    public Action<string>? Log { get; init; }
-
     /// <summary>Bytes of one staging buffer: the chunk and its overlap, aligned. Computed in 64 bits, so it never wraps.</summary>
     public long StagingStride => (long)ChunkBytes + RoundUp(OverlapBytes);
 

@@ -1,4 +1,5 @@
 using System;
+using Vyre.Logging;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading;
@@ -86,7 +87,7 @@ internal sealed unsafe class StreamRun : IDisposable
         _region = StagingRegions.Take(host, _stagingOffset, _stagingOffset + bytes);
         try
         {
-            _engine = ReadEngine.Create(host.IoReads, options.Depth * 2, options.SqPoll, options.Log);
+            _engine = ReadEngine.Create(host.IoReads, options.Depth * 2, options.SqPoll, host.Logger);
         }
         catch
         {
@@ -103,7 +104,7 @@ internal sealed unsafe class StreamRun : IDisposable
                 // The locked-memory limit would not pin the region: plain READ into the same bytes, said once.
                 _bufferIndex = -1;
                 _stats.ReadEngine = _engine.Description + ", unpinned (RLIMIT_MEMLOCK)";
-                (options.Log ?? Console.Error.WriteLine).Invoke(IoUringException.LockedMemoryFallback("staging buffers", bytes));
+                VyreLog.LockedMemoryFallback(host.Logger, IoUringException.LockedMemoryFallback("staging buffers", bytes));
             }
 
             _engine.RegisterFileTable(options.Depth + 2);
@@ -154,7 +155,7 @@ internal sealed unsafe class StreamRun : IDisposable
         if (!_thread.Join(bound))
         {
             // Its staging region stays taken too: the thread may still read into it.
-            _options.Log?.Invoke($"vyre: the io thread did not stop within {bound}; its ring and staging region stay in use until the process exits.");
+            VyreLog.IoThreadStuck(_host.Logger, bound);
             return;
         }
 
@@ -330,7 +331,7 @@ internal sealed unsafe class StreamRun : IDisposable
             int error = RegularFiles.Open(input.Path!, direct ? ODirect : 0, out fd, out size, out refusal);
             if (error is EINVAL or EPERM && direct)
             {
-                _options.Log?.Invoke($"vyre: {input.Name}: O_DIRECT refused ({Describe(error)}; the file system does not support it), reading through the page cache.");
+                VyreLog.DirectRefusedAtOpen(_host.Logger, input.Name, Describe(error));
                 direct = false;
                 error = RegularFiles.Open(input.Path!, 0, out fd, out size, out refusal);
             }
@@ -620,7 +621,7 @@ internal sealed unsafe class StreamRun : IDisposable
             return; // Keep the direct descriptor: the retried read then faults with EINVAL.
         }
 
-        _options.Log?.Invoke($"vyre: {file.Name}: an O_DIRECT read was refused (EINVAL), reading through the page cache.");
+        VyreLog.DirectReadRefused(_host.Logger, file.Name);
         _engine.SetFixedFile(file.FixedSlot, fd);
         _ = Close(file.Fd);
         file.Fd = fd;

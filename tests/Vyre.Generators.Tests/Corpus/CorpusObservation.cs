@@ -104,7 +104,7 @@ internal sealed partial record CorpusObservation(
     }
 
     private static MegakernelOptions BackendOptions(Backend backend, KernelMode mode, string folder) =>
-        new() { Backend = backend, Mode = mode, SlotCount = 64, Log = _ => { }, KernelCacheDirectory = Path.Combine(folder, "kernel-cache") };
+        new() { Backend = backend, Mode = mode, SlotCount = 64, KernelCacheDirectory = Path.Combine(folder, "kernel-cache") };
 
     /// <summary>The label, from ILGPU itself: compiles the handler alone (the case's Probe.Run) for ILGPU's CPU accelerator; null, or why not.</summary>
     private static string? ProbeOnCpuAccelerator(MethodInfo run)
