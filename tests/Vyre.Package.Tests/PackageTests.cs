@@ -67,6 +67,7 @@ public sealed partial class PackageTests
         Assert.That(nuspec, Does.Contain("<readme>README.md</readme>"));
         Assert.That(nuspec, Does.Contain("<repository type=\"git\""));
         Assert.That(nuspec, Does.Contain("<dependency id=\"ILGPU\""));
+        Assert.That(nuspec, Does.Contain("<dependency id=\"Microsoft.Extensions.Logging.Abstractions\""), "the ILogger contract");
         Assert.That(nuspec, Does.Not.Contain("Vyre.Abstractions\" version"), "the abstractions ship inside, not as a dependency");
 
         using ZipArchive symbols = ZipFile.OpenRead(Path.Combine(_feed, $"Vyre.{_version}.snupkg"));
