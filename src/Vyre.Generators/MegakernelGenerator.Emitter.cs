@@ -155,7 +155,13 @@ public sealed partial class MegakernelGenerator
     {
         w.Line();
         w.Line("/// <inheritdoc/>");
-        w.Line("public bool HasGroupHandlers => " + (group.Count > 0 ? "true" : "false") + ";");
+        w.Line("// A constant the device loop branches on: inlined, ILGPU folds the warp-wide path away when it is false.");
+        w.Line("public bool HasGroupHandlers");
+        using (w.Block())
+        {
+            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+            w.Line("get => " + (group.Count > 0 ? "true" : "false") + ";");
+        }
         w.Line();
         w.Line("/// <inheritdoc/>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");

@@ -37,7 +37,11 @@ internal struct GuardedDispatcher<TDispatcher> : IMegakernelDispatcher
         }
     }
 
-    public readonly bool HasGroupHandlers => default(TDispatcher).HasGroupHandlers;
+    public readonly bool HasGroupHandlers
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => default(TDispatcher).HasGroupHandlers;
+    }
 
     public readonly bool IsGroupOpcode(uint opcode) => default(TDispatcher).IsGroupOpcode(opcode);
 

@@ -10,7 +10,11 @@ namespace Vyre.Backends.Managed;
 internal struct ManagedDispatcher<TDispatcher> : IMegakernelDispatcher
     where TDispatcher : struct, IMegakernelDispatcher
 {
-    public readonly bool HasGroupHandlers => default(TDispatcher).HasGroupHandlers;
+    public readonly bool HasGroupHandlers
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => default(TDispatcher).HasGroupHandlers;
+    }
 
     public readonly bool IsGroupOpcode(uint opcode) => default(TDispatcher).IsGroupOpcode(opcode);
 

@@ -305,7 +305,12 @@ public static partial class Dense
         }
 
         /// <inheritdoc/>
-        public bool HasGroupHandlers => false;
+        // A constant the device loop branches on: inlined, ILGPU folds the warp-wide path away when it is false.
+        public bool HasGroupHandlers
+        {
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            get => false;
+        }
 
         /// <inheritdoc/>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

@@ -65,7 +65,12 @@ public static partial class Wide
         }
 
         /// <inheritdoc/>
-        public bool HasGroupHandlers => true;
+        // A constant the device loop branches on: inlined, ILGPU folds the warp-wide path away when it is false.
+        public bool HasGroupHandlers
+        {
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            get => true;
+        }
 
         /// <inheritdoc/>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
