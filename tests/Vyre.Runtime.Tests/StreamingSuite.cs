@@ -83,6 +83,13 @@ public abstract class StreamingSuite
         Assert.That(host.Telemetry().HostBytesCopied, Is.Zero, "io_uring wrote every byte where the handler read it: no host copy");
         Assert.That(stats.DirectFiles + stats.BufferedFiles, Is.EqualTo(files.Count));
         Assert.That(stats.ReadEngine, Does.StartWith(reads == IoReads.Positional ? "pread" : "io_uring"), "the engine asked for read the files");
+
+        // Where the staging buffers were: never negative, never more than there are; every chunk went through a slot and the consumer.
+        double[] stages = [stats.MeanReadsInFlight, stats.MeanChunksWaitingToPublish, stats.MeanSlotsInFlight, stats.MeanChunksWithConsumer];
+        Assert.That(stages, Is.All.GreaterThanOrEqualTo(0));
+        Assert.That(stages.Sum(), Is.LessThanOrEqualTo(6 + 1e-9), "at most Depth buffers at any time");
+        Assert.That(stats.MeanSlotTime, Is.GreaterThan(TimeSpan.Zero));
+        Assert.That(stats.MeanConsumerTime, Is.GreaterThan(TimeSpan.Zero));
     }
 
     [Test]
