@@ -52,6 +52,7 @@ public abstract class TenantSuite
         SlotBatch batch = a.PublishBatch([.. Enumerable.Repeat(new SlotRequest(TestKernels.Opcodes.WhoAmI), 8)]);
         Assert.That(() => b.WaitBatch(batch, results), Throws.ArgumentException, "another tenant's batch");
         a.WaitBatch(batch, results);
+        Assert.That(() => a.WaitBatch(batch, results), Throws.ArgumentException.With.Message.Contains("waited for already"), "a batch is waited for once");
         Assert.That(results.Select(r => r[0]), Is.All.EqualTo(a.Id));
         Assert.That(a.Outstanding, Is.Zero);
     }

@@ -223,7 +223,7 @@ public static class MegakernelLoop
             return;
         }
 
-        uint pending = Ballot((uint)lane < part && IsGroupSlot<TDispatcher>(words), lane);
+        uint pending = new WarpGroup(lane, default).Ballot((uint)lane < part && IsGroupSlot<TDispatcher>(words));
         while (pending != 0)
         {
             int source = System.Numerics.BitOperations.TrailingZeroCount(pending);
@@ -242,19 +242,6 @@ public static class MegakernelLoop
                 }
             }
         }
-    }
-
-    /// <summary>A mask of the lanes whose <paramref name="predicate"/> holds, on every lane of the warp.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Ballot(bool predicate, int lane)
-    {
-        uint mask = predicate ? 1u << lane : 0u;
-        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
-        {
-            mask |= Warp.ShuffleXor(mask, offset);
-        }
-
-        return mask;
     }
 
     /// <summary>

@@ -120,18 +120,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         return 0;
     }
 
-    public static bool IsAvailable()
-    {
-        try
-        {
-            using Context context = Context.Create(builder => builder.Cuda());
-            return context.GetCudaDevices().Count > 0;
-        }
-        catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or CudaException or NotSupportedException)
-        {
-            return false;
-        }
-    }
+    public static bool IsAvailable() => Devices().Count > 0;
 
     /// <summary>Least time creation may take (the first ILGPU compile of a kernel takes seconds), whatever the wait timeout.</summary>
     private static readonly TimeSpan s_minCreateBound = TimeSpan.FromSeconds(60);
