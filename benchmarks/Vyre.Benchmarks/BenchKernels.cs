@@ -1,6 +1,6 @@
 namespace Vyre.Benchmarks;
 
-/// <summary>The megakernel the benchmarks drive: one tiny handler.</summary>
+/// <summary>The megakernel the benchmarks drive: a tiny handler, a chunk handler, and one with a set amount of work.</summary>
 [Megakernel]
 public static partial class BenchKernels
 {
@@ -24,6 +24,22 @@ public static partial class BenchKernels
         }
 
         slot.SetResult(0, sum);
+        return SlotStatus.Done;
+    }
+
+    /// <summary>A slot with work in it: arg0 steps of a linear congruential generator from arg1; result 0 = arg1 + 1, result 1 = the last value.</summary>
+    [OpcodeHandler(0x102)]
+    public static SlotStatus Spin(ref SlotContext slot)
+    {
+        uint x = slot.Arg(1);
+        uint steps = slot.Arg(0);
+        for (uint i = 0; i < steps; i++)
+        {
+            x = (x * 1664525u) + 1013904223u;
+        }
+
+        slot.SetResult(0, slot.Arg(1) + 1);
+        slot.SetResult(1, x);
         return SlotStatus.Done;
     }
 }

@@ -8,7 +8,7 @@ using Vyre;
 using Vyre.Benchmarks;
 
 // Side-by-side measurements in one run. Prints markdown tables for docs/benchmarks.md.
-// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only | --programs-only | --scan-only (options below) | --breakdown-only | --cold-start embedded|compiled|cache]
+// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only | --priority-only | --programs-only | --scan-only (options below) | --breakdown-only | --cold-start embedded|compiled|cache]
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Vyre benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Environment.OSVersion}");
 string streamFolder = Path.Combine(Path.GetTempPath(), "vyre-bench-stream-" + Environment.ProcessId);
@@ -30,6 +30,17 @@ if (args.Contains("--scan-only"))
     var runs = Value("--runs", MegakernelHost.IsCudaAvailable() ? "cuda;managed" : "managed").Split(';')
         .Select(r => r.Split(':', 2)).Select(p => (p[0], p.Length > 1 ? p[1] : string.Empty)).ToArray();
     ScanBenchmark.Run(Value("--tool", "vyre-scan"), rg, ruleCounts, runs, Path.Combine(Path.GetTempPath(), "vyre-bench-scan"), int.Parse(Value("--repeats", "3")));
+    return;
+}
+
+if (args.Contains("--priority-only"))
+{
+    await PriorityBenchmark.RunAsync(Backend.Managed, quick);
+    if (MegakernelHost.IsCudaAvailable())
+    {
+        await PriorityBenchmark.RunAsync(Backend.Cuda, quick);
+    }
+
     return;
 }
 

@@ -198,6 +198,9 @@ public sealed unsafe partial class MegakernelHost
         return true;
     }
 
+    /// <summary>The admission rules by priority (tests watch its waiting publishers).</summary>
+    internal PriorityGate Priorities => _ring.Priorities;
+
     /// <summary>Whether <paramref name="sequence"/> has completed (its status word says DONE or FAULT); reads one word.</summary>
     internal bool IsComplete(long sequence) => _ring.IsComplete(sequence);
 

@@ -58,7 +58,7 @@ public sealed unsafe partial class MegakernelHost
                 (SlotState)Volatile.Read(ref words[SlotLayout.Status]),
                 Volatile.Read(ref words[SlotLayout.Opcode]),
                 Volatile.Read(ref words[SlotLayout.Tenant]),
-                Volatile.Read(ref words[SlotLayout.Priority]));
+                (SlotPriority)Volatile.Read(ref words[SlotLayout.Priority]));
         }
 
         uint* control = _backend.Control;
@@ -107,7 +107,7 @@ public sealed unsafe partial class MegakernelHost
         try
         {
             using CallScope call = EnterCall();
-            return new HostCounters(_ring.Published, _ring.Outstanding, ReadMetrics());
+            return new HostCounters(_ring.PublishedByClass(), _ring.Outstanding, ReadMetrics());
         }
         catch (ObjectDisposedException)
         {

@@ -46,7 +46,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _backend = backend;
         _options = options;
         _meter = new HostMeter(definition.Template, ReadCounters);
-        _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, options.SlotCount, _meter.Faulted);
+        _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, options.SlotCount, options.CreatePriorityGate(), _meter.Faulted);
         _onPublished = backend.OnPublished;
         _log = options.Logger ?? NullLogger.Instance;
         _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8);
@@ -226,7 +226,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// <summary>Publishes a SHUTDOWN slot if the ring has room and waits (bounded) for it; false when it did not run.</summary>
     private bool RunShutdownSlot(DateTime deadline)
     {
-        var request = new SlotRequest(Opcodes.Shutdown);
+        var request = new SlotRequest(Opcodes.Shutdown) { Priority = SlotPriority.Critical };
         if (!_ring.TryPublish(new ReadOnlySpan<SlotRequest>(ref request), _onPublished, out long sequence) || !_ring.TryClaim(sequence))
         {
             return false;

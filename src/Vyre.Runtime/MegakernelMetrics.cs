@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Vyre.Internals;
+using Vyre.Ring;
 
 namespace Vyre;
 
@@ -14,7 +15,7 @@ namespace Vyre;
 /// counts are read from the counters the device side keeps, faults are counted when their results are read.
 /// </summary>
 /// <remarks>
-/// Instruments (docs/telemetry.md): <c>vyre.slots.published</c>, <c>vyre.slots.completed</c> (tag
+/// Instruments (docs/telemetry.md): <c>vyre.slots.published</c> (tags <c>vyre.tenant</c>, <c>vyre.priority</c>), <c>vyre.slots.completed</c> (tag
 /// <c>vyre.opcode</c>), <c>vyre.slots.faulted</c> (tags <c>vyre.opcode</c>, <c>vyre.fault</c>, <c>vyre.tenant</c>,
 /// <c>vyre.priority</c>), <c>vyre.ring.occupancy</c>, <c>vyre.io.bytes</c> (tag <c>vyre.io.kind</c>: <c>stream</c> or
 /// <c>load_miss</c>), <c>vyre.load_miss.duration</c> (seconds, from the host taking a request to the slot's end).
@@ -36,7 +37,7 @@ public static class MegakernelMetrics
     /// <summary>The tag with the slot's tenant.</summary>
     public const string TenantTag = "vyre.tenant";
 
-    /// <summary>The tag with the slot's priority word.</summary>
+    /// <summary>The tag with the slot's priority: <c>critical</c>, <c>high</c>, <c>normal</c>, <c>low</c> or <c>background</c>.</summary>
     public const string PriorityTag = "vyre.priority";
 
     /// <summary>The tag saying which io path read the bytes.</summary>
@@ -60,7 +61,7 @@ internal sealed class HostMeter : IDisposable
         _meter = new Meter(MegakernelMetrics.MeterName, typeof(HostMeter).Assembly.GetName().Version?.ToString());
         _megakernel = new(MegakernelMetrics.MegakernelTag, template.Name);
         _ordinalNames = OrdinalNames(template, _opcodeNames);
-        _meter.CreateObservableCounter("vyre.slots.published", () => Observe(read, c => c.Published), "{slot}", "Slots published to the ring.");
+        _meter.CreateObservableCounter("vyre.slots.published", () => Published(read), "{slot}", "Slots published to the ring, by tenant and priority.");
         _meter.CreateObservableCounter("vyre.slots.completed", () => Completed(read), "{slot}", "Slots the device side completed, by opcode.");
         _meter.CreateObservableUpDownCounter("vyre.ring.occupancy", () => Observe(read, c => c.Outstanding), "{slot}", "Slots published and not yet retired.");
         _faulted = _meter.CreateCounter<long>("vyre.slots.faulted", "{slot}", "Slots whose results were read with state FAULT.");
@@ -73,9 +74,20 @@ internal sealed class HostMeter : IDisposable
     {
         if (_faulted.Enabled)
         {
-            _faulted.Add(1, _megakernel, new(MegakernelMetrics.OpcodeTag, OpcodeName(opcode)), new(MegakernelMetrics.FaultTag, fault.ToString()), new(MegakernelMetrics.TenantTag, tenant), new(MegakernelMetrics.PriorityTag, priority));
+            _faulted.Add(1, _megakernel, new(MegakernelMetrics.OpcodeTag, OpcodeName(opcode)), new(MegakernelMetrics.FaultTag, fault.ToString()), new(MegakernelMetrics.TenantTag, tenant), new(MegakernelMetrics.PriorityTag, PriorityName(priority)));
         }
     }
+
+    /// <summary>The tag value of a priority word: the level's name in lower case (the number for a word no level has).</summary>
+    internal static string PriorityName(uint priority) => priority switch
+    {
+        (uint)SlotPriority.Critical => "critical",
+        (uint)SlotPriority.High => "high",
+        (uint)SlotPriority.Normal => "normal",
+        (uint)SlotPriority.Low => "low",
+        (uint)SlotPriority.Background => "background",
+        _ => priority.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     /// <summary>Counts bytes read by a streaming run.</summary>
     public void StreamBytes(long bytes) => IoBytes(bytes, "stream");
@@ -106,6 +118,28 @@ internal sealed class HostMeter : IDisposable
     {
         HostCounters? counters = read();
         return counters is null ? [] : [new Measurement<long>(value(counters), _megakernel)];
+    }
+
+    private IEnumerable<Measurement<long>> Published(Func<HostCounters?> read)
+    {
+        HostCounters? counters = read();
+        if (counters is null)
+        {
+            return [];
+        }
+
+        var measurements = new List<Measurement<long>>();
+        for (int i = 0; i < counters.PublishedByClass.Length; i++)
+        {
+            if (counters.PublishedByClass[i] != 0)
+            {
+                uint tenant = (uint)(i / PriorityGate.Levels);
+                string priority = PriorityName((uint)PriorityGate.Level(i % PriorityGate.Levels));
+                measurements.Add(new Measurement<long>(counters.PublishedByClass[i], _megakernel, new(MegakernelMetrics.TenantTag, tenant), new(MegakernelMetrics.PriorityTag, priority)));
+            }
+        }
+
+        return measurements;
     }
 
     private IEnumerable<Measurement<long>> Completed(Func<HostCounters?> read)
@@ -163,4 +197,7 @@ internal sealed class HostMeter : IDisposable
 }
 
 /// <summary>The host's counters as one observation reads them.</summary>
-internal sealed record HostCounters(long Published, long Outstanding, uint[] Metrics);
+/// <param name="PublishedByClass">Sequences published per tenant and priority: entry <c>tenant * PriorityGate.Levels + rank</c>.</param>
+/// <param name="Outstanding">Slots published and not yet retired.</param>
+/// <param name="Metrics">The per-ordinal completion counters.</param>
+internal sealed record HostCounters(long[] PublishedByClass, long Outstanding, uint[] Metrics);

@@ -2,6 +2,7 @@ using System;
 using Microsoft.Extensions.Logging;
 using Vyre.Backends;
 using Vyre.IoUring;
+using Vyre.Ring;
 
 namespace Vyre;
 
@@ -117,6 +118,46 @@ public sealed class MegakernelOptions
     /// </summary>
     public Func<GpuDevice, bool>? CudaDeviceFilter { get; init; }
 
+    /// <summary>
+    /// Most slots outstanding (published, results not yet read) with which a <see cref="SlotPriority.Normal"/> slot is still
+    /// published; more urgent levels are held back only by the ring's size. Unset: <see cref="SlotCount"/> (Normal waits
+    /// only for room). Give less to keep room for Critical and High slots while Normal work floods the ring.
+    /// </summary>
+    public int? NormalPriorityWindow { get; init; }
+
+    /// <summary>The window of <see cref="SlotPriority.Low"/> slots (as <see cref="NormalPriorityWindow"/>). Unset: a quarter of <see cref="SlotCount"/>, at most the Normal window.</summary>
+    public int? LowPriorityWindow { get; init; }
+
+    /// <summary>
+    /// The window of <see cref="SlotPriority.Background"/> slots (as <see cref="NormalPriorityWindow"/>). Unset: a sixteenth
+    /// of <see cref="SlotCount"/> (at least 1, at most the Low window). A Critical slot published during a background flood has at most this many
+    /// background slots ahead of it in the device's claim order.
+    /// </summary>
+    public int? BackgroundPriorityWindow { get; init; }
+
+    /// <summary>
+    /// The starvation guard: a priority level whose publisher has watched this many reservations by more urgent levels in
+    /// a row is admitted next regardless of its window and of waiting more urgent publishers (the ring's room still
+    /// applies). Default 16; 1..2^20.
+    /// </summary>
+    public int StarvationLimit { get; init; } = 16;
+
+    /// <summary>The admission rules these options give (checked by <see cref="Validate"/> first).</summary>
+    internal PriorityGate CreatePriorityGate()
+    {
+        (int normal, int low, int background) = PriorityWindows();
+        return new PriorityGate(SlotCount, normal, low, background, StarvationLimit);
+    }
+
+    /// <summary>The windows with defaults filled in; a default never exceeds the window of the level above it.</summary>
+    internal (int Normal, int Low, int Background) PriorityWindows()
+    {
+        int normal = NormalPriorityWindow ?? SlotCount;
+        int low = LowPriorityWindow ?? Math.Clamp(SlotCount / 4, 1, Math.Max(1, normal));
+        int background = BackgroundPriorityWindow ?? Math.Clamp(SlotCount / 16, 1, Math.Max(1, low));
+        return (normal, low, background);
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value and how to fix it.</summary>
     public void Validate()
     {
@@ -192,9 +233,24 @@ public sealed class MegakernelOptions
             throw new ArgumentException("Both CudaDevice and CudaDeviceFilter are set, and they could disagree. Fix: set one of them.", nameof(CudaDeviceFilter));
         }
 
+        ValidatePriorities();
         if (KernelCacheDirectory is { Length: > 0 } cache && (cache.IndexOf('\0', StringComparison.Ordinal) >= 0 || !System.IO.Path.IsPathFullyQualified(cache)))
         {
             throw new ArgumentException($"KernelCacheDirectory '{cache}' is not an absolute path. Fix: give an absolute folder, an empty string to turn the cache off, or leave it unset.", nameof(KernelCacheDirectory));
+        }
+    }
+
+    private void ValidatePriorities()
+    {
+        (int normal, int low, int background) = PriorityWindows();
+        if (normal < 1 || normal > SlotCount || low < 1 || low > normal || background < 1 || background > low)
+        {
+            throw new ArgumentException($"The priority windows (Normal {normal}, Low {low}, Background {background}) must satisfy 1 <= Background <= Low <= Normal <= SlotCount ({SlotCount}); a less urgent level never gets more room than a more urgent one. Fix: give windows in that order, or leave them unset (Normal = SlotCount, Low = SlotCount / 4, Background = SlotCount / 16).", nameof(NormalPriorityWindow));
+        }
+
+        if (StarvationLimit is < 1 or > 1 << 20)
+        {
+            throw new ArgumentException($"StarvationLimit {StarvationLimit} is outside 1..{1 << 20}. Fix: give the reservations by more urgent levels after which a waiting level goes anyway (default 16).", nameof(StarvationLimit));
         }
     }
 

@@ -14,6 +14,11 @@ internal static class RequestValidator
             throw new ArgumentOutOfRangeException(nameof(request), $"Tenant {request.Tenant} is outside 0..{ControlWord.TenantCount}. Fix: use tenant 0 (the host) or a tenant 1..{ControlWord.TenantCount} given permissions with SetTenantPermissions.");
         }
 
+        if (request.Priority > SlotPriority.Background)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), $"Priority {(uint)request.Priority} is not a SlotPriority value. Fix: use SlotPriority.Critical, High, Normal, Low or Background.");
+        }
+
         if (opcode == Opcodes.Shutdown)
         {
             throw new ArgumentException("SHUTDOWN is not submitted by hand: it would stop the megakernel under other submitters. Fix: call DisposeAsync on the host.", nameof(request));

@@ -36,5 +36,5 @@ public sealed record RingSnapshot(DateTime TakenAt, long Published, long Outstan
 /// </param>
 /// <param name="Opcode">Its opcode word.</param>
 /// <param name="Tenant">Its tenant word.</param>
-/// <param name="Priority">Its priority word.</param>
-public readonly record struct SlotSnapshot(int Slot, long Sequence, SlotState State, uint Opcode, uint Tenant, uint Priority);
+/// <param name="Priority">Its priority.</param>
+public readonly record struct SlotSnapshot(int Slot, long Sequence, SlotState State, uint Opcode, uint Tenant, SlotPriority Priority);

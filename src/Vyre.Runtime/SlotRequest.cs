@@ -43,8 +43,8 @@ public struct SlotRequest
     /// <summary>The tenant (0 is the host's own; 1..29 are checked against their masks).</summary>
     public uint Tenant { get; init; }
 
-    /// <summary>The priority class (carried in word 3).</summary>
-    public uint Priority { get; init; }
+    /// <summary>How urgent the slot is (word 3): the host admits slots into the ring by priority (docs/sharing.md). A batch is admitted at its least urgent request's priority.</summary>
+    public SlotPriority Priority { get; init; }
 
     /// <summary>The argument words.</summary>
     [UnscopedRef]

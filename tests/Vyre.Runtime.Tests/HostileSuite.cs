@@ -184,6 +184,11 @@ public abstract class HostileSuite
             new MegakernelOptions { Backend = basis.Backend, ProgramWords = -1 },
             new MegakernelOptions { Backend = basis.Backend, ProgramWords = MegakernelOptions.MaxProgramWords + 1 },
             new MegakernelOptions { Backend = basis.Backend, CudaDevice = -1 },
+            new MegakernelOptions { Backend = basis.Backend, BackgroundPriorityWindow = 0 },
+            new MegakernelOptions { Backend = basis.Backend, SlotCount = 64, NormalPriorityWindow = 65 },
+            new MegakernelOptions { Backend = basis.Backend, SlotCount = 64, LowPriorityWindow = 32, BackgroundPriorityWindow = 33 },
+            new MegakernelOptions { Backend = basis.Backend, StarvationLimit = 0 },
+            new MegakernelOptions { Backend = basis.Backend, StarvationLimit = (1 << 20) + 1 },
             new MegakernelOptions { Backend = basis.Backend, CudaDevice = 0, CudaDeviceFilter = _ => true },
         ];
         foreach (MegakernelOptions options in bad)

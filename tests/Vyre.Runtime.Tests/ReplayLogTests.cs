@@ -16,7 +16,7 @@ public sealed class ReplayLogTests
         SlotRequest[] requests =
         [
             new SlotRequest(TestKernels.Opcodes.Increment, 41),
-            new SlotRequest(TestKernels.Opcodes.WhoAmI) { Tenant = 3, Priority = 2 },
+            new SlotRequest(TestKernels.Opcodes.WhoAmI) { Tenant = 3, Priority = SlotPriority.High },
             .. Enumerable.Range(0, 20).Select(i => new SlotRequest(TestKernels.Opcodes.Increment, (uint)i * 7)),
         ];
         SlotResult[] original = new SlotResult[requests.Length];

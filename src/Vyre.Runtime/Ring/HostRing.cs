@@ -42,9 +42,16 @@ internal sealed unsafe class HostRing
     private long _next;
     private long _retired;
 
-    public HostRing(uint* ring, uint* control, uint* groupDone, int slotCount, Action<uint, FaultCode, uint, uint>? faulted = null)
+    /// <summary>Which priority level reserves next (called under <see cref="_gate"/>).</summary>
+    private readonly PriorityGate _priorities;
+
+    /// <summary>Sequences published per tenant and priority rank (<c>tenant * PriorityGate.Levels + rank</c>; written under <see cref="_gate"/>).</summary>
+    private readonly long[] _publishedBy = new long[(ControlWord.TenantCount + 1) * PriorityGate.Levels];
+
+    public HostRing(uint* ring, uint* control, uint* groupDone, int slotCount, PriorityGate? priorities = null, Action<uint, FaultCode, uint, uint>? faulted = null)
     {
         _faulted = faulted;
+        _priorities = priorities ?? new PriorityGate(slotCount, slotCount, slotCount, slotCount, int.MaxValue);
         if (!int.IsPow2(slotCount))
         {
             throw new ArgumentException($"SlotCount {slotCount} is not a power of two. Fix: use a power of two.", nameof(slotCount));
@@ -60,6 +67,9 @@ internal sealed unsafe class HostRing
     }
 
     public int SlotCount => _slotCount;
+
+    /// <summary>The admission rules by priority.</summary>
+    public PriorityGate Priorities => _priorities;
 
     /// <summary>The replay log being written, if any (<see cref="MegakernelHost.RecordTo"/>): one null check per publish when none.</summary>
     private ReplayRecorder? _recorder;
@@ -86,39 +96,82 @@ internal sealed unsafe class HostRing
     }
 
     /// <summary>
-    /// Publishes <paramref name="requests"/> as consecutive sequences and rings the doorbell once;
-    /// returns the first sequence. Waits (bounded) for room; on timeout nothing is written.
+    /// Publishes <paramref name="requests"/> as consecutive sequences and rings the doorbell once; returns the first
+    /// sequence. Waits (bounded) for its priority to be admitted (<see cref="PriorityGate"/>); while it waits, less
+    /// urgent publishers hold back. On timeout nothing is written.
     /// </summary>
     public long Publish(ReadOnlySpan<SlotRequest> requests, DateTime deadline, Action<long, int> published)
     {
-        var spin = new SpinWait();
-        while (true)
+        int rank = Classify(requests, out int tenant);
+        if (TryPublish(requests, rank, tenant, published, out long first))
         {
-            if (TryPublish(requests, published, out long first))
-            {
-                return first;
-            }
+            return first;
+        }
 
-            if (DateTime.UtcNow > deadline)
+        _priorities.BeginWait(rank);
+        try
+        {
+            var spin = new SpinWait();
+            while (true)
             {
-                throw new TimeoutException($"The ring has no room for {requests.Length} slot(s): {Outstanding} of {_slotCount} are still outstanding. Fix: wait for earlier slots, raise MegakernelOptions.SlotCount, or check that the device loop is running (Telemetry().KernelState).");
-            }
+                spin.SpinOnce(sleep1Threshold: -1);
+                if (TryPublish(requests, rank, tenant, published, out first))
+                {
+                    return first;
+                }
 
-            spin.SpinOnce(sleep1Threshold: -1);
+                if (DateTime.UtcNow > deadline)
+                {
+                    SlotPriority level = PriorityGate.Level(rank);
+                    throw new TimeoutException($"The ring admitted no room for {requests.Length} {level} slot(s): {Outstanding} of {_slotCount} are still outstanding ({level} slots are admitted while at most {_priorities.Window(rank)} are). Fix: wait for earlier slots, raise MegakernelOptions.SlotCount (or the priority's window), or check that the device loop is running (Telemetry().KernelState).");
+                }
+            }
+        }
+        finally
+        {
+            _priorities.EndWait(rank);
         }
     }
 
     /// <summary>
-    /// Publishes <paramref name="requests"/> as consecutive sequences and rings the doorbell if the ring has room for
-    /// all of them; otherwise writes nothing and returns false. Several threads may publish at once: each reserves its
-    /// sequences under the lock, writes its slots outside it, and rings the doorbell over whatever is written
-    /// (<see cref="RingDoorbell"/>; the device runs sequences in doorbell order).
+    /// Publishes <paramref name="requests"/> as consecutive sequences and rings the doorbell if their priority is admitted
+    /// now (<see cref="PriorityGate"/>: room in the ring and in the priority's window, no more urgent publisher waiting);
+    /// otherwise writes nothing and returns false. Several threads may publish at once: each reserves its sequences under
+    /// the lock, writes its slots outside it, and rings the doorbell over whatever is written (<see cref="RingDoorbell"/>;
+    /// the device runs sequences in doorbell order).
     /// </summary>
     public bool TryPublish(ReadOnlySpan<SlotRequest> requests, Action<long, int> published, out long first)
     {
+        int rank = Classify(requests, out int tenant);
+        return TryPublish(requests, rank, tenant, published, out first);
+    }
+
+    /// <summary>
+    /// The priority rank a batch is admitted at (its least urgent request's) and its tenant (-1 when it mixes tenants);
+    /// throws when the batch is larger than that rank's window, which would never admit it.
+    /// </summary>
+    private int Classify(ReadOnlySpan<SlotRequest> requests, out int tenant)
+    {
+        int rank = 0;
+        tenant = (int)requests[0].Tenant;
+        foreach (ref readonly SlotRequest request in requests)
+        {
+            rank = Math.Max(rank, PriorityGate.Rank(request.Priority));
+            if (request.Tenant != (uint)tenant)
+            {
+                tenant = -1;
+            }
+        }
+
+        _priorities.ThrowIfTooLarge(rank, requests.Length);
+        return rank;
+    }
+
+    private bool TryPublish(ReadOnlySpan<SlotRequest> requests, int rank, int tenant, Action<long, int> published, out long first)
+    {
         lock (_gate)
         {
-            if (_reserved + requests.Length - _retired > _slotCount)
+            if (!_priorities.TryAdmit(rank, requests.Length, _reserved - _retired, _slotCount))
             {
                 first = -1;
                 return false;
@@ -126,6 +179,7 @@ internal sealed unsafe class HostRing
 
             first = _reserved;
             _reserved = first + requests.Length;
+            CountPublished(requests, rank, tenant);
         }
 
         Volatile.Read(ref _recorder)?.Record(first, requests);
@@ -137,6 +191,30 @@ internal sealed unsafe class HostRing
 
         RingDoorbell(published);
         return true;
+    }
+
+    /// <summary>Counts a reserved batch by tenant and priority (under <see cref="_gate"/>): one add for a batch of one tenant.</summary>
+    private void CountPublished(ReadOnlySpan<SlotRequest> requests, int rank, int tenant)
+    {
+        if (tenant >= 0)
+        {
+            _publishedBy[(tenant * PriorityGate.Levels) + rank] += requests.Length;
+            return;
+        }
+
+        foreach (ref readonly SlotRequest request in requests)
+        {
+            _publishedBy[((int)request.Tenant * PriorityGate.Levels) + rank]++;
+        }
+    }
+
+    /// <summary>Sequences published so far per tenant and priority: entry <c>tenant * PriorityGate.Levels + rank</c>.</summary>
+    public long[] PublishedByClass()
+    {
+        lock (_gate)
+        {
+            return (long[])_publishedBy.Clone();
+        }
     }
 
     /// <summary>
@@ -385,7 +463,7 @@ internal sealed unsafe class HostRing
         uint* slot = _ring + Base(sequence);
         slot[SlotLayout.Opcode] = request.Opcode;
         slot[SlotLayout.Tenant] = request.Tenant;
-        slot[SlotLayout.Priority] = request.Priority;
+        slot[SlotLayout.Priority] = (uint)request.Priority;
         ReadOnlySpan<uint> args = request.Args;
         args.CopyTo(new Span<uint>(slot + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
         Volatile.Write(ref slot[SlotLayout.Status], (uint)SlotState.Published);

@@ -72,7 +72,7 @@ public static class ReplayLog
                 w[i] = BinaryPrimitives.ReadUInt32LittleEndian(record.AsSpan(sizeof(long) + (i * sizeof(uint))));
             }
 
-            records.Add((sequence, new SlotRequest(w[0], w[3..]) { Tenant = w[1], Priority = w[2] }));
+            records.Add((sequence, new SlotRequest(w[0], w[3..]) { Tenant = w[1], Priority = (SlotPriority)w[2] }));
         }
 
         return [.. records.OrderBy(r => r.Item1)];
@@ -173,7 +173,7 @@ public sealed class ReplayRecorder : IDisposable
             Span<byte> words = record[sizeof(long)..];
             BinaryPrimitives.WriteUInt32LittleEndian(words, requests[i].Opcode);
             BinaryPrimitives.WriteUInt32LittleEndian(words[4..], requests[i].Tenant);
-            BinaryPrimitives.WriteUInt32LittleEndian(words[8..], requests[i].Priority);
+            BinaryPrimitives.WriteUInt32LittleEndian(words[8..], (uint)requests[i].Priority);
             ReadOnlySpan<uint> args = requests[i].Args;
             for (int a = 0; a < args.Length; a++)
             {

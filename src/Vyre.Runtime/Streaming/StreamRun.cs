@@ -6,6 +6,7 @@ using System.Threading;
 using Vyre.Backends;
 using System.Threading.Channels;
 using Vyre.IoUring;
+using Vyre.Ring;
 using static Vyre.IoUring.IoUringNative;
 
 namespace Vyre.Streaming;
@@ -479,6 +480,8 @@ internal sealed unsafe class StreamRun : IDisposable
             }
         }
 
+        // Chunk slots are Normal: a batch never exceeds what that level's window can admit.
+        ready = Math.Min(ready, _host.Priorities.Window(PriorityGate.Rank(SlotPriority.Normal)));
         Span<SlotRequest> requests = ready <= 64 ? stackalloc SlotRequest[ready] : new SlotRequest[ready];
         for (int i = 0; i < requests.Length; i++)
         {

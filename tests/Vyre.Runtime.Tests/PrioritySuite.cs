@@ -1,0 +1,282 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using NUnit.Framework;
+
+namespace Vyre.Runtime.Tests;
+
+/// <summary>
+/// Priorities on every backend: less urgent levels stop at their windows while more urgent ones go on, a Critical slot
+/// under a background flood has at most the background window ahead of it in claim order, waiting publishers are
+/// admitted most urgent first, and the starvation guard lets a passed-over level through.
+/// </summary>
+public abstract class PrioritySuite
+{
+    private const int Slots = 256;
+    private const int BackgroundWindow = 32;
+    private const int LowWindow = 64;
+    private const int Counter = 62000;
+
+    private MegakernelHost _host = null!;
+
+    /// <summary>The backend under test.</summary>
+    protected abstract Backend Backend { get; }
+
+    protected virtual void RequireBackend()
+    {
+    }
+
+    [OneTimeSetUp]
+    public async Task StartHost()
+    {
+        RequireBackend();
+        _host = await TestKernels.StartAsync(Options(starvationLimit: 1 << 20));
+    }
+
+    [OneTimeTearDown]
+    public async Task StopHost()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public void Background_slots_stop_at_their_window_while_more_urgent_ones_go_on()
+    {
+        var held = new List<SlotBatch>();
+        try
+        {
+            SlotRequest[] background = Batch(8, SlotPriority.Background);
+            while (_host.TryPublishBatch(background, out SlotBatch batch))
+            {
+                held.Add(batch);
+                Assert.That(held, Has.Count.LessThanOrEqualTo(Slots / 8), "the ring itself would stop it here");
+            }
+
+            Assert.That(held, Has.Count.EqualTo(BackgroundWindow / 8), "background stops at its window, not at the ring");
+            Assert.That(_host.TryPublishBatch(Batch(8, SlotPriority.Low), out SlotBatch low), Is.True, "Low has room up to its own window");
+            held.Add(low);
+            Assert.That(_host.Submit(new SlotRequest(TestKernels.Opcodes.Increment, 41) { Priority = SlotPriority.Critical })[0], Is.EqualTo(42u));
+
+            // Ring slots are reused in sequence order: the Critical slot's stays taken until the batches before it are read.
+            int left = Slots - (BackgroundWindow + 8 + 1);
+            Assert.That(_host.TryPublishBatch(Batch(left, SlotPriority.Normal), out SlotBatch normal), Is.True, "Normal may fill the ring");
+            held.Add(normal);
+            Assert.That(_host.TryPublishBatch(Batch(1, SlotPriority.Critical), out _), Is.False, "the ring is full: not even Critical");
+        }
+        finally
+        {
+            WaitAll(held);
+        }
+
+        Assert.That(_host.TryPublishBatch(Batch(8, SlotPriority.Background), out SlotBatch again), Is.True, "room again once the results are read");
+        WaitAll([again]);
+    }
+
+    [Test]
+    public void A_critical_slot_under_a_background_flood_has_at_most_the_background_window_ahead_of_it()
+    {
+        // Every background slot adds 1 to a heap word; a Critical slot adds 0 and so reads how many background slots ran
+        // before it. Those published before it that had not yet run were outstanding when it was admitted: at most the window.
+        _host.WriteHeap(Counter, [0]);
+        var one = new SlotResult[1];
+        SlotBatch marker = _host.PublishBatch([new SlotRequest(Vyre.Opcodes.Nop)]);
+        _host.WaitBatch(marker, one);
+        long start = marker.First + 1; // From here on only the flood and the Critical slots below publish.
+        using var stop = new CancellationTokenSource();
+        long backgroundPublished = 0;
+        Task flood = Task.Run(() =>
+        {
+            var inFlight = new Queue<SlotBatch>();
+            var results = new SlotResult[8];
+            SlotRequest[] add = [.. Enumerable.Repeat(new SlotRequest(Vyre.Opcodes.AtomicAdd, Counter, 1) { Priority = SlotPriority.Background }, 8)];
+            while (!stop.IsCancellationRequested)
+            {
+                if (_host.TryPublishBatch(add, out SlotBatch batch))
+                {
+                    inFlight.Enqueue(batch);
+                    Interlocked.Add(ref backgroundPublished, 8);
+                }
+                else if (inFlight.Count > 0)
+                {
+                    _host.WaitBatch(inFlight.Dequeue(), results);
+                }
+            }
+
+            while (inFlight.Count > 0)
+            {
+                _host.WaitBatch(inFlight.Dequeue(), results);
+            }
+        });
+
+        int worst = 0;
+        try
+        {
+            for (int wait = 0; wait < 1000 && Volatile.Read(ref backgroundPublished) < 4 * BackgroundWindow; wait++)
+            {
+                Thread.Sleep(5);
+            }
+
+            for (int i = 0; i < 200; i++)
+            {
+                SlotBatch critical = _host.PublishBatch([new SlotRequest(Vyre.Opcodes.AtomicAdd, Counter, 0) { Priority = SlotPriority.Critical }]);
+                _host.WaitBatch(critical, one);
+                Assert.That(one[0].IsDone, one[0].ToString());
+                long backgroundBefore = critical.First - start - i;
+                worst = Math.Max(worst, (int)(backgroundBefore - one[0][0]));
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            flood.Wait(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.That(flood.IsCompletedSuccessfully, flood.Exception?.ToString());
+        Assert.That(Volatile.Read(ref backgroundPublished), Is.GreaterThanOrEqualTo(4 * BackgroundWindow), "the flood ran");
+        Assert.That(worst, Is.InRange(0, BackgroundWindow), "background slots ahead of a Critical one when it ran");
+    }
+
+    [Test]
+    public async Task Waiting_publishers_are_admitted_most_urgent_first()
+    {
+        var held = new Queue<SlotBatch>();
+        while (_host.TryPublishBatch(Batch(8, SlotPriority.Normal), out SlotBatch batch))
+        {
+            held.Enqueue(batch);
+        }
+
+        Assert.That(held, Has.Count.EqualTo(Slots / 8), "Normal filled the ring");
+        Task<SlotBatch> high = Task.Run(() => _host.PublishBatch(Batch(8, SlotPriority.High)));
+        await WaitUntil(() => _host.Priorities.Waiting(1) == 1);
+        Task<SlotBatch> critical = Task.Run(() => _host.PublishBatch(Batch(8, SlotPriority.Critical)));
+        await WaitUntil(() => _host.Priorities.Waiting(0) == 1);
+
+        WaitAll([held.Dequeue()]);
+        SlotBatch criticalBatch = await critical.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(high.IsCompleted, Is.False, "the room for eight went to the Critical publisher, which came later");
+        WaitAll([held.Dequeue()]);
+        SlotBatch highBatch = await high.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(criticalBatch.First, Is.LessThan(highBatch.First), "claimed in that order");
+        WaitAll([.. held, criticalBatch, highBatch]);
+    }
+
+    [Test]
+    public async Task A_level_passed_over_by_more_urgent_ones_still_gets_through()
+    {
+        await using MegakernelHost host = await TestKernels.StartAsync(Options(starvationLimit: 4));
+        var held = new Queue<SlotBatch>();
+        while (host.TryPublishBatch(Batch(8, SlotPriority.Critical), out SlotBatch batch))
+        {
+            held.Enqueue(batch);
+        }
+
+        Task<SlotBatch> background = Task.Run(() => host.PublishBatch(Batch(8, SlotPriority.Background)));
+        await WaitUntil(() => host.Priorities.Waiting(4) == 1);
+        int criticalAdmitted = 0;
+        var results = new SlotResult[8];
+        for (int i = 0; i < 1000 && !background.IsCompleted; i++)
+        {
+            host.WaitBatch(held.Dequeue(), results);
+            if (host.TryPublishBatch(Batch(8, SlotPriority.Critical), out SlotBatch batch))
+            {
+                held.Enqueue(batch);
+                criticalAdmitted++;
+            }
+            else
+            {
+                await Task.Delay(1);
+            }
+        }
+
+        Assert.That(background.IsCompleted, Is.True, "the background publisher was passed over for good");
+        Assert.That(criticalAdmitted, Is.GreaterThanOrEqualTo(4), "it went only after the starvation limit");
+        WaitAll(host, [.. held, await background]);
+    }
+
+    [Test]
+    public void Bad_priorities_and_batches_no_window_can_take_are_refused()
+    {
+        Assert.That(() => _host.Submit(new SlotRequest(Vyre.Opcodes.Nop) { Priority = (SlotPriority)5 }), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
+        Assert.That(() => _host.PublishBatch(Batch(BackgroundWindow + 1, SlotPriority.Background)), Throws.ArgumentException.With.Message.Contains("BackgroundPriorityWindow"));
+        SlotRequest[] mixed = [.. Batch(LowWindow, SlotPriority.Critical), new SlotRequest(Vyre.Opcodes.Nop) { Priority = SlotPriority.Low }];
+        Assert.That(() => _host.PublishBatch(mixed), Throws.ArgumentException.With.Message.Contains("LowPriorityWindow"), "a batch goes at its least urgent request's level");
+        Assert.That(_host.Submit(new SlotRequest(Vyre.Opcodes.Nop)).IsDone, "nothing was left half-published");
+    }
+
+    [Test]
+    public async Task The_meter_counts_published_slots_by_tenant_and_priority()
+    {
+        using var recorder = new MeterRecorder();
+        await using TenantHandle tenant = _host.RegisterTenant();
+        string id = tenant.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        double Published(IReadOnlyList<Measured> measured, string priority) =>
+            measured.Where(m => m.Tag(MegakernelMetrics.MegakernelTag) == _host.Name && m.Tag(MegakernelMetrics.TenantTag) == id && m.Tag(MegakernelMetrics.PriorityTag) == priority).Sum(m => m.Value);
+        tenant.Submit(new SlotRequest(TestKernels.Opcodes.WhoAmI) { Priority = SlotPriority.Critical });
+        var results = new SlotResult[3];
+        tenant.WaitBatch(tenant.PublishBatch(Batch(3, SlotPriority.Background)), results);
+        IReadOnlyList<Measured> measured = recorder.ObserveUntil("vyre.slots.published", m => Published(m, "background") >= 3);
+        Assert.That(Published(measured, "critical"), Is.EqualTo(1));
+        Assert.That(Published(measured, "background"), Is.EqualTo(3));
+    }
+
+    private MegakernelOptions Options(int starvationLimit) => new()
+    {
+        Backend = Backend,
+        SlotCount = Slots,
+        LowPriorityWindow = LowWindow,
+        BackgroundPriorityWindow = BackgroundWindow,
+        StarvationLimit = starvationLimit,
+        WaitTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    private static SlotRequest[] Batch(int count, SlotPriority priority) =>
+        [.. Enumerable.Repeat(new SlotRequest(TestKernels.Opcodes.Increment, 1) { Priority = priority }, count)];
+
+    private void WaitAll(IEnumerable<SlotBatch> batches) => WaitAll(_host, batches);
+
+    private static void WaitAll(MegakernelHost host, IEnumerable<SlotBatch> batches)
+    {
+        foreach (SlotBatch batch in batches)
+        {
+            var results = new SlotResult[batch.Count];
+            host.WaitBatch(batch, results);
+            Assert.That(results.All(r => r.IsDone && r[0] == 2), string.Join(", ", results.Where(r => !r.IsDone)));
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (int i = 0; i < 1000 && !condition(); i++)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.That(condition(), Is.True, "timed out waiting for the publishers to start waiting");
+    }
+}
+
+[TestFixture]
+public sealed class ManagedPriorities : PrioritySuite
+{
+    protected override Backend Backend => Backend.Managed;
+}
+
+[TestFixture]
+public sealed class IlgpuCpuPriorities : PrioritySuite
+{
+    protected override Backend Backend => Backend.IlgpuCpu;
+}
+
+[TestFixture]
+[Category("Gpu")]
+public sealed class CudaPriorities : PrioritySuite
+{
+    protected override Backend Backend => Backend.Cuda;
+
+    protected override void RequireBackend() => BackendOptions.RequireCuda();
+}
