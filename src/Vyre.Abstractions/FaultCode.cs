@@ -35,4 +35,11 @@ public enum FaultCode : uint
     /// catches it so the worker goes on. Detail: the exception's HResult.
     /// </summary>
     HandlerException = 9,
+
+    /// <summary>
+    /// The device side was lost while the slot was in flight (a CUDA error such as a trap or an illegal address poisons the
+    /// context; or the device loop exited on its own). Written by the host, never by a handler. Detail: the CUDA error
+    /// code, or 0. The host refuses new work; start a new one with <c>MegakernelHost.RestartAsync</c>.
+    /// </summary>
+    DeviceLost = 10,
 }

@@ -271,7 +271,7 @@ internal static class HandlerRules
                 case IArrayCreationOperation array when !IsLocalArray(array):
                     Add(DiagnosticDescriptors.HeapAllocation, location, array.Type?.ToDisplayString() ?? "array");
                     break;
-                case ILiteralOperation literal when literal.Type?.SpecialType == SpecialType.System_String && !InDebugAssert(literal):
+                case ILiteralOperation literal when literal.Type?.SpecialType == SpecialType.System_String && !InDebugAssert(literal) && !IsInlinePtx(literal):
                     Add(DiagnosticDescriptors.ManagedValue, location, "The string " + literal.Syntax);
                     break;
                 case IInterpolatedStringOperation:
@@ -408,6 +408,10 @@ internal static class HandlerRules
                 IInstanceReferenceOperation => true,
                 _ => false,
             });
+
+        /// <summary>The PTX text given to <c>CudaAsm.Emit</c> (inline assembly, which ILGPU writes into the kernel; off CUDA the call is guarded by <c>CudaAsm.IsSupported</c>).</summary>
+        private static bool IsInlinePtx(IOperation operation) =>
+            operation.Parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod: { Name: "Emit", ContainingType: var type } } } && type.ToDisplayString() == "ILGPU.Runtime.Cuda.CudaAsm";
 
         /// <summary>A string the compiler wrote for a Debug.Assert call (its CallerArgumentExpression message), which ILGPU handles.</summary>
         private static bool InDebugAssert(IOperation operation)

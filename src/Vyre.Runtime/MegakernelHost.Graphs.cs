@@ -82,7 +82,7 @@ public sealed unsafe partial class MegakernelHost
             int count = workers == 0 ? Math.Min(loaded.Tasks, most) : workers;
             using (EnterCall())
             {
-                _backend.Write(DeviceRegion.Programs, loaded.Offset + loaded.StateStart, loaded.ResetState);
+                WriteDevice(DeviceRegion.Programs, loaded.Offset + loaded.StateStart, loaded.ResetState);
             }
 
             var requests = new SlotRequest[count];
@@ -106,7 +106,7 @@ public sealed unsafe partial class MegakernelHost
             Span<uint> done = stackalloc uint[1];
             using (EnterCall())
             {
-                _backend.Read(DeviceRegion.Programs, loaded.Offset + loaded.StateStart + GraphLayout.Done, done);
+                ReadDevice(DeviceRegion.Programs, loaded.Offset + loaded.StateStart + GraphLayout.Done, done);
             }
 
             return new GraphRun((int)done[0], fault, faultTask);

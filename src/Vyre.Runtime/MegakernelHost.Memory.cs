@@ -49,7 +49,7 @@ public sealed unsafe partial class MegakernelHost
     internal void ReadTrace(Span<uint> into)
     {
         using CallScope call = EnterCall();
-        _backend.Read(DeviceRegion.Trace, 0, into);
+        ReadDevice(DeviceRegion.Trace, 0, into);
     }
 
     /// <summary>Copies heap words [<paramref name="offset"/>, + <paramref name="into"/>.Length) into <paramref name="into"/>.</summary>
@@ -59,7 +59,7 @@ public sealed unsafe partial class MegakernelHost
         CheckRange(offset, into.Length, _backend.HeapWords, "heap", "MegakernelOptions.HeapWords");
         if (!into.IsEmpty)
         {
-            _backend.Read(DeviceRegion.Heap, offset, into);
+            ReadDevice(DeviceRegion.Heap, offset, into);
         }
     }
 
@@ -70,7 +70,7 @@ public sealed unsafe partial class MegakernelHost
         CheckRange(offset, words.Length, _backend.HeapWords, "heap", "MegakernelOptions.HeapWords");
         if (!words.IsEmpty)
         {
-            _backend.Write(DeviceRegion.Heap, offset, words);
+            WriteDevice(DeviceRegion.Heap, offset, words);
         }
     }
 

@@ -95,8 +95,8 @@ public sealed unsafe partial class MegakernelHost
 
         uint id = (uint)(_programs.Count + _graphs.Count);
         at = Vir0Format.TableWords + offset;
-        _backend.Write(DeviceRegion.Programs, at, words);
-        _backend.Write(DeviceRegion.Programs, (int)id * Vir0Format.TableEntryWords, [(uint)at, (uint)words.Length, tenant, kind]);
+        WriteDevice(DeviceRegion.Programs, at, words);
+        WriteDevice(DeviceRegion.Programs, (int)id * Vir0Format.TableEntryWords, [(uint)at, (uint)words.Length, tenant, kind]);
         _programWordsUsed = offset + (int)taken;
         return id;
     }

@@ -72,8 +72,13 @@ public sealed unsafe partial class MegakernelHost
         uint[] metrics = ReadMetrics();
         uint* control = _backend.Control;
 
+        // A lost device's memory cannot be read: its log reads as empty, its counters as last republished.
         uint[] log = new uint[DebugLogLayout.WordCount];
-        _backend.Read(DeviceRegion.DebugLog, 0, log);
+        if (_deviceLoss is null)
+        {
+            _backend.Read(DeviceRegion.DebugLog, 0, log);
+        }
+
         uint written = Math.Min(log[DebugLogLayout.Cursor], DebugLogLayout.Capacity);
         var records = new List<DebugLogRecord>((int)written);
         for (int i = 0; i < written; i++)
@@ -118,7 +123,11 @@ public sealed unsafe partial class MegakernelHost
     /// <summary>The per-ordinal completion counters, brought up to date first; called inside a <see cref="CallScope"/>.</summary>
     private uint[] ReadMetrics()
     {
-        _backend.RefreshCounters();
+        if (_deviceLoss is null)
+        {
+            _backend.RefreshCounters();
+        }
+
         uint[] metrics = new uint[ControlWord.MetricCount];
         for (int i = 0; i < metrics.Length; i++)
         {

@@ -49,7 +49,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, options.SlotCount, options.CreatePriorityGate(), _meter.Faulted);
         _onPublished = backend.OnPublished;
         _log = options.Logger ?? NullLogger.Instance;
-        _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8);
+        _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8, Watch);
     }
 
     /// <summary>The megakernel being run (its generated definition).</summary>
@@ -111,7 +111,11 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         MegakernelHost? host = null;
         try
         {
-            host = new MegakernelHost(definition, created, options) { _isGroupOpcode = static opcode => default(TDispatcher).IsGroupOpcode(opcode) };
+            host = new MegakernelHost(definition, created, options)
+            {
+                _isGroupOpcode = static opcode => default(TDispatcher).IsGroupOpcode(opcode),
+                _startAgain = next => StartAsync<TDispatcher>(definition, next),
+            };
             created.Start(options.WaitTimeout);
             VyreLog.Started(log, definition.Name, created.Description, options.SlotCount);
             return host;
@@ -172,9 +176,14 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     {
         DateTime deadline = DateTime.UtcNow + _options.WaitTimeout;
 
-        // A device side that already exited (a stale heartbeat) has nothing left to run the SHUTDOWN slot.
-        bool shutdownSlotRan = Volatile.Read(ref _backend.Control[ControlWord.KernelState]) == (uint)KernelState.Exited
-            || RunShutdownSlot(deadline);
+        // A device side that already exited (a stale heartbeat) or was lost has nothing left to run the SHUTDOWN slot.
+        bool shutdownSlotRan;
+        lock (_lossLock)
+        {
+            shutdownSlotRan = _deviceLoss is not null
+                || Volatile.Read(ref _backend.Control[ControlWord.KernelState]) == (uint)KernelState.Exited
+                || RunShutdownSlot(deadline);
+        }
 
         // The stop word is the backstop when the SHUTDOWN slot could not run.
         _backend.RequestStop();
@@ -304,6 +313,13 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
 
     /// <summary>Benchmark only: see <see cref="HostRing.RerunForBenchmark"/>.</summary>
     internal long RerunRingForBenchmark(int count) => _ring.RerunForBenchmark(count);
+
+    /// <summary>Tests: stops the device side (as a loss would) without shutting the host down; true once it exited.</summary>
+    internal bool StopDeviceSide(TimeSpan timeout)
+    {
+        _backend.RequestStop();
+        return _backend.WaitForExit(timeout);
+    }
 
     /// <summary>Stops the heartbeat, as a host that hangs or dies would: the device side then exits by itself.</summary>
     internal void StopHeartbeat() => _heartbeat.Stop();

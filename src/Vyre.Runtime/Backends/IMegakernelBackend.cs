@@ -71,6 +71,13 @@ internal unsafe interface IMegakernelBackend : IDisposable
     /// <summary>Waits (bounded) for the device side to exit after a stop was asked for; false on timeout.</summary>
     bool WaitForExit(TimeSpan timeout);
 
+    /// <summary>
+    /// Whether the device side has failed (a CUDA error on the kernel's stream, a failed Once-mode launch); null while it
+    /// is healthy. Cheap: the host's heartbeat thread asks every beat. Once it has answered, the backend treats the device
+    /// side as gone: waiting for its exit returns at once and freeing never blocks on it.
+    /// </summary>
+    DeviceFault? CheckDevice();
+
     void Read(DeviceRegion region, int offset, Span<uint> into);
 
     void Write(DeviceRegion region, int offset, ReadOnlySpan<uint> from);
@@ -88,3 +95,6 @@ internal unsafe interface IMegakernelBackend : IDisposable
 /// <param name="HeapWord">First heap word written.</param>
 /// <param name="Bytes">Bytes copied.</param>
 internal readonly record struct DataToHeap(int DataOffset, int HeapWord, int Bytes);
+
+/// <summary>A failed device side: what was seen, and the CUDA error code (0 when there is none).</summary>
+internal readonly record struct DeviceFault(string Reason, uint Detail);

@@ -249,6 +249,10 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
 
     public abstract bool WaitForExit(TimeSpan timeout);
 
+    public virtual DeviceFault? CheckDevice() => _once?.Failure is { } failure
+        ? new DeviceFault($"a Once-mode launch failed: {failure.Message}", 0)
+        : null;
+
     public virtual void Read(DeviceRegion region, int offset, Span<uint> into) =>
         View(region).SubView(offset, into.Length).CopyToCPU(into);
 

@@ -41,4 +41,7 @@ internal static partial class VyreLog
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "The io thread did not stop within {Bound}; its ring and staging region stay in use until the process exits.")]
     public static partial void IoThreadStuck(ILogger logger, TimeSpan bound);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Critical, Message = "{Megakernel}: the device was lost ({Reason}); {Faulted} slot(s) in flight ended in FAULT DeviceLost and the host takes no more work.")]
+    public static partial void DeviceLost(ILogger logger, string megakernel, string reason, int faulted);
 }

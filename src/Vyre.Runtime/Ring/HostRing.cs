@@ -42,6 +42,9 @@ internal sealed unsafe class HostRing
     private long _next;
     private long _retired;
 
+    /// <summary>Set (under <see cref="_gate"/>) once the device is lost: every publish throws <see cref="DeviceLostException"/>.</summary>
+    private string? _lost;
+
     /// <summary>Which priority level reserves next (called under <see cref="_gate"/>).</summary>
     private readonly PriorityGate _priorities;
 
@@ -171,6 +174,11 @@ internal sealed unsafe class HostRing
     {
         lock (_gate)
         {
+            if (_lost is not null)
+            {
+                throw new DeviceLostException(_lost);
+            }
+
             if (!_priorities.TryAdmit(rank, requests.Length, _reserved - _retired, _slotCount))
             {
                 first = -1;
@@ -244,6 +252,53 @@ internal sealed unsafe class HostRing
             published(from, (int)(to - from));
             Volatile.Write(ref _next, to);
         }
+    }
+
+    /// <summary>
+    /// After a device loss: refuses every later publish, lets publishers that had reserved finish writing (bounded), then
+    /// ends every published sequence that is not DONE or FAULT in FAULT DeviceLost with <paramref name="detail"/>, so its
+    /// waiter completes. Only the host writes the ring from here on. Returns how many slots it ended.
+    /// </summary>
+    public int Lose(string reason, uint detail)
+    {
+        long reserved;
+        lock (_gate)
+        {
+            _lost = reason;
+            reserved = _reserved;
+        }
+
+        // A publisher between its reservation and its doorbell only copies words: it finishes within microseconds.
+        var spin = new SpinWait();
+        DateTime until = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+        while (Volatile.Read(ref _next) < reserved && DateTime.UtcNow < until)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+
+        long from;
+        lock (_gate)
+        {
+            from = _retired;
+        }
+
+        int ended = 0;
+        for (long sequence = from; sequence < reserved; sequence++)
+        {
+            uint* slot = _ring + Base(sequence);
+            uint state = Volatile.Read(ref slot[SlotLayout.Status]);
+            if (Volatile.Read(ref _holder[Index(sequence)]) == 0 || state is (uint)SlotState.Done or (uint)SlotState.Fault)
+            {
+                continue;
+            }
+
+            slot[SlotLayout.FirstArgument] = (uint)FaultCode.DeviceLost;
+            slot[SlotLayout.FirstArgument + 1] = detail;
+            Volatile.Write(ref slot[SlotLayout.Status], (uint)SlotState.Fault);
+            ended++;
+        }
+
+        return ended;
     }
 
     /// <summary>

@@ -28,6 +28,12 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
     private readonly AcceleratorStream _copyStream;
     private bool _exited = true;
 
+    /// <summary>An event recorded after the persistent launch: its query says whether the kernel ended with a CUDA error.</summary>
+    private IntPtr _launchEnd;
+
+    /// <summary>Set once <see cref="CheckDevice"/> has reported a fault: the kernel is dead, and the context poisoned.</summary>
+    private volatile bool _lost;
+
     /// <summary>Backends of this process whose persistent kernel was launched and whose memory is not freed.</summary>
     private static readonly List<CudaBackend> s_resident = [];
 
@@ -160,7 +166,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         {
             foreach (CudaBackend backend in s_resident)
             {
-                if (Volatile.Read(ref backend.Control[ControlWord.KernelState]) != (uint)KernelState.Exited)
+                if (!backend._lost && Volatile.Read(ref backend.Control[ControlWord.KernelState]) != (uint)KernelState.Exited)
                 {
                     throw new InvalidOperationException("A Vyre megakernel of this process is resident on the GPU, and CUDA cannot load another module while it runs. Fix: share one MegakernelHost per GPU (it is thread-safe), or dispose the other host first; a kernel stuck in a handler holds the GPU until that handler returns.");
                 }
@@ -232,6 +238,12 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         }
 
         PersistentKernel!(_kernelStream, _lanes, Buffers);
+        using (Accelerator.BindScoped())
+        {
+            CudaException.ThrowIfFailed(CudaAPI.CurrentAPI.CreateEvent(out _launchEnd, CudaEventFlags.CU_EVENT_DISABLE_TIMING));
+            CudaException.ThrowIfFailed(CudaAPI.CurrentAPI.RecordEvent(_launchEnd, ((CudaStream)_kernelStream).StreamPtr));
+        }
+
         if (!WaitForControl(ControlWord.KernelState, (uint)KernelState.Running, timeout))
         {
             throw new TimeoutException($"The CUDA megakernel did not report running within {timeout.TotalSeconds:0.#} s. Fix: check that no other kernel holds the GPU; the kernel exits by itself once the heartbeat stops.");
@@ -245,8 +257,32 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         _kernelStream.Synchronize();
     }
 
+    public override DeviceFault? CheckDevice()
+    {
+        DeviceFault? fault = base.CheckDevice();
+        if (fault is null && _launchEnd != IntPtr.Zero && !_lost)
+        {
+            using ScopedAcceleratorBinding binding = Accelerator.BindScoped();
+            CudaError state = CudaAPI.CurrentAPI.QueryEvent(_launchEnd);
+            if (state is not (CudaError.CUDA_SUCCESS or CudaError.CUDA_ERROR_NOT_READY))
+            {
+                fault = new DeviceFault($"CUDA reported {state} ({(int)state}) for the resident kernel on {Accelerator.Name}", (uint)state);
+            }
+        }
+
+        _lost |= fault is not null;
+        return fault;
+    }
+
     public override bool WaitForExit(TimeSpan timeout)
     {
+        if (_lost)
+        {
+            // The kernel ended with the error: nothing runs, and a poisoned context answers every wait with that error.
+            _exited = true;
+            return true;
+        }
+
         if (_mode == KernelMode.Once)
         {
             // Memory is freed only once no launch runs (freeing under a running kernel blocks until it ends).
@@ -316,12 +352,37 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
             s_resident.Remove(this);
         }
 
-        if (disposing)
+        if (!_lost)
         {
-            _copyStream.Dispose();
-            _kernelStream.Dispose();
+            if (disposing)
+            {
+                DestroyLaunchEvent();
+                _copyStream.Dispose();
+                _kernelStream.Dispose();
+            }
+
+            base.Dispose(disposing);
+            return;
         }
 
-        base.Dispose(disposing);
+        // A poisoned context answers every free with its error, which ILGPU throws: free what it lets go, and the
+        // context's destruction (last in base.Dispose) releases the rest where it gets that far.
+        try
+        {
+            base.Dispose(disposing);
+        }
+        catch (CudaException)
+        {
+        }
+    }
+
+    private void DestroyLaunchEvent()
+    {
+        if (_launchEnd != IntPtr.Zero)
+        {
+            using ScopedAcceleratorBinding binding = Accelerator.BindScoped();
+            CudaAPI.CurrentAPI.DestroyEvent(_launchEnd);
+            _launchEnd = IntPtr.Zero;
+        }
     }
 }

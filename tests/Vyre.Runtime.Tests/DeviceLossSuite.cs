@@ -1,0 +1,154 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using NUnit.Framework;
+using Vyre.Backends;
+
+namespace Vyre.Runtime.Tests;
+
+/// <summary>
+/// Device loss on every backend: slots in flight end in FAULT DeviceLost (never a hang), new work is refused with a
+/// fix, the host shuts down promptly and <c>RestartAsync</c> gives a working replacement; a device loop that exits by
+/// itself counts as a loss; on CUDA a handler that traps loses the device for real.
+/// </summary>
+public abstract class DeviceLossSuite
+{
+    /// <summary>The backend under test.</summary>
+    protected abstract Backend Backend { get; }
+
+    /// <summary>Whether the device loop watches the heartbeat (Managed workers are host threads and do not).</summary>
+    protected virtual bool WatchesHeartbeat => true;
+
+    protected virtual void RequireBackend()
+    {
+    }
+
+    [OneTimeSetUp]
+    public void Require() => RequireBackend();
+
+    [Test]
+    public async Task Slots_in_flight_when_the_device_is_lost_end_in_FAULT_DeviceLost_and_new_work_is_refused()
+    {
+        // A heartbeat period of hours keeps the watch out of the way: the test declares the loss itself, as the watch would.
+        MegakernelHost host = await TestKernels.StartAsync(Options(TimeSpan.FromDays(1)));
+        Assert.That(host.Submit(TestKernels.Opcodes.Increment, 1)[0], Is.EqualTo(2u));
+        Assert.That(host.StopDeviceSide(TimeSpan.FromSeconds(10)), Is.True);
+
+        SlotBatch batch = host.PublishBatch([.. Enumerable.Range(0, 20).Select(i => new SlotRequest(TestKernels.Opcodes.Increment, (uint)i))]);
+        ValueTask<SlotResult> awaited = host.SubmitAsync(TestKernels.Opcodes.Increment, 5);
+        Task<SlotResult> spinning = Task.Run(() => host.Submit(TestKernels.Opcodes.Increment, 6));
+        await Task.Delay(50);
+        Assert.That(spinning.IsCompleted, Is.False, "nothing runs the ring any more");
+
+        host.LoseDevice(new DeviceFault("lost on purpose by the test", 0x2CF));
+        var results = new SlotResult[20];
+        host.WaitBatch(batch, results);
+        SlotResult[] all = [.. results, await awaited.AsTask().WaitAsync(TimeSpan.FromSeconds(10)), await spinning.WaitAsync(TimeSpan.FromSeconds(10))];
+        Assert.That(all.Select(r => (r.State, r.Fault, r.FaultDetail)), Is.All.EqualTo((SlotState.Fault, FaultCode.DeviceLost, 0x2CFu)));
+
+        Assert.That(host.DeviceLoss, Does.Contain("lost on purpose"));
+        Assert.That(() => host.Submit(TestKernels.Opcodes.Increment, 1), Throws.InstanceOf<DeviceLostException>().With.Message.Contains("Fix:").And.Message.Contains("lost on purpose"));
+        Assert.That(() => host.PublishBatch([new SlotRequest(Opcodes.Nop)]), Throws.InstanceOf<DeviceLostException>());
+        Assert.That(() => host.ReadHeap(0, new uint[1]), Throws.InstanceOf<DeviceLostException>());
+        Assert.That(host.RingSnapshot().Unfinished, Is.Empty, "no slot is left waiting");
+        Assert.That(() => host.Telemetry(), Throws.Nothing, "telemetry still answers");
+
+        MegakernelHost replacement = await host.RestartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await using (replacement)
+        {
+            Assert.That(replacement.DeviceLoss, Is.Null);
+            Assert.That(replacement.Submit(TestKernels.Opcodes.Increment, 41)[0], Is.EqualTo(42u), "new work proceeds on the new host");
+        }
+
+        Assert.That(() => host.Submit(Opcodes.Nop), Throws.InstanceOf<ObjectDisposedException>(), "the lost host stays shut down");
+    }
+
+    [Test]
+    public async Task A_device_loop_that_exits_by_itself_is_a_lost_device()
+    {
+        if (!WatchesHeartbeat)
+        {
+            Assert.Ignore("Managed workers are threads of the host process: they end with it, and watch no heartbeat.");
+        }
+
+        MegakernelHost host = await TestKernels.StartAsync(Options(TimeSpan.FromMilliseconds(400)));
+        await using (host)
+        {
+            Assert.That(host.Submit(TestKernels.Opcodes.Increment, 1)[0], Is.EqualTo(2u));
+            host.StopHeartbeat();
+            for (int i = 0; i < 3000 && host.DeviceLoss is null; i++)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.That(host.DeviceLoss, Does.Contain("heartbeat"));
+            Assert.That(() => host.Submit(TestKernels.Opcodes.Increment, 1), Throws.InstanceOf<DeviceLostException>());
+        }
+    }
+
+    [Test]
+    public async Task A_trapping_handler_loses_the_device_on_cuda_and_only_faults_elsewhere()
+    {
+        MegakernelHost host = await DeviceLossKernels.StartAsync(new MegakernelOptions { Backend = Backend, SlotCount = 256, WaitTimeout = TimeSpan.FromSeconds(20) });
+        try
+        {
+            Assert.That(host.Submit(DeviceLossKernels.Opcodes.Increment, 1)[0], Is.EqualTo(2u));
+            ValueTask<SlotResult> trapped = host.SubmitAsync(DeviceLossKernels.Opcodes.Trap);
+            SlotBatch after = host.PublishBatch([.. Enumerable.Range(0, 64).Select(i => new SlotRequest(DeviceLossKernels.Opcodes.Increment, (uint)i))]);
+            SlotResult trap = await trapped.AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            var results = new SlotResult[64];
+            host.WaitBatch(after, results);
+            if (Backend != Backend.Cuda)
+            {
+                Assert.That((trap.Fault, trap.FaultDetail), Is.EqualTo((FaultCode.HandlerFault, 0x7A9u)));
+                Assert.That(results.All(r => r.IsDone), "a handler fault loses nothing else");
+                Assert.That(host.DeviceLoss, Is.Null);
+                return;
+            }
+
+            TestContext.Out.WriteLine($"trap: {trap}; loss: {host.DeviceLoss}; after: {results.Count(r => r.IsDone)} done, {results.Count(r => r.Fault == FaultCode.DeviceLost)} lost");
+            Assert.That(trap.Fault, Is.EqualTo(FaultCode.DeviceLost));
+            Assert.That(host.DeviceLoss, Does.Contain("CUDA"));
+            Assert.That(results.All(r => r.IsDone || r.Fault == FaultCode.DeviceLost), "every slot ended, none hung");
+            Assert.That(() => host.Submit(DeviceLossKernels.Opcodes.Increment, 1), Throws.InstanceOf<DeviceLostException>());
+
+            host = await host.RestartAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.That(host.Submit(DeviceLossKernels.Opcodes.Increment, 41)[0], Is.EqualTo(42u), "a new kernel on a new context serves");
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+    }
+
+    private MegakernelOptions Options(TimeSpan heartbeat) => new()
+    {
+        Backend = Backend,
+        SlotCount = 256,
+        HeartbeatTimeout = heartbeat,
+        WaitTimeout = TimeSpan.FromSeconds(20),
+    };
+}
+
+[TestFixture]
+public sealed class ManagedDeviceLoss : DeviceLossSuite
+{
+    protected override Backend Backend => Backend.Managed;
+
+    protected override bool WatchesHeartbeat => false;
+}
+
+[TestFixture]
+public sealed class IlgpuCpuDeviceLoss : DeviceLossSuite
+{
+    protected override Backend Backend => Backend.IlgpuCpu;
+}
+
+[TestFixture]
+[Category("Gpu")]
+public sealed class CudaDeviceLoss : DeviceLossSuite
+{
+    protected override Backend Backend => Backend.Cuda;
+
+    protected override void RequireBackend() => BackendOptions.RequireCuda();
+}
