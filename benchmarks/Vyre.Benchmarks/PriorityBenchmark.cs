@@ -15,28 +15,27 @@ namespace Vyre.Benchmarks;
 internal static class PriorityBenchmark
 {
     private const int FloodBatch = 64;
-    private const int Slots = 16384;
 
-    /// <summary>Generator steps per flood slot: about 2 µs of work on a CPU core, more on a GPU lane.</summary>
-    private const uint SpinSteps = 2000;
-
-    /// <summary>Result 1 of flood slot <c>i</c> of a batch (its seed is <c>i</c>).</summary>
-    private static readonly uint[] s_expected = [.. Enumerable.Range(0, FloodBatch).Select(i => Expected((uint)i))];
-
-    public static async Task RunAsync(Backend backend, bool quick)
+    /// <param name="backend">Where to run.</param>
+    /// <param name="quick">Fewer probes.</param>
+    /// <param name="slots">The ring's size.</param>
+    /// <param name="spinSteps">Generator steps per flood slot: enough that the device, not the host, limits the flood (a GPU has thousands of lanes, so its slots must be far longer than a CPU worker's).</param>
+    public static async Task RunAsync(Backend backend, bool quick, int slots, uint spinSteps)
     {
-        int probes = quick ? 500 : 5_000;
-        int flooders = Math.Clamp(Environment.ProcessorCount / 4, 2, 4);
-        int inFlight = (Slots * 3 / 2) / (flooders * FloodBatch);
-        var rows = new List<string>();
-        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = backend, SlotCount = Slots });
-        (int normal, int low, int background) = (host.Priorities.Window(2), host.Priorities.Window(3), host.Priorities.Window(4));
-        rows.Add(Row("no flood", Run(host, probes, 0, inFlight, SlotPriority.Normal, SlotPriority.Normal)));
-        rows.Add(Row("Normal flood, Normal probe (no priorities)", Run(host, probes, flooders, inFlight, SlotPriority.Normal, SlotPriority.Normal)));
-        rows.Add(Row("Background flood, Critical probe", Run(host, probes, flooders, inFlight, SlotPriority.Background, SlotPriority.Critical)));
-        rows.Add(Row("Background flood, Normal probe", Run(host, probes, flooders, inFlight, SlotPriority.Background, SlotPriority.Normal)));
+        uint[] expected = [.. Enumerable.Range(0, FloodBatch).Select(i => Expected((uint)i, spinSteps))];
 
-        Console.WriteLine($"\n## {backend}: a probe slot's round trip under a flood ({probes:N0} probes; {flooders} flood thread(s) of {SpinSteps}-step slots, batches of {FloodBatch}, up to {inFlight} in flight each; ring {Slots}, windows Normal {normal}, Low {low}, Background {background})\n");
+        int probes = quick ? 200 : 1_000;
+        int flooders = Math.Clamp(Environment.ProcessorCount / 4, 2, 4);
+        int inFlight = (slots * 3 / 2) / (flooders * FloodBatch);
+        var rows = new List<string>();
+        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = backend, SlotCount = slots });
+        (int normal, int low, int background) = (host.Priorities.Window(2), host.Priorities.Window(3), host.Priorities.Window(4));
+        rows.Add(Row("no flood", Run(host, probes, 0, inFlight, spinSteps, expected, SlotPriority.Normal, SlotPriority.Normal)));
+        rows.Add(Row("Normal flood, Normal probe (no priorities)", Run(host, probes, flooders, inFlight, spinSteps, expected, SlotPriority.Normal, SlotPriority.Normal)));
+        rows.Add(Row("Background flood, Critical probe", Run(host, probes, flooders, inFlight, spinSteps, expected, SlotPriority.Background, SlotPriority.Critical)));
+        rows.Add(Row("Background flood, Normal probe", Run(host, probes, flooders, inFlight, spinSteps, expected, SlotPriority.Background, SlotPriority.Normal)));
+
+        Console.WriteLine($"\n## {backend}: a probe slot's round trip under a flood ({probes:N0} probes; {flooders} flood thread(s) of {spinSteps:N0}-step slots, batches of {FloodBatch}, up to {inFlight} in flight each; ring {slots:N0}, windows Normal {normal}, Low {low}, Background {background})\n");
         Console.WriteLine("| flood and probe | probe p50 µs | p99 µs | max µs | flood slots/s | wrong results |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
         rows.ForEach(Console.WriteLine);
@@ -45,14 +44,14 @@ internal static class PriorityBenchmark
     private static string Row(string label, (double P50, double P99, double Max, double FloodRate, long Wrong) r) =>
         $"| {label} | {r.P50:0.0} | {r.P99:0.0} | {r.Max:0.0} | {(r.FloodRate > 0 ? $"{r.FloodRate / 1e6:0.0} M" : "-")} | {r.Wrong} |";
 
-    private static (double P50, double P99, double Max, double FloodRate, long Wrong) Run(MegakernelHost host, int probes, int flooders, int batchesInFlight, SlotPriority flood, SlotPriority probe)
+    private static (double P50, double P99, double Max, double FloodRate, long Wrong) Run(MegakernelHost host, int probes, int flooders, int batchesInFlight, uint spinSteps, uint[] expected, SlotPriority flood, SlotPriority probe)
     {
         using var stop = new CancellationTokenSource();
         long flooded = 0;
         long wrong = 0;
         var threads = Enumerable.Range(0, flooders).Select(_ => new Thread(() =>
         {
-            SlotRequest[] requests = [.. Enumerable.Range(0, FloodBatch).Select(i => new SlotRequest(BenchKernels.Opcodes.Spin, SpinSteps, (uint)i) { Priority = flood })];
+            SlotRequest[] requests = [.. Enumerable.Range(0, FloodBatch).Select(i => new SlotRequest(BenchKernels.Opcodes.Spin, spinSteps, (uint)i) { Priority = flood })];
             var results = new SlotResult[FloodBatch];
             var inFlight = new Queue<SlotBatch>();
             long own = 0;
@@ -75,7 +74,7 @@ internal static class PriorityBenchmark
                 own += FloodBatch;
                 for (int i = 0; i < FloodBatch; i++)
                 {
-                    ownWrong += results[i][0] == (uint)i + 1 && results[i][1] == s_expected[i] ? 0 : 1;
+                    ownWrong += results[i][0] == (uint)i + 1 && results[i][1] == expected[i] ? 0 : 1;
                 }
             }
 
@@ -112,11 +111,11 @@ internal static class PriorityBenchmark
         return (micros[probes / 2], micros[probes * 99 / 100], micros[^1], flooded / seconds, wrong + probeWrong);
     }
 
-    /// <summary>What <see cref="BenchKernels.Spin"/> leaves in result 1 for a start of <paramref name="seed"/>.</summary>
-    private static uint Expected(uint seed)
+    /// <summary>What <see cref="BenchKernels.Spin"/> leaves in result 1 after <paramref name="steps"/> from <paramref name="seed"/>.</summary>
+    private static uint Expected(uint seed, uint steps)
     {
         uint x = seed;
-        for (uint i = 0; i < SpinSteps; i++)
+        for (uint i = 0; i < steps; i++)
         {
             x = (x * 1664525u) + 1013904223u;
         }

@@ -35,10 +35,11 @@ if (args.Contains("--scan-only"))
 
 if (args.Contains("--priority-only"))
 {
-    await PriorityBenchmark.RunAsync(Backend.Managed, quick);
+    // A GPU has thousands of lanes: its flood slots are long enough (milliseconds) that the device, not the host, limits the flood.
+    await PriorityBenchmark.RunAsync(Backend.Managed, quick, slots: 16384, spinSteps: 2000);
     if (MegakernelHost.IsCudaAvailable())
     {
-        await PriorityBenchmark.RunAsync(Backend.Cuda, quick);
+        await PriorityBenchmark.RunAsync(Backend.Cuda, quick, slots: 65536, spinSteps: 2_000_000);
     }
 
     return;

@@ -126,7 +126,14 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         return 0;
     }
 
-    public static bool IsAvailable() => Devices().Count > 0;
+    public static bool IsAvailable() => s_poisoned is null && Devices().Count > 0;
+
+    /// <summary>
+    /// Set once a resident kernel of this process ended with a CUDA error: the driver then answers all further CUDA work in
+    /// the process with that error ("the process must be terminated and relaunched", the CUDA driver API's words for
+    /// launch failures, illegal addresses and traps; tried on the H200: a new context on the same device fails the same way).
+    /// </summary>
+    private static volatile string? s_poisoned;
 
     /// <summary>Least time creation may take (the first ILGPU compile of a kernel takes seconds), whatever the wait timeout.</summary>
     private static readonly TimeSpan s_minCreateBound = TimeSpan.FromSeconds(60);
@@ -139,6 +146,11 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
     /// </summary>
     public static CudaBackend Create(MegakernelDefinition definition, MegakernelOptions options, bool groupHandlers)
     {
+        if (s_poisoned is { } poisoned)
+        {
+            throw new InvalidOperationException($"CUDA cannot be used again in this process: {poisoned}. Fix: exit and restart the process (let its supervisor restart it), or use Backend.Managed (Backend.Auto chooses it now) until then.");
+        }
+
         ThrowIfResidentKernelRunning();
         TimeSpan bound = options.WaitTimeout > s_minCreateBound ? options.WaitTimeout : s_minCreateBound;
         Task<CudaBackend> creating = Task.Factory.StartNew(() => CreateNow(definition, options, groupHandlers), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -266,11 +278,16 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
             CudaError state = CudaAPI.CurrentAPI.QueryEvent(_launchEnd);
             if (state is not (CudaError.CUDA_SUCCESS or CudaError.CUDA_ERROR_NOT_READY))
             {
-                fault = new DeviceFault($"CUDA reported {state} ({(int)state}) for the resident kernel on {Accelerator.Name}", (uint)state);
+                fault = new DeviceFault($"CUDA reported {state} ({(int)state}) for the resident kernel on {Accelerator.Name}; CUDA cannot be used again in this process", (uint)state);
             }
         }
 
-        _lost |= fault is not null;
+        if (fault is { } lost)
+        {
+            _lost = true;
+            s_poisoned ??= $"{lost.Reason} ({DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC)";
+        }
+
         return fault;
     }
 
@@ -365,15 +382,8 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
             return;
         }
 
-        // A poisoned context answers every free with its error, which ILGPU throws: free what it lets go, and the
-        // context's destruction (last in base.Dispose) releases the rest where it gets that far.
-        try
-        {
-            base.Dispose(disposing);
-        }
-        catch (CudaException)
-        {
-        }
+        // A poisoned context answers every free with its error, and the process cannot use CUDA again: its memory is
+        // released with the process, which has to restart anyway.
     }
 
     private void DestroyLaunchEvent()
