@@ -35,7 +35,15 @@ internal sealed class PriorityGate
         StarvationLimit = starvationLimit;
     }
 
-    public int StarvationLimit { get; }
+    public int StarvationLimit { get; private set; }
+
+    /// <summary>Tests: a new starvation limit, with the guard's counts cleared (on CUDA a test cannot start a second host).</summary>
+    internal void SetStarvationLimitForTests(int limit)
+    {
+        StarvationLimit = limit;
+        Array.Clear(_skipped);
+        _wants = 0;
+    }
 
     /// <summary>The rank of <paramref name="priority"/>: 0 most urgent.</summary>
     public static int Rank(SlotPriority priority) => priority switch
