@@ -75,6 +75,7 @@ internal static class HandlerCorpus
         new("view_slice_and_cast", Runs, "SlotView<byte> d = slot.Bytes(0, 16);\nd.Cast<uint>()[1] = a;\nslot.SetResult(0, d.Slice(4, 4)[0]);"),
         new("interlocked_add", Runs, "SlotView<uint> w = slot.Words(12, 1);\nw[0] = a;\nSystem.Threading.Interlocked.Add(ref w[0], b);\nslot.SetResult(0, w[0]);"),
         new("debug_assert", Runs, "System.Diagnostics.Debug.Assert(a != 0);\nslot.SetResult(0, a);"),
+        new("inline_ptx_guarded", Runs, "if (ILGPU.Runtime.Cuda.CudaAsm.IsSupported)\n{\n    ILGPU.Runtime.Cuda.CudaAsm.Emit(\"membar.gl;\");\n}\n\nslot.SetResult(0, a + 1);"),
         new("unsafe_as", Runs, "float f = a;\nslot.SetResult(0, Unsafe.As<float, uint>(ref f));"),
         new("ilgpu_xmath_free_intrinsic", Runs, "slot.SetResult(0, IntrinsicMath.Max(a, b));"),
 
