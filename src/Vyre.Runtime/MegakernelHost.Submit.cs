@@ -198,6 +198,23 @@ public sealed unsafe partial class MegakernelHost
         return true;
     }
 
+    /// <summary>Slots published and not yet retired (a group's measure of load).</summary>
+    internal long Outstanding => _ring.Outstanding;
+
+    /// <summary>Hands a published batch nobody will wait for to the pump, which frees its slots once they complete.</summary>
+    internal void AbandonBatch(SlotBatch batch)
+    {
+        if (!ReferenceEquals(batch.Ring, _ring) || !_ring.TryClaimBatch(batch.First, batch.Count))
+        {
+            return;
+        }
+
+        for (int i = 0; i < batch.Count; i++)
+        {
+            Abandon(batch.First + i);
+        }
+    }
+
     /// <summary>The admission rules by priority (tests watch its waiting publishers).</summary>
     internal PriorityGate Priorities => _ring.Priorities;
 

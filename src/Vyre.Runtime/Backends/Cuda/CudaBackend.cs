@@ -22,6 +22,9 @@ namespace Vyre.Backends.Cuda;
 internal sealed unsafe class CudaBackend : IlgpuBackend
 {
     private readonly KernelMode _mode;
+
+    /// <summary>The CUDA device index this backend runs on.</summary>
+    private readonly int _device;
     private readonly int _lanes;
     private readonly int _groupSize;
     private readonly AcceleratorStream _kernelStream;
@@ -41,6 +44,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         : base(context, accelerator)
     {
         _mode = options.Mode;
+        _device = accelerator.DeviceId;
         _groupSize = definition.Template.WorkgroupSize;
         _lanes = options.Lanes ?? accelerator.NumMultiprocessors * _groupSize * 2;
         if (_lanes % _groupSize != 0)
@@ -151,7 +155,6 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
             throw new InvalidOperationException($"CUDA cannot be used again in this process: {poisoned}. Fix: exit and restart the process (let its supervisor restart it), or use Backend.Managed (Backend.Auto chooses it now) until then.");
         }
 
-        ThrowIfResidentKernelRunning();
         TimeSpan bound = options.WaitTimeout > s_minCreateBound ? options.WaitTimeout : s_minCreateBound;
         Task<CudaBackend> creating = Task.Factory.StartNew(() => CreateNow(definition, options, groupHandlers), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
@@ -171,16 +174,19 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         throw new TimeoutException($"Compiling and loading the CUDA megakernel did not finish within {bound.TotalSeconds:0.#} s: most likely a kernel resident on the GPU (another process's megakernel?) blocks module loads until it exits. Fix: run one resident megakernel per GPU and share its host, stop the other process's host, or raise MegakernelOptions.WaitTimeout.");
     }
 
-    /// <summary>Throws when a persistent kernel of this process is still resident: loading a module now would block until it exits.</summary>
-    private static void ThrowIfResidentKernelRunning()
+    /// <summary>
+    /// Throws when a persistent kernel of this process is still resident on <paramref name="device"/>: loading a module
+    /// there now would block until it exits. (Other devices have contexts of their own; one host per GPU is the design.)
+    /// </summary>
+    private static void ThrowIfResidentKernelRunning(int device)
     {
         lock (s_resident)
         {
             foreach (CudaBackend backend in s_resident)
             {
-                if (!backend._lost && Volatile.Read(ref backend.Control[ControlWord.KernelState]) != (uint)KernelState.Exited)
+                if (backend._device == device && !backend._lost && Volatile.Read(ref backend.Control[ControlWord.KernelState]) != (uint)KernelState.Exited)
                 {
-                    throw new InvalidOperationException("A Vyre megakernel of this process is resident on the GPU, and CUDA cannot load another module while it runs. Fix: share one MegakernelHost per GPU (it is thread-safe), or dispose the other host first; a kernel stuck in a handler holds the GPU until that handler returns.");
+                    throw new InvalidOperationException($"A Vyre megakernel of this process is resident on CUDA device {device}, and CUDA cannot load another module there while it runs. Fix: share one MegakernelHost per GPU (it is thread-safe), or dispose the other host first; a kernel stuck in a handler holds the GPU until that handler returns.");
                 }
             }
         }
@@ -199,6 +205,7 @@ internal sealed unsafe class CudaBackend : IlgpuBackend
         try
         {
             device = ChooseDevice(ListDevices(context), options);
+            ThrowIfResidentKernelRunning(device);
         }
         catch
         {
