@@ -46,7 +46,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _backend = backend;
         _options = options;
         _meter = new HostMeter(definition.Template, ReadCounters);
-        _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, options.SlotCount, options.CreatePriorityGate(), _meter.Faulted);
+        _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, options.SlotCount, options.CreatePriorityGate(), _meter);
         _onPublished = backend.OnPublished;
         _log = options.Logger ?? NullLogger.Instance;
         _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8, Watch);

@@ -11,11 +11,14 @@ namespace Vyre;
 /// The instruments a host reports through <see cref="System.Diagnostics.Metrics"/>, under the meter
 /// <see cref="MeterName"/>, so <c>dotnet-counters monitor --counters Vyre</c> and OpenTelemetry
 /// (<c>AddMeter("Vyre")</c>) see them. Every measurement carries the tag <c>vyre.megakernel</c> (the class name); each
-/// host has a meter of its own, disposed with the host. Nothing is measured per slot on the publish or wait path:
-/// counts are read from the counters the device side keeps, faults are counted when their results are read.
+/// host has a meter of its own, disposed with the host. Nothing is measured per slot on the publish or wait path unless a
+/// listener asks for <c>vyre.slots.done</c>: counts are read from the counters the device side keeps or kept per batch,
+/// faults are counted when their results are read.
 /// </summary>
 /// <remarks>
-/// Instruments (docs/telemetry.md): <c>vyre.slots.published</c> (tags <c>vyre.tenant</c>, <c>vyre.priority</c>), <c>vyre.slots.completed</c> (tag
+/// Instruments (docs/telemetry.md): <c>vyre.slots.published</c> (tags <c>vyre.tenant</c>, <c>vyre.priority</c>),
+/// <c>vyre.slots.done</c> (tags <c>vyre.opcode</c>, <c>vyre.tenant</c>, <c>vyre.priority</c>; counted per result read, only
+/// while a listener is attached), <c>vyre.slots.completed</c> (tag
 /// <c>vyre.opcode</c>), <c>vyre.slots.faulted</c> (tags <c>vyre.opcode</c>, <c>vyre.fault</c>, <c>vyre.tenant</c>,
 /// <c>vyre.priority</c>), <c>vyre.ring.occupancy</c>, <c>vyre.io.bytes</c> (tag <c>vyre.io.kind</c>: <c>stream</c> or
 /// <c>load_miss</c>), <c>vyre.load_miss.duration</c> (seconds, from the host taking a request to the slot's end).
@@ -52,6 +55,7 @@ internal sealed class HostMeter : IDisposable
     private readonly string[] _ordinalNames;
     private readonly Dictionary<uint, string> _opcodeNames = [];
     private readonly Counter<long> _faulted;
+    private readonly Counter<long> _done;
     private readonly Counter<long> _ioBytes;
     private readonly Histogram<double> _loadMissDuration;
 
@@ -65,6 +69,7 @@ internal sealed class HostMeter : IDisposable
         _meter.CreateObservableCounter("vyre.slots.completed", () => Completed(read), "{slot}", "Slots the device side completed, by opcode.");
         _meter.CreateObservableUpDownCounter("vyre.ring.occupancy", () => Observe(read, c => c.Outstanding), "{slot}", "Slots published and not yet retired.");
         _faulted = _meter.CreateCounter<long>("vyre.slots.faulted", "{slot}", "Slots whose results were read with state FAULT.");
+        _done = _meter.CreateCounter<long>("vyre.slots.done", "{slot}", "Slots whose results were read with state DONE, by opcode, tenant and priority (counted only while a listener is attached).");
         _ioBytes = _meter.CreateCounter<long>("vyre.io.bytes", "By", "Bytes read by the io sidecar into the data buffer.");
         _loadMissDuration = _meter.CreateHistogram<double>("vyre.load_miss.duration", "s", "From the host taking a LOAD_MISS request to the end of its slot.");
     }
@@ -77,6 +82,13 @@ internal sealed class HostMeter : IDisposable
             _faulted.Add(1, _megakernel, new(MegakernelMetrics.OpcodeTag, OpcodeName(opcode)), new(MegakernelMetrics.FaultTag, fault.ToString()), new(MegakernelMetrics.TenantTag, tenant), new(MegakernelMetrics.PriorityTag, PriorityName(priority)));
         }
     }
+
+    /// <summary>Whether a listener wants <c>vyre.slots.done</c>: only then is each DONE result counted (a tagged add per slot).</summary>
+    public bool DoneEnabled => _done.Enabled;
+
+    /// <summary>Counts a DONE result read from the ring, with the slot's header words.</summary>
+    public void Done(uint opcode, uint tenant, uint priority) =>
+        _done.Add(1, _megakernel, new(MegakernelMetrics.OpcodeTag, OpcodeName(opcode)), new(MegakernelMetrics.TenantTag, tenant), new(MegakernelMetrics.PriorityTag, PriorityName(priority)));
 
     /// <summary>The tag value of a priority word: the level's name in lower case (the number for a word no level has).</summary>
     internal static string PriorityName(uint priority) => priority switch

@@ -219,7 +219,7 @@ public abstract class PrioritySuite
     }
 
     [Test]
-    public async Task The_meter_counts_published_slots_by_tenant_and_priority()
+    public async Task The_meter_counts_published_and_done_slots_by_tenant_and_priority()
     {
         using var recorder = new MeterRecorder();
         await using TenantHandle tenant = _host.RegisterTenant();
@@ -229,9 +229,12 @@ public abstract class PrioritySuite
         tenant.Submit(new SlotRequest(TestKernels.Opcodes.WhoAmI) { Priority = SlotPriority.Critical });
         var results = new SlotResult[3];
         tenant.WaitBatch(tenant.PublishBatch(Batch(3, SlotPriority.Background)), results);
+        IReadOnlyList<Measured> done = [.. recorder.All.Where(m => m.Instrument == "vyre.slots.done" && m.Tag(MegakernelMetrics.TenantTag) == id)];
         IReadOnlyList<Measured> measured = recorder.ObserveUntil("vyre.slots.published", m => Published(m, "background") >= 3);
         Assert.That(Published(measured, "critical"), Is.EqualTo(1));
         Assert.That(Published(measured, "background"), Is.EqualTo(3));
+        Assert.That(done.Where(m => m.Tag(MegakernelMetrics.PriorityTag) == "critical" && m.Tag(MegakernelMetrics.OpcodeTag) == "WhoAmI").Sum(m => m.Value), Is.EqualTo(1));
+        Assert.That(done.Where(m => m.Tag(MegakernelMetrics.PriorityTag) == "background" && m.Tag(MegakernelMetrics.OpcodeTag) == "Increment").Sum(m => m.Value), Is.EqualTo(3));
     }
 
     private MegakernelOptions Options(int starvationLimit) => new()

@@ -27,8 +27,8 @@ internal sealed unsafe class HostRing
     private readonly long[] _holder;
     private readonly uint* _groupDone;
 
-    /// <summary>Told of every FAULT result read (opcode, fault, tenant, priority): the host's <c>vyre.slots.faulted</c>.</summary>
-    private readonly Action<uint, FaultCode, uint, uint>? _faulted;
+    /// <summary>Told of results read: every FAULT (<c>vyre.slots.faulted</c>), and every DONE while a listener wants <c>vyre.slots.done</c>.</summary>
+    private readonly HostMeter? _meter;
     private readonly int _groupSize;
     private readonly Lock _gate = new();
 
@@ -51,9 +51,9 @@ internal sealed unsafe class HostRing
     /// <summary>Sequences published per tenant and priority rank (<c>tenant * PriorityGate.Levels + rank</c>; written under <see cref="_gate"/>).</summary>
     private readonly long[] _publishedBy = new long[(ControlWord.TenantCount + 1) * PriorityGate.Levels];
 
-    public HostRing(uint* ring, uint* control, uint* groupDone, int slotCount, PriorityGate? priorities = null, Action<uint, FaultCode, uint, uint>? faulted = null)
+    public HostRing(uint* ring, uint* control, uint* groupDone, int slotCount, PriorityGate? priorities = null, HostMeter? meter = null)
     {
-        _faulted = faulted;
+        _meter = meter;
         _priorities = priorities ?? new PriorityGate(slotCount, slotCount, slotCount, slotCount, int.MaxValue);
         if (!int.IsPow2(slotCount))
         {
@@ -483,7 +483,11 @@ internal sealed unsafe class HostRing
         result.SetWords(new ReadOnlySpan<uint>(_ring + slotBase + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
         if (result.State == SlotState.Fault)
         {
-            _faulted?.Invoke(_ring[slotBase + SlotLayout.Opcode], result.Fault, _ring[slotBase + SlotLayout.Tenant], _ring[slotBase + SlotLayout.Priority]);
+            _meter?.Faulted(_ring[slotBase + SlotLayout.Opcode], result.Fault, _ring[slotBase + SlotLayout.Tenant], _ring[slotBase + SlotLayout.Priority]);
+        }
+        else if (_meter is { DoneEnabled: true } meter)
+        {
+            meter.Done(_ring[slotBase + SlotLayout.Opcode], _ring[slotBase + SlotLayout.Tenant], _ring[slotBase + SlotLayout.Priority]);
         }
     }
 
