@@ -107,18 +107,29 @@ public sealed class MegakernelGroupTests
     }
 
     [Test]
+    public Task An_ilgpu_cpu_member_and_a_managed_member_share_a_batch_in_order() =>
+        SharesABatchInOrder([BackendOptions.IlgpuCpu(1024), BackendOptions.Managed(1024)], 2000);
+
+    [Test]
     [Category("Gpu")]
-    public async Task A_gpu_and_a_cpu_member_share_a_batch_and_give_the_results_in_order()
+    public Task A_gpu_and_a_cpu_member_share_a_batch_and_give_the_results_in_order()
     {
         BackendOptions.RequireCuda();
-        await using MegakernelGroup group = await MegakernelGroup.StartAsync(o => TestKernels.StartAsync(o), [BackendOptions.Cuda(4096), BackendOptions.Managed(4096)]);
-        Assert.That(group.Hosts.Select(h => h.Backend), Is.EquivalentTo(new[] { Backend.Cuda, Backend.Managed }));
-        SlotRequest[] requests = Increments(8000, 5);
+        return SharesABatchInOrder([BackendOptions.Cuda(4096), BackendOptions.Managed(4096)], 8000);
+    }
+
+    /// <summary>A batch of <paramref name="count"/> is split over two members of different backends and comes back in order.</summary>
+    private static async Task SharesABatchInOrder(MegakernelOptions[] members, int count)
+    {
+        await using MegakernelGroup group = await MegakernelGroup.StartAsync(o => TestKernels.StartAsync(o), members);
+        Assert.That(group.Hosts.Select(h => h.Backend), Is.EquivalentTo(members.Select(m => m.Backend)));
+        SlotRequest[] requests = Increments(count, 5);
         GroupBatch batch = group.PublishBatch(requests);
         Assert.That(batch.PartCount, Is.EqualTo(2));
         var results = new SlotResult[requests.Length];
         group.WaitBatch(batch, results);
         Assert.That(results.Select(r => r[0]), Is.EqualTo(Enumerable.Range(6, requests.Length).Select(i => (uint)i)));
+        Assert.That((await group.SubmitAsync(new SlotRequest(TestKernels.Opcodes.Increment, 1)))[0], Is.EqualTo(2u));
     }
 
     private static async Task<MegakernelGroup> Start(int members, bool restart = true) =>
