@@ -135,13 +135,13 @@ public sealed class CudaDeviceLoss : DeviceLossSuite
 
 /// <summary>
 /// A handler that traps on CUDA: the resident kernel dies with CUDA_ERROR_LAUNCH_FAILED, which poisons CUDA for the whole
-/// process, so this fixture is explicit and runs in a process of its own on the GPU machine
-/// (<c>--filter TestCategory=GpuFatal</c>).
+/// process, so this fixture is explicit and each of its tests runs in a process of its own on the GPU machine
+/// (<c>--filter FullyQualifiedName~A_trap_loses</c>, then <c>--filter FullyQualifiedName~A_group_keeps</c>).
 /// </summary>
 [TestFixture]
 [Category("Gpu")]
 [Category("GpuFatal")]
-[Explicit("Poisons CUDA for the rest of the process: run it alone with --filter TestCategory=GpuFatal.")]
+[Explicit("Each test poisons CUDA for the rest of its process: run them one per process (category GpuFatal).")]
 public sealed class CudaTrapDeviceLoss
 {
     [OneTimeSetUp]
@@ -169,5 +169,24 @@ public sealed class CudaTrapDeviceLoss
         await using MegakernelHost cpu = await DeviceLossKernels.StartAsync(new MegakernelOptions { Backend = Backend.Auto, SlotCount = 256 });
         Assert.That(cpu.Backend, Is.EqualTo(Backend.Managed), "Auto chooses the CPU once CUDA is lost");
         Assert.That(cpu.Submit(DeviceLossKernels.Opcodes.Increment, 41)[0], Is.EqualTo(42u), "new work proceeds");
+    }
+
+    [Test]
+    public async Task A_group_keeps_serving_on_its_cpu_member_when_its_gpu_member_traps()
+    {
+        await using MegakernelGroup group = await MegakernelGroup.StartAsync(
+            o => DeviceLossKernels.StartAsync(o),
+            [new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 256 }, new MegakernelOptions { Backend = Backend.Managed, SlotCount = 256 }]);
+        MegakernelHost gpu = group.Hosts.Single(h => h.Backend == Backend.Cuda);
+        SlotResult trap = await gpu.SubmitAsync(DeviceLossKernels.Opcodes.Trap).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.That(trap.Fault, Is.EqualTo(FaultCode.DeviceLost));
+        for (uint i = 0; i < 100; i++)
+        {
+            Assert.That(group.Submit(new SlotRequest(DeviceLossKernels.Opcodes.Increment, i))[0], Is.EqualTo(i + 1), "the CPU member serves");
+        }
+
+        await Task.Delay(500);
+        Assert.That(group.Hosts.Select(h => h.Backend), Is.EqualTo(new[] { Backend.Managed }), "the GPU member cannot come back in this process");
+        Assert.That(group.MemberCount, Is.EqualTo(2));
     }
 }
