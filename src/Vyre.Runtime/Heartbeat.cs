@@ -46,7 +46,14 @@ internal sealed unsafe class Heartbeat : IDisposable
                 Interlocked.Increment(ref *_word);
             }
 
-            _watch();
+            try
+            {
+                _watch();
+            }
+            catch (Exception)
+            {
+                // The watch must never end the beat (nor the process): it tries again next period.
+            }
         }
     }
 }

@@ -54,7 +54,14 @@ public sealed unsafe partial class MegakernelHost
         DeviceFault? fault;
         try
         {
-            fault = _backend.CheckDevice() ?? ExitedByItself();
+            fault = _backend.CheckDevice();
+
+            // The loop's exit word is written by one warp while others may still finish their claims: the host writes
+            // the ring only once the whole device side has ended.
+            if (fault is null && ExitedByItself() is { } exited && _backend.WaitForExit(TimeSpan.FromSeconds(1)))
+            {
+                fault = exited;
+            }
         }
         catch (Exception failure)
         {

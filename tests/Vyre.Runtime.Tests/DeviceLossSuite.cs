@@ -37,7 +37,12 @@ public abstract class DeviceLossSuite
         SlotBatch batch = host.PublishBatch([.. Enumerable.Range(0, 20).Select(i => new SlotRequest(TestKernels.Opcodes.Increment, (uint)i))]);
         ValueTask<SlotResult> awaited = host.SubmitAsync(TestKernels.Opcodes.Increment, 5);
         Task<SlotResult> spinning = Task.Run(() => host.Submit(TestKernels.Opcodes.Increment, 6));
-        await Task.Delay(50);
+        for (int i = 0; i < 1000 && host.Outstanding < 22; i++)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.That(host.Outstanding, Is.EqualTo(22), "all three submissions published");
         Assert.That(spinning.IsCompleted, Is.False, "nothing runs the ring any more");
 
         host.LoseDevice(new DeviceFault("lost on purpose by the test", 0x2CF));

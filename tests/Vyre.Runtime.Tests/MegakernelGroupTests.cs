@@ -77,6 +77,31 @@ public sealed class MegakernelGroupTests
     }
 
     [Test]
+    public async Task A_batch_spanning_a_member_that_was_lost_and_restarted_gives_DeviceLost_for_its_part_and_the_rest_in_order()
+    {
+        await using MegakernelGroup group = await Start(3);
+        MegakernelHost stalled = group.Hosts[0];
+        Assert.That(stalled.StopDeviceSide(TimeSpan.FromSeconds(10)), Is.True);
+        GroupBatch batch = group.PublishBatch(Increments(2500, 0));
+        Assert.That(batch.PartCount, Is.EqualTo(3));
+        stalled.LoseDevice(new DeviceFault("lost on purpose by the test", 0));
+        group.Submit(new SlotRequest(Opcodes.Nop)); // Sees the loss: the member is shut down and restarted.
+        for (int i = 0; i < 1000 && group.Hosts.Count < 3; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        var results = new SlotResult[batch.Count];
+        group.WaitBatch(batch, results);
+        GroupBatch.Part lostPart = batch.Parts!.Single(p => ReferenceEquals(p.Host, stalled));
+        for (int i = 0; i < results.Length; i++)
+        {
+            bool onLost = i >= lostPart.Offset && i < lostPart.Offset + lostPart.Batch.Count;
+            Assert.That(onLost ? results[i].Fault == FaultCode.DeviceLost : results[i][0] == (uint)i + 1, $"slot {i}: {results[i]}");
+        }
+    }
+
+    [Test]
     public async Task Without_restarts_a_group_whose_members_are_all_lost_says_so()
     {
         await using MegakernelGroup group = await Start(2, restart: false);

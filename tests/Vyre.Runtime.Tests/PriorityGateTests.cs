@@ -14,19 +14,33 @@ public sealed class PriorityGateTests
     private const int Background = 4;
 
     [Test]
-    public void Each_level_is_admitted_only_within_its_window_and_never_past_the_ring()
+    public void Each_window_counts_its_level_and_the_less_urgent_ones_and_nothing_goes_past_the_ring()
     {
         var gate = new PriorityGate(64, normal: 48, low: 16, background: 4, starvationLimit: 1000);
-        Assert.That(gate.TryAdmit(Background, 1, 3, 64), Is.True);
-        Assert.That(gate.TryAdmit(Background, 1, 4, 64), Is.False, "a fifth outstanding slot is past the background window");
-        Assert.That(gate.TryAdmit(Background, 2, 3, 64), Is.False, "the whole batch counts");
-        Assert.That(gate.TryAdmit(Low, 1, 15, 64), Is.True);
-        Assert.That(gate.TryAdmit(Low, 1, 16, 64), Is.False);
-        Assert.That(gate.TryAdmit(Normal, 1, 47, 64), Is.True);
-        Assert.That(gate.TryAdmit(Normal, 1, 48, 64), Is.False);
-        Assert.That(gate.TryAdmit(High, 1, 63, 64), Is.True);
-        Assert.That(gate.TryAdmit(Critical, 1, 63, 64), Is.True);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.That(gate.TryAdmit(Background, 1, i, 64), Is.True);
+        }
+
+        Assert.That(gate.TryAdmit(Background, 1, 4, 64), Is.False, "a fifth outstanding background slot is past its window");
+        Assert.That(gate.TryAdmit(Low, 13, 4, 64), Is.False, "Low's window counts the background slots too");
+        Assert.That(gate.TryAdmit(Low, 12, 4, 64), Is.True);
+        Assert.That(gate.TryAdmit(Normal, 33, 16, 64), Is.False);
+        Assert.That(gate.TryAdmit(Normal, 32, 16, 64), Is.True);
+        Assert.That(gate.TryAdmit(High, 16, 48, 64), Is.True, "High is bounded by the ring only");
         Assert.That(gate.TryAdmit(Critical, 1, 64, 64), Is.False, "not even Critical goes past the ring");
+
+        gate.Retired(Background);
+        Assert.That(gate.Outstanding(Background), Is.EqualTo(3));
+        Assert.That(gate.TryAdmit(Background, 1, 3, 64), Is.True, "a background slot read back frees its window");
+    }
+
+    [Test]
+    public void Urgent_slots_outstanding_do_not_hold_back_a_less_urgent_level()
+    {
+        var gate = new PriorityGate(64, 64, 16, 4, starvationLimit: 1000);
+        Assert.That(gate.TryAdmit(Normal, 40, 0, 64), Is.True);
+        Assert.That(gate.TryAdmit(Background, 4, 40, 64), Is.True, "its window counts background slots, not the Normal ones ahead");
     }
 
     [Test]
@@ -43,12 +57,12 @@ public sealed class PriorityGateTests
     }
 
     [Test]
-    public void A_level_passed_over_starvation_limit_times_goes_next_and_gets_the_room()
+    public void A_waiting_level_passed_over_starvation_limit_times_goes_next_and_gets_the_room()
     {
         var gate = new PriorityGate(64, 64, 16, 4, starvationLimit: 3);
-        Assert.That(gate.TryAdmit(Background, 1, 40, 64), Is.False, "outside its window: it wants room now");
-        gate.BeginWait(Background);
         gate.BeginWait(Critical);
+        gate.BeginWait(Background);
+        Assert.That(gate.TryAdmit(Background, 1, 40, 64), Is.False, "a Critical publisher waits");
         for (int i = 0; i < 3; i++)
         {
             Assert.That(gate.IsStarved(Background), Is.False);
@@ -58,15 +72,28 @@ public sealed class PriorityGateTests
         Assert.That(gate.IsStarved(Background), Is.True);
         Assert.That(gate.TryAdmit(Critical, 1, 40, 64), Is.False, "the starved level's waiting publisher gets the next room");
         Assert.That(gate.TryAdmit(Background, 1, 64, 64), Is.False, "starved or not, never past the ring");
-        Assert.That(gate.TryAdmit(Background, 1, 40, 64), Is.True, "past its window and past a waiting Critical publisher");
+        Assert.That(gate.TryAdmit(Background, 1, 40, 64), Is.True, "past the waiting Critical publisher");
         Assert.That(gate.IsStarved(Background), Is.False, "the count starts again");
-        Assert.That(gate.TryAdmit(Background, 1, 40, 64), Is.False, "and the window holds again");
+        Assert.That(gate.TryAdmit(Background, 1, 41, 64), Is.False, "and the waiting Critical publisher holds it back again");
         gate.EndWait(Background);
         gate.EndWait(Critical);
     }
 
     [Test]
-    public void Only_reservations_made_while_a_level_wants_room_count_towards_its_starvation()
+    public void A_starved_level_at_its_window_does_not_hold_back_the_others()
+    {
+        var gate = new PriorityGate(64, 64, 16, 2, starvationLimit: 1);
+        Assert.That(gate.TryAdmit(Background, 2, 0, 64), Is.True);
+        gate.BeginWait(Background);
+        Assert.That(gate.TryAdmit(Background, 1, 2, 64), Is.False, "its window is full");
+        Assert.That(gate.TryAdmit(Critical, 1, 2, 64), Is.True);
+        Assert.That(gate.IsStarved(Background), Is.True);
+        Assert.That(gate.TryAdmit(Critical, 1, 3, 64), Is.True, "a starved level that could not take the room anyway holds nobody back");
+        gate.EndWait(Background);
+    }
+
+    [Test]
+    public void Only_reservations_made_while_a_level_waits_count_towards_its_starvation()
     {
         var gate = new PriorityGate(64, 64, 16, 4, starvationLimit: 3);
         for (int i = 0; i < 10; i++)
@@ -74,13 +101,15 @@ public sealed class PriorityGateTests
             Assert.That(gate.TryAdmit(Critical, 1, 0, 64), Is.True);
         }
 
-        Assert.That(gate.IsStarved(Background), Is.False, "nobody at Background asked");
-        Assert.That(gate.TryAdmit(Background, 1, 10, 64), Is.False);
+        Assert.That(gate.IsStarved(Background), Is.False, "nobody at Background waited");
+        gate.BeginWait(Background);
         Assert.That(gate.TryAdmit(Normal, 1, 0, 64), Is.True);
         Assert.That(gate.TryAdmit(Low, 1, 0, 64), Is.True);
-        Assert.That(gate.TryAdmit(Background, 1, 10, 64), Is.False);
+        Assert.That(gate.IsStarved(Background), Is.False);
         Assert.That(gate.TryAdmit(High, 1, 0, 64), Is.True);
-        Assert.That(gate.IsStarved(Background), Is.True, "three reservations by more urgent levels while it wanted room");
+        Assert.That(gate.IsStarved(Background), Is.True, "three reservations by more urgent levels while it waited");
+        gate.EndWait(Background);
+        Assert.That(gate.IsStarved(Background), Is.False, "a level nobody waits at is not starved");
     }
 
     [Test]

@@ -1,3 +1,5 @@
+using System.Threading;
+
 namespace Vyre;
 
 /// <summary>
@@ -6,11 +8,14 @@ namespace Vyre;
 /// </summary>
 public readonly struct GroupBatch
 {
+    private readonly WaitMark? _waited;
+
     internal GroupBatch(MegakernelGroup group, Part[] parts, int count)
     {
         Group = group;
         Parts = parts;
         Count = count;
+        _waited = new WaitMark();
     }
 
     /// <summary>Slots in the batch.</summary>
@@ -23,6 +28,15 @@ public readonly struct GroupBatch
 
     internal Part[]? Parts { get; }
 
+    /// <summary>Marks the batch as waited for; false when it was already (every copy of the value shares the mark).</summary>
+    internal bool TryBeginWait() => _waited is not null && Interlocked.Exchange(ref _waited.Taken, 1) == 0;
+
     /// <summary>A contiguous run of the batch's requests, from <paramref name="Offset"/>, published on <paramref name="Host"/>.</summary>
     internal readonly record struct Part(MegakernelHost Host, SlotBatch Batch, int Offset);
+
+    /// <summary>Shared by every copy of a batch value.</summary>
+    private sealed class WaitMark
+    {
+        public int Taken;
+    }
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Vyre.Ring;
 
 namespace Vyre;
 
@@ -103,9 +104,10 @@ public sealed class MegakernelGroup : IAsyncDisposable
             {
                 return member.Submit(request);
             }
-            catch (DeviceLostException) when (member.DeviceLoss is not null)
+            catch (Exception refused) when (refused is DeviceLostException or ObjectDisposedException && member.DeviceLoss is not null)
             {
-                // Refused before anything was published: another member takes it.
+                // Refused before anything was published (lost, or shut down by its restart; a slot published on a lost
+            // member ends in FAULT DeviceLost instead): another member takes it.
             }
         }
     }
@@ -120,7 +122,7 @@ public sealed class MegakernelGroup : IAsyncDisposable
             {
                 return member.SubmitAsync(request, cancellationToken);
             }
-            catch (DeviceLostException) when (member.DeviceLoss is not null)
+            catch (Exception refused) when (refused is DeviceLostException or ObjectDisposedException && member.DeviceLoss is not null)
             {
             }
         }
@@ -143,7 +145,13 @@ public sealed class MegakernelGroup : IAsyncDisposable
         try
         {
             int offset = 0;
-            foreach ((MegakernelHost member, int count) in Split(requests.Length))
+            int rank = 0;
+            foreach (ref readonly SlotRequest request in requests)
+            {
+                rank = Math.Max(rank, PriorityGate.Rank(request.Priority));
+            }
+
+            foreach ((MegakernelHost member, int count) in Split(requests.Length, rank))
             {
                 parts.Add(new GroupBatch.Part(member, member.PublishBatch(requests.Slice(offset, count)), offset));
                 offset += count;
@@ -180,12 +188,24 @@ public sealed class MegakernelGroup : IAsyncDisposable
             throw new ArgumentException($"results holds {results.Length} entries but the batch has {batch.Count}. Fix: pass a span of at least batch.Count results.", nameof(results));
         }
 
+        if (!batch.TryBeginWait())
+        {
+            throw new InvalidOperationException($"The group batch of {batch.Count} slot(s) was already waited for (or another thread is waiting for it). Fix: wait for each batch once.");
+        }
+
         GroupBatch.Part[] parts = batch.Parts!;
         for (int i = 0; i < parts.Length; i++)
         {
+            Span<SlotResult> slice = results.Slice(parts[i].Offset, parts[i].Batch.Count);
             try
             {
-                parts[i].Host.WaitBatch(parts[i].Batch, results.Slice(parts[i].Offset, parts[i].Batch.Count));
+                parts[i].Host.WaitBatch(parts[i].Batch, slice);
+            }
+            catch (Exception gone) when (gone is ObjectDisposedException or DeviceLostException && parts[i].Host.DeviceLoss is not null)
+            {
+                // The member was lost (and perhaps shut down by its restart) before this part was read: its slots ended
+                // in FAULT DeviceLost, which is what the caller gets for them.
+                slice.Fill(SlotResult.Faulted(FaultCode.DeviceLost, 0));
             }
             catch (Exception) when (i + 1 < parts.Length)
             {
@@ -203,14 +223,16 @@ public sealed class MegakernelGroup : IAsyncDisposable
     /// <summary>Shuts every member down (and any member being restarted, once it has started). Never throws.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
         Task[] restarts;
         lock (_gate)
         {
+            if (_disposed != 0)
+            {
+                return;
+            }
+
+            // Under the lock: a restart is either in this list or sees the group disposed (and disposes what it started).
+            Volatile.Write(ref _disposed, 1);
             restarts = [.. _restarts];
         }
 
@@ -253,40 +275,42 @@ public sealed class MegakernelGroup : IAsyncDisposable
         return best ?? throw new DeviceLostException($"every member of the group is lost or restarting (the last loss seen: {lost ?? "none; restarts in progress"})");
     }
 
-    /// <summary>Members and part sizes for a batch of <paramref name="count"/>: one part when small, else by free room.</summary>
-    private List<(MegakernelHost Member, int Count)> Split(int count)
+    /// <summary>
+    /// Members and part sizes for a batch of <paramref name="count"/> admitted at priority <paramref name="rank"/>: whole on
+    /// the least loaded member when small enough for it, else by free room, each part at most what its member can ever
+    /// admit (its ring, and the level's window).
+    /// </summary>
+    private List<(MegakernelHost Member, int Count)> Split(int count, int rank)
     {
-        if (count <= SplitThreshold)
-        {
-            return [(Pick(), count)];
-        }
+        static int Limit(MegakernelHost member, int rank) => Math.Min(member.SlotCount, member.Priorities.Window(rank));
 
+        MegakernelHost least = Pick();
         IReadOnlyList<MegakernelHost> serving = Hosts;
-        if (serving.Count <= 1)
+        if ((count <= SplitThreshold && count <= Limit(least, rank)) || serving.Count <= 1)
         {
-            return [(Pick(), count)];
+            return [(least, count)];
         }
 
-        long capacity = serving.Sum(h => (long)h.SlotCount);
+        long capacity = serving.Sum(h => (long)Limit(h, rank));
         if (count > capacity)
         {
-            throw new ArgumentException($"A batch of {count} slots cannot fit the group's rings ({capacity} slots in all). Fix: split the batch or raise MegakernelOptions.SlotCount.", "requests");
+            throw new ArgumentException($"A batch of {count} {PriorityGate.Level(rank)} slots cannot fit the group ({capacity} slots in all, by ring and priority window). Fix: split the batch, or raise MegakernelOptions.SlotCount or the priority's window.", "requests");
         }
 
-        // By free room first, each part at most its member's ring; what is left goes where a ring has space.
+        // By free room first, each part at most its member's limit; what is left goes where a limit has space.
         long[] room = [.. serving.Select(h => Math.Max(1, h.SlotCount - h.Outstanding))];
         long total = room.Sum();
         int[] shares = new int[serving.Count];
         int given = 0;
         for (int i = 0; i < shares.Length; i++)
         {
-            shares[i] = (int)Math.Min(serving[i].SlotCount, count * room[i] / total);
+            shares[i] = (int)Math.Min(Limit(serving[i], rank), count * room[i] / total);
             given += shares[i];
         }
 
         for (int i = 0; given < count; i = (i + 1) % shares.Length)
         {
-            int more = Math.Min(count - given, serving[i].SlotCount - shares[i]);
+            int more = Math.Min(count - given, Limit(serving[i], rank) - shares[i]);
             shares[i] += more;
             given += more;
         }
@@ -306,31 +330,45 @@ public sealed class MegakernelGroup : IAsyncDisposable
     /// <summary>Restarts the lost member at <paramref name="index"/> in the background (once), prepares it, and puts it back.</summary>
     private void Restart(int index, MegakernelHost lost)
     {
-        if (!_restartLost || Volatile.Read(ref _disposed) != 0 || Interlocked.CompareExchange(ref _members[index], null, lost) != lost)
+        lock (_gate)
         {
-            return;
-        }
+            if (!_restartLost || _disposed != 0 || Interlocked.CompareExchange(ref _members[index], null, lost) != lost)
+            {
+                return;
+            }
 
-        Task restart = Task.Run(async () =>
+            _restarts.RemoveAll(t => t.IsCompleted);
+            _restarts.Add(Task.Run(() => RestartAsync(index, lost)));
+        }
+    }
+
+    /// <summary>Starts the replacement of <paramref name="lost"/>, prepares it, and puts it in place <paramref name="index"/> (or disposes it when the group was disposed meanwhile).</summary>
+    private async Task RestartAsync(int index, MegakernelHost lost)
+    {
+        MegakernelHost fresh = await lost.RestartAsync().ConfigureAwait(false);
+        try
         {
-            MegakernelHost fresh = await lost.RestartAsync().ConfigureAwait(false);
             if (_prepare is not null)
             {
                 await _prepare(fresh).ConfigureAwait(false);
             }
+        }
+        catch
+        {
+            // A member that could not be prepared must not serve, nor hold its device.
+            await fresh.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
 
-            if (Volatile.Read(ref _disposed) != 0)
-            {
-                await fresh.DisposeAsync().ConfigureAwait(false);
-                return;
-            }
-
-            Volatile.Write(ref _members[index], fresh);
-        });
         lock (_gate)
         {
-            _restarts.RemoveAll(t => t.IsCompleted);
-            _restarts.Add(restart);
+            if (_disposed == 0)
+            {
+                Volatile.Write(ref _members[index], fresh);
+                return;
+            }
         }
+
+        await fresh.DisposeAsync().ConfigureAwait(false);
     }
 }

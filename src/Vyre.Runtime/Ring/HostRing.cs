@@ -44,12 +44,16 @@ internal sealed unsafe class HostRing
 
     /// <summary>Set (under <see cref="_gate"/>) once the device is lost: every publish throws <see cref="DeviceLostException"/>.</summary>
     private string? _lost;
+    private uint _lostDetail;
 
     /// <summary>Which priority level reserves next (called under <see cref="_gate"/>).</summary>
     private readonly PriorityGate _priorities;
 
     /// <summary>Sequences published per tenant and priority rank (<c>tenant * PriorityGate.Levels + rank</c>; written under <see cref="_gate"/>).</summary>
     private readonly long[] _publishedBy = new long[(ControlWord.TenantCount + 1) * PriorityGate.Levels];
+
+    /// <summary>Per ring slot, the priority rank its sequence was admitted at (written under <see cref="_gate"/>), so retiring it frees that level's window.</summary>
+    private readonly byte[] _rankOf;
 
     public HostRing(uint* ring, uint* control, uint* groupDone, int slotCount, PriorityGate? priorities = null, HostMeter? meter = null)
     {
@@ -65,6 +69,7 @@ internal sealed unsafe class HostRing
         _slotCount = slotCount;
         _mask = slotCount - 1;
         _holder = new long[slotCount];
+        _rankOf = new byte[slotCount];
         _groupDone = groupDone;
         _groupSize = CompletionGroups.GroupSizeFor(slotCount);
     }
@@ -150,17 +155,18 @@ internal sealed unsafe class HostRing
     }
 
     /// <summary>
-    /// The priority rank a batch is admitted at (its least urgent request's) and its tenant (-1 when it mixes tenants);
-    /// throws when the batch is larger than that rank's window, which would never admit it.
+    /// The priority rank a batch is admitted at (its least urgent request's) and its tenant (-1 when its requests differ
+    /// in tenant or priority); throws when the batch is larger than that rank's window, which would never admit it.
     /// </summary>
     private int Classify(ReadOnlySpan<SlotRequest> requests, out int tenant)
     {
         int rank = 0;
         tenant = (int)requests[0].Tenant;
+        SlotPriority priority = requests[0].Priority;
         foreach (ref readonly SlotRequest request in requests)
         {
             rank = Math.Max(rank, PriorityGate.Rank(request.Priority));
-            if (request.Tenant != (uint)tenant)
+            if (request.Tenant != (uint)tenant || request.Priority != priority)
             {
                 tenant = -1;
             }
@@ -187,6 +193,11 @@ internal sealed unsafe class HostRing
 
             first = _reserved;
             _reserved = first + requests.Length;
+            for (int i = 0; i < requests.Length; i++)
+            {
+                _rankOf[Index(first + i)] = (byte)rank;
+            }
+
             CountPublished(requests, rank, tenant);
         }
 
@@ -198,10 +209,16 @@ internal sealed unsafe class HostRing
         }
 
         RingDoorbell(published);
+        if (Volatile.Read(ref _lost) is not null)
+        {
+            // The device was lost while this publisher wrote: its slots may have come after the loss's pass.
+            EndUnfinished(first, first + requests.Length, _lostDetail);
+        }
+
         return true;
     }
 
-    /// <summary>Counts a reserved batch by tenant and priority (under <see cref="_gate"/>): one add for a batch of one tenant.</summary>
+    /// <summary>Counts a reserved batch by tenant and priority (under <see cref="_gate"/>): one add for a uniform batch, else one per request by its own priority.</summary>
     private void CountPublished(ReadOnlySpan<SlotRequest> requests, int rank, int tenant)
     {
         if (tenant >= 0)
@@ -212,7 +229,7 @@ internal sealed unsafe class HostRing
 
         foreach (ref readonly SlotRequest request in requests)
         {
-            _publishedBy[((int)request.Tenant * PriorityGate.Levels) + rank]++;
+            _publishedBy[((int)request.Tenant * PriorityGate.Levels) + PriorityGate.Rank(request.Priority)]++;
         }
     }
 
@@ -264,11 +281,13 @@ internal sealed unsafe class HostRing
         long reserved;
         lock (_gate)
         {
-            _lost = reason;
+            _lostDetail = detail;
+            Volatile.Write(ref _lost, reason);
             reserved = _reserved;
         }
 
-        // A publisher between its reservation and its doorbell only copies words: it finishes within microseconds.
+        // A publisher between its reservation and its doorbell only copies words: it finishes within microseconds. One
+        // slower than the bound ends its own slots after writing them (TryPublish looks at the loss once it has rung).
         var spin = new SpinWait();
         DateTime until = DateTime.UtcNow + TimeSpan.FromSeconds(1);
         while (Volatile.Read(ref _next) < reserved && DateTime.UtcNow < until)
@@ -282,12 +301,19 @@ internal sealed unsafe class HostRing
             from = _retired;
         }
 
+        return EndUnfinished(from, reserved, detail);
+    }
+
+    /// <summary>Ends every sequence in [<paramref name="from"/>, <paramref name="to"/>) that is published and not DONE or FAULT in FAULT DeviceLost.</summary>
+    private int EndUnfinished(long from, long to, uint detail)
+    {
         int ended = 0;
-        for (long sequence = from; sequence < reserved; sequence++)
+        for (long sequence = from; sequence < to; sequence++)
         {
             uint* slot = _ring + Base(sequence);
             uint state = Volatile.Read(ref slot[SlotLayout.Status]);
-            if (Volatile.Read(ref _holder[Index(sequence)]) == 0 || state is (uint)SlotState.Done or (uint)SlotState.Fault)
+            long holder = Volatile.Read(ref _holder[Index(sequence)]);
+            if ((holder != sequence + 1 && holder != -(sequence + 1)) || state is (uint)SlotState.Done or (uint)SlotState.Fault)
             {
                 continue;
             }
@@ -506,7 +532,9 @@ internal sealed unsafe class HostRing
         {
             for (int i = 0; i < count; i++)
             {
-                _holder[Index(first + i)] = 0;
+                int index = Index(first + i);
+                _holder[index] = 0;
+                _priorities.Retired(_rankOf[index]);
             }
 
             long next = Volatile.Read(ref _next);

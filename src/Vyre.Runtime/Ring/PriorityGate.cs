@@ -5,24 +5,28 @@ namespace Vyre.Ring;
 
 /// <summary>
 /// Decides which priority level may reserve ring sequences next. The device claims slots in sequence order, so the
-/// order in which the host admits them is the claim order. A level is admitted while (1) the ring has room, (2) the
-/// slots outstanding after the reservation stay within the level's window, and (3) no publisher of a more urgent level
-/// is waiting. The starvation guard: once a level that wants room has watched <see cref="StarvationLimit"/>
-/// reservations by more urgent levels in a row, its next reservation skips rules 2 and 3 (never rule 1), and while
-/// such a starved level has a publisher waiting, more urgent levels hold back so that the room goes to it.
+/// order in which the host admits them is the claim order. A level is admitted while (1) the ring has room, (2) the slots
+/// outstanding (published, results not yet read) at that level and the less urgent ones stay within the level's window
+/// afterwards, and (3) no publisher of a more urgent level is waiting. The starvation guard: a level whose publisher has
+/// waited through <see cref="StarvationLimit"/> reservations by more urgent levels skips rule 3 for its next reservation,
+/// and while it waits so starved, more urgent levels hold back so that the room goes to it. Rules 1 and 2 always hold, so
+/// at most <c>Window(Background)</c> background slots are ever outstanding.
 /// </summary>
 /// <remarks>
-/// Not thread-safe except <see cref="BeginWait"/>/<see cref="EndWait"/>: <see cref="TryAdmit"/> is called under the
-/// ring's lock. Ranks: 0 Critical, 1 High, 2 Normal, 3 Low, 4 Background.
+/// Not thread-safe except <see cref="BeginWait"/>/<see cref="EndWait"/>/<see cref="Waiting"/>: the rest is called under
+/// the ring's lock. Ranks: 0 Critical, 1 High, 2 Normal, 3 Low, 4 Background.
 /// </remarks>
 internal sealed class PriorityGate
 {
     public const int Levels = 5;
 
     private readonly int[] _windows;
+    private readonly long[] _outstanding = new long[Levels];
     private readonly int[] _waiting = new int[Levels];
     private readonly int[] _skipped = new int[Levels];
-    private int _wants;
+
+    /// <summary>Per rank, the size of the last batch refused: what a waiting publisher of that rank needs.</summary>
+    private readonly int[] _wanted = new int[Levels];
 
     /// <param name="slotCount">The ring's size: the window of Critical and High.</param>
     /// <param name="normal">Window of Normal.</param>
@@ -42,7 +46,6 @@ internal sealed class PriorityGate
     {
         StarvationLimit = limit;
         Array.Clear(_skipped);
-        _wants = 0;
     }
 
     /// <summary>The rank of <paramref name="priority"/>: 0 most urgent.</summary>
@@ -65,8 +68,11 @@ internal sealed class PriorityGate
         _ => SlotPriority.Background,
     };
 
-    /// <summary>The most slots that may be outstanding once a slot of <paramref name="rank"/> is reserved.</summary>
+    /// <summary>The most slots of <paramref name="rank"/> and less urgent levels that may be outstanding once a slot of <paramref name="rank"/> is reserved.</summary>
     public int Window(int rank) => _windows[rank];
+
+    /// <summary>Slots admitted at <paramref name="rank"/> whose results are not yet read.</summary>
+    public long Outstanding(int rank) => _outstanding[rank];
 
     /// <summary>Publishers of <paramref name="rank"/> blocked in a bounded wait right now.</summary>
     public int Waiting(int rank) => Volatile.Read(ref _waiting[rank]);
@@ -79,69 +85,80 @@ internal sealed class PriorityGate
 
     /// <summary>
     /// Whether <paramref name="count"/> sequences of <paramref name="rank"/> may be reserved with
-    /// <paramref name="outstanding"/> already outstanding in a ring of <paramref name="slotCount"/>; when true the
-    /// caller reserves them. A refusal marks the level as wanting room (for the starvation guard).
+    /// <paramref name="ringOutstanding"/> ring slots in use of <paramref name="slotCount"/>; when true they are counted as
+    /// reserved (the caller reserves them, and calls <see cref="Retired"/> for each once its result is read).
     /// </summary>
-    public bool TryAdmit(int rank, int count, long outstanding, int slotCount)
+    public bool TryAdmit(int rank, int count, long ringOutstanding, int slotCount)
     {
-        if (!Admissible(rank, count, outstanding, slotCount))
+        if (!Admissible(rank, count, ringOutstanding, slotCount))
         {
-            _wants |= 1 << rank;
+            _wanted[rank] = count;
             return false;
         }
 
+        _outstanding[rank] += count;
         _skipped[rank] = 0;
-        _wants &= ~(1 << rank);
-        int lessUrgent = _wants >> (rank + 1);
-        for (int r = rank + 1; lessUrgent != 0; r++, lessUrgent >>= 1)
+        for (int r = rank + 1; r < Levels; r++)
         {
-            if ((lessUrgent & 1) != 0 && _skipped[r] < int.MaxValue)
+            // Only a level with a publisher waiting now is being passed over.
+            _skipped[r] = Volatile.Read(ref _waiting[r]) == 0 ? 0 : Math.Min(_skipped[r] + 1, int.MaxValue - 1);
+        }
+
+        return true;
+    }
+
+    /// <summary>A slot admitted at <paramref name="rank"/> had its result read.</summary>
+    public void Retired(int rank) => _outstanding[rank]--;
+
+    /// <summary>Whether a waiting publisher of <paramref name="rank"/> has watched <see cref="StarvationLimit"/> reservations of more urgent levels.</summary>
+    public bool IsStarved(int rank) => Volatile.Read(ref _waiting[rank]) != 0 && _skipped[rank] >= StarvationLimit;
+
+    private bool Admissible(int rank, int count, long ringOutstanding, int slotCount)
+    {
+        if (ringOutstanding + count > slotCount)
+        {
+            return false;
+        }
+
+        if (!WindowFits(rank, count))
+        {
+            return false;
+        }
+
+        if (!IsStarved(rank))
+        {
+            for (int r = 0; r < rank; r++)
             {
-                _skipped[r]++;
+                if (Volatile.Read(ref _waiting[r]) != 0)
+                {
+                    return false;
+                }
+            }
+        }
+
+        // A starved level that is waiting gets the next room: more urgent levels would otherwise take it first, again.
+        // (Not while its own window holds it back: then it could not take the room, and they would wait for nothing.)
+        for (int r = rank + 1; r < Levels; r++)
+        {
+            if (IsStarved(r) && WindowFits(r, _wanted[r]))
+            {
+                return false;
             }
         }
 
         return true;
     }
 
-    /// <summary>Whether <paramref name="rank"/> has waited through <see cref="StarvationLimit"/> reservations of more urgent levels.</summary>
-    public bool IsStarved(int rank) => _skipped[rank] >= StarvationLimit;
-
-    private bool Admissible(int rank, int count, long outstanding, int slotCount)
+    /// <summary>Rule 2: whether <paramref name="count"/> more slots of <paramref name="rank"/> keep that level and the less urgent ones within its window.</summary>
+    private bool WindowFits(int rank, int count)
     {
-        if (outstanding + count > slotCount)
+        long atOrBelow = count;
+        for (int r = rank; r < Levels; r++)
         {
-            return false;
+            atOrBelow += _outstanding[r];
         }
 
-        if (IsStarved(rank))
-        {
-            return true;
-        }
-
-        if (outstanding + count > _windows[rank])
-        {
-            return false;
-        }
-
-        for (int r = 0; r < rank; r++)
-        {
-            if (Volatile.Read(ref _waiting[r]) != 0)
-            {
-                return false;
-            }
-        }
-
-        // A starved level that is waiting gets the next room: more urgent levels would otherwise take it first, again.
-        for (int r = rank + 1; r < Levels; r++)
-        {
-            if (Volatile.Read(ref _waiting[r]) != 0 && IsStarved(r))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return atOrBelow <= _windows[rank];
     }
 
     /// <summary>Throws when a batch of <paramref name="count"/> can never fit the window of <paramref name="rank"/>.</summary>
@@ -150,7 +167,7 @@ internal sealed class PriorityGate
         if (count > _windows[rank])
         {
             SlotPriority level = Level(rank);
-            throw new ArgumentException($"A batch of {count} {level} slots can never be admitted: {level} slots are published only while at most {_windows[rank]} slots are outstanding (the batch's least urgent request sets its level). Fix: split the batch, publish it at a more urgent priority, or raise MegakernelOptions.{level}PriorityWindow.", "requests");
+            throw new ArgumentException($"A batch of {count} {level} slots can never be admitted: {level} slots are published only while at most {_windows[rank]} slots of that level and less urgent ones are outstanding (the batch's least urgent request sets its level). Fix: split the batch, publish it at a more urgent priority, or raise MegakernelOptions.{level}PriorityWindow.", "requests");
         }
     }
 }
