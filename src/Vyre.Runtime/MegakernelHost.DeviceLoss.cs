@@ -97,7 +97,13 @@ public sealed unsafe partial class MegakernelHost
     /// </summary>
     internal void LoseDevice(DeviceFault fault)
     {
-        lock (_lossLock)
+        // Held by a shutdown deciding on its SHUTDOWN slot: the host is stopping anyway, and the heartbeat must not wait.
+        if (!_lossLock.TryEnter())
+        {
+            return;
+        }
+
+        try
         {
             if (_deviceLoss is not null || Volatile.Read(ref _state) != 0)
             {
@@ -109,6 +115,10 @@ public sealed unsafe partial class MegakernelHost
             int faulted = _ring.Lose(fault.Reason, fault.Detail);
             _pendingAdded.Set();
             VyreLog.DeviceLost(_log, Name, fault.Reason, faulted);
+        }
+        finally
+        {
+            _lossLock.Exit();
         }
     }
 

@@ -198,6 +198,9 @@ public sealed unsafe partial class MegakernelHost
         return true;
     }
 
+    /// <summary>Sequences published so far (the doorbell).</summary>
+    internal long Published => _ring.Published;
+
     /// <summary>Slots published and not yet retired (a group's measure of load).</summary>
     internal long Outstanding => _ring.Outstanding;
 

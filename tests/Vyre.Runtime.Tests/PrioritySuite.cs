@@ -119,7 +119,11 @@ public abstract class PrioritySuite
             for (int i = 0; i < 200; i++)
             {
                 SlotBatch critical = _host.PublishBatch([new SlotRequest(TestKernels.Opcodes.Increment, 41) { Priority = SlotPriority.Critical }]);
-                int ahead = _host.RingSnapshot().Slots.Count(s => s.Sequence >= 0 && s.Sequence < critical.First && s.Priority == SlotPriority.Background && s.State is not (SlotState.Done or SlotState.Fault));
+                RingSnapshot snapshot = _host.RingSnapshot();
+
+                // The snapshot is not atomic: a slot whose sequence came round again while it was read is left out.
+                long trusted = _host.Published - Slots;
+                int ahead = snapshot.Slots.Count(s => s.Sequence >= trusted && s.Sequence < critical.First && s.Priority == SlotPriority.Background && s.State is not (SlotState.Done or SlotState.Fault));
                 worst = Math.Max(worst, ahead);
                 _host.WaitBatch(critical, one);
                 Assert.That(one[0][0], Is.EqualTo(42u), one[0].ToString());
