@@ -131,7 +131,7 @@ internal sealed unsafe class HostRing
                 if (DateTime.UtcNow > deadline)
                 {
                     SlotPriority level = PriorityGate.Level(rank);
-                    throw new TimeoutException($"The ring admitted no room for {requests.Length} {level} slot(s): {Outstanding} of {_slotCount} are still outstanding ({level} slots are admitted while at most {_priorities.Window(rank)} are). Fix: wait for earlier slots, raise MegakernelOptions.SlotCount (or the priority's window), or check that the device loop is running (Telemetry().KernelState).");
+                    throw new TimeoutException($"The ring admitted no room for {requests.Length} {level} slot(s): {Outstanding} of {_slotCount} are still outstanding ({level} slots are admitted while at most {_priorities.Window(rank)} slots of that level and less urgent ones are). Fix: wait for earlier slots, raise MegakernelOptions.SlotCount (or the priority's window), or check that the device loop is running (Telemetry().KernelState).");
                 }
             }
         }
