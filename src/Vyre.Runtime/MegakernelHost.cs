@@ -176,11 +176,14 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     {
         DateTime deadline = DateTime.UtcNow + _options.WaitTimeout;
 
-        // A device side that already exited (a stale heartbeat) or was lost has nothing left to run the SHUTDOWN slot.
+        // A device side that already exited (a stale heartbeat) or was lost has nothing left to run the SHUTDOWN slot;
+        // asked here too, since the watch looks only once a period.
         bool shutdownSlotRan;
+        string? lost;
         lock (_lossLock)
         {
-            shutdownSlotRan = _deviceLoss is not null
+            lost = _deviceLoss ?? _backend.CheckDevice()?.Reason;
+            shutdownSlotRan = lost is not null
                 || Volatile.Read(ref _backend.Control[ControlWord.KernelState]) == (uint)KernelState.Exited
                 || RunShutdownSlot(deadline);
         }
@@ -215,7 +218,8 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
             _backend.Dispose();
         }
 
-        return new ShutdownReport(shutdownSlotRan, exited, release, Describe(shutdownSlotRan, exited, drained && pumpStopped));
+        string summary = Describe(shutdownSlotRan, exited, drained && pumpStopped);
+        return new ShutdownReport(shutdownSlotRan, exited, release, lost is null ? summary : $"{summary} Its device had been lost: {lost}.");
     }
 
     private string Describe(bool shutdownSlotRan, bool exited, bool callsEnded)

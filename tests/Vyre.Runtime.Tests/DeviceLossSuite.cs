@@ -141,7 +141,7 @@ public sealed class CudaDeviceLoss : DeviceLossSuite
 /// <summary>
 /// A handler that traps on CUDA: the resident kernel dies with CUDA_ERROR_LAUNCH_FAILED, which poisons CUDA for the whole
 /// process, so this fixture is explicit and each of its tests runs in a process of its own on the GPU machine
-/// (<c>--filter FullyQualifiedName~A_trap_loses</c>, then <c>--filter FullyQualifiedName~A_group_keeps</c>).
+/// (<c>--filter FullyQualifiedName~A_trap_loses</c>, <c>~A_group_keeps</c>, <c>~A_host_shut_down</c>, one per process).
 /// </summary>
 [TestFixture]
 [Category("Gpu")]
@@ -193,5 +193,20 @@ public sealed class CudaTrapDeviceLoss
         await Task.Delay(500);
         Assert.That(group.Hosts.Select(h => h.Backend), Is.EqualTo(new[] { Backend.Managed }), "the GPU member cannot come back in this process");
         Assert.That(group.MemberCount, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task A_host_shut_down_right_after_a_trap_its_watch_has_not_seen_stops_promptly()
+    {
+        // A heartbeat period of hours: the watch does not look before the shutdown does.
+        MegakernelHost host = await DeviceLossKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 256, HeartbeatTimeout = TimeSpan.FromDays(1), WaitTimeout = TimeSpan.FromSeconds(20) });
+        ValueTask<SlotResult> trapped = host.SubmitAsync(DeviceLossKernels.Opcodes.Trap);
+        await Task.Delay(500);
+        Assert.That(host.DeviceLoss, Is.Null, "the watch has not looked yet");
+        ShutdownReport report = await host.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        TestContext.Out.WriteLine(report.Summary);
+        Assert.That(report.DeviceExited, Is.True, "a dead kernel counts as exited, without waiting out the bound");
+        Assert.That(async () => await trapped, Throws.InstanceOf<ObjectDisposedException>(), "the wait ends with the host");
+        Assert.That(() => DeviceLossKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda }), Throws.InstanceOf<InvalidOperationException>().With.Message.Contains("restart the process"));
     }
 }
