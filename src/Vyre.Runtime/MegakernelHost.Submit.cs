@@ -71,7 +71,7 @@ public sealed unsafe partial class MegakernelHost
     /// </summary>
     public SlotBatch PublishBatch(ReadOnlySpan<SlotRequest> requests)
     {
-        ThrowIfEmpty(requests);
+        BatchChecks.ThrowIfEmpty(requests);
         using CallScope call = EnterCall();
         return new SlotBatch(_ring, PublishValidated(requests), requests.Length);
     }
@@ -85,7 +85,7 @@ public sealed unsafe partial class MegakernelHost
     /// </summary>
     public bool TryPublishBatch(ReadOnlySpan<SlotRequest> requests, out SlotBatch batch)
     {
-        ThrowIfEmpty(requests);
+        BatchChecks.ThrowIfEmpty(requests);
         using CallScope call = EnterCall();
         Validate(requests);
         bool published = _ring.TryPublish(requests, _onPublished, out long first);
@@ -102,18 +102,7 @@ public sealed unsafe partial class MegakernelHost
     /// <exception cref="TimeoutException">A slot did not complete within <see cref="MegakernelOptions.WaitTimeout"/>; the batch's slots are freed once they complete.</exception>
     public void WaitBatch(SlotBatch batch, Span<SlotResult> results)
     {
-        if (!ReferenceEquals(batch.Ring, _ring))
-        {
-            throw new ArgumentException(batch.Ring is null
-                ? "The batch is not one PublishBatch returned (a default SlotBatch). Fix: pass the value PublishBatch returned."
-                : "The batch was published by another host. Fix: wait for a batch on the host that published it.", nameof(batch));
-        }
-
-        if (results.Length < batch.Count)
-        {
-            throw new ArgumentException($"results holds {results.Length} entries but the batch has {batch.Count}. Fix: pass a span of at least batch.Count results.", nameof(results));
-        }
-
+        BatchChecks.ThrowIfNotWaitable(batch.Ring, _ring, batch.Count, results.Length, nameof(SlotBatch), "host");
         using CallScope call = EnterCall();
         if (!_ring.TryClaimBatch(batch.First, batch.Count))
         {
@@ -133,14 +122,6 @@ public sealed unsafe partial class MegakernelHost
         }
 
         throw WaitFailed(batch.First + taken);
-    }
-
-    private static void ThrowIfEmpty(ReadOnlySpan<SlotRequest> requests)
-    {
-        if (requests.IsEmpty)
-        {
-            throw new ArgumentException("The batch is empty. Fix: pass at least one request.", nameof(requests));
-        }
     }
 
     /// <summary>Claims a sequence this call has just published (nobody else knows it yet).</summary>

@@ -136,10 +136,7 @@ public sealed class MegakernelGroup : IAsyncDisposable
     /// </summary>
     public GroupBatch PublishBatch(ReadOnlySpan<SlotRequest> requests)
     {
-        if (requests.IsEmpty)
-        {
-            throw new ArgumentException("The batch is empty. Fix: pass at least one request.", nameof(requests));
-        }
+        BatchChecks.ThrowIfEmpty(requests);
 
         var parts = new List<GroupBatch.Part>();
         try
@@ -176,17 +173,7 @@ public sealed class MegakernelGroup : IAsyncDisposable
     /// </summary>
     public void WaitBatch(GroupBatch batch, Span<SlotResult> results)
     {
-        if (!ReferenceEquals(batch.Group, this))
-        {
-            throw new ArgumentException(batch.Group is null
-                ? "The batch is not one PublishBatch returned (a default GroupBatch). Fix: pass the value PublishBatch returned."
-                : "The batch was published by another group. Fix: wait for a batch on the group that published it.", nameof(batch));
-        }
-
-        if (results.Length < batch.Count)
-        {
-            throw new ArgumentException($"results holds {results.Length} entries but the batch has {batch.Count}. Fix: pass a span of at least batch.Count results.", nameof(results));
-        }
+        BatchChecks.ThrowIfNotWaitable(batch.Group, this, batch.Count, results.Length, nameof(GroupBatch), "group");
 
         if (!batch.TryBeginWait())
         {
