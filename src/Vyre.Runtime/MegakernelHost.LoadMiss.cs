@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using System.Threading;
 using Microsoft.Win32.SafeHandles;
 using Vyre.LoadMiss;
+using Vyre.Ring;
 
 namespace Vyre;
 
@@ -58,7 +59,7 @@ public sealed unsafe partial class MegakernelHost
         {
             if (_loadMiss is null)
             {
-                var service = new LoadMissService(_backend.Ring, _backend.Control, _backend.IoQueue, _backend.Data, _backend.DataBytes, _ring.SlotCount, _backend.IoCompleted, _options.IoReads, _log, _meter);
+                var service = new LoadMissService(_ring, new IoRequests(_backend.IoQueue, _backend.Control), _backend.Data, _backend.DataBytes, _options.IoReads, _log, _meter);
                 service.Start();
                 _loadMiss = service;
             }

@@ -109,7 +109,7 @@ public sealed unsafe partial class MegakernelHost
             throw new InvalidOperationException($"The batch of {batch.Count} slot(s) from sequence {batch.First} was already waited for (or another thread is waiting for it). Fix: wait for each batch once.");
         }
 
-        int taken = _ring.TakeRange(batch.First, batch.Count, results, DateTime.UtcNow + _options.WaitTimeout, in _deviceStopped);
+        int taken = _ring.TakeRange(batch.First, batch.Count, results, DateTime.UtcNow + _options.WaitTimeout);
         if (taken == batch.Count)
         {
             return;
@@ -139,7 +139,7 @@ public sealed unsafe partial class MegakernelHost
     /// </summary>
     private SlotResult Await(long sequence, DateTime deadline)
     {
-        if (_ring.SpinUntilComplete(sequence, deadline, in _deviceStopped))
+        if (_ring.SpinUntilComplete(sequence, deadline))
         {
             return _ring.Take(sequence);
         }
@@ -149,7 +149,7 @@ public sealed unsafe partial class MegakernelHost
     }
 
     /// <summary>Why a wait for <paramref name="sequence"/> ended without its result: the host shut down under it, or it timed out.</summary>
-    private Exception WaitFailed(long sequence) => Volatile.Read(ref _deviceStopped) != 0
+    private Exception WaitFailed(long sequence) => _ring.WaitersReleased
         ? new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} ran. Fix: wait for submitted slots before disposing the host.")
         : SlotTimeout(sequence);
 
@@ -206,17 +206,7 @@ public sealed unsafe partial class MegakernelHost
     internal bool IsComplete(long sequence) => _ring.IsComplete(sequence);
 
     /// <summary>Takes the result of <paramref name="sequence"/> and retires its slot if it has completed.</summary>
-    internal bool TryTake(long sequence, out SlotResult result)
-    {
-        if (Volatile.Read(ref _deviceStopped) != 0)
-        {
-            throw new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} was taken. Fix: finish streams before disposing the host.");
-        }
-
-        bool complete = _ring.IsComplete(sequence);
-        result = complete ? _ring.Take(sequence) : default;
-        return complete;
-    }
+    internal bool TryTake(long sequence, out SlotResult result) => _ring.TryTake(sequence, out result);
 
     private void Validate(ReadOnlySpan<SlotRequest> requests)
     {

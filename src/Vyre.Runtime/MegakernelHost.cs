@@ -37,7 +37,6 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     private readonly ILogger _log;
     private readonly TaskCompletionSource<Task<ShutdownReport>> _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 running, 1 shutting down, 2 stopped
-    private int _deviceStopped; // 1 once the device side was stopped: waiters give up
     private int _calls; // public calls inside the host (they touch its memory)
 
     private MegakernelHost(MegakernelDefinition definition, IMegakernelBackend backend, MegakernelOptions options)
@@ -46,7 +45,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _backend = backend;
         _options = options;
         _meter = new HostMeter(definition.Template, ReadCounters);
-        _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, options.SlotCount, options.CreatePriorityGate(), _meter);
+        _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, backend.IoCompleted, options.SlotCount, options.CreatePriorityGate(), _meter);
         _onPublished = backend.OnPublished;
         _log = options.Logger ?? NullLogger.Instance;
         _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8, Watch);
@@ -193,7 +192,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         bool exited = _backend.WaitForExit(Remaining(deadline, TimeSpan.FromSeconds(1)));
 
         // Waiters stop waiting: what the device side did not finish now never will.
-        Volatile.Write(ref _deviceStopped, 1);
+        _ring.ReleaseWaiters();
         _heartbeat.Dispose();
         _meter.Dispose();
         StopLoadMiss();
@@ -245,7 +244,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
             return false;
         }
 
-        bool ran = _ring.SpinUntilComplete(sequence, deadline, in _deviceStopped);
+        bool ran = _ring.SpinUntilComplete(sequence, deadline);
         if (ran)
         {
             _ring.Take(sequence);
@@ -309,6 +308,12 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// <summary>The device side's state word, readable after shutdown too when the memory was kept (for tests).</summary>
     internal KernelState DeviceKernelState => (KernelState)Volatile.Read(ref _backend.Control[ControlWord.KernelState]);
 
+    /// <summary>The ring, for the io loops (streams and LOAD_MISS), which publish and finish slots through it.</summary>
+    internal HostRing Ring => _ring;
+
+    /// <summary>What the backend does once slots are published (its doorbell), for publishers that go to <see cref="Ring"/> directly.</summary>
+    internal Action<long, int> OnPublished => _onPublished;
+
     /// <summary>The host's instruments (<see cref="MegakernelMetrics"/>).</summary>
     internal HostMeter Meter => _meter;
 
@@ -328,7 +333,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// <summary>Stops the heartbeat, as a host that hangs or dies would: the device side then exits by itself.</summary>
     internal void StopHeartbeat() => _heartbeat.Stop();
 
-    private void ThrowIfStopped()
+    internal void ThrowIfStopped()
     {
         if (Volatile.Read(ref _state) != 0)
         {

@@ -65,6 +65,7 @@ internal static unsafe partial class IoUringNative
     public const int EBADF = 9;
     public const int EAGAIN = 11;
     public const int ENOMEM = 12;
+    public const int EMFILE = 24;
     public const int EACCES = 13;
     public const int EBUSY = 16;
     public const int EISDIR = 21;
@@ -73,6 +74,7 @@ internal static unsafe partial class IoUringNative
     public const int ENOSYS = 38;
     public const int ETIME = 62;
     public const int EOPNOTSUPP = 95;
+    public const int ECANCELED = 125;
     public const int EPERM = 1;
 
     /// <summary>O_DIRECT differs by architecture.</summary>

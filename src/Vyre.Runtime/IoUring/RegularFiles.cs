@@ -13,6 +13,9 @@ namespace Vyre.IoUring;
 /// </summary>
 internal static class RegularFiles
 {
+    /// <summary>The alignment O_DIRECT needs of offsets, lengths and buffer addresses.</summary>
+    public const int DirectAlignment = 4096;
+
     /// <summary>
     /// Opens <paramref name="path"/> read-only with <paramref name="extraFlags"/> (O_DIRECT, say) if it is a regular
     /// file. Returns 0 with the descriptor, or an errno with <paramref name="refusal"/> saying what went wrong.

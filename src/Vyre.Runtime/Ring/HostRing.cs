@@ -27,6 +27,12 @@ internal sealed unsafe class HostRing
     private readonly long[] _holder;
     private readonly uint* _groupDone;
 
+    /// <summary>Per ring slot, the completion mark of a WAIT_IO slot the host finished (BATCH_FENCE reads it).</summary>
+    private readonly uint* _ioCompleted;
+
+    /// <summary>1 once the device side has stopped (<see cref="ReleaseWaiters"/>): every wait gives up.</summary>
+    private int _waitersReleased;
+
     /// <summary>Told of results read: every FAULT (<c>vyre.slots.faulted</c>), and every DONE while a listener wants <c>vyre.slots.done</c>.</summary>
     private readonly HostMeter? _meter;
     private readonly int _groupSize;
@@ -55,8 +61,9 @@ internal sealed unsafe class HostRing
     /// <summary>Per ring slot, the priority rank its sequence was admitted at (written under <see cref="_gate"/>), so retiring it frees that level's window.</summary>
     private readonly byte[] _rankOf;
 
-    public HostRing(uint* ring, uint* control, uint* groupDone, int slotCount, PriorityGate? priorities = null, HostMeter? meter = null)
+    public HostRing(uint* ring, uint* control, uint* groupDone, uint* ioCompleted, int slotCount, PriorityGate? priorities = null, HostMeter? meter = null)
     {
+        _ioCompleted = ioCompleted;
         _meter = meter;
         _priorities = priorities ?? new PriorityGate(slotCount, slotCount, slotCount, slotCount, int.MaxValue);
         if (!int.IsPow2(slotCount))
@@ -102,6 +109,12 @@ internal sealed unsafe class HostRing
             }
         }
     }
+
+    /// <summary>Whether the device side has stopped and waits give up (<see cref="ReleaseWaiters"/>).</summary>
+    public bool WaitersReleased => Volatile.Read(ref _waitersReleased) != 0;
+
+    /// <summary>Once the device side has stopped: what it did not finish never will, so every wait gives up.</summary>
+    public void ReleaseWaiters() => Volatile.Write(ref _waitersReleased, 1);
 
     /// <summary>
     /// Publishes <paramref name="requests"/> as consecutive sequences and rings the doorbell once; returns the first
@@ -402,16 +415,16 @@ internal sealed unsafe class HostRing
     }
 
     /// <summary>
-    /// Spins (bounded) until <paramref name="sequence"/>, claimed by the caller, completes; false on timeout or when
-    /// <paramref name="abandon"/> turns true (the host is shutting down and the device side has stopped).
+    /// Spins (bounded) until <paramref name="sequence"/>, claimed by the caller, completes; false on timeout or once the
+    /// waiters are released (<see cref="ReleaseWaiters"/>: the device side has stopped).
     /// </summary>
-    public bool SpinUntilComplete(long sequence, DateTime deadline, ref readonly int abandon)
+    public bool SpinUntilComplete(long sequence, DateTime deadline)
     {
         var spin = new SpinWait();
         int polls = 0;
         while (!IsComplete(sequence))
         {
-            if ((++polls & 1023) == 0 && (DateTime.UtcNow > deadline || Volatile.Read(in abandon) != 0))
+            if ((++polls & 1023) == 0 && (DateTime.UtcNow > deadline || WaitersReleased))
             {
                 return IsComplete(sequence);
             }
@@ -423,6 +436,22 @@ internal sealed unsafe class HostRing
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Takes the result of <paramref name="sequence"/>, claimed by the caller, and retires it if it has completed (one word
+    /// read when not); throws <see cref="ObjectDisposedException"/> once the waiters are released.
+    /// </summary>
+    public bool TryTake(long sequence, out SlotResult result)
+    {
+        if (WaitersReleased)
+        {
+            throw new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} was taken. Fix: finish streams before disposing the host.");
+        }
+
+        bool complete = IsComplete(sequence);
+        result = complete ? Take(sequence) : default;
+        return complete;
     }
 
     /// <summary>Reads the results of a sequence the caller has claimed and seen complete (<see cref="IsComplete"/>), and retires it.</summary>
@@ -445,10 +474,10 @@ internal sealed unsafe class HostRing
     /// Waits (bounded) for the claimed sequences [<paramref name="first"/>, + <paramref name="count"/>), reads their results
     /// into <paramref name="results"/> and retires them together. Whole completion groups are waited for through their
     /// group word (one word per group instead of a status per slot); each slot's status is still read before its
-    /// results. Returns <paramref name="count"/>, or, on timeout or when <paramref name="abandon"/> turns true, how many
+    /// results. Returns <paramref name="count"/>, or, on timeout or once the waiters are released, how many
     /// leading sequences were read and retired (the rest stay claimed by the caller).
     /// </summary>
-    public int TakeRange(long first, int count, Span<SlotResult> results, DateTime deadline, ref readonly int abandon)
+    public int TakeRange(long first, int count, Span<SlotResult> results, DateTime deadline)
     {
         int taken = 0;
         while (taken < count)
@@ -457,12 +486,12 @@ internal sealed unsafe class HostRing
             int run = Index(sequence) % _groupSize == 0 && count - taken >= _groupSize ? _groupSize : 1;
             if (run > 1)
             {
-                WaitGroup(sequence, deadline, in abandon);
+                WaitGroup(sequence, deadline);
             }
 
             for (int i = 0; i < run; i++, taken++)
             {
-                if (!IsComplete(first + taken) && !SpinUntilComplete(first + taken, deadline, in abandon))
+                if (!IsComplete(first + taken) && !SpinUntilComplete(first + taken, deadline))
                 {
                     RetireRange(first, taken);
                     return taken;
@@ -479,9 +508,9 @@ internal sealed unsafe class HostRing
     /// <summary>
     /// Spins until the group that starts at <paramref name="sequence"/> reports the lap of <paramref name="sequence"/>
     /// complete, or until its slots' statuses say so (the word is a hint, <see cref="CompletionGroups"/>), or until the
-    /// deadline or <paramref name="abandon"/>; the caller reads every status afterwards either way.
+    /// deadline or the waiters' release; the caller reads every status afterwards either way.
     /// </summary>
-    private void WaitGroup(long sequence, DateTime deadline, ref readonly int abandon)
+    private void WaitGroup(long sequence, DateTime deadline)
     {
         uint mark = CompletionGroups.DoneMark(sequence, _slotCount, _groupSize);
         ref uint word = ref _groupDone[Index(sequence) / _groupSize];
@@ -489,7 +518,7 @@ internal sealed unsafe class HostRing
         int polls = 0;
         while ((int)(Volatile.Read(ref word) - mark) < 0)
         {
-            if ((++polls & 1023) == 0 && (DateTime.UtcNow > deadline || Volatile.Read(in abandon) != 0 || IsComplete(sequence + _groupSize - 1)))
+            if ((++polls & 1023) == 0 && (DateTime.UtcNow > deadline || WaitersReleased || IsComplete(sequence + _groupSize - 1)))
             {
                 return;
             }
@@ -515,6 +544,33 @@ internal sealed unsafe class HostRing
         {
             meter.Done(_ring[slotBase + SlotLayout.Opcode], _ring[slotBase + SlotLayout.Tenant], _ring[slotBase + SlotLayout.Priority]);
         }
+    }
+
+    /// <summary>LOAD_MISS: ends device sequence <paramref name="sequence"/>, which waits for io (WAIT_IO), DONE with <paramref name="bytes"/> read in its first word.</summary>
+    public void FinishIoDone(uint sequence, uint bytes)
+    {
+        uint* slot = _ring + Base(sequence);
+        slot[SlotLayout.FirstArgument] = bytes;
+        FinishIo(sequence, slot, SlotState.Done);
+    }
+
+    /// <summary>LOAD_MISS: ends device sequence <paramref name="sequence"/>, which waits for io (WAIT_IO), in FAULT <paramref name="code"/> with <paramref name="detail"/>.</summary>
+    public void FinishIoFault(uint sequence, FaultCode code, uint detail)
+    {
+        uint* slot = _ring + Base(sequence);
+        slot[SlotLayout.FaultCodeWord] = (uint)code;
+        slot[SlotLayout.FaultDetailWord] = detail;
+        FinishIo(sequence, slot, SlotState.Fault);
+    }
+
+    /// <summary>
+    /// Ends a WAIT_IO slot, which the host owns while it waits: its completion mark first (a BATCH_FENCE behind it may
+    /// pass from then on), then the status, after which its waiter may read and retire it.
+    /// </summary>
+    private void FinishIo(uint sequence, uint* slot, SlotState state)
+    {
+        Volatile.Write(ref _ioCompleted[Index(sequence)], sequence + 1);
+        Volatile.Write(ref slot[SlotLayout.Status], (uint)state);
     }
 
     /// <summary>Frees a claimed sequence's slot and advances the retired mark past every freed sequence.</summary>

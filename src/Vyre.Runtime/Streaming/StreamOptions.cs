@@ -7,7 +7,7 @@ namespace Vyre.Streaming;
 public sealed class StreamOptions
 {
     /// <summary>The alignment O_DIRECT needs of offsets, lengths and buffer addresses.</summary>
-    public const int Alignment = 4096;
+    public const int Alignment = IoUring.RegularFiles.DirectAlignment;
 
     /// <summary>
     /// Bytes each slot owns (a multiple of 4096). Default 64 KiB: with the default <see cref="Depth"/> the staging

@@ -12,12 +12,11 @@ using static Vyre.IoUring.IoUringNative;
 namespace Vyre.Streaming;
 
 /// <summary>
-/// One stream: an io thread that reads chunks of the inputs with its read engine (io_uring READ_FIXED
-/// into the registered data buffer with fixed files, or pread where <see cref="IoReads"/> asks for it;
-/// completions matched by user_data either way), publishes the chunks each
-/// reap completed as one batch of slots that point the handler at the bytes where the kernel wrote
-/// them, polls those slots itself, and hands results to the consumer. A staging buffer is reused only
-/// after the consumer has taken its chunk.
+/// One stream: an io thread that reads chunks of the inputs into staging buffers through the shared read loop
+/// (<see cref="ReadQueue{TRead}"/> and its <see cref="IoFileTable"/>: io_uring READ_FIXED, or pread where
+/// <see cref="IoReads"/> asks for it), publishes the chunks each poll completed as one batch of slots through the ring
+/// (<see cref="HostRing"/>) that point the handler at the bytes where the kernel wrote them, takes those slots' results
+/// itself, and hands them to the consumer. A staging buffer is reused only after the consumer has taken its chunk.
 /// </summary>
 internal sealed unsafe class StreamRun : IDisposable
 {
@@ -28,17 +27,17 @@ internal sealed unsafe class StreamRun : IDisposable
     private static readonly TimeSpan s_cancelBound = TimeSpan.FromSeconds(5);
 
     private readonly MegakernelHost _host;
+    private readonly HostRing _ring;
     private readonly IReadOnlyList<StreamInput> _inputs;
     private readonly uint _opcode;
     private readonly StreamOptions _options;
     private readonly StreamStats _stats;
-    private readonly IReadEngine _engine;
+    private readonly ReadQueue<Read> _reads;
+    private readonly ReadCompleted<Read> _completed;
     private readonly byte* _staging;
     private readonly int _stagingOffset;
     private readonly int _stride;
-    private readonly int _bufferIndex;
     private readonly StagingRegions.Region _region;
-    private readonly Read?[] _reads;
     private readonly InFlightSlot?[] _slots;
 
     // When each staging buffer's chunk was handed to the consumer (Stopwatch ticks): StreamStats.MeanConsumerTime.
@@ -57,14 +56,12 @@ internal sealed unsafe class StreamRun : IDisposable
     private long _staged;
     private long _copied;
     private readonly Stack<int> _free = new();
-    private readonly Stack<int> _freeFileSlots = new();
     private readonly ConcurrentQueue<int> _released = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Channel<FileChunk> _results = Channel.CreateUnbounded<FileChunk>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _thread;
     private int _nextInput;
-    private OpenFile? _current;
-    private int _readsInFlight;
+    private InputFile? _current;
     private int _slotsInFlight;
     private DateTime _publishBlockedSince = DateTime.MaxValue;
     private volatile bool _stopping;
@@ -72,6 +69,7 @@ internal sealed unsafe class StreamRun : IDisposable
     public StreamRun(MegakernelHost host, IReadOnlyList<StreamInput> inputs, uint opcode, StreamOptions options)
     {
         _host = host;
+        _ring = host.Ring;
         _inputs = inputs;
         _opcode = opcode;
         _options = options;
@@ -88,7 +86,8 @@ internal sealed unsafe class StreamRun : IDisposable
         _region = StagingRegions.Take(host, _stagingOffset, _stagingOffset + bytes);
         try
         {
-            _engine = ReadEngine.Create(host.IoReads, options.Depth * 2, options.SqPoll, host.Logger);
+            // A file stays in the table until its last chunk is read: two more than the buffers let the next files open meanwhile.
+            _reads = new ReadQueue<Read>(host.IoReads, options.Depth, options.Depth + 2, options.SqPoll, bufferedInWorker: true, first, bytes, "staging buffers", host.Logger);
         }
         catch
         {
@@ -96,38 +95,13 @@ internal sealed unsafe class StreamRun : IDisposable
             throw;
         }
 
-        try
-        {
-            _stats.ReadEngine = _engine.Description;
-            _bufferIndex = 0;
-            if (!_engine.TryRegisterBuffers([(first, (nuint)bytes)]))
-            {
-                // The locked-memory limit would not pin the region: plain READ into the same bytes, said once.
-                _bufferIndex = -1;
-                _stats.ReadEngine = _engine.Description + ", unpinned (RLIMIT_MEMLOCK)";
-                VyreLog.LockedMemoryFallback(host.Logger, IoUringException.LockedMemoryFallback("staging buffers", bytes));
-            }
-
-            _engine.RegisterFileTable(options.Depth + 2);
-        }
-        catch
-        {
-            _engine.Dispose();
-            _region.Dispose();
-            throw;
-        }
-
-        _reads = new Read?[options.Depth];
+        _stats.ReadEngine = _reads.Description;
+        _completed = Completed;
         _slots = new InFlightSlot?[options.Depth];
         _handedAt = new long[options.Depth];
         for (int i = options.Depth - 1; i >= 0; i--)
         {
             _free.Push(i);
-        }
-
-        for (int i = options.Depth + 1; i >= 0; i--)
-        {
-            _freeFileSlots.Push(i);
         }
 
         _thread = new Thread(Loop) { IsBackground = true, Name = "vyre-io-stream" };
@@ -160,7 +134,7 @@ internal sealed unsafe class StreamRun : IDisposable
             return;
         }
 
-        _engine.Dispose();
+        _reads.Dispose();
         _region.Dispose();
     }
 
@@ -168,7 +142,7 @@ internal sealed unsafe class StreamRun : IDisposable
     {
         if (_thread.ThreadState == ThreadState.Unstarted)
         {
-            _engine.Dispose();
+            _reads.Dispose();
             _region.Dispose();
         }
 
@@ -211,32 +185,24 @@ internal sealed unsafe class StreamRun : IDisposable
                 return;
             }
 
-            while (_free.Count > 0 && NextChunk() is { } read)
+            while (_free.Count > 0 && NextChunk() is { } chunk)
             {
-                int index = _free.Pop();
-                _reads[index] = read;
-                read.File.ReadsInFlight++;
-                Queue(index);
+                StartRead(_free.Pop(), chunk);
             }
 
             bool moreToRead = _current is not null || _nextInput < _inputs.Count;
-            if (_readsInFlight == 0 && !moreToRead && _slotsInFlight == 0 && _toPublish.Count == 0)
+            if (_reads.InFlight == 0 && !moreToRead && _slotsInFlight == 0 && _toPublish.Count == 0)
             {
                 return;
             }
 
             bool progressed = false;
-            if (_readsInFlight > 0)
+            if (_reads.InFlight > 0)
             {
                 // Wait in the kernel for a read; only briefly while slots of ours may complete meanwhile.
                 long entered = System.Diagnostics.Stopwatch.GetTimestamp();
-                _engine.Submit(waitFor: 1, _slotsInFlight == 0 ? s_reapWait : s_slotWait);
+                progressed = _reads.Poll(_slotsInFlight == 0 ? s_reapWait : s_slotWait, _completed);
                 _stats.AddSubmitTime(System.Diagnostics.Stopwatch.GetTimestamp() - entered);
-                while (_engine.TryReap(out ulong userData, out int result))
-                {
-                    progressed = true;
-                    Complete(ReadTable.Index(userData), result);
-                }
             }
 
             progressed |= PublishReady();
@@ -246,7 +212,7 @@ internal sealed unsafe class StreamRun : IDisposable
             long now = System.Diagnostics.Stopwatch.GetTimestamp();
             _stats.SampleStages(stages.Reads, stages.Waiting, stages.Slots, stages.WithConsumer, now - sampledAt);
             sampledAt = now;
-            stages = (_readsInFlight, _toPublish.Count, _slotsInFlight, _reads.Length - _free.Count - _readsInFlight - _toPublish.Count - _slotsInFlight);
+            stages = (_reads.InFlight, _toPublish.Count, _slotsInFlight, _options.Depth - _free.Count - _reads.InFlight - _toPublish.Count - _slotsInFlight);
             if (progressed)
             {
                 spin.Reset();
@@ -255,7 +221,7 @@ internal sealed unsafe class StreamRun : IDisposable
             {
                 spin.SpinOnce(sleep1Threshold: -1);
             }
-            else if (_readsInFlight == 0)
+            else if (_reads.InFlight == 0)
             {
                 _wake.Wait(s_idleWait);
             }
@@ -263,13 +229,13 @@ internal sealed unsafe class StreamRun : IDisposable
     }
 
     /// <summary>The next chunk to read, opening inputs as needed; null when every input has been scheduled.</summary>
-    private Read? NextChunk()
+    private Chunk? NextChunk()
     {
         while (true)
         {
             if (_current is null)
             {
-                if (_nextInput >= _inputs.Count || _freeFileSlots.Count == 0)
+                if (_nextInput >= _inputs.Count || !_reads.Files.HasRoom)
                 {
                     return null;
                 }
@@ -281,152 +247,83 @@ internal sealed unsafe class StreamRun : IDisposable
                 }
             }
 
-            OpenFile file = _current;
-            if (file.Exhausted)
+            InputFile input = _current;
+            if (input.Exhausted)
             {
-                file.AllScheduled = true;
+                // Its slot frees once its last read has ended; the table closes it if it opened it.
+                _reads.Files.Remove(input.File);
                 _current = null;
-                CloseIfDone(file);
                 continue;
             }
 
-            long offset = file.NextOffset;
-            int own = (int)Math.Min(_options.ChunkBytes, file.Size - offset);
-            int expected = (int)Math.Min(_options.ChunkBytes + _options.OverlapBytes, file.Size - offset);
-            file.NextOffset = offset + _options.ChunkBytes;
-            return new Read(file, offset, own, expected);
+            long offset = input.NextOffset;
+            int own = (int)Math.Min(_options.ChunkBytes, input.File.Size - offset);
+            int expected = (int)Math.Min(_options.ChunkBytes + _options.OverlapBytes, input.File.Size - offset);
+            input.NextOffset = offset + _options.ChunkBytes;
+            return new Chunk(input, offset, own, expected);
         }
     }
 
     /// <summary>
-    /// Opens an input if it is a regular file (a path is never opened blocking: a FIFO, a device or a socket
-    /// is refused from its statx, see <see cref="RegularFiles"/>); else faults its one chunk with what it is.
+    /// Opens an input if it is a regular file (a path is never opened blocking: a FIFO, a device or a socket is refused
+    /// from its statx, see <see cref="IoFileTable"/>); else faults its one chunk with what it is.
     /// </summary>
-    private OpenFile? OpenInput(int inputIndex)
+    private InputFile? OpenInput(int inputIndex)
     {
         StreamInput input = _inputs[inputIndex];
-        int fd;
-        long size;
+        IoFile? file;
         string refusal;
-        bool owned = input.Handle is null;
-        bool direct = false;
-        if (input.Handle is { } handle)
+        int errno = input.Handle is { } handle
+            ? _reads.Files.TryAdopt(handle, input.Name, regularOnly: true, out file, out refusal)
+            : _reads.Files.TryOpen(input.Path!, _options.Direct, out file, out refusal);
+        if (errno != 0)
         {
-            fd = handle.IsClosed || handle.IsInvalid ? -1 : (int)handle.DangerousGetHandle();
-            if (fd < 0)
-            {
-                Fault(inputIndex, input.Name, 0, EBADF, $"'{input.Name}': the handle is closed or invalid.");
-                return null;
-            }
-
-            int error = RegularFiles.Check(fd, input.Name, out size, out refusal);
-            if (error != 0)
-            {
-                Fault(inputIndex, input.Name, 0, error, refusal);
-                return null;
-            }
-        }
-        else
-        {
-            direct = _options.Direct;
-            int error = RegularFiles.Open(input.Path!, direct ? ODirect : 0, out fd, out size, out refusal);
-            if (error is EINVAL or EPERM && direct)
-            {
-                VyreLog.DirectRefusedAtOpen(_host.Logger, input.Name, Describe(error));
-                direct = false;
-                error = RegularFiles.Open(input.Path!, 0, out fd, out size, out refusal);
-            }
-
-            if (error != 0)
-            {
-                Fault(inputIndex, input.Name, 0, error, refusal);
-                return null;
-            }
-        }
-
-        int slot = _freeFileSlots.Pop();
-        try
-        {
-            _engine.SetFixedFile(slot, fd);
-        }
-        catch (IoUringException e)
-        {
-            _freeFileSlots.Push(slot);
-            Fault(inputIndex, input.Name, 0, e.Errno, $"'{input.Name}': {e.Message}");
-            if (owned)
-            {
-                _ = Close(fd);
-            }
-
+            Fault(inputIndex, input.Name, 0, errno, refusal);
             return null;
         }
 
-        _stats.AddFile(direct);
-        return new OpenFile(inputIndex, input.Name, fd, slot, owned, size) { Direct = direct };
+        _stats.AddFile(file!.Direct);
+        return new InputFile(inputIndex, input.Name, file);
     }
 
-    private void Queue(int index)
+    /// <summary>Starts reading a chunk into staging buffer <paramref name="index"/>.</summary>
+    private void StartRead(int index, Chunk chunk)
     {
-        Read read = _reads[index]!;
-        int remaining = read.Expected - read.Got;
-        uint length = (uint)(read.File.Direct ? StreamOptions.RoundUp(remaining) : remaining);
-        nint address = (nint)(_staging + ((long)index * _stride) + read.Got);
+        if (!_reads.Files.TryHold(chunk.Input.File))
+        {
+            _free.Push(index);
+            Fault(chunk.Input.InputIndex, chunk.Input.Name, chunk.Offset, EBADF, $"'{chunk.Input.Name}': the handle was closed while the stream read it.");
+            return;
+        }
+
         // Page-cache reads go to the kernel's io workers, in parallel; O_DIRECT reads are asynchronous by themselves.
-        if (!_engine.TryQueueRead(read.File.FixedSlot, fixedFile: true, address, length, (ulong)(read.Offset + read.Got), _bufferIndex, userData: ReadTable.UserData(index), inWorker: !read.File.Direct))
-        {
-            throw new InvalidOperationException("The io_uring submission ring is full although reads in flight are bounded by Depth; this is a bug in Vyre.");
-        }
-
-        _readsInFlight++;
+        _reads.Start(chunk.Input.File, chunk.Offset, (nint)(_staging + ((long)index * _stride)), chunk.Expected, new Read(index, chunk));
     }
 
-    private void Complete(int index, int result)
+    private void Completed(Read read, int got, int errno)
     {
-        _readsInFlight--;
-        Read read = _reads[index]!;
-        if (result == -EINVAL && read.File.Direct && read.File.Owned)
+        _stats.AddBytes(got);
+        _host.Meter.StreamBytes(got);
+        if (errno != 0)
         {
-            // The file system accepted O_DIRECT at open but not this read: go buffered for the whole file.
-            ReopenBuffered(read.File);
-            Queue(index);
-            return;
+            Finish(read, errno);
         }
-
-        if (result is -EINTR or -EAGAIN)
+        else if (got == 0 && read.Chunk.Expected > 0)
         {
-            Queue(index);
-            return;
-        }
-
-        if (result < 0)
-        {
-            Finish(index, read, errno: -result);
-            return;
-        }
-
-        read.Got += result;
-        _stats.AddBytes(result);
-        _host.Meter.StreamBytes(result);
-        bool eof = result == 0 || (read.File.Direct && result % StreamOptions.Alignment != 0);
-        if (read.Got >= read.Expected || (eof && read.Got > 0))
-        {
-            Publish(index, read);
-        }
-        else if (eof)
-        {
-            Finish(index, read, ENODATA); // Truncated while read: nothing left where this chunk was.
+            Finish(read, ENODATA); // Truncated while read: nothing left where this chunk was.
         }
         else
         {
-            Queue(index); // A short read: continue where it stopped.
+            Publish(read, got);
         }
     }
 
     /// <summary>Prepares the slot of a chunk whose read has ended; <see cref="PublishReady"/> publishes it with the others of this reap.</summary>
-    private void Publish(int index, Read read)
+    private void Publish(Read read, int got)
     {
-        int own = Math.Min(read.Own, read.Got);
-        int readable = Math.Min(read.Expected, read.Got);
+        (int index, Chunk chunk) = read;
+        int own = Math.Min(chunk.Own, got);
+        int readable = Math.Min(chunk.Expected, got);
         var request = new SlotRequest(_opcode);
         request.SetArgument(0, _options.HeapStaging is { } heap ? (uint)(heap + ((long)index * _stride / sizeof(uint))) : (uint)(_stagingOffset + ((long)index * _stride)));
         request.SetArgument(1, (uint)own);
@@ -437,8 +334,7 @@ internal sealed unsafe class StreamRun : IDisposable
             request.SetArgument(4 + i, _options.ExtraArguments[i]);
         }
 
-        ReadDone(index);
-        _toPublish.Add((index, request, new FileChunk(read.File.InputIndex, read.File.Name, read.Offset, own, default, index), readable));
+        _toPublish.Add((index, request, new FileChunk(chunk.Input.InputIndex, chunk.Input.Name, chunk.Offset, own, default, index), readable));
     }
 
     /// <summary>
@@ -481,14 +377,15 @@ internal sealed unsafe class StreamRun : IDisposable
         }
 
         // Chunk slots are Normal: a batch never exceeds what that level's window can admit.
-        ready = Math.Min(ready, _host.Priorities.Window(PriorityGate.Rank(SlotPriority.Normal)));
+        ready = Math.Min(ready, _ring.Priorities.Window(PriorityGate.Rank(SlotPriority.Normal)));
         Span<SlotRequest> requests = ready <= 64 ? stackalloc SlotRequest[ready] : new SlotRequest[ready];
         for (int i = 0; i < requests.Length; i++)
         {
             requests[i] = _toPublish[i].Request;
         }
 
-        if (!_host.TryPublish(requests, out long first))
+        _host.ThrowIfStopped();
+        if (!_ring.TryPublish(requests, _host.OnPublished, out long first))
         {
             DateTime now = DateTime.UtcNow;
             _publishBlockedSince = now < _publishBlockedSince ? now : _publishBlockedSince;
@@ -498,6 +395,11 @@ internal sealed unsafe class StreamRun : IDisposable
             }
 
             return progressed;
+        }
+
+        if (!_ring.TryClaimBatch(first, requests.Length))
+        {
+            throw new InvalidOperationException($"Slot {first} was claimed by another caller before its publisher. Fix: this is a bug in Vyre; please report it.");
         }
 
         _publishBlockedSince = DateTime.MaxValue;
@@ -557,7 +459,7 @@ internal sealed unsafe class StreamRun : IDisposable
         while (_published.TryPeek(out int index))
         {
             InFlightSlot slot = _slots[index]!.Value;
-            if (!_host.TryTake(slot.Sequence, out SlotResult result))
+            if (!_ring.TryTake(slot.Sequence, out SlotResult result))
             {
                 if (now > slot.Deadline)
                 {
@@ -581,54 +483,17 @@ internal sealed unsafe class StreamRun : IDisposable
     }
 
     /// <summary>Ends a chunk whose read failed: a FAULT result with the errno, no slot.</summary>
-    private void Finish(int index, Read read, int errno)
+    private void Finish(Read read, int errno)
     {
-        ReadDone(index);
-        _free.Push(index);
-        Fault(read.File.InputIndex, read.File.Name, read.Offset, errno, $"'{read.File.Name}': reading at offset {read.Offset} failed: {Describe(errno)} (errno {errno}).");
+        _free.Push(read.Index);
+        Chunk chunk = read.Chunk;
+        Fault(chunk.Input.InputIndex, chunk.Input.Name, chunk.Offset, errno, $"'{chunk.Input.Name}': reading at offset {chunk.Offset} failed: {Describe(errno)} (errno {errno}).");
     }
 
     private void Fault(int inputIndex, string name, long offset, int errno, string error)
     {
         _stats.AddChunk(fault: true);
         _results.Writer.TryWrite(new FileChunk(inputIndex, name, offset, 0, SlotResult.Faulted(FaultCode.IoError, (uint)errno), -1) { Error = error });
-    }
-
-    /// <summary>A chunk's read has ended (published or faulted): its entry leaves the in-flight table.</summary>
-    private void ReadDone(int index)
-    {
-        OpenFile file = _reads[index]!.File;
-        _reads[index] = null;
-        file.ReadsInFlight--;
-        CloseIfDone(file);
-    }
-
-    private void CloseIfDone(OpenFile file)
-    {
-        if (file.AllScheduled && file.ReadsInFlight == 0 && !file.Closed)
-        {
-            file.Closed = true;
-            _engine.SetFixedFile(file.FixedSlot, -1);
-            _freeFileSlots.Push(file.FixedSlot);
-            if (file.Owned)
-            {
-                _ = Close(file.Fd);
-            }
-        }
-    }
-
-    private void ReopenBuffered(OpenFile file)
-    {
-        if (RegularFiles.Open(_inputs[file.InputIndex].Path!, 0, out int fd, out _, out _) != 0)
-        {
-            return; // Keep the direct descriptor: the retried read then faults with EINVAL.
-        }
-
-        VyreLog.DirectReadRefused(_host.Logger, file.Name);
-        _engine.SetFixedFile(file.FixedSlot, fd);
-        _ = Close(file.Fd);
-        file.Fd = fd;
-        file.Direct = false;
     }
 
     /// <summary>On stop or failure: cancel reads in flight, reap them, wait for slots in flight; every wait bounded.</summary>
@@ -640,14 +505,7 @@ internal sealed unsafe class StreamRun : IDisposable
             started.Copy.Dispose();
         }
 
-        try
-        {
-            _engine.CancelAndReap(ReadTable.InFlight(_reads.Length, i => _reads[i] is not null), _readsInFlight, s_cancelBound, (_, _) => _readsInFlight--);
-        }
-        catch (IoUringException)
-        {
-            // The ring is closed below either way.
-        }
+        _reads.Cancel(s_cancelBound, static (_, _, _) => { }); // Nothing is handed on once the stream stops.
 
         // Slots in flight still own their staging buffers: take them (bounded), then hand the rest to the host.
         DateTime slotsDeadline = DateTime.UtcNow + _host.WaitTimeout + TimeSpan.FromSeconds(1);
@@ -663,7 +521,7 @@ internal sealed unsafe class StreamRun : IDisposable
 
                 _slots[index] = null;
                 bool taken;
-                while (!(taken = _host.TryTake(slot.Sequence, out _)) && DateTime.UtcNow < slotsDeadline)
+                while (!(taken = _ring.TryTake(slot.Sequence, out _)) && DateTime.UtcNow < slotsDeadline)
                 {
                     Thread.Yield();
                 }
@@ -679,64 +537,29 @@ internal sealed unsafe class StreamRun : IDisposable
             // The host was shut down under the stream; its shutdown freed the slots.
         }
 
-        foreach (Read? read in _reads)
-        {
-            if (read is { File: { Closed: false, Owned: true } file })
-            {
-                file.Closed = true;
-                _ = Close(file.Fd);
-            }
-        }
-
-        if (_current is { Closed: false, Owned: true } current)
-        {
-            current.Closed = true;
-            _ = Close(current.Fd);
-        }
-
         _results.Writer.TryComplete();
     }
 
-    private sealed class OpenFile(int inputIndex, string name, int fd, int fixedSlot, bool owned, long size)
+    /// <summary>An input being read: its file in the table and the offset of its next chunk.</summary>
+    private sealed class InputFile(int inputIndex, string name, IoFile file)
     {
         public int InputIndex { get; } = inputIndex;
 
         public string Name { get; } = name;
 
-        public int Fd { get; set; } = fd;
-
-        public int FixedSlot { get; } = fixedSlot;
-
-        public bool Owned { get; } = owned;
-
-        public long Size { get; } = size;
-
-        public bool Direct { get; set; }
+        public IoFile File { get; } = file;
 
         public long NextOffset { get; set; }
 
         /// <summary>Whether every chunk is scheduled; an empty file still has one (empty) chunk.</summary>
-        public bool Exhausted => NextOffset >= Math.Max(Size, 1);
-
-        public int ReadsInFlight { get; set; }
-
-        public bool AllScheduled { get; set; }
-
-        public bool Closed { get; set; }
+        public bool Exhausted => NextOffset >= Math.Max(File.Size, 1);
     }
 
     private readonly record struct InFlightSlot(long Sequence, FileChunk Chunk, DateTime Deadline, long PublishedAt);
 
-    private sealed class Read(OpenFile file, long offset, int own, int expected)
-    {
-        public OpenFile File { get; } = file;
+    /// <summary>A chunk to read: <paramref name="Own"/> bytes at <paramref name="Offset"/>, <paramref name="Expected"/> with the overlap.</summary>
+    private sealed record Chunk(InputFile Input, long Offset, int Own, int Expected);
 
-        public long Offset { get; } = offset;
-
-        public int Own { get; } = own;
-
-        public int Expected { get; } = expected;
-
-        public int Got { get; set; }
-    }
+    /// <summary>A chunk's read into staging buffer <paramref name="Index"/>.</summary>
+    private readonly record struct Read(int Index, Chunk Chunk);
 }
