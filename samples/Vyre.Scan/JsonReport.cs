@@ -95,6 +95,14 @@ internal static class JsonReport
             json.WriteNumber("chunks_with_consumer", System.Math.Round(summary.Stats.MeanChunksWithConsumer, 1));
             json.WriteNumber("consumer_ms", System.Math.Round(summary.Stats.MeanConsumerTime.TotalMilliseconds, 3));
             json.WriteNumber("io_thread_in_kernel_ms", System.Math.Round(summary.Stats.IoThreadInKernel.TotalMilliseconds, 3));
+            json.WriteNumber("io_thread_publishing_ms", System.Math.Round(summary.Stats.IoThreadPublishing.TotalMilliseconds, 3));
+            json.WriteNumber("io_thread_taking_ms", System.Math.Round(summary.Stats.IoThreadTakingResults.TotalMilliseconds, 3));
+            json.WriteNumber("io_thread_idle_ms", System.Math.Round(summary.Stats.IoThreadIdle.TotalMilliseconds, 3));
+            json.WriteNumber("heap_copy_ms", System.Math.Round(summary.Stats.MeanHeapCopyTime.TotalMilliseconds, 3));
+            json.WriteNumber("io_thread_loops", summary.Stats.IoThreadLoops);
+            json.WriteNumber("stream_setup_ms", System.Math.Round(summary.Stats.SetupTime.TotalMilliseconds, 3));
+            json.WriteNumber("stream_teardown_ms", System.Math.Round(summary.Stats.TeardownTime.TotalMilliseconds, 3));
+            json.WriteNumber("reads_done_ms", System.Math.Round(summary.Stats.ReadsDoneAfter.TotalMilliseconds, 3));
             json.WriteNumber("automaton_states", summary.Setup.States);
             json.WriteNumber("recounted_chunks", summary.Recounted);
             json.WriteString("backend", summary.Backend);

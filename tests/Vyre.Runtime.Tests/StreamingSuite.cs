@@ -90,6 +90,14 @@ public abstract class StreamingSuite
         Assert.That(stages.Sum(), Is.LessThanOrEqualTo(6 + 1e-9), "at most Depth buffers at any time");
         Assert.That(stats.MeanSlotTime, Is.GreaterThan(TimeSpan.Zero));
         Assert.That(stats.MeanConsumerTime, Is.GreaterThan(TimeSpan.Zero));
+
+        // Where the io thread's time went: its start, its turns, its parts; and the reads ended before the stream did.
+        Assert.That(stats.SetupTime, Is.GreaterThan(TimeSpan.Zero));
+        Assert.That(stats.ReadsDoneAfter, Is.GreaterThan(stats.SetupTime), "the first read starts after the setup, the last ends after it");
+        Assert.That(stats.TeardownTime, Is.GreaterThan(TimeSpan.Zero), "the stream has ended: its end is measured");
+        Assert.That(stats.IoThreadLoops, Is.GreaterThanOrEqualTo(expected / 6), "a turn takes at most every buffer's chunk");
+        Assert.That(stats.IoThreadPublishing + stats.IoThreadTakingResults, Is.GreaterThan(TimeSpan.Zero));
+        Assert.That(stats.IoThreadIdle, Is.GreaterThanOrEqualTo(TimeSpan.Zero));
     }
 
     [Test]

@@ -42,6 +42,15 @@ public sealed class StreamStats
     private long _submitTicks;
     private long _consumerTicks;
     private long _consumed;
+    private long _setupTicks;
+    private long _publishTicks;
+    private long _takeTicks;
+    private long _idleTicks;
+    private long _readsDoneTicks;
+    private long _copyTicks;
+    private long _copies;
+    private long _loops;
+    private long _teardownTicks;
 
     /// <summary>Bytes the kernel wrote into staging buffers.</summary>
     public long BytesRead => Volatile.Read(ref _bytesRead);
@@ -111,6 +120,59 @@ public sealed class StreamStats
     public TimeSpan IoThreadInKernel => System.Diagnostics.Stopwatch.GetElapsedTime(0, Volatile.Read(ref _submitTicks));
 
     internal void AddSubmitTime(long ticks) => Interlocked.Add(ref _submitTicks, ticks);
+
+    /// <summary>The stream's start before its first read: the read engine, the staging buffers' registration, the file table.</summary>
+    public TimeSpan SetupTime => Ticks(ref _setupTicks);
+
+    /// <summary>Time the io thread spent publishing chunks' slots (their copies into the heap started and checked, the batch written and rung).</summary>
+    public TimeSpan IoThreadPublishing => Ticks(ref _publishTicks);
+
+    /// <summary>Time the io thread spent taking slots' results back and handing their chunks to the consumer.</summary>
+    public TimeSpan IoThreadTakingResults => Ticks(ref _takeTicks);
+
+    /// <summary>Time the io thread spent waiting with nothing to do (spinning for slots, or asleep for a released buffer).</summary>
+    public TimeSpan IoThreadIdle => Ticks(ref _idleTicks);
+
+    /// <summary>From the stream's start to the end of its last read: after it, the stream only waits for slots and the consumer.</summary>
+    public TimeSpan ReadsDoneAfter => Ticks(ref _readsDoneTicks);
+
+    /// <summary>Mean time from a batch's copy into the heap started (<see cref="StreamOptions.HeapStaging"/>) to the io thread seeing it landed.</summary>
+    public TimeSpan MeanHeapCopyTime
+    {
+        get
+        {
+            long copies = Volatile.Read(ref _copies);
+            return copies == 0 ? TimeSpan.Zero : System.Diagnostics.Stopwatch.GetElapsedTime(0, Volatile.Read(ref _copyTicks) / copies);
+        }
+    }
+
+    /// <summary>Turns of the io thread's loop (each: take released buffers, start reads, reap, publish, take results).</summary>
+    public long IoThreadLoops => Volatile.Read(ref _loops);
+
+    internal void AddCopyTime(long ticks)
+    {
+        Interlocked.Add(ref _copyTicks, ticks);
+        Interlocked.Increment(ref _copies);
+    }
+
+    internal void AddLoop() => _loops++;
+
+    /// <summary>The stream's end after its last chunk: the io thread joined, the read engine closed (its buffers unregistered), the files closed.</summary>
+    public TimeSpan TeardownTime => Ticks(ref _teardownTicks);
+
+    internal void SetTeardownTime(long ticks) => Volatile.Write(ref _teardownTicks, ticks);
+
+    internal void AddSetupTime(long ticks) => Interlocked.Add(ref _setupTicks, ticks);
+
+    internal void AddPublishTime(long ticks) => Interlocked.Add(ref _publishTicks, ticks);
+
+    internal void AddTakeTime(long ticks) => Interlocked.Add(ref _takeTicks, ticks);
+
+    internal void AddIdleTime(long ticks) => Interlocked.Add(ref _idleTicks, ticks);
+
+    internal void SetReadsDone(long ticks) => Volatile.Write(ref _readsDoneTicks, ticks);
+
+    private static TimeSpan Ticks(ref long ticks) => System.Diagnostics.Stopwatch.GetElapsedTime(0, Volatile.Read(ref ticks));
 
     /// <summary>Mean time from a chunk handed to the consumer to its staging buffer back with the io thread.</summary>
     public TimeSpan MeanConsumerTime

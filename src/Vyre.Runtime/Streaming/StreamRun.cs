@@ -51,7 +51,7 @@ internal sealed unsafe class StreamRun : IDisposable
     // HeapStaging: copies into the heap started for _toPublish, oldest first, each with the count of _toPublish entries
     // (counted from the stream's start, like _unpublishedBase) whose copies it covers. A chunk's slot is published only
     // once its copy is done; the io thread never waits for one, so reads, copies and kernel work overlap.
-    private readonly Queue<(long UpTo, HeapCopy Copy)> _copies = new();
+    private readonly Queue<(long UpTo, HeapCopy Copy, long StartedAt)> _copies = new();
     private long _unpublishedBase;
     private long _staged;
     private long _copied;
@@ -66,8 +66,13 @@ internal sealed unsafe class StreamRun : IDisposable
     private DateTime _publishBlockedSince = DateTime.MaxValue;
     private volatile bool _stopping;
 
+    // When the stream was created, and whether its reads have all ended: StreamStats.SetupTime and ReadsDoneAfter.
+    private readonly long _createdAt;
+    private bool _readsDone;
+
     public StreamRun(MegakernelHost host, IReadOnlyList<StreamInput> inputs, uint opcode, StreamOptions options)
     {
+        _createdAt = System.Diagnostics.Stopwatch.GetTimestamp();
         _host = host;
         _ring = host.Ring;
         _inputs = inputs;
@@ -124,6 +129,7 @@ internal sealed unsafe class StreamRun : IDisposable
     /// <summary>Stops reading, cancels reads in flight, waits (bounded) for slots in flight, and joins the io thread.</summary>
     public void Stop()
     {
+        long stopping = System.Diagnostics.Stopwatch.GetTimestamp();
         _stopping = true;
         _wake.Release();
         TimeSpan bound = _host.WaitTimeout + TimeSpan.FromSeconds(5);
@@ -136,6 +142,7 @@ internal sealed unsafe class StreamRun : IDisposable
 
         _reads.Dispose();
         _region.Dispose();
+        _stats.SetTeardownTime(System.Diagnostics.Stopwatch.GetTimestamp() - stopping);
     }
 
     public void Dispose()
@@ -170,9 +177,11 @@ internal sealed unsafe class StreamRun : IDisposable
     {
         var spin = new SpinWait();
         long sampledAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        _stats.AddSetupTime(sampledAt - _createdAt);
         (int Reads, int Waiting, int Slots, int WithConsumer) stages = default;
         while (true)
         {
+            _stats.AddLoop();
             long drained = System.Diagnostics.Stopwatch.GetTimestamp();
             while (_released.TryDequeue(out int index))
             {
@@ -191,7 +200,13 @@ internal sealed unsafe class StreamRun : IDisposable
             }
 
             bool moreToRead = _current is not null || _nextInput < _inputs.Count;
-            if (_reads.InFlight == 0 && !moreToRead && _slotsInFlight == 0 && _toPublish.Count == 0)
+            if (_reads.InFlight == 0 && !moreToRead && !_readsDone)
+            {
+                _readsDone = true;
+                _stats.SetReadsDone(System.Diagnostics.Stopwatch.GetTimestamp() - _createdAt);
+            }
+
+            if (_readsDone && _slotsInFlight == 0 && _toPublish.Count == 0)
             {
                 return;
             }
@@ -205,11 +220,15 @@ internal sealed unsafe class StreamRun : IDisposable
                 _stats.AddSubmitTime(System.Diagnostics.Stopwatch.GetTimestamp() - entered);
             }
 
+            long publishing = System.Diagnostics.Stopwatch.GetTimestamp();
             progressed |= PublishReady();
+            long taking = System.Diagnostics.Stopwatch.GetTimestamp();
             progressed |= TakeFinished();
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            _stats.AddPublishTime(taking - publishing);
+            _stats.AddTakeTime(now - taking);
 
             // Where the staging buffers were since the last sample: as the last iteration left them.
-            long now = System.Diagnostics.Stopwatch.GetTimestamp();
             _stats.SampleStages(stages.Reads, stages.Waiting, stages.Slots, stages.WithConsumer, now - sampledAt);
             sampledAt = now;
             stages = (_reads.InFlight, _toPublish.Count, _slotsInFlight, _options.Depth - _free.Count - _reads.InFlight - _toPublish.Count - _slotsInFlight);
@@ -220,10 +239,12 @@ internal sealed unsafe class StreamRun : IDisposable
             else if (_slotsInFlight > 0 || _toPublish.Count > 0)
             {
                 spin.SpinOnce(sleep1Threshold: -1);
+                _stats.AddIdleTime(System.Diagnostics.Stopwatch.GetTimestamp() - now);
             }
             else if (_reads.InFlight == 0)
             {
                 _wake.Wait(s_idleWait);
+                _stats.AddIdleTime(System.Diagnostics.Stopwatch.GetTimestamp() - now);
             }
         }
     }
@@ -357,13 +378,14 @@ internal sealed unsafe class StreamRun : IDisposable
             {
                 // Into device memory before the slots exist: queued DMAs, one per run of consecutive staging buffers (each
                 // buffer's heap copy sits at the same stride, so a run is one range; the unread tails between go along).
-                _copies.Enqueue((prepared, _host.StartDataToHeap(HeapCopies(heap, (int)(_staged - _unpublishedBase), (int)(prepared - _staged)))));
+                _copies.Enqueue((prepared, _host.StartDataToHeap(HeapCopies(heap, (int)(_staged - _unpublishedBase), (int)(prepared - _staged))), System.Diagnostics.Stopwatch.GetTimestamp()));
                 _staged = prepared;
                 progressed = true;
             }
 
-            while (_copies.TryPeek(out (long UpTo, HeapCopy Copy) started) && started.Copy.IsDone)
+            while (_copies.TryPeek(out (long UpTo, HeapCopy Copy, long StartedAt) started) && started.Copy.IsDone)
             {
+                _stats.AddCopyTime(System.Diagnostics.Stopwatch.GetTimestamp() - started.StartedAt);
                 _copied = started.UpTo;
                 started.Copy.Dispose();
                 _copies.Dequeue();
@@ -500,7 +522,7 @@ internal sealed unsafe class StreamRun : IDisposable
     private void Drain()
     {
         // Copies still queued finish on the copy stream by themselves; their markers go.
-        while (_copies.TryDequeue(out (long UpTo, HeapCopy Copy) started))
+        while (_copies.TryDequeue(out (long UpTo, HeapCopy Copy, long StartedAt) started))
         {
             started.Copy.Dispose();
         }
