@@ -34,9 +34,12 @@ public static partial class ScanKernels
     /// The owned bytes are cut in four parts walked together, each by its own automaton state from the part's start to
     /// its end plus the longest rule less one: four table lookups in flight instead of one chain, and on CUDA 128 bytes
     /// of loads in flight per round. A walk finds only matches that start in or after its part, and counts those that
-    /// start in it.
+    /// start in it. On the CPU backends the walk's methods are compiled by the JIT at full optimisation on first call
+    /// (AggressiveOptimization), never from the ReadyToRun image the published tool carries: precompiled code cannot inline
+    /// <see cref="SlotView{T}"/>'s indexer from another assembly, and walked half as fast (measured, docs/benchmarks.md).
     /// </remarks>
     [OpcodeHandler(0x200)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SlotStatus ChunkStats(ref SlotContext slot)
     {
         if (!TryOpen(ref slot, out ChunkJob job))
@@ -188,6 +191,7 @@ public static partial class ScanKernels
     /// most <paramref name="readable"/>): four independent table lookups in flight instead of one dependent chain. A walk
     /// finds only matches that start in its part or after, and counts those that start in it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WalkRange(ref ChunkScan scan, SlotView<byte> bytes, int start, int end, int readable, int reach, int root)
     {
         // Four parts of `part` bytes (a multiple of the block), the last one taking the rest.
@@ -259,6 +263,7 @@ public static partial class ScanKernels
     }
 
     /// <summary>FNV-1a of the first <paramref name="own"/> bytes, and their histogram into <paramref name="histogram"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint Stats(SlotView<byte> bytes, int own, SlotView<uint> histogram)
     {
         for (int i = 0; i < HistogramWords; i++)
@@ -293,6 +298,7 @@ public static partial class ScanKernels
     }
 
     /// <summary>FNV-1a of the first <paramref name="own"/> bytes (no histogram).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint Hash(SlotView<byte> bytes, int own)
     {
         uint hash = 2166136261;
@@ -380,6 +386,7 @@ public static partial class ScanKernels
         }
 
         /// <summary>Walks <paramref name="walk"/> on byte by byte up to <paramref name="end"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Rest(ref Walk walk, SlotView<byte> bytes, int end)
         {
             while (walk.At < end)
