@@ -69,6 +69,16 @@ public abstract class DeviceLossSuite
     }
 
     [Test]
+    public async Task A_restart_with_wrong_options_is_refused_before_anything_stops()
+    {
+        await using MegakernelHost host = await TestKernels.StartAsync(Options(TimeSpan.FromDays(1)));
+        var wrong = new MegakernelOptions { Backend = Backend, SlotCount = 100 };
+        Assert.That(() => host.RestartAsync(wrong), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(host.Submit(TestKernels.Opcodes.Increment, 1)[0], Is.EqualTo(2u), "the host still serves: nothing was shut down");
+        Assert.That(host.DeviceLoss, Is.Null);
+    }
+
+    [Test]
     public async Task A_device_loop_that_exits_by_itself_is_a_lost_device()
     {
         if (!WatchesHeartbeat)

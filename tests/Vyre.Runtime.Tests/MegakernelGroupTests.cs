@@ -129,6 +129,29 @@ public sealed class MegakernelGroupTests
         Assert.That(() => group.WaitBatch(default, results), Throws.ArgumentException.With.Message.Contains("Fix:"));
         Assert.That(() => group.WaitBatch(other.PublishBatch(Increments(4, 0)), results), Throws.ArgumentException.With.Message.Contains("another group"));
         Assert.That(() => group.PublishBatch([]), Throws.ArgumentException);
+        Assert.That(
+            () => MegakernelGroup.StartAsync(o => TestKernels.StartAsync(o), Enumerable.Range(0, 65).Select(_ => BackendOptions.Managed(64))),
+            Throws.ArgumentException.With.Message.Contains("1..64"),
+            "65 members are refused before any starts");
+        Assert.That(() => MegakernelGroup.StartAsync(o => TestKernels.StartAsync(o), [BackendOptions.Managed(64), null!]), Throws.ArgumentException.With.Message.Contains("Fix:"));
+    }
+
+    [Test]
+    public async Task A_disposed_group_refuses_work_and_its_hosts_are_shut_down()
+    {
+        MegakernelGroup group = await Start(2);
+        IReadOnlyList<MegakernelHost> hosts = group.Hosts;
+        GroupBatch pending = group.PublishBatch(Increments(8, 0));
+        await group.DisposeAsync();
+        await group.DisposeAsync(); // Twice is nothing.
+
+        Assert.That(() => group.Submit(new SlotRequest(TestKernels.Opcodes.Increment, 1)), Throws.InstanceOf<ObjectDisposedException>());
+        Assert.That(() => group.PublishBatch(Increments(2, 0)), Throws.InstanceOf<ObjectDisposedException>());
+        Assert.That(() => group.WaitBatch(pending, new SlotResult[8]), Throws.InstanceOf<ObjectDisposedException>());
+        foreach (MegakernelHost host in hosts)
+        {
+            Assert.That(() => host.Submit(Opcodes.Nop), Throws.InstanceOf<ObjectDisposedException>(), "every member was shut down with the group");
+        }
     }
 
     [Test]
