@@ -54,7 +54,7 @@ public sealed unsafe partial class MegakernelHost
         DeviceFault? fault;
         try
         {
-            fault = _backend.CheckDevice();
+            fault = AskDevice();
 
             // The loop's exit word is written by one warp while others may still finish their claims: the host writes
             // the ring only once the whole device side has ended.
@@ -73,6 +73,15 @@ public sealed unsafe partial class MegakernelHost
             LoseDevice(lost);
         }
     }
+
+    /// <summary>Tests only: answers in place of the backend's <see cref="IMegakernelBackend.CheckDevice"/> when it gives a fault.</summary>
+    internal Func<DeviceFault?>? DeviceCheckForTests { get; set; }
+
+    /// <summary>How often the device is asked whether it failed: the heartbeat's period, and a shutdown's wait for its SHUTDOWN slot.</summary>
+    private TimeSpan WatchPeriod => _options.HeartbeatTimeout / 8;
+
+    /// <summary>Whether the device side failed (a CUDA error on the resident kernel, a failed Once launch); null when it did not.</summary>
+    private DeviceFault? AskDevice() => DeviceCheckForTests?.Invoke() ?? _backend.CheckDevice();
 
     /// <summary>A persistent device loop that exited while the host runs has left nobody to run the ring.</summary>
     private DeviceFault? ExitedByItself()

@@ -48,7 +48,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, backend.IoCompleted, options.SlotCount, options.CreatePriorityGate(), _meter);
         _onPublished = backend.OnPublished;
         _log = options.Logger ?? NullLogger.Instance;
-        _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], options.HeartbeatTimeout / 8, Watch);
+        _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], WatchPeriod, Watch);
     }
 
     /// <summary>The megakernel being run (its generated definition).</summary>
@@ -181,15 +181,16 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         string? lost;
         lock (_lossLock)
         {
-            lost = _deviceLoss ?? _backend.CheckDevice()?.Reason;
+            lost = _deviceLoss ?? AskDevice()?.Reason;
             shutdownSlotRan = lost is not null
                 || Volatile.Read(ref _backend.Control[ControlWord.KernelState]) == (uint)KernelState.Exited
-                || RunShutdownSlot(deadline);
+                || RunShutdownSlot(deadline, ref lost)
+                || lost is not null;
         }
 
         // The stop word is the backstop when the SHUTDOWN slot could not run.
         _backend.RequestStop();
-        bool exited = _backend.WaitForExit(Remaining(deadline, TimeSpan.FromSeconds(1)));
+        bool exited = _backend.WaitForExit(lost is null ? Remaining(deadline, TimeSpan.FromSeconds(1)) : TimeSpan.FromSeconds(1)); // A lost device runs nothing more.
 
         // Waiters stop waiting: what the device side did not finish now never will.
         _ring.ReleaseWaiters();
@@ -235,8 +236,12 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         return $"{Definition.Name} on {Backend} did not stop cleanly: {why}; {memory}. Fix: look for a handler that does not return; a CUDA kernel exits by itself once the heartbeat is stale, and the Managed workers once the handler returns.";
     }
 
-    /// <summary>Publishes a SHUTDOWN slot if the ring has room and waits (bounded) for it; false when it did not run.</summary>
-    private bool RunShutdownSlot(DateTime deadline)
+    /// <summary>
+    /// Publishes a SHUTDOWN slot if the ring has room and waits (bounded) for it; false when it did not run. The device is
+    /// asked once a watch period whether it failed meanwhile (the watch itself is off while the host shuts down): a lost
+    /// device ends the wait at once, with <paramref name="lost"/> saying why, instead of at the deadline.
+    /// </summary>
+    private bool RunShutdownSlot(DateTime deadline, ref string? lost)
     {
         var request = new SlotRequest(Opcodes.Shutdown) { Priority = SlotPriority.Critical };
         if (!_ring.TryPublish(new ReadOnlySpan<SlotRequest>(ref request), _onPublished, out long sequence) || !_ring.TryClaim(sequence))
@@ -244,7 +249,16 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
             return false;
         }
 
-        bool ran = _ring.SpinUntilComplete(sequence, deadline);
+        bool ran;
+        while (!(ran = _ring.SpinUntilComplete(sequence, Min(deadline, DateTime.UtcNow + WatchPeriod))) && DateTime.UtcNow < deadline)
+        {
+            if (AskDevice() is { } fault)
+            {
+                lost = fault.Reason;
+                return false;
+            }
+        }
+
         if (ran)
         {
             _ring.Take(sequence);
@@ -252,6 +266,8 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
 
         return ran;
     }
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 
     /// <summary>
     /// Enters a call that touches the host's memory (<c>using CallScope call = EnterCall();</c>); throws

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using NUnit.Framework;
 using Vyre.Backends;
@@ -66,6 +67,31 @@ public abstract class DeviceLossSuite
         }
 
         Assert.That(() => host.Submit(Opcodes.Nop), Throws.InstanceOf<ObjectDisposedException>(), "the lost host stays shut down");
+    }
+
+    [Test]
+    public async Task A_device_lost_while_the_shutdown_slot_waits_ends_the_wait()
+    {
+        if (Backend != Backend.Managed)
+        {
+            Assert.Ignore("The SHUTDOWN slot waits only while every lane is busy: one Managed worker makes that so; the device is asked through the same CheckDevice on every backend.");
+        }
+
+        MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions { Backend = Backend.Managed, SlotCount = 16, Lanes = 1, WaitTimeout = TimeSpan.FromSeconds(60) });
+        _ = host.SubmitAsync(TestKernels.Opcodes.SpinUntilDataFlag, 0);
+        await Task.Delay(200);
+        Task<ShutdownReport> shutdown = host.ShutdownAsync();
+        await Task.Delay(500);
+        Assert.That(shutdown.IsCompleted, Is.False, "the SHUTDOWN slot waits behind the handler that spins on the only worker");
+
+        host.DeviceCheckForTests = () => new DeviceFault("lost on purpose during the shutdown", 0);
+        ShutdownReport report = await shutdown.WaitAsync(TimeSpan.FromSeconds(20)); // Not WaitTimeout's 60 s.
+        Assert.That(report.Summary, Does.Contain("lost on purpose during the shutdown"));
+        Assert.That(report.MemoryReleased, Is.False, "the worker still runs the handler: its memory is kept");
+        unsafe
+        {
+            Volatile.Write(ref host.DataPointer[0], 1); // Let the worker go.
+        }
     }
 
     [Test]

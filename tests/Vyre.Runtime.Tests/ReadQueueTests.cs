@@ -114,6 +114,32 @@ public sealed unsafe class ReadQueueTests
     }
 
     [Test]
+    public void Every_direct_read_in_flight_when_the_file_system_refuses_O_DIRECT_goes_again_buffered()
+    {
+        byte[] content = Content(20_000);
+        string directory = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "vyre-direct-" + Guid.NewGuid().ToString("N"))).FullName; // Not /tmp: tmpfs may refuse O_DIRECT.
+        string path = Path.Combine(directory, "direct");
+        File.WriteAllBytes(path, content);
+        int directFd = -1;
+        var engine = new ScriptedEngine((_, read) => read.Fd == directFd ? -22 : ScriptedEngine.Real(read, cap: int.MaxValue)); // EINVAL for every read of the O_DIRECT descriptor.
+        using ReadQueue<string> reads = Queue(engine);
+        int errno = reads.Files.TryOpen(path, direct: true, out IoFile? file, out string refusal);
+        Assume.That(errno, Is.Zero, refusal);
+        Assume.That(file!.Direct, Is.True, "this file system takes O_DIRECT at open");
+        directFd = engine.FixedFiles[file.Slot];
+        var ended = new List<(string, int, int)>();
+        Assert.That(reads.Files.TryHold(file) && reads.Files.TryHold(file), Is.True);
+        reads.Start(file, 0, (nint)_memory, 8_192, "first");
+        reads.Start(file, 8_192, (nint)(_memory + 16_384), 8_192, "second");
+        Pump(reads, ended);
+
+        Assert.That(ended, Is.EquivalentTo(new[] { ("first", 8_192, 0), ("second", 8_192, 0) }), "both refused reads went again, buffered");
+        Assert.That(new Span<byte>(_memory + 16_384, 8_192).ToArray(), Is.EqualTo(content[8_192..16_384]));
+        reads.Files.Remove(file);
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Test]
     public void Cancel_ends_every_read_exactly_once_and_releases_its_file()
     {
         var engine = new ScriptedEngine((_, _) => null); // Nothing ever completes by itself.
@@ -212,6 +238,11 @@ public sealed unsafe class ReadQueueTests
         files.Remove(loose!);
         Assert.That(pipe.SafePipeHandle.IsClosed, Is.False, "a caller's handle is never closed by the table");
         Assert.That(files.TryOpen(_dir, direct: false, out _, out string directory), Is.EqualTo(21), "EISDIR");
+
+        int fd = (int)pipe.SafePipeHandle.DangerousGetHandle();
+        Assert.That(IoUringNative.Fcntl(fd, IoUringNative.FSetFl, IoUringNative.Fcntl(fd, IoUringNative.FGetFl, 0) | IoUringNative.ONonBlock), Is.Zero);
+        Assert.That(files.TryAdopt(pipeHandle, "a pipe", regularOnly: false, out _, out string nonBlocking), Is.EqualTo(11), "EAGAIN: its reads would be retried forever");
+        Assert.That(nonBlocking, Does.Contain("O_NONBLOCK").And.Contain("Fix:"));
         Assert.That(directory, Does.Contain("a directory"));
     }
 

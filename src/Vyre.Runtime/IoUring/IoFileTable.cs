@@ -113,6 +113,13 @@ internal sealed class IoFileTable : IDisposable
         }
 
         int fd = (int)handle.DangerousGetHandle();
+        if (Fcntl(fd, FGetFl, 0) is int flags and >= 0 && (flags & ONonBlock) != 0)
+        {
+            // io_uring answers EAGAIN for such a descriptor instead of waiting for its data: the read would be retried forever.
+            refusal = $"'{name}' was opened with O_NONBLOCK, for which io_uring answers EAGAIN instead of waiting for data. Fix: pass a descriptor opened without O_NONBLOCK (a regular file from File.OpenHandle, a blocking pipe).";
+            return EAGAIN;
+        }
+
         long size;
         if (regularOnly)
         {
@@ -219,7 +226,8 @@ internal sealed class IoFileTable : IDisposable
                 return false;
             }
 
-            // Reads still in flight hold the old handle: it closes after the last of them.
+            // The holds move to the new handle and the old descriptor closes now: an io_uring read in flight keeps the kernel's
+            // own reference to its file, and a positional read looks the fixed slot up only when it runs (the new descriptor).
             SafeFileHandle old = file.Handle;
             file.Handle = handle;
             file.Direct = false;

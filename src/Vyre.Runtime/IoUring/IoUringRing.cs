@@ -420,6 +420,8 @@ internal sealed unsafe class IoUringRing : IReadEngine
 
     private void Register(uint opcode, nint argument, uint count, string call)
     {
+        // A closed ring's descriptor number may already name another ring.
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (Syscall(SysRegister, _fd, (nint)opcode, argument, (nint)count, 0, 0) < 0)
         {
             throw IoUringException.ForCall(call, Marshal.GetLastPInvokeError());

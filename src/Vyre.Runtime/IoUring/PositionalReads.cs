@@ -12,7 +12,8 @@ namespace Vyre.IoUring;
 /// </summary>
 internal sealed unsafe class PositionalReads(int entries) : IReadEngine
 {
-    private readonly Queue<(int Fd, nint Address, uint Length, ulong Offset, ulong UserData)> _queued = new();
+    // A fixed file is named by its slot until the read runs (its descriptor is looked up then), like io_uring's.
+    private readonly Queue<(int File, bool Fixed, nint Address, uint Length, ulong Offset, ulong UserData)> _queued = new();
     private readonly Queue<(ulong UserData, int Result)> _completed = new();
     private int[] _files = [];
 
@@ -35,7 +36,7 @@ internal sealed unsafe class PositionalReads(int entries) : IReadEngine
             return false;
         }
 
-        _queued.Enqueue((fixedFile ? _files[file] : file, address, length, offset, userData));
+        _queued.Enqueue((file, fixedFile, address, length, offset, userData));
         return true;
     }
 
@@ -44,7 +45,8 @@ internal sealed unsafe class PositionalReads(int entries) : IReadEngine
         int submitted = _queued.Count;
         while (_queued.TryDequeue(out var read))
         {
-            long got = read.Fd < 0 ? -EBADF : PositionalRead(read.Fd, read.Address, read.Length, (long)read.Offset);
+            int fd = read.Fixed ? _files[read.File] : read.File;
+            long got = fd < 0 ? -EBADF : PositionalRead(fd, read.Address, read.Length, (long)read.Offset);
             _completed.Enqueue((read.UserData, (int)got));
         }
 

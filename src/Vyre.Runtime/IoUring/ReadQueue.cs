@@ -183,21 +183,23 @@ internal sealed unsafe class ReadQueue<TRead> : IDisposable
     /// <summary>Closes the engine and the files the table opened. Call after the reads have ended (<see cref="Cancel"/>).</summary>
     public void Dispose()
     {
-        _engine.Dispose();
+        // The table first: once its slots are cleared, a file removed meanwhile never calls the engine after it closed.
         Files.Dispose();
+        _engine.Dispose();
     }
 
     private void Queue(int index)
     {
         ref Entry entry = ref _entries[index];
         int remaining = entry.Length - entry.Got;
-        uint length = (uint)(entry.File.Direct ? RoundUpToDirect(remaining) : remaining);
+        entry.QueuedDirect = entry.File.Direct;
+        uint length = (uint)(entry.QueuedDirect ? RoundUpToDirect(remaining) : remaining);
         nint address = entry.Address + entry.Got;
         long at = address - _memory;
         long piece = at / FixedBufferBytes;
         bool inOnePiece = at >= 0 && at + length <= _memoryBytes && (length == 0 || (at + length - 1) / FixedBufferBytes == piece);
         int buffer = _pinned && inOnePiece ? (int)piece : -1; // A read across two pieces goes as a plain READ.
-        if (!_engine.TryQueueRead(entry.File.Slot, fixedFile: true, address, length, (ulong)(entry.Offset + entry.Got), buffer, (ulong)index + 1, inWorker: _bufferedInWorker && !entry.File.Direct))
+        if (!_engine.TryQueueRead(entry.File.Slot, fixedFile: true, address, length, (ulong)(entry.Offset + entry.Got), buffer, (ulong)index + 1, inWorker: _bufferedInWorker && !entry.QueuedDirect))
         {
             throw new InvalidOperationException("The io_uring submission ring is full although reads in flight are bounded by its depth; this is a bug in Vyre.");
         }
@@ -206,9 +208,11 @@ internal sealed unsafe class ReadQueue<TRead> : IDisposable
     private void Completed(int index, int result, ReadCompleted<TRead> completed)
     {
         ref Entry entry = ref _entries[index];
-        if (result == -EINVAL && entry.File.Direct && Files.TryReopenBuffered(entry.File))
+        if (result == -EINVAL && entry.QueuedDirect && (!entry.File.Direct || Files.TryReopenBuffered(entry.File)))
         {
-            Queue(index); // The file system took O_DIRECT at open but not this read: the whole file goes buffered.
+            // The file system took O_DIRECT at open but not this read: the whole file goes buffered, and every read of it
+            // that was in flight direct (refused the same way) goes again buffered.
+            Queue(index);
         }
         else if (result is -EINTR or -EAGAIN)
         {
@@ -254,5 +258,8 @@ internal sealed unsafe class ReadQueue<TRead> : IDisposable
         public int Got;
         public TRead Read;
         public bool InUse;
+
+        /// <summary>Whether the read in flight was queued with O_DIRECT (its file may have gone buffered since).</summary>
+        public bool QueuedDirect;
     }
 }

@@ -138,7 +138,8 @@ internal sealed unsafe class LoadMissService : IDisposable
 
         if (errno != 0)
         {
-            throw new System.IO.IOException($"Cannot register a caller's handle for LOAD_MISS: errno {errno} ({Describe(errno)}). Fix: pass a handle of a readable file, not a directory.");
+            string fix = refusal.Contains("Fix:", StringComparison.Ordinal) ? string.Empty : " Fix: pass a handle of a readable file, not a directory.";
+            throw new System.IO.IOException($"Cannot register a caller's handle for LOAD_MISS: {refusal} (errno {errno}).{fix}");
         }
 
         return file!.Id;
@@ -148,7 +149,14 @@ internal sealed unsafe class LoadMissService : IDisposable
     public void Unregister(uint file)
     {
         // Reads in flight hold references of their own: the descriptor closes (if the host opened it) after the last.
-        if (!_reads.Files.Remove(file))
+        bool removed;
+        lock (_stopGate)
+        {
+            ThrowIfStopped();
+            removed = _reads.Files.Remove(file);
+        }
+
+        if (!removed)
         {
             throw new ArgumentException($"File id {file} is not registered. Fix: pass an id RegisterIoFile returned and did not yet unregister.", nameof(file));
         }
