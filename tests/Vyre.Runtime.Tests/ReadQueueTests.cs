@@ -21,6 +21,7 @@ public sealed unsafe class ReadQueueTests
     private const int Bytes = 1 << 16;
     private byte* _memory;
     private string _dir = string.Empty;
+    private string? _directDir;
 
     [SetUp]
     public void Allocate()
@@ -35,6 +36,11 @@ public sealed unsafe class ReadQueueTests
     {
         NativeMemory.AlignedFree(_memory);
         Directory.Delete(_dir, recursive: true);
+        if (_directDir is not null)
+        {
+            Directory.Delete(_directDir, recursive: true);
+            _directDir = null;
+        }
     }
 
     [Test]
@@ -81,9 +87,6 @@ public sealed unsafe class ReadQueueTests
     public void Direct_reads_ask_aligned_lengths_end_at_a_short_unaligned_read_and_go_buffered_when_refused()
     {
         byte[] content = Content(10_000);
-        string directory = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "vyre-direct-" + Guid.NewGuid().ToString("N"))).FullName; // Not /tmp: tmpfs may refuse O_DIRECT.
-        string path = Path.Combine(directory, "direct");
-        File.WriteAllBytes(path, content);
         bool refused = false;
         var engine = new ScriptedEngine((call, read) =>
         {
@@ -96,9 +99,7 @@ public sealed unsafe class ReadQueueTests
             return ScriptedEngine.Real(read, cap: int.MaxValue);
         });
         using ReadQueue<string> reads = Queue(engine);
-        int errno = reads.Files.TryOpen(path, direct: true, out IoFile? file, out string refusal);
-        Assume.That(errno, Is.Zero, refusal);
-        Assume.That(file!.Direct, Is.True, "this file system takes O_DIRECT at open");
+        IoFile file = OpenDirect(reads, content);
         var ended = new List<(string, int, int)>();
         Assert.That(reads.Files.TryHold(file), Is.True);
         reads.Start(file, 0, (nint)_memory, 5_000, "d");
@@ -110,22 +111,16 @@ public sealed unsafe class ReadQueueTests
         Assert.That(ended, Is.EqualTo(new[] { ("d", 5_000, 0) }), "at most the length asked is reported");
         Assert.That(new Span<byte>(_memory, 5_000).ToArray(), Is.EqualTo(content[..5_000]));
         reads.Files.Remove(file);
-        Directory.Delete(directory, recursive: true);
     }
 
     [Test]
     public void Every_direct_read_in_flight_when_the_file_system_refuses_O_DIRECT_goes_again_buffered()
     {
         byte[] content = Content(20_000);
-        string directory = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "vyre-direct-" + Guid.NewGuid().ToString("N"))).FullName; // Not /tmp: tmpfs may refuse O_DIRECT.
-        string path = Path.Combine(directory, "direct");
-        File.WriteAllBytes(path, content);
         int directFd = -1;
         var engine = new ScriptedEngine((_, read) => read.Fd == directFd ? -22 : ScriptedEngine.Real(read, cap: int.MaxValue)); // EINVAL for every read of the O_DIRECT descriptor.
         using ReadQueue<string> reads = Queue(engine);
-        int errno = reads.Files.TryOpen(path, direct: true, out IoFile? file, out string refusal);
-        Assume.That(errno, Is.Zero, refusal);
-        Assume.That(file!.Direct, Is.True, "this file system takes O_DIRECT at open");
+        IoFile file = OpenDirect(reads, content);
         directFd = engine.FixedFiles[file.Slot];
         var ended = new List<(string, int, int)>();
         Assert.That(reads.Files.TryHold(file) && reads.Files.TryHold(file), Is.True);
@@ -136,7 +131,6 @@ public sealed unsafe class ReadQueueTests
         Assert.That(ended, Is.EquivalentTo(new[] { ("first", 8_192, 0), ("second", 8_192, 0) }), "both refused reads went again, buffered");
         Assert.That(new Span<byte>(_memory + 16_384, 8_192).ToArray(), Is.EqualTo(content[8_192..16_384]));
         reads.Files.Remove(file);
-        Directory.Delete(directory, recursive: true);
     }
 
     [Test]
@@ -254,6 +248,18 @@ public sealed unsafe class ReadQueueTests
         int errno = reads.Files.TryOpen(Write(name, content), direct: false, out IoFile? file, out string refusal);
         Assert.That(errno, Is.Zero, refusal);
         return file!;
+    }
+
+    /// <summary>Opens <paramref name="content"/> with O_DIRECT (in the build folder: /tmp may be a tmpfs that refuses it); inconclusive where the file system refuses it.</summary>
+    private IoFile OpenDirect<T>(ReadQueue<T> reads, byte[] content)
+    {
+        _directDir ??= Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "vyre-direct-" + Guid.NewGuid().ToString("N"))).FullName;
+        string path = Path.Combine(_directDir, "direct");
+        File.WriteAllBytes(path, content);
+        int errno = reads.Files.TryOpen(path, direct: true, out IoFile? file, out string refusal);
+        Assume.That(errno, Is.Zero, refusal);
+        Assume.That(file!.Direct, Is.True, "this file system takes O_DIRECT at open");
+        return file;
     }
 
     private static void Pump(ReadQueue<string> reads, List<(string, int, int)> ended)

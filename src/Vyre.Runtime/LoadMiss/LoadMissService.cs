@@ -87,27 +87,10 @@ internal sealed unsafe class LoadMissService : IDisposable
     /// </summary>
     public uint Register(string path)
     {
-        int errno;
-        IoFile? file;
-        string refusal;
-        lock (_stopGate)
-        {
-            ThrowIfStopped();
-            errno = _reads.Files.TryOpen(path, direct: false, out file, out refusal);
-        }
-
-        if (errno == EMFILE && file is null && !_reads.Files.HasRoom)
-        {
-            throw TableFull();
-        }
-
-        if (errno != 0)
-        {
-            string fix = refusal.Contains("Fix:", StringComparison.Ordinal) ? string.Empty : " Fix: pass a readable regular file.";
-            throw new System.IO.IOException($"Cannot register for LOAD_MISS: {refusal}{fix}");
-        }
-
-        return file!.Id;
+        return Add(
+            (IoFileTable files, out IoFile? file, out string refusal) => files.TryOpen(path, direct: false, out file, out refusal),
+            "Cannot register for LOAD_MISS: ",
+            " Fix: pass a readable regular file.");
     }
 
     /// <summary>
@@ -122,27 +105,10 @@ internal sealed unsafe class LoadMissService : IDisposable
             throw new ArgumentException("The handle is closed or invalid. Fix: register an open file handle.", nameof(handle));
         }
 
-        int errno;
-        IoFile? file;
-        string refusal;
-        lock (_stopGate)
-        {
-            ThrowIfStopped();
-            errno = _reads.Files.TryAdopt(handle, "a caller's handle", regularOnly: false, out file, out refusal);
-        }
-
-        if (errno == EMFILE && file is null && !_reads.Files.HasRoom)
-        {
-            throw TableFull();
-        }
-
-        if (errno != 0)
-        {
-            string fix = refusal.Contains("Fix:", StringComparison.Ordinal) ? string.Empty : " Fix: pass a handle of a readable file, not a directory.";
-            throw new System.IO.IOException($"Cannot register a caller's handle for LOAD_MISS: {refusal} (errno {errno}).{fix}");
-        }
-
-        return file!.Id;
+        return Add(
+            (IoFileTable files, out IoFile? file, out string refusal) => files.TryAdopt(handle, "a caller's handle", regularOnly: false, out file, out refusal),
+            "Cannot register a caller's handle for LOAD_MISS: ",
+            " Fix: pass a handle of a readable file, not a directory.");
     }
 
     /// <summary>Clears file id <paramref name="file"/>; later requests for it end in FAULT BadArgument.</summary>
@@ -189,8 +155,33 @@ internal sealed unsafe class LoadMissService : IDisposable
 
     public void Dispose() => Stop(TimeSpan.FromSeconds(10));
 
-    private static InvalidOperationException TableFull() =>
-        new($"All {MaxFiles} LOAD_MISS file ids are in use. Fix: unregister files no handler reads any more (UnregisterIoFile).");
+    /// <summary>Adds a file to the table while the service runs; its id, or an exception that says why not, with a fix.</summary>
+    private uint Add(AddFile add, string failure, string fix)
+    {
+        int errno;
+        IoFile? file;
+        string refusal;
+        lock (_stopGate)
+        {
+            ThrowIfStopped();
+            errno = add(_reads.Files, out file, out refusal);
+        }
+
+        if (errno == EMFILE && !_reads.Files.HasRoom)
+        {
+            throw new InvalidOperationException($"All {MaxFiles} LOAD_MISS file ids are in use. Fix: unregister files no handler reads any more (UnregisterIoFile).");
+        }
+
+        if (errno != 0)
+        {
+            throw new System.IO.IOException($"{failure}{refusal} (errno {errno}).{(refusal.Contains("Fix:", StringComparison.Ordinal) ? string.Empty : fix)}");
+        }
+
+        return file!.Id;
+    }
+
+    /// <summary>One way of adding a file to the table (<see cref="IoFileTable.TryOpen"/>, <see cref="IoFileTable.TryAdopt"/>).</summary>
+    private delegate int AddFile(IoFileTable files, out IoFile? file, out string refusal);
 
     private void ThrowIfStopped()
     {
