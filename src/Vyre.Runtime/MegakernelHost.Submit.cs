@@ -166,17 +166,7 @@ public sealed unsafe partial class MegakernelHost
     internal bool TryPublish(ReadOnlySpan<SlotRequest> requests, out long first)
     {
         Validate(requests);
-        if (!_ring.TryPublish(requests, _onPublished, out first))
-        {
-            return false;
-        }
-
-        for (int i = 0; i < requests.Length; i++)
-        {
-            ClaimOwn(first + i);
-        }
-
-        return true;
+        return _ring.TryPublishOwned(requests, _onPublished, out first);
     }
 
     /// <summary>Sequences published so far (the doorbell).</summary>

@@ -65,7 +65,9 @@ public abstract class StreamingSuite
         files.Add(Create("empty.bin", 0, seed: 0));
         var stats = new StreamStats();
         await using MegakernelHost host = await TestKernels.StartAsync(BackendOptions.WithReads(Options(), reads));
+        var streaming = System.Diagnostics.Stopwatch.StartNew();
         List<FileChunk> chunks = await Collect(host, files, new StreamOptions { ChunkBytes = Chunk, Depth = 6, Stats = stats, SqPoll = sqPoll });
+        TimeSpan streamed = streaming.Elapsed;
 
         int expected = files.Sum(f => Math.Max(1, (int)((new FileInfo(f).Length + Chunk - 1) / Chunk)));
         Assert.That(chunks, Has.Count.EqualTo(expected), "one chunk per 64 KiB, one for the empty file");
@@ -98,6 +100,8 @@ public abstract class StreamingSuite
         Assert.That(stats.IoThreadLoops, Is.GreaterThanOrEqualTo(expected / 6), "a turn takes at most every buffer's chunk");
         Assert.That(stats.IoThreadPublishing + stats.IoThreadTakingResults, Is.GreaterThan(TimeSpan.Zero));
         Assert.That(stats.IoThreadIdle, Is.GreaterThanOrEqualTo(TimeSpan.Zero));
+        TimeSpan accounted = stats.SetupTime + stats.IoThreadInKernel + stats.IoThreadPublishing + stats.IoThreadTakingResults + stats.IoThreadIdle + stats.TeardownTime;
+        Assert.That(accounted, Is.LessThanOrEqualTo(streamed), "the io thread's parts are parts of the stream's time, none counted twice");
     }
 
     [Test]

@@ -52,9 +52,6 @@ internal sealed class IoFileTable : IDisposable
         Closed,
     }
 
-    /// <summary>Files the table holds at most.</summary>
-    public int Capacity => _slots.Length;
-
     /// <summary>Whether a slot is free for one more file (a removed file's slot frees after its last read).</summary>
     public bool HasRoom
     {

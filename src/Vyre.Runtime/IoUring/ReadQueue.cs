@@ -32,7 +32,6 @@ internal sealed unsafe class ReadQueue<TRead> : IDisposable
     private readonly long _memoryBytes;
     private readonly bool _pinned;
     private readonly bool _bufferedInWorker;
-    private int _inFlight;
 
     /// <param name="reads">Which engine reads (<see cref="MegakernelOptions.IoReads"/>).</param>
     /// <param name="depth">Reads in flight at most.</param>
@@ -97,7 +96,7 @@ internal sealed unsafe class ReadQueue<TRead> : IDisposable
     public IoFileTable Files { get; }
 
     /// <summary>Reads started and not yet ended.</summary>
-    public int InFlight => _inFlight;
+    public int InFlight => _entries.Length - _free.Count;
 
     /// <summary>Whether another read may start.</summary>
     public bool HasRoom => _free.Count > 0;
@@ -116,7 +115,6 @@ internal sealed unsafe class ReadQueue<TRead> : IDisposable
         }
 
         _entries[index] = new Entry { File = file, Offset = offset, Address = address, Length = length, Read = read, InUse = true };
-        _inFlight++;
         Queue(index);
     }
 
@@ -126,7 +124,7 @@ internal sealed unsafe class ReadQueue<TRead> : IDisposable
     /// </summary>
     public bool Poll(TimeSpan wait, ReadCompleted<TRead> completed)
     {
-        if (_inFlight == 0)
+        if (InFlight == 0)
         {
             return false;
         }
@@ -159,7 +157,7 @@ internal sealed unsafe class ReadQueue<TRead> : IDisposable
 
         try
         {
-            _engine.CancelAndReap([.. targets], _inFlight, bound, (userData, result) =>
+            _engine.CancelAndReap([.. targets], InFlight, bound, (userData, result) =>
             {
                 int index = (int)userData - 1;
                 ref Entry entry = ref _entries[index];
@@ -193,7 +191,7 @@ internal sealed unsafe class ReadQueue<TRead> : IDisposable
         ref Entry entry = ref _entries[index];
         int remaining = entry.Length - entry.Got;
         entry.QueuedDirect = entry.File.Direct;
-        uint length = (uint)(entry.QueuedDirect ? RoundUpToDirect(remaining) : remaining);
+        uint length = (uint)(entry.QueuedDirect ? RegularFiles.RoundUpToDirect(remaining) : remaining);
         nint address = entry.Address + entry.Got;
         long at = address - _memory;
         long piece = at / FixedBufferBytes;
@@ -242,12 +240,9 @@ internal sealed unsafe class ReadQueue<TRead> : IDisposable
         Entry entry = _entries[index];
         _entries[index] = default;
         _free.Push(index);
-        _inFlight--;
         Files.Release(entry.File);
         completed(entry.Read, got, errno);
     }
-
-    private static long RoundUpToDirect(long bytes) => (bytes + RegularFiles.DirectAlignment - 1) / RegularFiles.DirectAlignment * RegularFiles.DirectAlignment;
 
     private struct Entry
     {

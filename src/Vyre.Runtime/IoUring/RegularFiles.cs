@@ -16,6 +16,9 @@ internal static class RegularFiles
     /// <summary>The alignment O_DIRECT needs of offsets, lengths and buffer addresses.</summary>
     public const int DirectAlignment = 4096;
 
+    /// <summary><paramref name="bytes"/> rounded up to <see cref="DirectAlignment"/>: what an O_DIRECT read of them asks for.</summary>
+    public static long RoundUpToDirect(long bytes) => (bytes + DirectAlignment - 1) / DirectAlignment * DirectAlignment;
+
     /// <summary>
     /// Opens <paramref name="path"/> read-only with <paramref name="extraFlags"/> (O_DIRECT, say) if it is a regular
     /// file. Returns 0 with the descriptor, or an errno with <paramref name="refusal"/> saying what went wrong.

@@ -168,6 +168,25 @@ internal sealed unsafe class HostRing
     }
 
     /// <summary>
+    /// <see cref="TryPublish(ReadOnlySpan{SlotRequest}, Action{long, int}, out long)"/> for a publisher that waits for the
+    /// batch itself: the batch is claimed for it at once (nobody else knows its sequences yet).
+    /// </summary>
+    public bool TryPublishOwned(ReadOnlySpan<SlotRequest> requests, Action<long, int> published, out long first)
+    {
+        if (!TryPublish(requests, published, out first))
+        {
+            return false;
+        }
+
+        if (!TryClaimBatch(first, requests.Length))
+        {
+            throw new InvalidOperationException($"Slot {first} was claimed by another caller before its publisher. Fix: this is a bug in Vyre; please report it.");
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// The priority rank a batch is admitted at (its least urgent request's) and its tenant (-1 when its requests differ
     /// in tenant or priority); throws when the batch is larger than that rank's window, which would never admit it.
     /// </summary>

@@ -58,15 +58,13 @@ public sealed class StreamOptions
     public StreamStats? Stats { get; init; }
 
     /// <summary>Bytes of one staging buffer: the chunk and its overlap, aligned. Computed in 64 bits, so it never wraps.</summary>
-    public long StagingStride => (long)ChunkBytes + RoundUp(OverlapBytes);
+    public long StagingStride => (long)ChunkBytes + IoUring.RegularFiles.RoundUpToDirect(OverlapBytes);
 
     /// <summary>
     /// Bytes of data buffer a stream with these options needs: <see cref="DataOffset"/>, up to a page to align
     /// the first buffer, and <see cref="Depth"/> staging buffers. Size <see cref="MegakernelOptions.DataBytes"/> by it.
     /// </summary>
     public long DataBytesNeeded => (long)DataOffset + Alignment + ((long)Depth * StagingStride);
-
-    internal static long RoundUp(long bytes) => (bytes + Alignment - 1) / Alignment * Alignment;
 
     internal void Validate(int dataBytes, int slotCount, int heapWords)
     {

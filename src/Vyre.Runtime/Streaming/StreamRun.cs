@@ -407,7 +407,7 @@ internal sealed unsafe class StreamRun : IDisposable
         }
 
         _host.ThrowIfStopped();
-        if (!_ring.TryPublish(requests, _host.OnPublished, out long first))
+        if (!_ring.TryPublishOwned(requests, _host.OnPublished, out long first))
         {
             DateTime now = DateTime.UtcNow;
             _publishBlockedSince = now < _publishBlockedSince ? now : _publishBlockedSince;
@@ -417,11 +417,6 @@ internal sealed unsafe class StreamRun : IDisposable
             }
 
             return progressed;
-        }
-
-        if (!_ring.TryClaimBatch(first, requests.Length))
-        {
-            throw new InvalidOperationException($"Slot {first} was claimed by another caller before its publisher. Fix: this is a bug in Vyre; please report it.");
         }
 
         _publishBlockedSince = DateTime.MaxValue;
