@@ -19,6 +19,7 @@ public struct SlotContext
     private readonly ArrayView<uint> _heap;
     private readonly ulong _dataAddress;
     private readonly ulong _heapAddress;
+    private readonly ulong _scratchAddress;
     private int _slotBase;
     private readonly ArrayView<uint> _scratchWords;
     private readonly int _scratchBase;
@@ -56,6 +57,7 @@ public struct SlotContext
         _heap = buffers.Heap;
         _dataAddress = buffers.DataAddress;
         _heapAddress = buffers.HeapAddress;
+        _scratchAddress = buffers.ScratchAddress;
         // No fault is recorded yet: a slot's scratch is zero when it starts, because completion clears what a fault left
         // (SlotExecutor.Complete), which spares every slot that does not fault two writes.
         _scratchWords = buffers.Scratch;
@@ -100,6 +102,9 @@ public struct SlotContext
 
     /// <summary>This slot's scratch words (<see cref="SlotScratch"/>).</summary>
     private readonly ArrayView<uint> Scratch => _scratchWords.SubView(_scratchBase, SlotScratch.WordsPerSlot);
+
+    /// <summary>The address of this slot's scratch words, where its views record faults.</summary>
+    private readonly ulong ScratchAddress => _scratchAddress + ((ulong)_scratchBase * sizeof(uint));
 
     /// <summary>Argument word <paramref name="index"/> (0..11).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -163,10 +168,10 @@ public struct SlotContext
         if ((ulong)offset + length > (ulong)_data.Length)
         {
             Fail(FaultCode.OutOfBounds, offset);
-            return new SlotView<byte>(_data.SubView(0, 0), Scratch, 0, _dataAddress);
+            return new SlotView<byte>(_dataAddress, 0, ScratchAddress, 0);
         }
 
-        return new SlotView<byte>(_data.SubView((long)offset, (long)length), Scratch, offset, _dataAddress);
+        return new SlotView<byte>(_dataAddress + offset, length, ScratchAddress, offset);
     }
 
     /// <summary>
@@ -179,10 +184,10 @@ public struct SlotContext
         if ((ulong)offset + count > (ulong)_heap.Length)
         {
             Fail(FaultCode.OutOfBounds, offset);
-            return new SlotView<uint>(_heap.SubView(0, 0), Scratch, 0, _heapAddress);
+            return new SlotView<uint>(_heapAddress, 0, ScratchAddress, 0);
         }
 
-        return new SlotView<uint>(_heap.SubView((long)offset, (long)count), Scratch, (long)offset * sizeof(uint), _heapAddress);
+        return new SlotView<uint>(_heapAddress + ((ulong)offset * sizeof(uint)), count, ScratchAddress, (long)offset * sizeof(uint));
     }
 
     /// <summary>Records a handler fault with <paramref name="detail"/> and returns <see cref="SlotStatus.Fault"/>: <c>return slot.Fail(42);</c>.</summary>
@@ -265,7 +270,7 @@ public struct SlotContext
     internal void MarkMayHaveFault() => _mayHaveFault = true;
 
     /// <summary>A bounds-checked view of <paramref name="words"/> (a warp's group scratch) whose faults are this slot's.</summary>
-    internal readonly SlotView<uint> ViewOf(ArrayView<uint> words, ulong hostAddress) => new(words, Scratch, 0, hostAddress);
+    internal readonly SlotView<uint> ViewOf(ulong address, int words) => new(address, words, ScratchAddress, 0);
 
     /// <summary>Forgets the recorded fault, once completion has copied it into the slot: the next slot here starts clean.</summary>
     internal readonly void ClearFault()

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using ILGPU;
 using Vyre.Internals;
 
 namespace Vyre;
@@ -12,38 +11,37 @@ namespace Vyre;
 /// 0 and a write lands nowhere that matters. The view holds no reference types, so it runs inside a kernel.
 /// </summary>
 /// <typeparam name="T">The element type: <see cref="byte"/> for the data buffer, <see cref="uint"/> for the heap.</typeparam>
-public readonly struct SlotView<T>
+public readonly unsafe struct SlotView<T>
     where T : unmanaged
 {
-    private readonly ArrayView<T> _view;
-    private readonly ArrayView<uint> _scratch;
+    // Four plain words, no ILGPU view: the JIT keeps a view that is not address-taken in registers (it promotes structs of
+    // up to four fields), and an access is a compare, a branch and a load on every backend, with no call even on the
+    // out-of-bounds path (a call there made the JIT keep a handler's loop variables in memory around it).
+    private readonly ulong _address;
+    private readonly long _length;
+    private readonly ulong _scratch;
     private readonly long _start;
 
-    // The host address of the buffer's first byte on the CPU backends, where elements are read through it: ILGPU's view
-    // indexer checks its buffer on every access there (a call and two loads), which made a byte loop 5-10x slower. Zero on
-    // a GPU. (Not CudaAsm.IsSupported: off the GPU that reads a thread-static on every call.)
-    private readonly ulong _buffer;
-
-    /// <param name="view">The elements.</param>
-    /// <param name="scratch">The slot's scratch words (<see cref="SlotScratch"/>).</param>
+    /// <param name="address">Address of the first element where the device loop runs (host memory on the CPU backends).</param>
+    /// <param name="length">Elements.</param>
+    /// <param name="scratch">Address of the slot's scratch words (<see cref="SlotScratch"/>).</param>
     /// <param name="start">Byte offset of the first element in its buffer (buffers start aligned), for <see cref="Cast{TOther}"/>.</param>
-    /// <param name="buffer">Host address of the buffer's first byte on the CPU backends, 0 on a GPU.</param>
-    internal SlotView(ArrayView<T> view, ArrayView<uint> scratch, long start, ulong buffer)
+    internal SlotView(ulong address, long length, ulong scratch, long start)
     {
-        _view = view;
+        _address = address;
+        _length = length;
         _scratch = scratch;
         _start = start;
-        _buffer = buffer;
     }
 
     /// <summary>Number of elements.</summary>
-    public long Length => _view.Length;
+    public long Length => _length;
 
     /// <summary>Number of elements as an <see cref="int"/> (views never exceed <see cref="int.MaxValue"/> elements).</summary>
-    public int IntLength => (int)_view.Length;
+    public int IntLength => (int)_length;
 
     /// <summary>Whether the view has no elements (a failed <c>Bytes</c> or <c>Words</c> call returns such a view).</summary>
-    public bool IsEmpty => _view.Length == 0;
+    public bool IsEmpty => _length == 0;
 
     /// <summary>
     /// Element <paramref name="index"/>, by reference (so <c>Atomic.Add(ref view[0], 1)</c> works). Outside the
@@ -54,9 +52,9 @@ public readonly struct SlotView<T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            if ((ulong)(long)index < (ulong)_view.Length)
+            if ((ulong)(long)index < (ulong)_length)
             {
-                return ref Element(index);
+                return ref ((T*)_address)[index];
             }
 
             return ref Outside(index);
@@ -69,9 +67,9 @@ public readonly struct SlotView<T>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            if ((ulong)index < (ulong)_view.Length)
+            if ((ulong)index < (ulong)_length)
             {
-                return ref Element(index);
+                return ref ((T*)_address)[index];
             }
 
             return ref Outside(index);
@@ -82,15 +80,16 @@ public readonly struct SlotView<T>
     /// Elements [<paramref name="offset"/>, + <paramref name="length"/>) of this view; empty, with
     /// <see cref="FaultCode.OutOfBounds"/> recorded, when the range is not inside it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public SlotView<T> Slice(long offset, long length)
     {
-        if (offset < 0 || length < 0 || offset > _view.Length - length)
+        if (offset < 0 || length < 0 || offset > _length - length)
         {
             RecordOutOfBounds(offset);
-            return new SlotView<T>(_view.SubView(0, 0), _scratch, _start, _buffer);
+            return new SlotView<T>(_address, 0, _scratch, _start);
         }
 
-        return new SlotView<T>(_view.SubView(offset, length), _scratch, _start + (offset * Interop.SizeOf<T>()), _buffer);
+        return new SlotView<T>(_address + (ulong)(offset * sizeof(T)), length, _scratch, _start + (offset * sizeof(T)));
     }
 
     /// <summary>
@@ -98,44 +97,37 @@ public readonly struct SlotView<T>
     /// <see cref="FaultCode.OutOfBounds"/> recorded, when the view does not start on a multiple of
     /// <typeparamref name="TOther"/>'s size (a misaligned load stops a GPU).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public SlotView<TOther> Cast<TOther>()
         where TOther : unmanaged
     {
-        if (_start % Interop.SizeOf<TOther>() != 0)
+        if (_start % sizeof(TOther) != 0)
         {
             RecordOutOfBounds(_start);
-            return new SlotView<TOther>(_view.SubView(0, 0).Cast<TOther>(), _scratch, _start, _buffer);
+            return new SlotView<TOther>(_address, 0, _scratch, _start);
         }
 
-        return new SlotView<TOther>(_view.Cast<TOther>(), _scratch, _start, _buffer);
+        return new SlotView<TOther>(_address, _length * sizeof(T) / sizeof(TOther), _scratch, _start);
     }
 
-    /// <summary>Element <paramref name="index"/>, which is inside the view.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe ref T Element(long index)
-    {
-        if (_buffer != 0)
-        {
-            return ref ((T*)(_buffer + (ulong)_start))[index];
-        }
-
-        return ref _view[index];
-    }
-
     private ref T Outside(long index)
     {
         RecordOutOfBounds(index);
-        _scratch[SlotScratch.SinkLow] = 0;
-        _scratch[SlotScratch.SinkHigh] = 0;
-        return ref _scratch.SubView(SlotScratch.SinkLow, 2).Cast<T>()[0];
+        uint* scratch = (uint*)_scratch;
+        scratch[SlotScratch.SinkLow] = 0;
+        scratch[SlotScratch.SinkHigh] = 0;
+        return ref *(T*)(scratch + SlotScratch.SinkLow);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void RecordOutOfBounds(long index)
     {
-        if (_scratch[SlotScratch.Fault] == (uint)FaultCode.None)
+        uint* scratch = (uint*)_scratch;
+        if (scratch[SlotScratch.Fault] == (uint)FaultCode.None)
         {
-            _scratch[SlotScratch.Fault] = (uint)FaultCode.OutOfBounds;
-            _scratch[SlotScratch.Detail] = (uint)index;
+            scratch[SlotScratch.Fault] = (uint)FaultCode.OutOfBounds;
+            scratch[SlotScratch.Detail] = (uint)index;
         }
     }
 }

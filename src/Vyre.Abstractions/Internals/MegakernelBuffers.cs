@@ -26,11 +26,20 @@ public struct MegakernelBuffers
     /// <summary>The word heap of the memory built-ins (device memory).</summary>
     internal ArrayView<uint> Heap;
 
-    /// <summary>The host address of <see cref="Data"/>'s first byte on the CPU backends, where views read through it (<see cref="SlotView{T}"/>); 0 on a GPU.</summary>
+    /// <summary>
+    /// The address of <see cref="Data"/>'s first byte where the device loop runs (the buffer's <c>NativePtr</c>: a device
+    /// address on a GPU, a host address on the CPU backends): views read through it (<see cref="SlotView{T}"/>).
+    /// </summary>
     internal ulong DataAddress;
 
     /// <summary>The address of <see cref="Heap"/>'s first word, as <see cref="DataAddress"/>.</summary>
     internal ulong HeapAddress;
+
+    /// <summary>The address of <see cref="Scratch"/>'s first word, as <see cref="DataAddress"/>: views record faults through it.</summary>
+    internal ulong ScratchAddress;
+
+    /// <summary>The address of <see cref="GroupScratch"/>'s first word, as <see cref="DataAddress"/>.</summary>
+    internal ulong GroupScratchAddress;
 
     /// <summary>The PRINTF debug log (<see cref="DebugLogLayout"/>; device memory).</summary>
     internal ArrayView<uint> DebugLog;

@@ -57,7 +57,7 @@ public static class MegakernelLoop
             MemoryFence.SystemLevel();
         }
 
-        ArrayView<uint> groupScratch = GroupScratchOf<TDispatcher>(index, buffers);
+        WarpScratch groupScratch = GroupScratchOf<TDispatcher>(index, buffers);
         if (dedicatedForwarder && index < Warp.WarpSize)
         {
             RunForwarderWarp<TDispatcher>(buffers, ref forward, groupScratch);
@@ -160,7 +160,7 @@ public static class MegakernelLoop
     public static void RunOnce<TDispatcher>(Index1D index, MegakernelBuffers buffers, uint first, int count)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        ArrayView<uint> groupScratch = GroupScratchOf<TDispatcher>(index, buffers);
+        WarpScratch groupScratch = GroupScratchOf<TDispatcher>(index, buffers);
         if (default(TDispatcher).HasGroupHandlers)
         {
             // Every launch is padded to whole groups, so the warp is all here: it runs its warp-wide slots together first.
@@ -190,16 +190,16 @@ public static class MegakernelLoop
     /// the megakernel has no warp-wide handler (or the buffer has no room for this warp: its accesses then fault).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ArrayView<uint> GroupScratchOf<TDispatcher>(Index1D index, in MegakernelBuffers buffers)
+    private static WarpScratch GroupScratchOf<TDispatcher>(Index1D index, in MegakernelBuffers buffers)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         long start = (long)(index.X / Warp.WarpSize) * GroupScratch.Words;
         if (!default(TDispatcher).HasGroupHandlers || start + GroupScratch.Words > buffers.GroupScratch.Length)
         {
-            return ArrayView<uint>.Empty;
+            return new WarpScratch(ArrayView<uint>.Empty, buffers.GroupScratchAddress);
         }
 
-        return buffers.GroupScratch.SubView(start, GroupScratch.Words);
+        return new WarpScratch(buffers.GroupScratch.SubView(start, GroupScratch.Words), buffers.GroupScratchAddress + ((ulong)start * sizeof(uint)));
     }
 
     /// <summary>Whether the slot in <paramref name="words"/> is a warp-wide handler's (false at compile time without one).</summary>
@@ -215,7 +215,7 @@ public static class MegakernelLoop
     /// <paramref name="countDone"/>, as done (Once mode; the persistent loop counts the whole width at once).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RunGroupSlots<TDispatcher>(in MegakernelBuffers buffers, uint first, uint part, in SlotWords words, int lane, ArrayView<uint> scratch, bool countDone)
+    private static void RunGroupSlots<TDispatcher>(in MegakernelBuffers buffers, uint first, uint part, in SlotWords words, int lane, WarpScratch scratch, bool countDone)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         if (!default(TDispatcher).HasGroupHandlers)
@@ -249,7 +249,7 @@ public static class MegakernelLoop
     /// warp, any other on lane 0; then lane 0 counts it and republishes the doorbell (until then no warp can claim it).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ServeSingle<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, uint sequence, in SlotWords words, int lane, ArrayView<uint> scratch)
+    private static void ServeSingle<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, uint sequence, in SlotWords words, int lane, WarpScratch scratch)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         if (IsGroupSlot<TDispatcher>(words))
@@ -275,7 +275,7 @@ public static class MegakernelLoop
     /// The forwarder warp: lane 0 polls (<see cref="Poll"/>); a single slot it claims is read by lanes 0..3, sixteen bytes
     /// each, gathered by shuffles, and run on lane 0. The other lanes only take part in the read.
     /// </summary>
-    private static void RunForwarderWarp<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, ArrayView<uint> groupScratch)
+    private static void RunForwarderWarp<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, WarpScratch groupScratch)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int lane = Warp.LaneIdx;

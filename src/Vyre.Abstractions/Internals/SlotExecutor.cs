@@ -107,19 +107,19 @@ internal static class SlotExecutor
     /// lane recorded. A warp's slot cannot wait for io: <see cref="SlotStatus.WaitIo"/> ends it in FAULT BadArgument.
     /// Returns the metric ordinal (lane 0 counts it).
     /// </summary>
-    public static int ExecuteGroup<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words, int lane, ArrayView<uint> scratch)
+    public static int ExecuteGroup<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words, int lane, WarpScratch scratch)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
         uint opcode = words.Opcode;
         uint tenant = words.Tenant;
         var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
-        for (int i = lane; i < scratch.IntLength; i += Warp.WarpSize)
+        for (int i = lane; i < scratch.Words.IntLength; i += Warp.WarpSize)
         {
-            scratch[i] = 0;
+            scratch.Words[i] = 0;
         }
 
-        var group = new WarpGroup(lane, slot.ViewOf(scratch, 0));
+        var group = new WarpGroup(lane, slot.ViewOf(scratch.Address, scratch.Words.IntLength));
         Warp.Barrier();
         int ordinal = SystemOrdinal;
         SlotStatus status = SlotStatus.Fault;

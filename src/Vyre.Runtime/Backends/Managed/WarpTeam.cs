@@ -73,7 +73,7 @@ internal sealed class WarpTeam<TDispatcher> : IDisposable
         _slot = slot;
         _finished.Reset();
         _start.Release(Size - 1);
-        var group = new TeamGroup(this, 0, slot.ViewOf(_scratch.View, (ulong)_scratch.NativePtr));
+        var group = new TeamGroup(this, 0, slot.ViewOf((ulong)_scratch.NativePtr, GroupScratch.Words));
         SlotStatus status = Lane(ref slot, ref group, out ordinal);
         _finished.Wait();
         slot.MarkMayHaveFault();
@@ -111,7 +111,7 @@ internal sealed class WarpTeam<TDispatcher> : IDisposable
             }
 
             SlotContext slot = _slot;
-            var group = new TeamGroup(this, lane, slot.ViewOf(_scratch.View, (ulong)_scratch.NativePtr));
+            var group = new TeamGroup(this, lane, slot.ViewOf((ulong)_scratch.NativePtr, GroupScratch.Words));
             Lane(ref slot, ref group, out _);
             _finished.Signal();
         }
