@@ -175,7 +175,9 @@ public static class ScanEngine
         var options = new MegakernelOptions
         {
             Backend = request.Backend,
-            SlotCount = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(256, depth)),
+            // Four ring slots per staging buffer: the ring frees its slots in order, so while one chunk's slot runs long the
+            // chunks after it can still finish, hand back their buffers and publish again (StreamRun takes them out of order).
+            SlotCount = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(256, 4 * depth)),
             DataBytes = (int)dataBytes,
             HeapWords = (int)heapWords,
             IoReads = request.IoReads,
@@ -187,7 +189,9 @@ public static class ScanEngine
             MaxClaim = warp ? 1 : cuda ? 32 : request.Backend == Backend.Managed || request.Backend == Backend.Auto ? 1 : null,
         };
         setupClock.Restart();
+        Task warmUp = cuda ? Task.CompletedTask : Task.Run(() => ScanWarmUp.Prepare(), cancellationToken);
         await using MegakernelHost host = await ScanKernels.StartAsync(options, cancellationToken);
+        await warmUp;
         TimeSpan started = setupClock.Elapsed;
         setupClock.Restart();
         host.WriteHeap(0, automatonWords.Span);

@@ -27,6 +27,9 @@ public abstract class StreamingSuite
 
     protected abstract MegakernelOptions Options();
 
+    /// <summary>Whether a lane that spins in its handler stops the backend's other lanes (one warp, run in lockstep).</summary>
+    protected virtual bool HeldLaneHoldsTheDevice => false;
+
     protected virtual void RequireBackend()
     {
     }
@@ -261,6 +264,61 @@ public abstract class StreamingSuite
         Assert.That(async () => await Collect(host, [StreamInput.FromPath(files[1])], new StreamOptions { ChunkBytes = Chunk, Depth = depth, HeapStaging = -1 }), Throws.ArgumentException.With.Message.Contains("HeapStaging"));
     }
 
+    /// <summary>
+    /// The stream's first chunk runs until the consumer has seen ten chunks after it, with four staging buffers and one
+    /// chunk per claim: those ten can only come if finished chunks are taken past a running one and their buffers read
+    /// again. (Taken in order, the stream would wait for the first; a timer then releases it after 5 s, and the order
+    /// shows it.)
+    /// </summary>
+    [Test]
+    public async Task A_slow_chunk_does_not_hold_back_the_chunks_after_it()
+    {
+        if (HeldLaneHoldsTheDevice)
+        {
+            Assert.Ignore("ILGPU's CPU accelerator runs one warp: a lane held in its handler holds the warp's other lanes too.");
+        }
+
+        const byte Marker = 0xAB;
+        const uint Flag = 100;
+        var files = new List<string> { Create("held.bin", 1000, seed: 1, first: Marker) };
+        for (int i = 0; i < 16; i++)
+        {
+            files.Add(Create($"free{i}.bin", 1000, seed: 10 + i, first: 0));
+        }
+
+        MegakernelOptions basis = Options();
+        await using MegakernelHost host = await TestKernels.StartAsync(new MegakernelOptions
+        {
+            Backend = basis.Backend,
+            SlotCount = basis.SlotCount,
+            DataBytes = basis.DataBytes,
+            Lanes = basis.Backend == Backend.Managed ? 2 : basis.Lanes,
+            MaxClaim = 1,
+            Logger = basis.Logger,
+        });
+        host.WriteHeap((int)Flag, [0]);
+        var order = new List<string>();
+        bool released = false;
+        using var done = new CancellationTokenSource();
+        _ = Task.Delay(TimeSpan.FromSeconds(5), done.Token).ContinueWith(t => host.WriteHeap((int)Flag, [1]), TaskContinuationOptions.NotOnCanceled);
+        var options = new StreamOptions { ChunkBytes = Chunk, Depth = 4, ExtraArguments = [Marker, Flag] };
+        await foreach (FileChunk chunk in host.StreamAsync(files.Select(StreamInput.FromPath).ToArray(), TestKernels.Opcodes.HoldMarkedChunk, options))
+        {
+            Assert.That(chunk.Result.State, Is.EqualTo(SlotState.Done), $"{chunk.Name}: {chunk.Result}");
+            Assert.That(chunk.Result[0], Is.EqualTo(chunk.InputIndex == 0 ? Marker : 0u), $"{chunk.Name} ran the handler");
+            order.Add(chunk.Name);
+            if (order.Count == 10 && !released)
+            {
+                released = true;
+                host.WriteHeap((int)Flag, [1]);
+            }
+        }
+
+        done.Cancel();
+        Assert.That(order, Has.Count.EqualTo(files.Count));
+        Assert.That(order.IndexOf(files[0]), Is.GreaterThanOrEqualTo(10), $"the held chunk came after the ten it let through; order: {string.Join(", ", order.Select(Path.GetFileName))}");
+    }
+
     [Test]
     public async Task Bad_stream_options_throw_with_a_fix_before_anything_is_read()
     {
@@ -296,11 +354,16 @@ public abstract class StreamingSuite
 
     private static bool IsRoot() => Environment.UserName == "root";
 
-    private string Create(string name, int bytes, int seed)
+    private string Create(string name, int bytes, int seed, byte? first = null)
     {
         string path = Path.Combine(_folder, name);
         byte[] data = new byte[bytes];
         new Random(seed).NextBytes(data);
+        if (first is { } value && bytes > 0)
+        {
+            data[0] = value;
+        }
+
         File.WriteAllBytes(path, data);
         return path;
     }
@@ -317,6 +380,8 @@ public sealed class IlgpuCpuStreaming : StreamingSuite
 {
     // ILGPU's CPU accelerator runs one warp of four lanes: smaller large files.
     protected override int LargeFileBytes => 512 * 1024 + 777;
+
+    protected override bool HeldLaneHoldsTheDevice => true;
 
     protected override MegakernelOptions Options() => BackendOptions.IlgpuCpu(256, dataBytes: 4 << 20);
 }

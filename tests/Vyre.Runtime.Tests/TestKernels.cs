@@ -132,6 +132,38 @@ public static partial class TestKernels
         return SlotStatus.Done;
     }
 
+    /// <summary>
+    /// A stream's chunk (data offset arg0, length arg1): one whose first byte is arg4 waits until heap word arg5 is nonzero
+    /// (a bounded number of polls); result 0 = the chunk's first byte (0 for an empty chunk).
+    /// </summary>
+    [OpcodeHandler(0x10C)]
+    public static SlotStatus HoldMarkedChunk(ref SlotContext slot)
+    {
+        SlotView<byte> bytes = slot.Bytes(slot.Arg(0), slot.Arg(1));
+        SlotView<uint> flag = slot.Words(slot.Arg(5), 1);
+        if (slot.HasFault)
+        {
+            return SlotStatus.Fault;
+        }
+
+        uint first = bytes.IsEmpty ? 0u : bytes[0];
+        slot.SetResult(0, first);
+        if (bytes.IsEmpty || first != slot.Arg(4))
+        {
+            return SlotStatus.Done;
+        }
+
+        for (int i = 0; i < int.MaxValue; i++)
+        {
+            if (Atomic.Add(ref flag[0], 0u) != 0)
+            {
+                return SlotStatus.Done;
+            }
+        }
+
+        return slot.Fail(FaultCode.FuelExhausted, 0);
+    }
+
     /// <summary>Result 0 = the tenant the slot carries.</summary>
     [OpcodeHandler(0x10B)]
     public static SlotStatus WhoAmI(ref SlotContext slot)
