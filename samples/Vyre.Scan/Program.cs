@@ -19,7 +19,8 @@ var rules = new Option<FileInfo?>("--rules") { Description = "A file of literals
 var chunk = new Option<int>("--chunk-kib") { Description = "Chunk size in KiB (a multiple of 4).", DefaultValueFactory = _ => ScanRequest.DefaultChunkBytes / 1024 };
 var depth = new Option<int?>("--depth") { Description = $"Staging buffers: reads and slots in flight (default {ScanRequest.DefaultCudaDepth} on CUDA, {ScanRequest.DefaultCpuDepth} on the CPU)." };
 var reads = new Option<string>("--reads") { Description = "io-uring, auto (io_uring, else pread where io_uring is unavailable) or pread.", DefaultValueFactory = _ => "io-uring" };
-var buffered = new Option<bool>("--no-direct") { Description = "Read through the page cache instead of O_DIRECT." };
+var direct = new Option<bool>("--direct") { Description = "Read with O_DIRECT where the file system allows it (for trees larger than memory: the page cache keeps nothing)." };
+var buffered = new Option<bool>("--no-direct") { Description = "Read through the page cache (the default)." };
 var hidden = new Option<bool>("--hidden") { Description = "Also scan hidden files and folders (names starting with '.')." };
 var noIgnore = new Option<bool>("--no-ignore") { Description = "Do not respect .gitignore and .ignore files." };
 var globs = new Option<string[]>("--glob", "-g") { Description = "Scan only files matching this gitignore-style glob; '!' before it excludes (repeatable).", AllowMultipleArgumentsPerToken = false };
@@ -33,7 +34,7 @@ var threshold = new Option<double>("--entropy") { Description = "Bits per byte a
 
 var root = new RootCommand("Scans files for many literal rules at once on a Vyre megakernel (GPU, else CPU): which files match which rules, content hashes and byte entropy.")
 {
-    target, backend, patterns, rules, chunk, depth, reads, buffered, hidden, noIgnore, globs, json, quiet, matchesOnly, hostReads, lanes, width, threshold,
+    target, backend, patterns, rules, chunk, depth, reads, direct, buffered, hidden, noIgnore, globs, json, quiet, matchesOnly, hostReads, lanes, width, threshold,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -62,6 +63,11 @@ root.SetAction(async (parse, cancellationToken) =>
             literals = [Encoding.UTF8.GetBytes("TODO"), Encoding.UTF8.GetBytes("PRIVATE KEY")];
         }
 
+        if (parse.GetValue(direct) && parse.GetValue(buffered))
+        {
+            throw new ArgumentException("--direct and --no-direct together. Fix: give one of them (--no-direct is the default).");
+        }
+
         string path = parse.GetValue(target)!;
         FileSelection selection = FileList.Collect(path, new WalkOptions
         {
@@ -78,7 +84,7 @@ root.SetAction(async (parse, cancellationToken) =>
             IoReads = ParseReads(parse.GetValue(reads)!),
             ChunkBytes = parse.GetValue(chunk) * 1024,
             Depth = parse.GetValue(depth),
-            Direct = !parse.GetValue(buffered),
+            Direct = parse.GetValue(direct),
             EntropyThreshold = parse.GetValue(threshold),
             Stats = !parse.GetValue(matchesOnly),
             DeviceCopy = parse.GetValue(hostReads) ? false : null,
