@@ -194,8 +194,8 @@ public static class ScanEngine
         setupClock.Restart();
         Task warmUp = cuda ? Task.CompletedTask : Task.Run(() => ScanWarmUp.Prepare(), cancellationToken);
         await using MegakernelHost host = await ScanKernels.StartAsync(options, cancellationToken);
-        await warmUp;
         TimeSpan started = setupClock.Elapsed;
+        await warmUp;
         setupClock.Restart();
         host.WriteHeap(0, automatonWords.Span);
         var setup = new ScanSetup(built, started, setupClock.Elapsed, automaton.States, automaton.Classes);

@@ -8,7 +8,7 @@ namespace Vyre;
 /// <summary>
 /// What a handler sees of its slot: the opcode and tenant, twelve argument words (results are written
 /// back into them), a bounds-checked view of the data buffer, the word heap, and fault reporting.
-/// It is a plain struct of ILGPU views, so the same handler runs inside an ILGPU kernel and from C#.
+/// It is a plain struct of ILGPU views and addresses, so the same handler runs inside an ILGPU kernel and from C#.
 /// Out-of-range access never throws (a kernel cannot): it records a <see cref="FaultCode.OutOfBounds"/>
 /// fault and the slot ends in FAULT whatever the handler returns.
 /// </summary>

@@ -8,7 +8,9 @@ namespace Vyre;
 /// <see cref="SlotContext.Words"/> hand it out. Every access is checked on every backend: an index outside the
 /// view records <see cref="FaultCode.OutOfBounds"/> on its slot (the slot then ends in FAULT whatever the
 /// handler returns) and the access goes to a scratch word of that slot instead, zeroed first, so a read gives
-/// 0 and a write lands nowhere that matters. The view holds no reference types, so it runs inside a kernel.
+/// 0 and a write lands nowhere that matters. (That sink holds elements of up to 8 bytes; a view of a wider struct, made
+/// with <see cref="Cast{TOther}"/>, sends such an access to its own first element, and an empty one faults the slot on
+/// the CPU backends and stops a GPU.) The view is four plain words, no reference types, so it runs inside a kernel.
 /// </summary>
 /// <typeparam name="T">The element type: <see cref="byte"/> for the data buffer, <see cref="uint"/> for the heap.</typeparam>
 public readonly unsafe struct SlotView<T>
@@ -21,6 +23,9 @@ public readonly unsafe struct SlotView<T>
     private readonly long _length;
     private readonly ulong _scratch;
     private readonly long _start;
+
+    /// <summary>Bytes of the slot's out-of-bounds sink (<see cref="SlotScratch.SinkLow"/>, <see cref="SlotScratch.SinkHigh"/>).</summary>
+    private const int SinkBytes = 2 * sizeof(uint);
 
     /// <param name="address">Address of the first element where the device loop runs (host memory on the CPU backends).</param>
     /// <param name="length">Elements.</param>
@@ -114,6 +119,14 @@ public readonly unsafe struct SlotView<T>
     private ref T Outside(long index)
     {
         RecordOutOfBounds(index);
+        if (sizeof(T) > SinkBytes)
+        {
+            // The sink holds 8 bytes; a wider element there would reach the next slot's scratch. Such a view (a Cast to a
+            // struct over 8 bytes) goes to its own first element instead, which its slot may touch anyway, and an empty
+            // one to null: a .NET exception on the CPU backends (the slot's fault stays OutOfBounds), a trap on a GPU.
+            return ref _length > 0 ? ref *(T*)_address : ref *(T*)null;
+        }
+
         uint* scratch = (uint*)_scratch;
         scratch[SlotScratch.SinkLow] = 0;
         scratch[SlotScratch.SinkHigh] = 0;

@@ -34,6 +34,29 @@ public static partial class TestKernels
         return SlotStatus.Done;
     }
 
+    /// <summary>
+    /// Writes element arg2 (negative when arg3 is 1) of data bytes [arg0, + 64) seen as 16-byte elements: wider than the
+    /// slot's 8-byte sink. Result 0 = 0x600D when it returns.
+    /// </summary>
+    [OpcodeHandler(0x148)]
+    public static SlotStatus WriteWidePastView(ref SlotContext slot)
+    {
+        SlotView<Wide16> wide = slot.Bytes(slot.Arg(0), 64).Cast<Wide16>();
+        int index = slot.Arg(3) == 1 ? -1 - (int)slot.Arg(2) : (int)slot.Arg(2);
+        wide[index] = new Wide16 { A = 0xBAD, B = 0xBAD, C = 0xBAD, D = 0xBAD };
+        slot.SetResult(0, 0x600D);
+        return SlotStatus.Done;
+    }
+
+    /// <summary>A 16-byte element.</summary>
+    public struct Wide16
+    {
+        public uint A;
+        public uint B;
+        public uint C;
+        public uint D;
+    }
+
     /// <summary>Result 0 = arg0 / arg1 (a zero divisor on purpose).</summary>
     [OpcodeHandler(0x143)]
     public static SlotStatus Divide(ref SlotContext slot)

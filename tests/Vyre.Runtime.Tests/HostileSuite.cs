@@ -72,6 +72,41 @@ public abstract class HostileSuite
         AssertStillServing();
     }
 
+    /// <summary>
+    /// The out-of-bounds sink holds 8 bytes: a 16-byte element sent there would reach the next ring slot's fault words.
+    /// The slots after it (another caller's, in the same batch) must end as their own handlers say, and the view's
+    /// neighbours in the data buffer stay as they were.
+    /// </summary>
+    [TestCase(0u, TestName = "A 16-byte element past the view's end faults only its slot")]
+    [TestCase(1u, TestName = "A 16-byte element before the view's start faults only its slot")]
+    public void A_wide_element_outside_the_view_faults_only_its_slot(uint negative)
+    {
+        const uint At = 4096;
+        byte[] around = Enumerable.Range(0, 128).Select(i => (byte)(i + 1)).ToArray();
+        _host.WriteData((int)At - 32, around);
+        var requests = new SlotRequest[8];
+        requests[0] = new SlotRequest(TestKernels.Opcodes.WriteWidePastView, At, 0, negative == 1 ? 0u : 4u, negative);
+        for (int i = 1; i < requests.Length; i++)
+        {
+            // Handlers that take a view: their slot's completion reads the scratch words a stray write would have hit.
+            requests[i] = new SlotRequest(TestKernels.Opcodes.ReadPastView, At - 32, 16, (uint)i);
+        }
+
+        var results = new SlotResult[requests.Length];
+        _host.WaitBatch(_host.PublishBatch(requests), results);
+        Assert.That((results[0].State, results[0].Fault), Is.EqualTo((SlotState.Fault, FaultCode.OutOfBounds)), results[0].ToString());
+        for (int i = 1; i < results.Length; i++)
+        {
+            Assert.That((results[i].State, results[i][0]), Is.EqualTo((SlotState.Done, (uint)around[i])), $"slot {i}: {results[i]}");
+        }
+
+        byte[] after = new byte[around.Length];
+        _host.ReadData((int)At - 32, after);
+        Assert.That(after.AsSpan(0, 32).ToArray(), Is.EqualTo(around.AsSpan(0, 32).ToArray()), "the bytes before the view are untouched");
+        Assert.That(after.AsSpan(96).ToArray(), Is.EqualTo(around.AsSpan(96).ToArray()), "the bytes after the view are untouched");
+        AssertStillServing();
+    }
+
     [Test]
     public void Writing_through_the_empty_view_of_a_failed_call_faults()
     {
