@@ -16,6 +16,9 @@ namespace Vyre;
 public readonly unsafe struct SlotView<T>
     where T : unmanaged
 {
+    /// <summary>Bytes of the slot's out-of-bounds sink (<see cref="SlotScratch.SinkLow"/>, <see cref="SlotScratch.SinkHigh"/>).</summary>
+    private const int SinkBytes = 2 * sizeof(uint);
+
     // Four plain words, no ILGPU view: the JIT keeps a view that is not address-taken in registers (it promotes structs of
     // up to four fields), and an access is a compare, a branch and a load on every backend, with no call even on the
     // out-of-bounds path (a call there made the JIT keep a handler's loop variables in memory around it).
@@ -23,9 +26,6 @@ public readonly unsafe struct SlotView<T>
     private readonly long _length;
     private readonly ulong _scratch;
     private readonly long _start;
-
-    /// <summary>Bytes of the slot's out-of-bounds sink (<see cref="SlotScratch.SinkLow"/>, <see cref="SlotScratch.SinkHigh"/>).</summary>
-    private const int SinkBytes = 2 * sizeof(uint);
 
     /// <param name="address">Address of the first element where the device loop runs (host memory on the CPU backends).</param>
     /// <param name="length">Elements.</param>

@@ -21,6 +21,7 @@ namespace Vyre.Streaming;
 internal sealed unsafe class StreamRun : IDisposable
 {
     private const int ENODATA = 61;
+
     /// <summary>Running slots in a row after which <see cref="TakeFinished"/> stops looking: the device claims in publish order, so later ones have rarely finished.</summary>
     private const int TakeWindow = 64;
 
