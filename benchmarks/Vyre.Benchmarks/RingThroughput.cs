@@ -198,7 +198,7 @@ internal static class RingThroughput
         using CPUAccelerator accelerator = context.CreateCPUAccelerator(0);
         using MemoryBuffer1D<uint, Stride1D.Dense> words = accelerator.Allocate1D<uint>(SlotLayout.WordCount);
         using MemoryBuffer1D<uint, Stride1D.Dense> scratch = accelerator.Allocate1D<uint>(SlotScratch.WordsPerSlot);
-        var buffers = new MegakernelBuffers { Ring = new SharedWords(words.View, (ulong)words.NativePtr), Scratch = scratch.View, SlotCount = 1 };
+        var buffers = new MegakernelBuffers { Ring = new SharedWords(words.View, (ulong)words.NativePtr), ScratchAddress = (ulong)scratch.NativePtr, SlotCount = 1 };
         var dispatcher = default(BenchKernels.Dispatcher);
         var clock = Stopwatch.StartNew();
         sink = 0;

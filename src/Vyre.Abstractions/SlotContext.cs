@@ -12,7 +12,7 @@ namespace Vyre;
 /// Out-of-range access never throws (a kernel cannot): it records a <see cref="FaultCode.OutOfBounds"/>
 /// fault and the slot ends in FAULT whatever the handler returns.
 /// </summary>
-public struct SlotContext
+public unsafe struct SlotContext
 {
     private SharedWords _ring;
     private readonly ArrayView<byte> _data;
@@ -21,7 +21,6 @@ public struct SlotContext
     private readonly ulong _heapAddress;
     private readonly ulong _scratchAddress;
     private int _slotBase;
-    private readonly ArrayView<uint> _scratchWords;
     private readonly int _scratchBase;
     private int _argBase;
     private int _argCount;
@@ -60,7 +59,6 @@ public struct SlotContext
         _scratchAddress = buffers.ScratchAddress;
         // No fault is recorded yet: a slot's scratch is zero when it starts, because completion clears what a fault left
         // (SlotExecutor.Complete), which spares every slot that does not fault two writes.
-        _scratchWords = buffers.Scratch;
         _scratchBase = slotIndex * SlotScratch.WordsPerSlot;
         _mayHaveFault = false;
         _argsInMemory = 0;
@@ -92,19 +90,19 @@ public struct SlotContext
     public readonly long HeapLength => _heap.Length;
 
     /// <summary>Whether a fault has been recorded (by this context or by a view it handed out).</summary>
-    public readonly bool HasFault => _mayHaveFault && Scratch[SlotScratch.Fault] != (uint)FaultCode.None;
+    public readonly bool HasFault => _mayHaveFault && ScratchWords[SlotScratch.Fault] != (uint)FaultCode.None;
 
     /// <summary>The recorded fault, or <see cref="FaultCode.None"/>.</summary>
-    public readonly FaultCode Fault => _mayHaveFault ? (FaultCode)Scratch[SlotScratch.Fault] : FaultCode.None;
+    public readonly FaultCode Fault => _mayHaveFault ? (FaultCode)ScratchWords[SlotScratch.Fault] : FaultCode.None;
 
     /// <summary>The recorded fault's detail word.</summary>
-    public readonly uint FaultDetail => _mayHaveFault ? Scratch[SlotScratch.Detail] : 0;
+    public readonly uint FaultDetail => _mayHaveFault ? ScratchWords[SlotScratch.Detail] : 0;
 
-    /// <summary>This slot's scratch words (<see cref="SlotScratch"/>).</summary>
-    private readonly ArrayView<uint> Scratch => _scratchWords.SubView(_scratchBase, SlotScratch.WordsPerSlot);
-
-    /// <summary>The address of this slot's scratch words, where its views record faults.</summary>
+    /// <summary>The address of this slot's scratch words (<see cref="SlotScratch"/>), where it and its views record faults.</summary>
     private readonly ulong ScratchAddress => _scratchAddress + ((ulong)_scratchBase * sizeof(uint));
+
+    /// <summary>This slot's scratch words.</summary>
+    private readonly uint* ScratchWords => (uint*)ScratchAddress;
 
     /// <summary>Argument word <paramref name="index"/> (0..11).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -196,13 +194,7 @@ public struct SlotContext
     /// <summary>Records <paramref name="code"/> with <paramref name="detail"/> (the first fault wins) and returns <see cref="SlotStatus.Fault"/>.</summary>
     public SlotStatus Fail(FaultCode code, uint detail)
     {
-        ArrayView<uint> scratch = Scratch;
-        if (!_mayHaveFault || scratch[SlotScratch.Fault] == (uint)FaultCode.None)
-        {
-            scratch[SlotScratch.Fault] = (uint)code;
-            scratch[SlotScratch.Detail] = detail;
-        }
-
+        SlotScratch.Record(ScratchWords, code, detail, clean: !_mayHaveFault);
         _mayHaveFault = true;
 
         return SlotStatus.Fault;
@@ -275,7 +267,7 @@ public struct SlotContext
     /// <summary>Forgets the recorded fault, once completion has copied it into the slot: the next slot here starts clean.</summary>
     internal readonly void ClearFault()
     {
-        ArrayView<uint> scratch = Scratch;
+        uint* scratch = ScratchWords;
         scratch[SlotScratch.Fault] = (uint)FaultCode.None;
         scratch[SlotScratch.Detail] = 0;
     }

@@ -134,13 +134,5 @@ public readonly unsafe struct SlotView<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void RecordOutOfBounds(long index)
-    {
-        uint* scratch = (uint*)_scratch;
-        if (scratch[SlotScratch.Fault] == (uint)FaultCode.None)
-        {
-            scratch[SlotScratch.Fault] = (uint)FaultCode.OutOfBounds;
-            scratch[SlotScratch.Detail] = (uint)index;
-        }
-    }
+    private void RecordOutOfBounds(long index) => SlotScratch.Record((uint*)_scratch, FaultCode.OutOfBounds, (uint)index);
 }

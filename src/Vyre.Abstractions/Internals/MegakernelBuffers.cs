@@ -35,7 +35,10 @@ public struct MegakernelBuffers
     /// <summary>The address of <see cref="Heap"/>'s first word, as <see cref="DataAddress"/>.</summary>
     internal ulong HeapAddress;
 
-    /// <summary>The address of <see cref="Scratch"/>'s first word, as <see cref="DataAddress"/>: views record faults through it.</summary>
+    /// <summary>
+    /// The address, as <see cref="DataAddress"/>, of the slots' scratch: per ring slot <see cref="SlotScratch.WordsPerSlot"/>
+    /// words of device memory, the running slot's fault and the sink of its out-of-bounds accesses (<see cref="SlotScratch"/>).
+    /// </summary>
     internal ulong ScratchAddress;
 
     /// <summary>The address of <see cref="GroupScratch"/>'s first word, as <see cref="DataAddress"/>.</summary>
@@ -62,8 +65,6 @@ public struct MegakernelBuffers
     /// <summary>Per group of ring slots, the count at which the group last completed a lap (host-mapped; <see cref="CompletionGroups"/>).</summary>
     internal SharedWords GroupDone;
 
-    /// <summary>Per ring slot, <see cref="SlotScratch.WordsPerSlot"/> words of device memory: the running slot's fault and the sink of its out-of-bounds accesses.</summary>
-    internal ArrayView<uint> Scratch;
 
     /// <summary>The round-trip stamps of the latency breakdown (<see cref="RoundTripTrace"/>; device memory); empty unless asked for.</summary>
     internal ArrayView<uint> Trace;

@@ -1,7 +1,7 @@
 namespace Vyre.Internals;
 
 /// <summary>
-/// Words of a ring slot's scratch area in <see cref="MegakernelBuffers.Scratch"/> (device memory, written only by
+/// Words of a ring slot's scratch area at <see cref="MegakernelBuffers.ScratchAddress"/> (device memory, written only by
 /// the lane running the slot): the slot's fault while it runs, and the sink of out-of-bounds accesses.
 /// </summary>
 internal static class SlotScratch
@@ -20,4 +20,19 @@ internal static class SlotScratch
 
     /// <summary>Words per ring slot.</summary>
     public const int WordsPerSlot = 4;
+
+    /// <summary>
+    /// Records <paramref name="code"/> with <paramref name="detail"/> in the scratch words at <paramref name="scratch"/> unless a
+    /// fault is there already (the first fault wins); <paramref name="clean"/>: the caller knows none is, so the word is not read.
+    /// The one writer of a slot's fault, for its context (<c>SlotContext.Fail</c>) and its views.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Record(uint* scratch, Vyre.FaultCode code, uint detail, bool clean = false)
+    {
+        if (clean || scratch[Fault] == (uint)Vyre.FaultCode.None)
+        {
+            scratch[Fault] = (uint)code;
+            scratch[Detail] = detail;
+        }
+    }
 }

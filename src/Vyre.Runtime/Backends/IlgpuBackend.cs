@@ -131,7 +131,6 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             IoCompleted = Shared(_ioCompleted),
             GroupCounts = _groupCounts.View,
             GroupDone = Shared(_groupDone),
-            Scratch = _scratch.View,
             Trace = _trace?.View ?? ArrayView<uint>.Empty,
             Programs = Shared(_programs),
             Registers = Shared(_registers),
