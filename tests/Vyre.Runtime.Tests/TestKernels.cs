@@ -59,6 +59,12 @@ public static partial class TestKernels
             return SlotStatus.Fault;
         }
 
+        return WaitUntilSet(ref slot, flag);
+    }
+
+    /// <summary>Polls <paramref name="flag"/> until it is nonzero (Done), for a bounded number of polls (then FAULT FuelExhausted).</summary>
+    private static SlotStatus WaitUntilSet(ref SlotContext slot, SlotView<uint> flag)
+    {
         for (int i = 0; i < int.MaxValue; i++)
         {
             if (Atomic.Add(ref flag[0], 0u) != 0)
@@ -148,20 +154,7 @@ public static partial class TestKernels
 
         uint first = bytes.IsEmpty ? 0u : bytes[0];
         slot.SetResult(0, first);
-        if (bytes.IsEmpty || first != slot.Arg(4))
-        {
-            return SlotStatus.Done;
-        }
-
-        for (int i = 0; i < int.MaxValue; i++)
-        {
-            if (Atomic.Add(ref flag[0], 0u) != 0)
-            {
-                return SlotStatus.Done;
-            }
-        }
-
-        return slot.Fail(FaultCode.FuelExhausted, 0);
+        return bytes.IsEmpty || first != slot.Arg(4) ? SlotStatus.Done : WaitUntilSet(ref slot, flag);
     }
 
     /// <summary>Result 0 = the tenant the slot carries.</summary>
