@@ -139,6 +139,12 @@ public static class ScanEngine
         bool cuda = request.Backend == Backend.Cuda || (request.Backend == Backend.Auto && MegakernelHost.IsCudaAvailable());
         bool warp = (request.Width ?? (cuda ? HandlerWidth.Warp : HandlerWidth.Lane)) == HandlerWidth.Warp;
         int depth = request.Depth ?? (cuda ? ScanRequest.DefaultCudaDepth : ScanRequest.DefaultCpuDepth);
+        if (depth is < 1 or > StreamOptions.MaxDepth)
+        {
+            // Before anything is sized by it: the ring (four slots per buffer) and the data buffer.
+            throw new ArgumentException($"--depth {depth}: the scan keeps 1 to {StreamOptions.MaxDepth} chunks in flight. Fix: give a depth in that range.");
+        }
+
         var setupClock = Stopwatch.StartNew();
         RuleAutomaton automaton = RuleAutomaton.Build(patterns);
         ReadOnlyMemory<uint> automatonWords = automaton.Words;
@@ -180,7 +186,7 @@ public static class ScanEngine
             Backend = request.Backend,
             // Four ring slots per staging buffer: the ring frees its slots in order, so while one chunk's slot runs long the
             // chunks after it can still finish, hand back their buffers and publish again (StreamRun takes them out of order).
-            SlotCount = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(256, 4 * depth)),
+            SlotCount = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(256, 4 * depth)), // At most 65,536.
             DataBytes = (int)dataBytes,
             HeapWords = (int)heapWords,
             IoReads = request.IoReads,

@@ -110,6 +110,8 @@ public sealed class ScanToolTests
     [TestCase("--rules", "/nonexistent/rules.txt", "no such file")]
     [TestCase("--pattern", "", "Fix:")]
     [TestCase("--direct", "--no-direct", "--direct and --no-direct together")]
+    [TestCase("--depth", "16385", "1 to 16384 chunks in flight")]
+    [TestCase("--depth", "0", "1 to 16384 chunks in flight")]
     public void Bad_input_exits_2_with_the_tools_own_words(string option, string value, string expected)
     {
         (int exit, string output) = Tool(_folder, option, value);
