@@ -109,6 +109,19 @@ public abstract class ProgramSuite
     }
 
     [Test]
+    public void A_run_past_the_last_instruction_faults_at_that_instruction()
+    {
+        // The words after a program are another program's or zero (which reads as halt): neither may run.
+        ProgramHandle straight = _host.LoadProgram(Vir0Text.Parse(".fuel 100\nmovi r0, 7\naddi r0, r0, 1\n"));
+        SlotResult slot = _host.Submit(straight.Exec());
+        Assert.That((slot.State, slot.Fault, slot.FaultDetail), Is.EqualTo((SlotState.Fault, FaultCode.BadArgument, 1u)));
+
+        ProgramHandle looped = _host.LoadProgram(Vir0Text.Parse(".fuel 100\ntop: addi r0, r0, 1\nloop r1, top\n"));
+        SlotResult after = _host.Submit(looped.Exec(0, 3));
+        Assert.That((after.State, after.Fault, after.FaultDetail), Is.EqualTo((SlotState.Fault, FaultCode.BadArgument, 1u)), "a loop that ends falls through");
+    }
+
+    [Test]
     public void A_faulting_handler_ends_the_program_with_the_instruction_index()
     {
         ProgramHandle program = _host.LoadProgram(Vir0Text.Parse($".fuel 100\nmovi r0, 7\nmovi r1, 1\ncall {TestKernels.Opcodes.Reject}, r0, 1\nhalt\n"));

@@ -144,12 +144,17 @@ internal static class ProgramInterpreter
     }
 
     /// <summary>
-    /// The instruction loop; leaves <paramref name="pc"/> where the run ended and records any fault on <paramref name="slot"/>.
+    /// The instruction loop; leaves <paramref name="pcOut"/> where the run ended and records any fault on <paramref name="slot"/>.
     /// Not inlined: EXEC and graph tasks share one copy (with the dispatch tree inlined into it once), which keeps the
     /// megakernel small enough for ILGPU to compile quickly where it compiles at start (IlgpuCpu).
     /// </summary>
+    /// <remarks>
+    /// Every instruction goes on to one of two places: the next instruction, or (a jump taken) its immediate. Both are
+    /// fetched while the instruction runs, so no program load lies on the path from one instruction to the next; the pc
+    /// and the fetched words stay in locals (a <c>ref</c> pc was a load and a store through memory every instruction).
+    /// </remarks>
     private static Vir0End Run<TDispatcher>(
-        SharedWords programs, SharedWords regs, ref SlotContext slot, uint tenant, uint mask, in LoadedProgram program, int first, ref uint pc)
+        SharedWords programs, SharedWords regs, ref SlotContext slot, uint tenant, uint mask, in LoadedProgram program, int first, ref uint pcOut)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int constantBase = program.ConstantBase;
@@ -159,19 +164,25 @@ internal static class ProgramInterpreter
         uint registers = program.Registers;
         int code = constantBase + constants;
         SlotContext call = slot.ForProgram(regs);
+        uint pc = pcOut;
+        uint word = programs.ReadClaimed(code + ((int)pc * Vir0Format.InstructionWords));
+        uint imm = programs.ReadClaimed(code + ((int)pc * Vir0Format.InstructionWords) + 1);
         for (uint used = 0; used < fuel; used++)
         {
-            int at = code + ((int)pc * Vir0Format.InstructionWords);
-            uint word = programs.ReadClaimed(at);
-            uint imm = programs.ReadClaimed(at + 1);
+            // The two instructions this one can go to, clamped inside the program (a clamped fetch is never used).
+            int ahead = code + ((int)(pc + 1 < count ? pc + 1 : pc) * Vir0Format.InstructionWords);
+            int target = code + ((int)(imm < count ? imm : pc) * Vir0Format.InstructionWords);
+            uint aheadWord = programs.ReadClaimed(ahead);
+            uint aheadImm = programs.ReadClaimed(ahead + 1);
+            uint targetWord = programs.ReadClaimed(target);
+            uint targetImm = programs.ReadClaimed(target + 1);
             uint op = word & 0xFF;
             uint a = (word >> 8) & 0xFF;
             uint b = (word >> 16) & 0xFF;
             uint c = word >> 24;
             if (a >= registers || (op != (uint)Vir0Op.Call && (b >= registers || c >= registers)))
             {
-                slot.Fail(FaultCode.BadArgument, pc);
-                return Vir0End.Halted;
+                return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut);
             }
 
             uint va = regs.ReadClaimed(first + (int)a);
@@ -182,20 +193,19 @@ internal static class ProgramInterpreter
             uint value = 0;
             if (op >= (uint)Vir0Op.Jmp && op <= (uint)Vir0Op.Loop && imm >= count)
             {
-                slot.Fail(FaultCode.BadArgument, pc); // A jump outside the program.
-                return Vir0End.Halted;
+                return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut); // A jump outside the program.
             }
 
             switch (op)
             {
                 case (uint)Vir0Op.Halt:
+                    pcOut = pc;
                     return Vir0End.Halted;
                 case (uint)Vir0Op.Yield:
-                    pc = next;
+                    pcOut = next;
                     return Vir0End.Yielded;
                 case (uint)Vir0Op.Fail:
-                    slot.Fail(FaultCode.HandlerFault, pc);
-                    return Vir0End.Halted;
+                    return Stop(ref slot, FaultCode.HandlerFault, pc, ref pcOut);
                 case (uint)Vir0Op.MovI:
                     value = imm;
                     break;
@@ -205,8 +215,7 @@ internal static class ProgramInterpreter
                 case (uint)Vir0Op.Ldc:
                     if (imm >= (uint)constants)
                     {
-                        slot.Fail(FaultCode.BadArgument, pc);
-                        return Vir0End.Halted;
+                        return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut);
                     }
 
                     value = programs.ReadClaimed(constantBase + (int)imm);
@@ -224,8 +233,7 @@ internal static class ProgramInterpreter
                 case (uint)Vir0Op.RemU:
                     if (vc == 0)
                     {
-                        slot.Fail(FaultCode.BadArgument, pc);
-                        return Vir0End.Halted;
+                        return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut);
                     }
 
                     value = op == (uint)Vir0Op.DivU ? vb / vc : vb % vc;
@@ -280,13 +288,13 @@ internal static class ProgramInterpreter
                     write = false;
                     if (!Call<TDispatcher>(ref slot, ref call, tenant, mask, imm, first + (int)a, b, a + b > registers, pc))
                     {
+                        pcOut = pc;
                         return Vir0End.Halted;
                     }
 
                     break;
                 default:
-                    slot.Fail(FaultCode.BadArgument, pc); // No such operation.
-                    return Vir0End.Halted;
+                    return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut); // No such operation.
             }
 
             if (write)
@@ -294,10 +302,34 @@ internal static class ProgramInterpreter
                 regs.Write(first + (int)a, value);
             }
 
+            if (next == pc + 1)
+            {
+                if (next >= count)
+                {
+                    return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut); // Ran past the last instruction.
+                }
+
+                word = aheadWord;
+                imm = aheadImm;
+            }
+            else
+            {
+                word = targetWord;
+                imm = targetImm;
+            }
+
             pc = next;
         }
 
-        slot.Fail(FaultCode.FuelExhausted, pc);
+        return Stop(ref slot, FaultCode.FuelExhausted, pc, ref pcOut);
+    }
+
+    /// <summary>Ends a run at instruction <paramref name="pc"/> with <paramref name="fault"/> (detail: the instruction).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vir0End Stop(ref SlotContext slot, FaultCode fault, uint pc, ref uint pcOut)
+    {
+        slot.Fail(fault, pc);
+        pcOut = pc;
         return Vir0End.Halted;
     }
 
