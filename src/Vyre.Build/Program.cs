@@ -116,7 +116,7 @@ internal static class Program
                 }
 
                 report.WriteLine($"Vyre.Build: {megakernel.FullName}.{name} for {architecture}: {verdict.Elapsed.TotalSeconds:0.00} s, {verdict.Ptx!.Length:N0} characters of PTX.");
-                var file = new PtxKernelFile($"{megakernel.FullName}.{name}", architecture.ToString(), groupSize, IlgpuVersion, verdict.Ptx!);
+                var file = new PtxKernelFile($"{megakernel.FullName}.{name}", architecture.ToString(), groupSize, IlgpuVersion, PtxKernelFile.DependenciesOf(megakernel.Assembly), verdict.Ptx!);
                 string text = file.Serialize();
                 shipped.Add((PtxKernelFile.ResourceName(file.Kernel, file.Architecture), text));
                 if (output is not null)

@@ -51,8 +51,12 @@ public sealed class ShippedKernelTests
 
         string resource = shipped.Single(s => s.Architecture.ToString() == "SM_90").Resource;
         using var reader = new StreamReader(typeof(TestKernels).Assembly.GetManifestResourceStream(resource)!);
-        PtxKernelFile? file = PtxKernelFile.Read(reader.ReadToEnd(), NameOf(kernel), "SM_90", GroupSize, CudaKernelLoader.IlgpuVersion, out string refusal);
-        Assert.That(file, Is.Not.Null, refusal);
+        string text = reader.ReadToEnd();
+        string dependencies = PtxKernelFile.DependenciesOf(typeof(TestKernels).Assembly);
+        PtxKernelFile? file = PtxKernelFile.Read(text, NameOf(kernel), "SM_90", GroupSize, CudaKernelLoader.IlgpuVersion, dependencies, out string refusal);
+        Assert.That(file, Is.Not.Null, refusal + " (the build step's view of the referenced assemblies must be the one loaded here)");
+        Assert.That(PtxKernelFile.Read(text, NameOf(kernel), "SM_90", GroupSize, CudaKernelLoader.IlgpuVersion, "0" + dependencies[1..], out refusal), Is.Null);
+        Assert.That(refusal, Does.Contain("other builds of the assemblies it references"), "a kernel embedded before Vyre.Abstractions changed is stale");
         Assert.That(file!.Ptx, Does.Contain(".visible .entry Kernel_" + kernel + "("));
 
         // No device: the compiled kernel is rebuilt from text alone (this also proves ILGPU's internal constructor is still there).
@@ -76,10 +80,10 @@ public sealed class ShippedKernelTests
     [Test]
     public void A_kernel_file_that_was_cut_short_edited_or_made_for_something_else_is_refused_with_the_reason()
     {
-        string text = new PtxKernelFile("K.PersistentKernel", "SM_90", 128, "1.5.3.0", ".version 7.8\n.target sm_90\n.entry Kernel(){}\n").Serialize();
-        string? Refusal(string candidate, string kernel = "K.PersistentKernel", string architecture = "SM_90", int group = 128, string ilgpu = "1.5.3.0")
+        string text = new PtxKernelFile("K.PersistentKernel", "SM_90", 128, "1.5.3.0", "d1", ".version 7.8\n.target sm_90\n.entry Kernel(){}\n").Serialize();
+        string? Refusal(string candidate, string kernel = "K.PersistentKernel", string architecture = "SM_90", int group = 128, string ilgpu = "1.5.3.0", string deps = "d1")
         {
-            PtxKernelFile? file = PtxKernelFile.Read(candidate, kernel, architecture, group, ilgpu, out string refusal);
+            PtxKernelFile? file = PtxKernelFile.Read(candidate, kernel, architecture, group, ilgpu, deps, out string refusal);
             return file is null ? refusal : null;
         }
 
@@ -90,6 +94,7 @@ public sealed class ShippedKernelTests
         Assert.That(Refusal(text, architecture: "SM_80"), Does.Contain("arch"));
         Assert.That(Refusal(text, group: 256), Does.Contain("group"));
         Assert.That(Refusal(text, ilgpu: "1.6.0.0"), Does.Contain("ilgpu"));
+        Assert.That(Refusal(text, deps: "d2"), Does.Contain("deps is 'd1', not 'd2'"));
         Assert.That(Refusal(".version 7.8\n"), Does.Contain("no header"));
         Assert.That(Refusal(string.Empty), Does.Contain("no header"));
     }
@@ -102,16 +107,16 @@ public sealed class ShippedKernelTests
         Assert.That(cache, Is.Not.Null, unused);
         Assert.That(File.GetUnixFileMode(_folder), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
 
-        var file = new PtxKernelFile(NameOf("PersistentKernel"), "SM_89", GroupSize, CudaKernelLoader.IlgpuVersion, ".version 7.8\n.target sm_89\n");
-        Assert.That(cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, out _), Is.Null, "nothing stored yet");
+        var file = new PtxKernelFile(NameOf("PersistentKernel"), "SM_89", GroupSize, CudaKernelLoader.IlgpuVersion, "d1", ".version 7.8\n.target sm_89\n");
+        Assert.That(cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, file.Dependencies, out _), Is.Null, "nothing stored yet");
         Assert.That(cache.Write(entry, file, out string note), Is.True, note);
-        Assert.That(cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, out _), Is.EqualTo(file));
-        Assert.That(cache.Read(entry, file.Kernel, "SM_90", GroupSize, file.IlgpuVersion, out _), Is.Null, "another architecture is another key");
+        Assert.That(cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, file.Dependencies, out _), Is.EqualTo(file));
+        Assert.That(cache.Read(entry, file.Kernel, "SM_90", GroupSize, file.IlgpuVersion, file.Dependencies, out _), Is.Null, "another architecture is another key");
 
         string stored = Directory.GetFiles(_folder).Single();
         Assert.That(File.GetUnixFileMode(stored), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
         File.WriteAllText(stored, File.ReadAllText(stored)[..^3]);
-        Assert.That(cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, out note), Is.Null);
+        Assert.That(cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, file.Dependencies, out note), Is.Null);
         Assert.That(note, Does.Contain("truncated or corrupt"));
         Assert.That(File.Exists(stored), Is.False, "the bad entry is deleted, so the next start rebuilds it");
     }
@@ -122,13 +127,13 @@ public sealed class ShippedKernelTests
         MethodInfo entry = Entry("PersistentKernel");
         PtxKernelCache cache = PtxKernelCache.Open(_folder, out string unused)!;
         Assert.That(cache, Is.Not.Null, unused);
-        var file = new PtxKernelFile(NameOf("PersistentKernel"), "SM_89", GroupSize, CudaKernelLoader.IlgpuVersion, ".version 7.8\n");
+        var file = new PtxKernelFile(NameOf("PersistentKernel"), "SM_89", GroupSize, CudaKernelLoader.IlgpuVersion, "d1", ".version 7.8\n");
         Assert.That(cache.Write(entry, file, out string note), Is.True, note);
         string stored = Directory.GetFiles(_folder).Single();
 
         File.Delete(stored);
         File.CreateSymbolicLink(stored, "/etc/hostname");
-        Assert.That(cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, out note), Is.Null);
+        Assert.That(cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, file.Dependencies, out note), Is.Null);
         Assert.That(note, Does.Contain("refused"));
         Assert.That(File.Exists(stored) || new FileInfo(stored).LinkTarget is not null, Is.False, "the link is removed");
 
@@ -137,7 +142,7 @@ public sealed class ShippedKernelTests
             mkfifo.WaitForExit();
         }
 
-        Task<PtxKernelFile?> read = Task.Run(() => cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, out _));
+        Task<PtxKernelFile?> read = Task.Run(() => cache.Read(entry, file.Kernel, "SM_89", GroupSize, file.IlgpuVersion, file.Dependencies, out _));
         Assert.That(read.Wait(TimeSpan.FromSeconds(10)), Is.True, "a FIFO is never opened, so the read cannot block");
         Assert.That(read.Result, Is.Null);
         Assert.That(File.Exists(stored), Is.False, "the FIFO is removed");

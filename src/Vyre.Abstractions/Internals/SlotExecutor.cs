@@ -60,7 +60,9 @@ internal static class SlotExecutor
         }
         else if (opcode == Opcodes.Exec)
         {
+            RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerStart);
             ProgramInterpreter.Run<TDispatcher>(buffers, ref slot, tenant);
+            RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerEnd);
         }
         else if (opcode == Opcodes.GraphWorker)
         {

@@ -43,14 +43,15 @@ internal static class CudaKernelLoader
         var notes = new List<string>();
         CudaArchitecture architecture = accelerator.Architecture;
         string device = architecture.ToString();
-        if (!IgnoreEmbedded && Embedded(entry, kernelName, architecture, groupSize, notes) is PtxKernelFile shipped
+        string dependencies = PtxKernelFile.DependenciesOf(entry.DeclaringType.Assembly);
+        if (!IgnoreEmbedded && Embedded(entry, kernelName, architecture, groupSize, dependencies, notes) is PtxKernelFile shipped
             && TryLoad(accelerator, entry, groupSize, shipped, "embedded", notes) is Kernel fromAssembly)
         {
             return (fromAssembly, new KernelLoad(KernelOrigin.Embedded, clock.Elapsed, $"embedded {shipped.Architecture} PTX"));
         }
 
         string cacheNote = string.Empty;
-        PtxKernelFile? cached = cache?.Read(entry, kernelName, device, groupSize, IlgpuVersion, out cacheNote);
+        PtxKernelFile? cached = cache?.Read(entry, kernelName, device, groupSize, IlgpuVersion, dependencies, out cacheNote);
         AddNote(notes, cacheNote);
         if (cached is not null && TryLoad(accelerator, entry, groupSize, cached, "cached", notes) is Kernel fromCache)
         {
@@ -59,7 +60,7 @@ internal static class CudaKernelLoader
 
         CompiledKernel compiled = accelerator.GetBackend().Compile(EntryPointDescription.FromImplicitlyGroupedKernel(entry), new KernelSpecialization(groupSize, null));
         if (cache is not null && compiled is PTXCompiledKernel ptx
-            && !cache.Write(entry, new PtxKernelFile(kernelName, device, groupSize, IlgpuVersion, ptx.PTXAssembly), out string writeNote))
+            && !cache.Write(entry, new PtxKernelFile(kernelName, device, groupSize, IlgpuVersion, dependencies, ptx.PTXAssembly), out string writeNote))
         {
             AddNote(notes, writeNote);
         }
@@ -102,7 +103,7 @@ internal static class CudaKernelLoader
         return found.OrderBy(f => f.Item1).ToList();
     }
 
-    private static PtxKernelFile? Embedded(MethodInfo entry, string kernelName, CudaArchitecture device, int groupSize, List<string> notes)
+    private static PtxKernelFile? Embedded(MethodInfo entry, string kernelName, CudaArchitecture device, int groupSize, string dependencies, List<string> notes)
     {
         IReadOnlyList<(CudaArchitecture Architecture, string Resource)> all = EmbeddedArchitectures(entry, kernelName);
         if (all.Count == 0)
@@ -127,7 +128,7 @@ internal static class CudaKernelLoader
         }
 
         using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
-        PtxKernelFile? file = PtxKernelFile.Read(reader.ReadToEnd(), kernelName, chosen.ToString(), groupSize, IlgpuVersion, out string refusal);
+        PtxKernelFile? file = PtxKernelFile.Read(reader.ReadToEnd(), kernelName, chosen.ToString(), groupSize, IlgpuVersion, dependencies, out string refusal);
         AddNote(notes, file is null ? $"embedded {chosen} PTX not used: {refusal}" : string.Empty);
         return file;
     }

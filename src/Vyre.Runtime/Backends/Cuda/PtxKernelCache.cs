@@ -1,9 +1,6 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Vyre.IoUring;
@@ -67,7 +64,7 @@ internal sealed class PtxKernelCache
     }
 
     /// <summary>The entry for <paramref name="entry"/> on <paramref name="architecture"/>, or null (none, or rejected and deleted; <paramref name="note"/> says which).</summary>
-    public PtxKernelFile? Read(MethodInfo entry, string kernel, string architecture, int groupSize, string ilgpuVersion, out string note)
+    public PtxKernelFile? Read(MethodInfo entry, string kernel, string architecture, int groupSize, string ilgpuVersion, string dependencies, out string note)
     {
         string path = PathOf(entry, kernel, architecture, groupSize, ilgpuVersion);
         note = string.Empty;
@@ -91,7 +88,7 @@ internal sealed class PtxKernelCache
                 return null;
             }
 
-            PtxKernelFile? file = PtxKernelFile.Read(File.ReadAllText(path), kernel, architecture, groupSize, ilgpuVersion, out string refusal);
+            PtxKernelFile? file = PtxKernelFile.Read(File.ReadAllText(path), kernel, architecture, groupSize, ilgpuVersion, dependencies, out string refusal);
             if (file is null)
             {
                 note = $"cache entry {info.Name} refused ({refusal}); deleted";
@@ -143,45 +140,13 @@ internal sealed class PtxKernelCache
     {
         var key = new StringBuilder();
         key.Append(kernel).Append('\n').Append(architecture).Append('\n').Append(groupSize).Append('\n').Append(ilgpuVersion).Append('\n');
-        foreach ((string name, Guid mvid) in Closure(entry.DeclaringType!.Assembly))
+        foreach ((string name, Guid mvid) in PtxKernelFile.Closure(entry.DeclaringType!.Assembly))
         {
             key.Append(name).Append(' ').Append(mvid.ToString("N")).Append('\n');
         }
 
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString())));
         return Path.Combine(_folder, hash[..32] + ".ptx");
-    }
-
-    /// <summary>The module version ids of <paramref name="root"/> and every assembly it references, framework excluded, by name.</summary>
-    private static IEnumerable<(string Name, Guid Mvid)> Closure(Assembly root)
-    {
-        string framework = RuntimeEnvironment.GetRuntimeDirectory();
-        var seen = new SortedDictionary<string, Guid>(StringComparer.Ordinal);
-        var pending = new Stack<Assembly>([root]);
-        System.Runtime.Loader.AssemblyLoadContext context = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(root) ?? System.Runtime.Loader.AssemblyLoadContext.Default;
-        while (pending.TryPop(out Assembly? assembly))
-        {
-            string name = assembly.GetName().Name ?? string.Empty;
-            if (seen.ContainsKey(name) || (assembly.Location.Length > 0 && assembly.Location.StartsWith(framework, StringComparison.Ordinal)))
-            {
-                continue;
-            }
-
-            seen[name] = assembly.ManifestModule.ModuleVersionId;
-            foreach (AssemblyName reference in assembly.GetReferencedAssemblies())
-            {
-                try
-                {
-                    pending.Push(context.LoadFromAssemblyName(reference));
-                }
-                catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException)
-                {
-                    seen.TryAdd(reference.Name ?? string.Empty, Guid.Empty); // Not loadable here: the kernel cannot reach it either.
-                }
-            }
-        }
-
-        return seen.Select(p => (p.Key, p.Value));
     }
 
     private static string? DefaultFolder()

@@ -1,5 +1,11 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Runtime.Loader;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -10,10 +16,12 @@ namespace Vyre.Backends.Cuda;
 /// SHA-256, then the PTX ILGPU wrote. The build step embeds one per kernel and architecture in the user's assembly
 /// (resource <c>Vyre.Kernels/TYPE.KERNEL.sm_NN.ptx</c>); the runtime's on-disk cache stores the same format. A
 /// file is used only when every field matches what is about to be loaded and the digest matches the text, so a
-/// truncated, corrupt or foreign entry is rejected (and, for the cache, rebuilt).
+/// truncated, corrupt or foreign entry is rejected (and, for the cache, rebuilt). <see cref="Dependencies"/> names the
+/// builds of the assemblies the kernel was compiled from besides its own (Vyre.Abstractions with the device loop, handler
+/// libraries): a kernel embedded before one of them changed is stale, and is compiled again at start instead of run.
 /// This file is compiled into both the runtime and the build tool (src/Vyre.Build links it): one format, one reader.
 /// </summary>
-internal sealed record PtxKernelFile(string Kernel, string Architecture, int GroupSize, string IlgpuVersion, string Ptx)
+internal sealed record PtxKernelFile(string Kernel, string Architecture, int GroupSize, string IlgpuVersion, string Dependencies, string Ptx)
 {
     /// <summary>The prefix of every embedded kernel's resource name.</summary>
     public const string ResourcePrefix = "Vyre.Kernels/";
@@ -26,13 +34,13 @@ internal sealed record PtxKernelFile(string Kernel, string Architecture, int Gro
 
     /// <summary>The file's text: header line, then the PTX.</summary>
     public string Serialize() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Magic}kernel={Kernel} arch={Architecture} group={GroupSize} ilgpu={IlgpuVersion} sha256={Digest(Ptx)}\n{Ptx}");
+        string.Create(CultureInfo.InvariantCulture, $"{Magic}kernel={Kernel} arch={Architecture} group={GroupSize} ilgpu={IlgpuVersion} deps={Dependencies} sha256={Digest(Ptx)}\n{Ptx}");
 
     /// <summary>
     /// Reads <paramref name="text"/> and checks it is the kernel wanted; on any mismatch returns null and says why in
     /// <paramref name="refusal"/>.
     /// </summary>
-    public static PtxKernelFile? Read(string text, string kernel, string architecture, int groupSize, string ilgpuVersion, out string refusal)
+    public static PtxKernelFile? Read(string text, string kernel, string architecture, int groupSize, string ilgpuVersion, string dependencies, out string refusal)
     {
         int newline = text.IndexOf('\n', StringComparison.Ordinal);
         if (!text.StartsWith(Magic, StringComparison.Ordinal) || newline < 0)
@@ -61,19 +69,75 @@ internal sealed record PtxKernelFile(string Kernel, string Architecture, int Gro
             ("arch", Field("arch"), architecture),
             ("group", Field("group"), groupSize.ToString(CultureInfo.InvariantCulture)),
             ("ilgpu", Field("ilgpu"), ilgpuVersion),
+            ("deps", Field("deps"), dependencies),
             ("sha256", Field("sha256"), Digest(ptx)),
         ];
         foreach ((string name, string? found, string wanted) in checks)
         {
             if (!string.Equals(found, wanted, StringComparison.Ordinal))
             {
-                refusal = name == "sha256" ? "its text does not match its digest (truncated or corrupt)" : $"{name} is '{found}', not '{wanted}'";
+                refusal = name switch
+                {
+                    "sha256" => "its text does not match its digest (truncated or corrupt)",
+                    "deps" => $"deps is '{found}', not '{wanted}': it was compiled against other builds of the assemblies it references (Vyre.Abstractions or a handler library changed after the build step ran; rebuild to ship a current kernel)",
+                    _ => $"{name} is '{found}', not '{wanted}'",
+                };
                 return null;
             }
         }
 
         refusal = string.Empty;
-        return new PtxKernelFile(kernel, architecture, groupSize, ilgpuVersion, ptx);
+        return new PtxKernelFile(kernel, architecture, groupSize, ilgpuVersion, dependencies, ptx);
+    }
+
+    /// <summary>
+    /// A digest of the assemblies a kernel of <paramref name="root"/> is compiled from besides <paramref name="root"/>
+    /// itself (whose kernels it carries, so they cannot disagree with it): every assembly it references, directly or not,
+    /// framework excluded, by name and module version id. The build step writes it; the runtime compares it with the
+    /// assemblies it has loaded.
+    /// </summary>
+    public static string DependenciesOf(Assembly root)
+    {
+        string own = root.GetName().Name ?? string.Empty;
+        var lines = new StringBuilder();
+        foreach ((string name, Guid mvid) in Closure(root).Where(a => a.Name != own))
+        {
+            lines.Append(name).Append(' ').Append(mvid.ToString("N")).Append('\n');
+        }
+
+        return Digest(lines.ToString())[..32];
+    }
+
+    /// <summary>The module version ids of <paramref name="root"/> and every assembly it references, framework excluded, by name.</summary>
+    public static IEnumerable<(string Name, Guid Mvid)> Closure(Assembly root)
+    {
+        string framework = RuntimeEnvironment.GetRuntimeDirectory();
+        var seen = new SortedDictionary<string, Guid>(StringComparer.Ordinal);
+        var pending = new Stack<Assembly>([root]);
+        AssemblyLoadContext context = AssemblyLoadContext.GetLoadContext(root) ?? AssemblyLoadContext.Default;
+        while (pending.TryPop(out Assembly? assembly))
+        {
+            string name = assembly.GetName().Name ?? string.Empty;
+            if (seen.ContainsKey(name) || (assembly.Location.Length > 0 && assembly.Location.StartsWith(framework, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            seen[name] = assembly.ManifestModule.ModuleVersionId;
+            foreach (AssemblyName reference in assembly.GetReferencedAssemblies())
+            {
+                try
+                {
+                    pending.Push(context.LoadFromAssemblyName(reference));
+                }
+                catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException)
+                {
+                    seen.TryAdd(reference.Name ?? string.Empty, Guid.Empty); // Not loadable here: the kernel cannot reach it either.
+                }
+            }
+        }
+
+        return seen.Select(p => (p.Key, p.Value));
     }
 
     private static string Digest(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
