@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
+using Vyre.Internals;
 using Vyre.Programs;
 
 namespace Vyre.Benchmarks;
@@ -54,6 +55,8 @@ internal static class ProgramBenchmark
 
         if (MegakernelHost.IsCudaAvailable())
         {
+            // The resident kernel holds every SM: its host is gone before the launch rows start.
+            await DeviceTimesAsync(rows, repeats);
             (double synced, double queued, int wrong) = IlgpuLaunches(repeats);
             rows.Add(Row("Cuda: an ILGPU launch + synchronize per step", synced, synced / Steps, wrong));
             rows.Add(Row("Cuda: an ILGPU launch per step, stream-ordered, one synchronize", queued, queued / Steps, wrong));
@@ -215,6 +218,51 @@ internal static class ProgramBenchmark
         double micros = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         bool right = slot.IsDone && ProgramResult.Of(slot).Register(0) == 7 + (uint)steps;
         return (micros, right ? 0 : 1);
+    }
+
+    /// <summary>The interpreter's own time per step on CUDA, from the GPU's global timer around each EXEC slot (no host in it).</summary>
+    private static async Task DeviceTimesAsync(List<string> rows, int repeats)
+    {
+        await using MegakernelHost traced = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = 1024 });
+        foreach ((string what, Vir0Program program, Vir0Program one) in new[]
+        {
+            ("each step a handler call", Chain(call: true), Chain(call: true)),
+            ("each step an `addi`", Chain(call: false), Chain(call: false)),
+            ("1,000 `call`s in a row", Unrolled(Steps), Unrolled(1)),
+        })
+        {
+                ProgramHandle many = traced.LoadProgram(program), single = traced.LoadProgram(one);
+            (double deviceMany, int wrongMany) = Median(repeats, () => DeviceTime(traced, many, Steps));
+            (double deviceOne, int wrongOne) = Median(repeats, () => DeviceTime(traced, single, 1));
+            rows.Add(Row($"Cuda: VIR0 program, {what}, the interpreter's own time (GPU timer)", deviceMany, (deviceMany - deviceOne) / (Steps - 1), wrongMany + wrongOne));
+        }
+    }
+
+    /// <summary>One EXEC slot of <paramref name="steps"/> steps; the µs between the interpreter's start and end by the GPU's global timer.</summary>
+    private static (double Micros, int Wrong) DeviceTime(MegakernelHost host, ProgramHandle program, int steps)
+    {
+        SlotRequest request = program.Exec(7, (uint)steps);
+        if (!host.TryPublish(new ReadOnlySpan<SlotRequest>(in request), out long sequence))
+        {
+            throw new InvalidOperationException("The ring had no room: an earlier slot was not retired.");
+        }
+
+        long waitFrom = Stopwatch.GetTimestamp();
+        while (!host.IsComplete(sequence))
+        {
+            if (Stopwatch.GetElapsedTime(waitFrom).TotalSeconds > 10)
+            {
+                throw new TimeoutException($"EXEC slot {sequence} of {steps} steps did not complete in 10 s (traced host).");
+            }
+        }
+
+        host.TryTake(sequence, out SlotResult slot);
+        uint[] words = new uint[1024 * RoundTripTrace.WordsPerEntry];
+        host.ReadTrace(words);
+        int at = (int)(sequence % 1024) * RoundTripTrace.WordsPerEntry;
+        ulong Stamp(int stage) => words[at + (stage * 2)] | ((ulong)words[at + (stage * 2) + 1] << 32);
+        bool right = slot.IsDone && ProgramResult.Of(slot).Register(0) == 7 + (uint)steps;
+        return ((Stamp(RoundTripTrace.HandlerEnd) - Stamp(RoundTripTrace.HandlerStart)) / 1000.0, right ? 0 : 1);
     }
 
     private static (double Micros, int Wrong) RoundTripChain(MegakernelHost host)

@@ -144,74 +144,30 @@ internal static class ProgramInterpreter
     }
 
     /// <summary>
-    /// Runs the program from <paramref name="pcOut"/>; leaves <paramref name="pcOut"/> where the run ended and records any
-    /// fault on <paramref name="slot"/>. Calls run here, between stretches of <see cref="Interpret"/>: the dispatch tree
-    /// with every handler is tens of kilobytes of GPU code, and inside the instruction loop it put the other operations'
-    /// cases that far from the loop's head that every instruction paid for fetching its code again.
+    /// The instruction loop; leaves <paramref name="pcOut"/> where the run ended and records any fault on <paramref name="slot"/>.
     /// Not inlined: EXEC and graph tasks share one copy (with the dispatch tree inlined into it once), which keeps the
     /// megakernel small enough for ILGPU to compile quickly where it compiles at start (IlgpuCpu).
-    /// </summary>
-    private static Vir0End Run<TDispatcher>(
-        SharedWords programs, SharedWords regs, ref SlotContext slot, uint tenant, uint mask, in LoadedProgram program, int first, ref uint pcOut)
-        where TDispatcher : struct, IMegakernelDispatcher
-    {
-        SlotContext call = slot.ForProgram(regs);
-        int code = program.ConstantBase + program.Constants;
-        uint pc = pcOut;
-        uint used = 0;
-        while (true)
-        {
-            Vir0End end = Interpret(programs, regs, ref slot, program, first, ref pc, ref used, out bool atCall);
-            if (!atCall)
-            {
-                pcOut = pc;
-                return end;
-            }
-
-            // Interpret stopped at this call, checked its first register and counted its fuel.
-            int at = code + ((int)pc * Vir0Format.InstructionWords);
-            uint word = programs.ReadClaimed(at);
-            uint a = (word >> 8) & 0xFF;
-            uint b = (word >> 16) & 0xFF;
-            if (!Call<TDispatcher>(ref slot, ref call, tenant, mask, programs.ReadClaimed(at + 1), first + (int)a, b, a >= program.Registers || a + b > program.Registers, pc))
-            {
-                pcOut = pc;
-                return Vir0End.Halted;
-            }
-
-            if (pc + 1 >= program.Count)
-            {
-                return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut); // Ran past the last instruction.
-            }
-
-            pc++;
-        }
-    }
-
-    /// <summary>
-    /// The instruction loop from <paramref name="pcOut"/>, up to the end of the run or (<paramref name="atCall"/>) a
-    /// <see cref="Vir0Op.Call"/>, whose fuel it has counted in <paramref name="used"/>; leaves <paramref name="pcOut"/> at
-    /// the instruction it stopped at and records any fault on <paramref name="slot"/>.
     /// </summary>
     /// <remarks>
     /// Every instruction goes on to one of two places: the next instruction, or (a jump taken) its immediate. Both are
     /// fetched while the instruction runs, so no program load lies on the path from one instruction to the next; the pc
     /// and the fetched words stay in locals (a <c>ref</c> pc was a load and a store through memory every instruction).
     /// </remarks>
-    private static Vir0End Interpret(
-        SharedWords programs, SharedWords regs, ref SlotContext slot, in LoadedProgram program, int first, ref uint pcOut, ref uint used, out bool atCall)
+    private static Vir0End Run<TDispatcher>(
+        SharedWords programs, SharedWords regs, ref SlotContext slot, uint tenant, uint mask, in LoadedProgram program, int first, ref uint pcOut)
+        where TDispatcher : struct, IMegakernelDispatcher
     {
-        atCall = false;
         int constantBase = program.ConstantBase;
         int constants = program.Constants;
         uint count = program.Count;
         uint fuel = program.Fuel;
         uint registers = program.Registers;
         int code = constantBase + constants;
+        SlotContext call = slot.ForProgram(regs);
         uint pc = pcOut;
         uint word = programs.ReadClaimed(code + ((int)pc * Vir0Format.InstructionWords));
         uint imm = programs.ReadClaimed(code + ((int)pc * Vir0Format.InstructionWords) + 1);
-        for (; used < fuel; used++)
+        for (uint used = 0; used < fuel; used++)
         {
             // The two instructions this one can go to, clamped inside the program (a clamped fetch is never used).
             int ahead = code + ((int)(pc + 1 < count ? pc + 1 : pc) * Vir0Format.InstructionWords);
@@ -224,15 +180,7 @@ internal static class ProgramInterpreter
             uint a = (word >> 8) & 0xFF;
             uint b = (word >> 16) & 0xFF;
             uint c = word >> 24;
-            if (op == (uint)Vir0Op.Call && a < registers)
-            {
-                used++; // The call's fuel; Run makes the call (its count and range are checked there).
-                atCall = true;
-                pcOut = pc;
-                return Vir0End.Halted;
-            }
-
-            if (a >= registers || b >= registers || c >= registers)
+            if (a >= registers || (op != (uint)Vir0Op.Call && (b >= registers || c >= registers)))
             {
                 return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut);
             }
@@ -336,6 +284,15 @@ internal static class ProgramInterpreter
                     value = va - 1;
                     next = value != 0 ? imm : next;
                     break;
+                case (uint)Vir0Op.Call:
+                    write = false;
+                    if (!Call<TDispatcher>(ref slot, ref call, tenant, mask, imm, first + (int)a, b, a + b > registers, pc))
+                    {
+                        pcOut = pc;
+                        return Vir0End.Halted;
+                    }
+
+                    break;
                 default:
                     return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut); // No such operation.
             }
@@ -377,7 +334,12 @@ internal static class ProgramInterpreter
     }
 
     /// <summary>One <see cref="Vir0Op.Call"/>; false (with the fault recorded on <paramref name="slot"/>, detail = the instruction) when it faulted.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <remarks>
+    /// Not inlined: the dispatch tree with every handler is tens of kilobytes of GPU code, and inside the instruction loop
+    /// it put the other operations' cases that far from the loop's head that every instruction paid for fetching its code
+    /// again (H200: an `addi` step 0.52 µs inlined, 0.35 µs not; a call step 1.09-1.14 and 1.04 µs; docs/benchmarks.md).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool Call<TDispatcher>(
         ref SlotContext slot, ref SlotContext call, uint tenant, uint mask, uint opcode, int firstWord, uint argumentCount, bool pastRegisters, uint pc)
         where TDispatcher : struct, IMegakernelDispatcher
