@@ -19,6 +19,9 @@ internal static class ProgramBenchmark
 {
     private const int Steps = 1000;
 
+    /// <summary>Round-trip trace entries of the host that times the interpreter with the GPU's timer.</summary>
+    private const int TraceEntries = 1024;
+
     public static async Task RunAsync(bool quick)
     {
         int repeats = quick ? 5 : 30;
@@ -223,7 +226,7 @@ internal static class ProgramBenchmark
     /// <summary>The interpreter's own time per step on CUDA, from the GPU's global timer around each EXEC slot (no host in it).</summary>
     private static async Task DeviceTimesAsync(List<string> rows, int repeats)
     {
-        await using MegakernelHost traced = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = 1024 });
+        await using MegakernelHost traced = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = TraceEntries });
         foreach ((string what, Vir0Program program, Vir0Program one) in new[]
         {
             ("each step a handler call", Chain(call: true), Chain(call: true)),
@@ -231,7 +234,7 @@ internal static class ProgramBenchmark
             ("1,000 `call`s in a row", Unrolled(Steps), Unrolled(1)),
         })
         {
-                ProgramHandle many = traced.LoadProgram(program), single = traced.LoadProgram(one);
+            ProgramHandle many = traced.LoadProgram(program), single = traced.LoadProgram(one);
             (double deviceMany, int wrongMany) = Median(repeats, () => DeviceTime(traced, many, Steps));
             (double deviceOne, int wrongOne) = Median(repeats, () => DeviceTime(traced, single, 1));
             rows.Add(Row($"Cuda: VIR0 program, {what}, the interpreter's own time (GPU timer)", deviceMany, (deviceMany - deviceOne) / (Steps - 1), wrongMany + wrongOne));
@@ -257,9 +260,9 @@ internal static class ProgramBenchmark
         }
 
         host.TryTake(sequence, out SlotResult slot);
-        uint[] words = new uint[1024 * RoundTripTrace.WordsPerEntry];
+        uint[] words = new uint[TraceEntries * RoundTripTrace.WordsPerEntry];
         host.ReadTrace(words);
-        int at = (int)(sequence % 1024) * RoundTripTrace.WordsPerEntry;
+        int at = (int)(sequence % TraceEntries) * RoundTripTrace.WordsPerEntry;
         ulong Stamp(int stage) => words[at + (stage * 2)] | ((ulong)words[at + (stage * 2) + 1] << 32);
         bool right = slot.IsDone && ProgramResult.Of(slot).Register(0) == 7 + (uint)steps;
         return ((Stamp(RoundTripTrace.HandlerEnd) - Stamp(RoundTripTrace.HandlerStart)) / 1000.0, right ? 0 : 1);

@@ -148,11 +148,7 @@ internal static class ProgramInterpreter
     /// Not inlined: EXEC and graph tasks share one copy (with the dispatch tree inlined into it once), which keeps the
     /// megakernel small enough for ILGPU to compile quickly where it compiles at start (IlgpuCpu).
     /// </summary>
-    /// <remarks>
-    /// Every instruction goes on to one of two places: the next instruction, or (a jump taken) its immediate. Both are
-    /// fetched while the instruction runs, so no program load lies on the path from one instruction to the next; the pc
-    /// and the fetched words stay in locals (a <c>ref</c> pc was a load and a store through memory every instruction).
-    /// </remarks>
+    /// <remarks>The pc stays in a local (a <c>ref</c> pc was a load and a store through memory every instruction).</remarks>
     private static Vir0End Run<TDispatcher>(
         SharedWords programs, SharedWords regs, ref SlotContext slot, uint tenant, uint mask, in LoadedProgram program, int first, ref uint pcOut)
         where TDispatcher : struct, IMegakernelDispatcher
@@ -165,22 +161,18 @@ internal static class ProgramInterpreter
         int code = constantBase + constants;
         SlotContext call = slot.ForProgram(regs);
         uint pc = pcOut;
-        uint word = programs.ReadClaimed(code + ((int)pc * Vir0Format.InstructionWords));
-        uint imm = programs.ReadClaimed(code + ((int)pc * Vir0Format.InstructionWords) + 1);
         for (uint used = 0; used < fuel; used++)
         {
-            // The two instructions this one can go to, clamped inside the program (a clamped fetch is never used).
-            int ahead = code + ((int)(pc + 1 < count ? pc + 1 : pc) * Vir0Format.InstructionWords);
-            int target = code + ((int)(imm < count ? imm : pc) * Vir0Format.InstructionWords);
-            uint aheadWord = programs.ReadClaimed(ahead);
-            uint aheadImm = programs.ReadClaimed(ahead + 1);
-            uint targetWord = programs.ReadClaimed(target);
-            uint targetImm = programs.ReadClaimed(target + 1);
+            // pc < count here: the entry was checked, and every jump and step below keeps it so.
+            int at = code + ((int)pc * Vir0Format.InstructionWords);
+            uint word = programs.ReadClaimed(at);
+            uint imm = programs.ReadClaimed(at + 1);
             uint op = word & 0xFF;
             uint a = (word >> 8) & 0xFF;
             uint b = (word >> 16) & 0xFF;
             uint c = word >> 24;
-            if (a >= registers || (op != (uint)Vir0Op.Call && (b >= registers || c >= registers)))
+            // A call's b is its argument count and c is zero: every register read below stays inside the slot's words.
+            if (a >= registers || (op == (uint)Vir0Op.Call ? b > Vir0Format.MaxCallArguments || c != 0 : b >= registers || c >= registers))
             {
                 return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut);
             }
@@ -302,20 +294,9 @@ internal static class ProgramInterpreter
                 regs.Write(first + (int)a, value);
             }
 
-            if (next == pc + 1)
+            if (next >= count)
             {
-                if (next >= count)
-                {
-                    return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut); // Ran past the last instruction.
-                }
-
-                word = aheadWord;
-                imm = aheadImm;
-            }
-            else
-            {
-                word = targetWord;
-                imm = targetImm;
+                return Stop(ref slot, FaultCode.BadArgument, pc, ref pcOut); // Ran past the last instruction (jumps were checked).
             }
 
             pc = next;

@@ -10,8 +10,8 @@ namespace Vyre.Backends.Cuda;
 /// <summary>
 /// The on-disk cache of kernels compiled at start (<see cref="MegakernelOptions.KernelCacheDirectory"/>). An entry is a
 /// <see cref="PtxKernelFile"/> named by a key over the kernel's name, architecture, group size, ILGPU version and the
-/// module version ids of the kernel's assembly and every non-framework assembly it references, so any rebuild of
-/// the code it may reach gives a new key. Entries are written to a temporary file and renamed into place; one that
+/// module version ids of the kernel's assembly and of the Vyre.Abstractions build it compiles from
+/// (<see cref="PtxKernelFile.DependenciesOf"/>), so a rebuild of either gives a new key. Entries are written to a temporary file and renamed into place; one that
 /// does not check out is deleted and rebuilt. A folder others can write to, or owned by someone else, is not used:
 /// PTX loaded from it would run with this process's access to its mapped memory.
 /// </summary>
@@ -66,7 +66,7 @@ internal sealed class PtxKernelCache
     /// <summary>The entry for <paramref name="entry"/> on <paramref name="architecture"/>, or null (none, or rejected and deleted; <paramref name="note"/> says which).</summary>
     public PtxKernelFile? Read(MethodInfo entry, string kernel, string architecture, int groupSize, string ilgpuVersion, string dependencies, out string note)
     {
-        string path = PathOf(entry, kernel, architecture, groupSize, ilgpuVersion);
+        string path = PathOf(entry, kernel, architecture, groupSize, ilgpuVersion, dependencies);
         note = string.Empty;
         try
         {
@@ -107,7 +107,7 @@ internal sealed class PtxKernelCache
     /// <summary>Stores <paramref name="file"/> for <paramref name="entry"/>; false (and why) when it could not be written.</summary>
     public bool Write(MethodInfo entry, PtxKernelFile file, out string note)
     {
-        string path = PathOf(entry, file.Kernel, file.Architecture, file.GroupSize, file.IlgpuVersion);
+        string path = PathOf(entry, file.Kernel, file.Architecture, file.GroupSize, file.IlgpuVersion, file.Dependencies);
         string temporary = path + "." + Environment.ProcessId + ".tmp";
         try
         {
@@ -136,16 +136,12 @@ internal sealed class PtxKernelCache
         }
     }
 
-    private string PathOf(MethodInfo entry, string kernel, string architecture, int groupSize, string ilgpuVersion)
+    private string PathOf(MethodInfo entry, string kernel, string architecture, int groupSize, string ilgpuVersion, string dependencies)
     {
-        var key = new StringBuilder();
-        key.Append(kernel).Append('\n').Append(architecture).Append('\n').Append(groupSize).Append('\n').Append(ilgpuVersion).Append('\n');
-        foreach ((string name, Guid mvid) in PtxKernelFile.Closure(entry.DeclaringType!.Assembly))
-        {
-            key.Append(name).Append(' ').Append(mvid.ToString("N")).Append('\n');
-        }
-
-        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString())));
+        // The kernel's own assembly and the build of Vyre.Abstractions it compiles from: a change to either is a new key.
+        Assembly root = entry.DeclaringType!.Assembly;
+        string key = string.Join('\n', kernel, architecture, groupSize, ilgpuVersion, root.GetName().Name, root.ManifestModule.ModuleVersionId.ToString("N"), dependencies);
+        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
         return Path.Combine(_folder, hash[..32] + ".ptx");
     }
 

@@ -1,10 +1,7 @@
 using System;
-using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.Linq;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 using System.Security.Cryptography;
 using System.Text;
@@ -17,8 +14,8 @@ namespace Vyre.Backends.Cuda;
 /// (resource <c>Vyre.Kernels/TYPE.KERNEL.sm_NN.ptx</c>); the runtime's on-disk cache stores the same format. A
 /// file is used only when every field matches what is about to be loaded and the digest matches the text, so a
 /// truncated, corrupt or foreign entry is rejected (and, for the cache, rebuilt). <see cref="Dependencies"/> names the
-/// builds of the assemblies the kernel was compiled from besides its own (Vyre.Abstractions with the device loop, handler
-/// libraries): a kernel embedded before one of them changed is stale, and is compiled again at start instead of run.
+/// build of Vyre.Abstractions the kernel was compiled from (<see cref="DependenciesOf"/>): a kernel embedded before it
+/// changed is stale, and is compiled again at start instead of run.
 /// This file is compiled into both the runtime and the build tool (src/Vyre.Build links it): one format, one reader.
 /// </summary>
 internal sealed record PtxKernelFile(string Kernel, string Architecture, int GroupSize, string IlgpuVersion, string Dependencies, string Ptx)
@@ -91,54 +88,31 @@ internal sealed record PtxKernelFile(string Kernel, string Architecture, int Gro
     }
 
     /// <summary>
-    /// A digest of the assemblies a kernel of <paramref name="root"/> is compiled from besides <paramref name="root"/>
-    /// itself (whose kernels it carries, so they cannot disagree with it): every assembly it references, directly or not,
-    /// framework excluded, by name and module version id. The build step writes it; the runtime compares it with the
-    /// assemblies it has loaded.
+    /// The build of Vyre.Abstractions (its module version id) that a kernel of <paramref name="root"/> is compiled from,
+    /// as <paramref name="root"/>'s load context resolves it: the device loop, the slot protocol and the VIR0
+    /// interpreter are in every kernel from there, and a change inside it leaves the user's assembly as it was. The
+    /// build step writes it; the runtime compares it with what it resolves. "none" when it cannot be resolved.
     /// </summary>
+    /// <remarks>
+    /// Only that assembly, not every reference: a walk of the whole closure told framework assemblies apart by folder,
+    /// which a self-contained or single-file app does not keep, and loaded every library of the app at each start.
+    /// Handler code from other libraries is covered by the build step's inputs (docs/build-step.md), not by this check.
+    /// </remarks>
     public static string DependenciesOf(Assembly root)
     {
-        string own = root.GetName().Name ?? string.Empty;
-        var lines = new StringBuilder();
-        foreach ((string name, Guid mvid) in Closure(root).Where(a => a.Name != own))
-        {
-            lines.Append(name).Append(' ').Append(mvid.ToString("N")).Append('\n');
-        }
-
-        return Digest(lines.ToString())[..32];
-    }
-
-    /// <summary>The module version ids of <paramref name="root"/> and every assembly it references, framework excluded, by name.</summary>
-    public static IEnumerable<(string Name, Guid Mvid)> Closure(Assembly root)
-    {
-        string framework = RuntimeEnvironment.GetRuntimeDirectory();
-        var seen = new SortedDictionary<string, Guid>(StringComparer.Ordinal);
-        var pending = new Stack<Assembly>([root]);
         AssemblyLoadContext context = AssemblyLoadContext.GetLoadContext(root) ?? AssemblyLoadContext.Default;
-        while (pending.TryPop(out Assembly? assembly))
+        try
         {
-            string name = assembly.GetName().Name ?? string.Empty;
-            if (seen.ContainsKey(name) || (assembly.Location.Length > 0 && assembly.Location.StartsWith(framework, StringComparison.Ordinal)))
-            {
-                continue;
-            }
-
-            seen[name] = assembly.ManifestModule.ModuleVersionId;
-            foreach (AssemblyName reference in assembly.GetReferencedAssemblies())
-            {
-                try
-                {
-                    pending.Push(context.LoadFromAssemblyName(reference));
-                }
-                catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException)
-                {
-                    seen.TryAdd(reference.Name ?? string.Empty, Guid.Empty); // Not loadable here: the kernel cannot reach it either.
-                }
-            }
+            return context.LoadFromAssemblyName(new AssemblyName(AbstractionsAssembly)).ManifestModule.ModuleVersionId.ToString("N");
         }
-
-        return seen.Select(p => (p.Key, p.Value));
+        catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException)
+        {
+            return "none";
+        }
     }
+
+    /// <summary>The assembly whose build <see cref="DependenciesOf"/> names.</summary>
+    private const string AbstractionsAssembly = "Vyre.Abstractions";
 
     private static string Digest(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }
