@@ -45,15 +45,9 @@ internal static class LatencyBreakdown
         {
             var request = new SlotRequest(BenchKernels.Opcodes.Increment, (uint)i);
             long h0 = Stopwatch.GetTimestamp();
-            if (!host.TryPublish(new ReadOnlySpan<SlotRequest>(in request), out long sequence))
-            {
-                throw new InvalidOperationException("The ring had no room: an earlier slot was not retired.");
-            }
-
+            long sequence = OwnSlots.Publish(host, request);
             long h1 = Stopwatch.GetTimestamp();
-            while (!host.IsComplete(sequence))
-            {
-            }
+            OwnSlots.SpinUntilComplete(host, sequence);
 
             long h2 = Stopwatch.GetTimestamp();
             host.TryTake(sequence, out SlotResult result);

@@ -244,21 +244,8 @@ internal static class ProgramBenchmark
     /// <summary>One EXEC slot of <paramref name="steps"/> steps; the µs between the interpreter's start and end by the GPU's global timer.</summary>
     private static (double Micros, int Wrong) DeviceTime(MegakernelHost host, ProgramHandle program, int steps)
     {
-        SlotRequest request = program.Exec(7, (uint)steps);
-        if (!host.TryPublish(new ReadOnlySpan<SlotRequest>(in request), out long sequence))
-        {
-            throw new InvalidOperationException("The ring had no room: an earlier slot was not retired.");
-        }
-
-        long waitFrom = Stopwatch.GetTimestamp();
-        while (!host.IsComplete(sequence))
-        {
-            if (Stopwatch.GetElapsedTime(waitFrom).TotalSeconds > 10)
-            {
-                throw new TimeoutException($"EXEC slot {sequence} of {steps} steps did not complete in 10 s (traced host).");
-            }
-        }
-
+        long sequence = OwnSlots.Publish(host, program.Exec(7, (uint)steps));
+        OwnSlots.SpinUntilComplete(host, sequence);
         host.TryTake(sequence, out SlotResult slot);
         uint[] words = new uint[TraceEntries * RoundTripTrace.WordsPerEntry];
         host.ReadTrace(words);

@@ -1,0 +1,37 @@
+using System;
+using System.Diagnostics;
+
+namespace Vyre.Benchmarks;
+
+/// <summary>
+/// One slot at a time for benchmarks that take their own results (to know each slot's sequence, as the round-trip
+/// trace is indexed by it): publish, spin until it completes, bounded.
+/// </summary>
+internal static class OwnSlots
+{
+    private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(10);
+
+    /// <summary>Publishes <paramref name="request"/> alone; the caller takes its result (<c>TryTake</c>).</summary>
+    public static long Publish(MegakernelHost host, in SlotRequest request)
+    {
+        if (!host.TryPublish(new ReadOnlySpan<SlotRequest>(in request), out long sequence))
+        {
+            throw new InvalidOperationException("The ring had no room: an earlier slot was not retired.");
+        }
+
+        return sequence;
+    }
+
+    /// <summary>Spins until <paramref name="sequence"/> completes; the clock is read every 1,024 polls, so the spin stays tight.</summary>
+    public static void SpinUntilComplete(MegakernelHost host, long sequence)
+    {
+        long from = Stopwatch.GetTimestamp();
+        for (int polls = 1; !host.IsComplete(sequence); polls++)
+        {
+            if ((polls & 1023) == 0 && Stopwatch.GetElapsedTime(from) > s_bound)
+            {
+                throw new TimeoutException($"Slot {sequence} did not complete in {s_bound.TotalSeconds:0} s. Fix: check the device loop (host.Description, Telemetry().KernelState).");
+            }
+        }
+    }
+}
