@@ -145,8 +145,8 @@ internal static class ProgramInterpreter
 
     /// <summary>
     /// The instruction loop; leaves <paramref name="pcOut"/> where the run ended and records any fault on <paramref name="slot"/>.
-    /// Not inlined: EXEC and graph tasks share one copy (with the dispatch tree inlined into it once), which keeps the
-    /// megakernel small enough for ILGPU to compile quickly where it compiles at start (IlgpuCpu).
+    /// Not inlined: EXEC and graph tasks share one copy (and one copy of the dispatch tree, in <c>Call</c>), which keeps
+    /// the megakernel small enough for ILGPU to compile quickly where it compiles at start (IlgpuCpu).
     /// </summary>
     /// <remarks>The pc stays in a local (a <c>ref</c> pc was a load and a store through memory every instruction).</remarks>
     private static Vir0End Run<TDispatcher>(
