@@ -56,7 +56,7 @@ public sealed class ShippedKernelTests
         PtxKernelFile? file = PtxKernelFile.Read(text, NameOf(kernel), "SM_90", GroupSize, CudaKernelLoader.IlgpuVersion, dependencies, out string refusal);
         Assert.That(file, Is.Not.Null, refusal + " (the build step's view of the referenced assemblies must be the one loaded here)");
         Assert.That(PtxKernelFile.Read(text, NameOf(kernel), "SM_90", GroupSize, CudaKernelLoader.IlgpuVersion, (dependencies[0] == '0' ? "1" : "0") + dependencies[1..], out refusal), Is.Null);
-        Assert.That(refusal, Does.Contain("other builds of the assemblies it references"), "a kernel embedded before Vyre.Abstractions changed is stale");
+        Assert.That(refusal, Does.Contain("another build of Vyre.Abstractions"), "a kernel embedded before Vyre.Abstractions changed is stale");
         Assert.That(file!.Ptx, Does.Contain(".visible .entry Kernel_" + kernel + "("));
 
         // No device: the compiled kernel is rebuilt from text alone (this also proves ILGPU's internal constructor is still there).

@@ -76,7 +76,7 @@ internal sealed record PtxKernelFile(string Kernel, string Architecture, int Gro
                 refusal = name switch
                 {
                     "sha256" => "its text does not match its digest (truncated or corrupt)",
-                    "deps" => $"deps is '{found}', not '{wanted}': it was compiled against other builds of the assemblies it references (Vyre.Abstractions or a handler library changed after the build step ran; rebuild to ship a current kernel)",
+                    "deps" => $"deps is '{found}', not '{wanted}': it was compiled against another build of Vyre.Abstractions (it changed after the build step ran; rebuild to ship a current kernel)",
                     _ => $"{name} is '{found}', not '{wanted}'",
                 };
                 return null;
