@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using ILGPU;
@@ -24,8 +25,10 @@ internal static class RingThroughput
         // Each path twice: the first pass runs while .NET's tiered JIT still replaces quick code with optimized code
         // (the first second of a process), the second is the steady state a long-running host sees.
         (double firstRing, long wrongFirst) = Run(host, threads: 1, Batch, total);
+        (double firstUniform, long wrongUniformFirst) = Run(host, threads: 1, Batch, total, uniform: true);
         double firstDirect = Direct(total, out uint sink);
         (double ringRate, long wrong) = Run(host, threads: 1, Batch, total);
+        (double uniformRate, long wrongUniform) = Run(host, threads: 1, Batch, total, uniform: true, out double[] phases);
         double directRate = Direct(total, out uint sink2);
         (double p50, double p99, int wrongTrips) = RoundTrips(host, quick ? 20_000 : 200_000);
 
@@ -33,7 +36,9 @@ internal static class RingThroughput
         Console.WriteLine("| path | first pass, M slots/s | second pass, M slots/s | second pass, ratio to direct | wrong results |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
         Console.WriteLine($"| direct loop calling the dispatcher | {firstDirect / 1e6:0.0} | {directRate / 1e6:0.0} | 1.00 | |");
-        Console.WriteLine($"| bulk: batches of {Batch}, two in flight, every result checked | {firstRing / 1e6:0.0} | {ringRate / 1e6:0.0} | {directRate / ringRate:0.00}x slower | {wrong + wrongFirst} |");
+        Console.WriteLine($"| bulk: batches of {Batch} as SlotRequest / SlotResult values, two in flight, every result checked | {firstRing / 1e6:0.0} | {ringRate / 1e6:0.0} | {directRate / ringRate:0.00}x slower | {wrong + wrongFirst} |");
+        Console.WriteLine($"| bulk: batches of {Batch} as packed words (uniform batch), two in flight, every result checked | {firstUniform / 1e6:0.0} | {uniformRate / 1e6:0.0} | {directRate / uniformRate:0.00}x slower | {wrongUniform + wrongUniformFirst} |");
+        Console.WriteLine($"\nThe publisher's time in the second uniform pass, ns per slot: filling {phases[0]:0.0}, publishing {phases[1]:0.0}, in WaitBatch {phases[2]:0.0}, checking {phases[3]:0.0}.");
         Console.WriteLine($"\nOne slot's round trip on Managed (Submit, spin-wait): p50 {p50:0.00} µs, p99 {p99:0.00} µs, wrong {wrongTrips}.");
     }
 
@@ -46,13 +51,17 @@ internal static class RingThroughput
         const int Ring = 1 << 17;
         await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = Ring });
         Console.WriteLine($"\n## CUDA: sustained tiny slots, resident megakernel, bulk path ({host.Description})\n");
-        Console.WriteLine("| host threads | batch | in flight per thread | M slots/s | wrong results |");
-        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| host threads | batch | in flight per thread | SlotRequest values, M slots/s | packed words (uniform batch), plain stores, M slots/s | packed words, streaming stores (the default), M slots/s | streaming: a publisher's ns per slot filling / publishing / in WaitBatch / checking | wrong results |");
+        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
         int total = quick ? 1 << 22 : 1 << 25;
         foreach ((int threads, int batch) in new[] { (1, 1024), (1, 16384), (1, 32768), (2, 16384), (4, 4096), (4, 8192), (8, 4096) })
         {
             (double rate, long wrong) = Run(host, threads, batch, total);
-            Console.WriteLine($"| {threads} | {batch:N0} | 2 | {rate / 1e6:0.00} | {wrong} |");
+            host.Ring.StreamingWrites = false;
+            (double plainRate, long plainWrong) = Run(host, threads, batch, total, uniform: true);
+            host.Ring.StreamingWrites = true;
+            (double uniformRate, long uniformWrong) = Run(host, threads, batch, total, uniform: true, out double[] phases);
+            Console.WriteLine($"| {threads} | {batch:N0} | 2 | {rate / 1e6:0.00} | {plainRate / 1e6:0.00} | {uniformRate / 1e6:0.00} | {string.Join(" / ", phases.Select(p => (p * threads).ToString("0.0")))} | {wrong + plainWrong + uniformWrong} |");
         }
 
         double ceiling = DeviceCeiling(host, quick ? 16 : 128);
@@ -91,45 +100,120 @@ internal static class RingThroughput
     /// <summary>
     /// <paramref name="threads"/> threads each publish batches of <paramref name="batch"/> Increment slots (argument = the
     /// slot's index plus the batch number) with two batches in flight until <paramref name="total"/> slots ran; returns
-    /// slots per second and the number of wrong results.
+    /// slots per second and the number of wrong results. <paramref name="uniform"/>: the batches are published from packed
+    /// argument words and waited for into packed result words (<see cref="MegakernelHost.PublishBatch(in SlotRequest, ReadOnlySpan{uint}, int)"/>),
+    /// else as one <see cref="SlotRequest"/> and one <see cref="SlotResult"/> per slot.
     /// </summary>
-    public static (double Rate, long Wrong) Run(MegakernelHost host, int threads, int batch, int total)
+    public static (double Rate, long Wrong) Run(MegakernelHost host, int threads, int batch, int total, bool uniform = false) =>
+        Run(host, threads, batch, total, uniform, out _);
+
+    /// <summary>
+    /// <see cref="Run(MegakernelHost, int, int, int, bool)"/>, and where the publishers' time went: nanoseconds per slot
+    /// (summed over the threads, divided by the slots) filling requests, publishing, in <c>WaitBatch</c>, and checking results.
+    /// </summary>
+    public static (double Rate, long Wrong) Run(MegakernelHost host, int threads, int batch, int total, bool uniform, out double[] phases)
     {
         int perThread = Math.Max(2, total / threads / batch);
         long wrong = 0;
+        long[] ticks = new long[4];
         using var ready = new Barrier(threads + 1);
         var workers = new Thread[threads];
+        var template = new SlotRequest(BenchKernels.Opcodes.Increment);
         for (int t = 0; t < threads; t++)
         {
             workers[t] = new Thread(() =>
             {
                 var requests = new[] { new SlotRequest[batch], new SlotRequest[batch] };
+                var args = new[] { new uint[batch], new uint[batch] };
                 var results = new SlotResult[batch];
+                var states = new SlotState[batch];
+                var words = new uint[batch];
                 var pending = new SlotBatch[2];
                 long bad = 0;
+                long[] own = new long[4];
+                long mark = Stopwatch.GetTimestamp();
+                void Phase(int phase)
+                {
+                    long now = Stopwatch.GetTimestamp();
+                    own[phase] += now - mark;
+                    mark = now;
+                }
+
                 void Fill(int b)
                 {
-                    SlotRequest[] into = requests[b & 1];
+                    FillWords(b);
+                    Phase(0);
+                }
+
+                void FillWords(int b)
+                {
+                    if (uniform)
+                    {
+                        uint[] into = args[b & 1];
+                        for (int i = 0; i < batch; i++)
+                        {
+                            into[i] = (uint)(i + b);
+                        }
+
+                        return;
+                    }
+
+                    SlotRequest[] requestsInto = requests[b & 1];
                     for (int i = 0; i < batch; i++)
                     {
-                        into[i] = new SlotRequest(BenchKernels.Opcodes.Increment, (uint)(i + b));
+                        requestsInto[i] = new SlotRequest(BenchKernels.Opcodes.Increment, (uint)(i + b));
                     }
                 }
 
                 void Wait(int b)
                 {
+                    WaitAndCheck(b);
+                    Phase(3);
+                }
+
+                void WaitAndCheck(int b)
+                {
+                    if (uniform)
+                    {
+                        bad += host.WaitBatch(pending[b & 1], states, words, 1);
+                        Phase(2);
+                        for (int i = 0; i < batch; i++)
+                        {
+                            bad += words[i] == (uint)(i + b + 1) ? 0 : 1;
+                        }
+
+                        return;
+                    }
+
                     host.WaitBatch(pending[b & 1], results);
+                    Phase(2);
                     for (int i = 0; i < batch; i++)
                     {
                         bad += results[i].IsDone && results[i][0] == (uint)(i + b + 1) ? 0 : 1;
                     }
                 }
 
+                SlotBatch Publish(int b)
+                {
+                    SlotBatch published = uniform ? host.PublishBatch(template, args[b & 1], 1) : host.PublishBatch(requests[b & 1]);
+                    Phase(1);
+                    return published;
+                }
+
+                bool TryPublish(int b, out SlotBatch published)
+                {
+                    bool done = uniform ? host.TryPublishBatch(template, args[b & 1], 1, out published) : host.TryPublishBatch(requests[b & 1], out published);
+                    Phase(1);
+                    return done;
+                }
+
                 Fill(0);
-                pending[0] = host.PublishBatch(requests[0]);
+                pending[0] = Publish(0);
                 Wait(0);
                 ready.SignalAndWait();
                 ready.SignalAndWait();
+                Array.Clear(own);
+                mark = Stopwatch.GetTimestamp();
 
                 // Two batches in flight; with no room, wait for the oldest first (never block on room while holding one).
                 int next = 1;
@@ -141,12 +225,12 @@ internal static class RingThroughput
                         Fill(next);
                         if (next == oldest)
                         {
-                            pending[next & 1] = host.PublishBatch(requests[next & 1]);
+                            pending[next & 1] = Publish(next);
                             next++;
                             continue;
                         }
 
-                        if (host.TryPublishBatch(requests[next & 1], out pending[next & 1]))
+                        if (TryPublish(next, out pending[next & 1]))
                         {
                             next++;
                             continue;
@@ -157,6 +241,10 @@ internal static class RingThroughput
                 }
 
                 Interlocked.Add(ref wrong, bad);
+                for (int p = 0; p < own.Length; p++)
+                {
+                    Interlocked.Add(ref ticks[p], own[p]);
+                }
             })
             { IsBackground = true, Name = "bench-publisher-" + t };
             workers[t].Start();
@@ -170,7 +258,10 @@ internal static class RingThroughput
             worker.Join();
         }
 
-        return ((double)threads * perThread * batch / clock.Elapsed.TotalSeconds, wrong);
+        double seconds = clock.Elapsed.TotalSeconds;
+        double slots = (double)threads * perThread * batch;
+        phases = [.. ticks.Select(t => t * 1e9 / Stopwatch.Frequency / slots)];
+        return (slots / seconds, wrong);
     }
 
     /// <summary>One slot at a time through <see cref="MegakernelHost.Submit(uint, ReadOnlySpan{uint})"/>: p50 and p99 in µs.</summary>

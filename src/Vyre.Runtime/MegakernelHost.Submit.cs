@@ -65,9 +65,9 @@ public sealed unsafe partial class MegakernelHost
 
     /// <summary>
     /// Publishes <paramref name="requests"/> as one batch (one doorbell) and returns a handle for
-    /// <see cref="WaitBatch"/>. Every request is validated first; on a bad one nothing is published. Waits (bounded by
+    /// <see cref="WaitBatch(SlotBatch, Span{SlotResult})"/>. Every request is validated first; on a bad one nothing is published. Waits (bounded by
     /// <see cref="MegakernelOptions.WaitTimeout"/>) for room; several threads may publish at once. A thread that keeps
-    /// batches in flight publishes with <see cref="TryPublishBatch"/> instead.
+    /// batches in flight publishes with <see cref="TryPublishBatch(ReadOnlySpan{SlotRequest}, out SlotBatch)"/> instead.
     /// </summary>
     public SlotBatch PublishBatch(ReadOnlySpan<SlotRequest> requests)
     {
@@ -80,7 +80,7 @@ public sealed unsafe partial class MegakernelHost
     /// Publishes <paramref name="requests"/> as one batch if the ring has room for all of it now; otherwise publishes
     /// nothing and returns false at once. For threads that keep batches in flight: when this returns false, wait for
     /// your own oldest batch, then publish. Slots are reused in sequence order, so a thread that blocks in
-    /// <see cref="PublishBatch"/> while it holds an unwaited batch can keep every other publisher waiting for room until
+    /// <see cref="PublishBatch(ReadOnlySpan{SlotRequest})"/> while it holds an unwaited batch can keep every other publisher waiting for room until
     /// <see cref="MegakernelOptions.WaitTimeout"/> (docs/bulk-path.md).
     /// </summary>
     public bool TryPublishBatch(ReadOnlySpan<SlotRequest> requests, out SlotBatch batch)
@@ -94,6 +94,37 @@ public sealed unsafe partial class MegakernelHost
     }
 
     /// <summary>
+    /// Publishes a uniform batch as one batch (one doorbell): one slot per <paramref name="argsPerSlot"/> words of
+    /// <paramref name="args"/>, each with <paramref name="template"/>'s opcode, tenant and priority; slot <c>i</c>'s first
+    /// <paramref name="argsPerSlot"/> argument words are <c>args[i · argsPerSlot ..]</c> and its other argument words the
+    /// template's. The cheapest way to publish many slots of one kind: the template is checked once, and nothing per slot is
+    /// built. Wait for it with either <see cref="WaitBatch(SlotBatch, Span{SlotResult})"/> or
+    /// <see cref="WaitBatch(SlotBatch, Span{SlotState}, Span{uint}, int)"/>. Waits (bounded by
+    /// <see cref="MegakernelOptions.WaitTimeout"/>) for room; on a bad argument nothing is published.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="args"/> is empty or not a whole number of slots, the batch does not fit the ring, or the template is refused (as <see cref="Submit(in SlotRequest)"/> would refuse it).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="argsPerSlot"/> is outside 1..<see cref="SlotRequest.MaxArguments"/>.</exception>
+    public SlotBatch PublishBatch(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot)
+    {
+        using CallScope call = EnterCall();
+        var source = new UniformSource(template, args, ValidateUniform(in template, args, argsPerSlot));
+        return new SlotBatch(_ring, _ring.Publish(ref source, DateTime.UtcNow + _options.WaitTimeout, _onPublished), source.Count);
+    }
+
+    /// <summary>
+    /// <see cref="PublishBatch(in SlotRequest, ReadOnlySpan{uint}, int)"/> if the ring has room for the whole batch now;
+    /// otherwise publishes nothing and returns false at once (see <see cref="TryPublishBatch(ReadOnlySpan{SlotRequest}, out SlotBatch)"/>).
+    /// </summary>
+    public bool TryPublishBatch(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot, out SlotBatch batch)
+    {
+        using CallScope call = EnterCall();
+        var source = new UniformSource(template, args, ValidateUniform(in template, args, argsPerSlot));
+        bool published = _ring.TryPublish(ref source, _onPublished, out long first);
+        batch = published ? new SlotBatch(_ring, first, source.Count) : default;
+        return published;
+    }
+
+    /// <summary>
     /// Waits (bounded) for every slot of <paramref name="batch"/>, writes their results to <paramref name="results"/> in
     /// order, and frees their slots. A batch is waited for once, by one caller, on the host that published it.
     /// </summary>
@@ -103,13 +134,41 @@ public sealed unsafe partial class MegakernelHost
     public void WaitBatch(SlotBatch batch, Span<SlotResult> results)
     {
         BatchChecks.ThrowIfNotWaitable(batch.Ring, _ring, batch.Count, results.Length, nameof(SlotBatch), "host");
+        var sink = new ResultSink(results);
+        Take(batch, ref sink);
+    }
+
+    /// <summary>
+    /// Waits (bounded) for every slot of <paramref name="batch"/>, packed: slot <c>i</c>'s state goes to
+    /// <c>states[i]</c> and its first <paramref name="resultsPerSlot"/> result words to
+    /// <c>results[i · resultsPerSlot ..]</c> (for a FAULT slot: the fault code, then the detail); frees their slots and
+    /// returns how many ended in FAULT (0: every slot is DONE, no need to look at <paramref name="states"/>). A batch is
+    /// waited for once, by one caller, on the host that published it.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="batch"/> was not published by this host, or <paramref name="states"/> or <paramref name="results"/> is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="resultsPerSlot"/> is outside 0..<see cref="SlotRequest.MaxArguments"/>.</exception>
+    /// <exception cref="InvalidOperationException">The batch was already waited for (or is being waited for by another thread).</exception>
+    /// <exception cref="TimeoutException">A slot did not complete within <see cref="MegakernelOptions.WaitTimeout"/>; the batch's slots are freed once they complete.</exception>
+    public int WaitBatch(SlotBatch batch, Span<SlotState> states, Span<uint> results, int resultsPerSlot)
+    {
+        BatchChecks.ThrowIfNotWaitable(batch.Ring, _ring, batch.Count, states.Length, nameof(SlotBatch), "host", nameof(states));
+        BatchChecks.ThrowIfResultWordsShort(batch.Count, results.Length, resultsPerSlot);
+        var sink = new WordSink(states, results, resultsPerSlot);
+        Take(batch, ref sink);
+        return sink.Faulted;
+    }
+
+    /// <summary>Claims <paramref name="batch"/> for this caller, takes its slots into <paramref name="sink"/> and retires them; on timeout hands the rest to the pump.</summary>
+    private void Take<TSink>(SlotBatch batch, scoped ref TSink sink)
+        where TSink : ISlotSink, allows ref struct
+    {
         using CallScope call = EnterCall();
         if (!_ring.TryClaimBatch(batch.First, batch.Count))
         {
             throw new InvalidOperationException($"The batch of {batch.Count} slot(s) from sequence {batch.First} was already waited for (or another thread is waiting for it). Fix: wait for each batch once.");
         }
 
-        int taken = _ring.TakeRange(batch.First, batch.Count, results, DateTime.UtcNow + _options.WaitTimeout);
+        int taken = _ring.TakeRange(batch.First, batch.Count, ref sink, DateTime.UtcNow + _options.WaitTimeout);
         if (taken == batch.Count)
         {
             return;
@@ -201,14 +260,46 @@ public sealed unsafe partial class MegakernelHost
     private void Validate(ReadOnlySpan<SlotRequest> requests)
     {
         ThrowIfStopped();
-        if (requests.Length > _ring.SlotCount)
-        {
-            throw new ArgumentException($"A batch of {requests.Length} slots cannot fit a ring of {_ring.SlotCount}. Fix: split the batch or raise MegakernelOptions.SlotCount.", nameof(requests));
-        }
-
+        ThrowIfLargerThanRing(requests.Length, nameof(requests));
         foreach (ref readonly SlotRequest request in requests)
         {
             RequestValidator.Validate(in request, _ring.SlotCount);
+        }
+    }
+
+    /// <summary>
+    /// Checks a uniform batch's shape and template before anything is written: the template once, and every slot only
+    /// for an opcode whose argument words are checked too (<see cref="RequestValidator.ChecksArguments"/>). Returns
+    /// <paramref name="argsPerSlot"/>.
+    /// </summary>
+    private int ValidateUniform(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot)
+    {
+        ThrowIfStopped();
+        if (argsPerSlot is < 1 or > SlotRequest.MaxArguments)
+        {
+            throw new ArgumentOutOfRangeException(nameof(argsPerSlot), $"argsPerSlot is {argsPerSlot}; a slot takes 1..{SlotRequest.MaxArguments} words from args. Fix: pass the number of argument words each slot takes (the template supplies the others).");
+        }
+
+        if (args.IsEmpty || args.Length % argsPerSlot != 0)
+        {
+            throw new ArgumentException($"args holds {args.Length} words, which is not a whole, non-zero number of slots of {argsPerSlot} words. Fix: pass argsPerSlot words per slot, at least one slot.", nameof(args));
+        }
+
+        ThrowIfLargerThanRing(args.Length / argsPerSlot, nameof(args));
+        RequestValidator.Validate(in template, _ring.SlotCount);
+        if (RequestValidator.ChecksArguments(template.Opcode))
+        {
+            Validate(new UniformSource(template, args, argsPerSlot).Requests());
+        }
+
+        return argsPerSlot;
+    }
+
+    private void ThrowIfLargerThanRing(int count, string parameter)
+    {
+        if (count > _ring.SlotCount)
+        {
+            throw new ArgumentException($"A batch of {count} slots cannot fit a ring of {_ring.SlotCount}. Fix: split the batch or raise MegakernelOptions.SlotCount.", parameter);
         }
     }
 
@@ -310,8 +401,8 @@ public sealed unsafe partial class MegakernelHost
 }
 
 /// <summary>
-/// A published batch, as <see cref="MegakernelHost.PublishBatch"/> returns it: consecutive sequence numbers from
-/// <see cref="First"/>, bound to the host that published them. Only that host's <see cref="MegakernelHost.WaitBatch"/>
+/// A published batch, as <see cref="MegakernelHost.PublishBatch(ReadOnlySpan{SlotRequest})"/> returns it: consecutive sequence numbers from
+/// <see cref="First"/>, bound to the host that published them. Only that host's <see cref="MegakernelHost.WaitBatch(SlotBatch, Span{SlotResult})"/>
 /// accepts it, once; a default value is refused.
 /// </summary>
 public readonly struct SlotBatch

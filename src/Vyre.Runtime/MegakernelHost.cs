@@ -17,7 +17,7 @@ namespace Vyre;
 /// <summary>
 /// A running megakernel: the device side (a resident CUDA kernel, CPU workers, or ILGPU's CPU
 /// accelerator) fed through the ring. Start it with the generated <c>X.StartAsync</c>; submit slots
-/// (<c>Submit</c>, <c>SubmitAsync</c>, <see cref="PublishBatch"/>); stop it with
+/// (<c>Submit</c>, <c>SubmitAsync</c>, <see cref="PublishBatch(ReadOnlySpan{SlotRequest})"/>); stop it with
 /// <see cref="DisposeAsync"/>. Thread-safe: any number of threads may submit at once.
 /// </summary>
 public sealed unsafe partial class MegakernelHost : IAsyncDisposable
@@ -45,7 +45,10 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _backend = backend;
         _options = options;
         _meter = new HostMeter(definition.Template, ReadCounters);
-        _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, backend.IoCompleted, options.SlotCount, options.CreatePriorityGate(), _meter);
+        _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, backend.IoCompleted, options.SlotCount, options.CreatePriorityGate(), _meter)
+        {
+            StreamingWrites = backend.Kind == Backend.Cuda,
+        };
         _onPublished = backend.OnPublished;
         _log = options.Logger ?? NullLogger.Instance;
         _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], WatchPeriod, Watch);

@@ -40,6 +40,9 @@ internal static class RequestValidator
         }
     }
 
+    /// <summary>Whether <see cref="Validate"/> looks at the argument words of <paramref name="opcode"/> (not only at its header).</summary>
+    public static bool ChecksArguments(uint opcode) => opcode is Opcodes.BatchFence or Opcodes.PackedSlot;
+
     private static void ValidatePacked(in SlotRequest request)
     {
         uint count = request.Args[0];

@@ -11,7 +11,7 @@ namespace Vyre.Runtime.Tests;
 /// The protocol every backend must keep. One sealed fixture per backend supplies the options; the host
 /// is shared by the tests of a fixture, except those that stop it.
 /// </summary>
-public abstract class ConformanceSuite
+public abstract partial class ConformanceSuite
 {
     private MegakernelHost _host = null!;
 

@@ -30,7 +30,7 @@ public sealed class PriorityGateTests
         Assert.That(gate.TryAdmit(High, 16, 48, 64), Is.True, "High is bounded by the ring only");
         Assert.That(gate.TryAdmit(Critical, 1, 64, 64), Is.False, "not even Critical goes past the ring");
 
-        gate.Retired(Background);
+        gate.Retired(Background, 1);
         Assert.That(gate.Outstanding(Background), Is.EqualTo(3));
         Assert.That(gate.TryAdmit(Background, 1, 3, 64), Is.True, "a background slot read back frees its window");
     }

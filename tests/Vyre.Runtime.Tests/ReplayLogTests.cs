@@ -49,6 +49,28 @@ public sealed class ReplayLogTests
     }
 
     [Test]
+    public async Task A_uniform_batch_is_recorded_slot_by_slot_with_the_template_words()
+    {
+        var log = new MemoryStream();
+        await using (MegakernelHost host = await TestKernels.StartAsync(BackendOptions.Managed(64)))
+        using (ReplayRecorder recorder = host.RecordTo(log))
+        {
+            var template = new SlotRequest(TestKernels.Opcodes.ReadBack, 0, 0, 0, 0, 0, 9) { Priority = SlotPriority.Low };
+            host.WaitBatch(host.PublishBatch(template, [10, 11, 20, 21, 30, 31], argsPerSlot: 2), new SlotResult[3]);
+            Assert.That(recorder.Records, Is.EqualTo(3));
+        }
+
+        log.Position = 0;
+        var records = ReplayLog.Read(log);
+        Assert.That(records.Select(r => (r.Request.Opcode, r.Request.Priority, r.Request.Args[0], r.Request.Args[1], r.Request.Args[5])), Is.EqualTo(new[]
+        {
+            (TestKernels.Opcodes.ReadBack, SlotPriority.Low, 10u, 11u, 9u),
+            (TestKernels.Opcodes.ReadBack, SlotPriority.Low, 20u, 21u, 9u),
+            (TestKernels.Opcodes.ReadBack, SlotPriority.Low, 30u, 31u, 9u),
+        }));
+    }
+
+    [Test]
     public void A_damaged_log_says_what_is_wrong()
     {
         Assert.That(() => ReplayLog.Read(new MemoryStream(new byte[40])), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("not a Vyre replay log").And.Message.Contains("Fix:"));

@@ -24,7 +24,8 @@ internal static class BatchChecks
     /// <param name="resultsLength">Entries the caller's results span holds.</param>
     /// <param name="batchType">The batch type's name, for the message.</param>
     /// <param name="publisher">"host" or "group", for the message.</param>
-    public static void ThrowIfNotWaitable(object? owner, object waiter, int count, int resultsLength, string batchType, string publisher)
+    /// <param name="span">The span's parameter name, for the message.</param>
+    public static void ThrowIfNotWaitable(object? owner, object waiter, int count, int resultsLength, string batchType, string publisher, string span = "results")
     {
         if (!ReferenceEquals(owner, waiter))
         {
@@ -35,7 +36,24 @@ internal static class BatchChecks
 
         if (resultsLength < count)
         {
-            throw new ArgumentException($"results holds {resultsLength} entries but the batch has {count}. Fix: pass a span of at least batch.Count results.", "results");
+            throw new ArgumentException($"{span} holds {resultsLength} entries but the batch has {count}. Fix: pass a span of at least batch.Count entries.", span);
+        }
+    }
+
+    /// <summary>
+    /// Throws when <paramref name="perSlot"/> is outside 0..12 or a packed results span of <paramref name="resultsLength"/>
+    /// words cannot hold <paramref name="perSlot"/> words for each of <paramref name="count"/> slots.
+    /// </summary>
+    public static void ThrowIfResultWordsShort(int count, int resultsLength, int perSlot)
+    {
+        if (perSlot is < 0 or > SlotRequest.MaxArguments)
+        {
+            throw new ArgumentOutOfRangeException("resultsPerSlot", $"resultsPerSlot is {perSlot}; a slot has 0..{SlotRequest.MaxArguments} result words. Fix: pass how many of each slot's result words to copy.");
+        }
+
+        if (resultsLength < (long)count * perSlot)
+        {
+            throw new ArgumentException($"results holds {resultsLength} words but the batch's {count} slots need {(long)count * perSlot} ({perSlot} each). Fix: pass a span of at least batch.Count * resultsPerSlot words.", "results");
         }
     }
 }

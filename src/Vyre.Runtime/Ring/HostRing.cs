@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Threading;
 using Vyre.Internals;
 
@@ -123,8 +125,16 @@ internal sealed unsafe class HostRing
     /// </summary>
     public long Publish(ReadOnlySpan<SlotRequest> requests, DateTime deadline, Action<long, int> published)
     {
-        int rank = Classify(requests, out int tenant);
-        if (TryPublish(requests, rank, tenant, published, out long first))
+        var source = new RequestSource(requests);
+        return Publish(ref source, deadline, published);
+    }
+
+    /// <summary><see cref="Publish(ReadOnlySpan{SlotRequest}, DateTime, Action{long, int})"/> for a batch held by any <see cref="ISlotSource"/>.</summary>
+    public long Publish<TSource>(scoped ref TSource source, DateTime deadline, Action<long, int> published)
+        where TSource : ISlotSource, allows ref struct
+    {
+        int rank = Classify(ref source, out int tenant);
+        if (TryPublish(ref source, rank, tenant, published, out long first))
         {
             return first;
         }
@@ -136,7 +146,7 @@ internal sealed unsafe class HostRing
             while (true)
             {
                 spin.SpinOnce(sleep1Threshold: -1);
-                if (TryPublish(requests, rank, tenant, published, out first))
+                if (TryPublish(ref source, rank, tenant, published, out first))
                 {
                     return first;
                 }
@@ -144,7 +154,7 @@ internal sealed unsafe class HostRing
                 if (DateTime.UtcNow > deadline)
                 {
                     SlotPriority level = PriorityGate.Level(rank);
-                    throw new TimeoutException($"The ring admitted no room for {requests.Length} {level} slot(s): {Outstanding} of {_slotCount} are still outstanding ({level} slots are admitted while at most {_priorities.Window(rank)} slots of that level and less urgent ones are). Fix: wait for earlier slots, raise MegakernelOptions.SlotCount (or the priority's window), or check that the device loop is running (Telemetry().KernelState).");
+                    throw new TimeoutException($"The ring admitted no room for {source.Count} {level} slot(s): {Outstanding} of {_slotCount} are still outstanding ({level} slots are admitted while at most {_priorities.Window(rank)} slots of that level and less urgent ones are). Fix: wait for earlier slots, raise MegakernelOptions.SlotCount (or the priority's window), or check that the device loop is running (Telemetry().KernelState).");
                 }
             }
         }
@@ -163,8 +173,16 @@ internal sealed unsafe class HostRing
     /// </summary>
     public bool TryPublish(ReadOnlySpan<SlotRequest> requests, Action<long, int> published, out long first)
     {
-        int rank = Classify(requests, out int tenant);
-        return TryPublish(requests, rank, tenant, published, out first);
+        var source = new RequestSource(requests);
+        return TryPublish(ref source, published, out first);
+    }
+
+    /// <summary><see cref="TryPublish(ReadOnlySpan{SlotRequest}, Action{long, int}, out long)"/> for a batch held by any <see cref="ISlotSource"/>.</summary>
+    public bool TryPublish<TSource>(scoped ref TSource source, Action<long, int> published, out long first)
+        where TSource : ISlotSource, allows ref struct
+    {
+        int rank = Classify(ref source, out int tenant);
+        return TryPublish(ref source, rank, tenant, published, out first);
     }
 
     /// <summary>
@@ -187,29 +205,21 @@ internal sealed unsafe class HostRing
     }
 
     /// <summary>
-    /// The priority rank a batch is admitted at (its least urgent request's) and its tenant (-1 when its requests differ
-    /// in tenant or priority); throws when the batch is larger than that rank's window, which would never admit it.
+    /// The priority rank a batch is admitted at and its tenant (<see cref="ISlotSource.Classify"/>); throws when the batch
+    /// is larger than that rank's window, which would never admit it.
     /// </summary>
-    private int Classify(ReadOnlySpan<SlotRequest> requests, out int tenant)
+    private int Classify<TSource>(scoped ref TSource source, out int tenant)
+        where TSource : ISlotSource, allows ref struct
     {
-        int rank = 0;
-        tenant = (int)requests[0].Tenant;
-        SlotPriority priority = requests[0].Priority;
-        foreach (ref readonly SlotRequest request in requests)
-        {
-            rank = Math.Max(rank, PriorityGate.Rank(request.Priority));
-            if (request.Tenant != (uint)tenant || request.Priority != priority)
-            {
-                tenant = -1;
-            }
-        }
-
-        _priorities.ThrowIfTooLarge(rank, requests.Length);
+        int rank = source.Classify(out tenant);
+        _priorities.ThrowIfTooLarge(rank, source.Count);
         return rank;
     }
 
-    private bool TryPublish(ReadOnlySpan<SlotRequest> requests, int rank, int tenant, Action<long, int> published, out long first)
+    private bool TryPublish<TSource>(scoped ref TSource source, int rank, int tenant, Action<long, int> published, out long first)
+        where TSource : ISlotSource, allows ref struct
     {
+        int count = source.Count;
         lock (_gate)
         {
             if (_lost is not null)
@@ -217,52 +227,100 @@ internal sealed unsafe class HostRing
                 throw new DeviceLostException(_lost);
             }
 
-            if (!_priorities.TryAdmit(rank, requests.Length, _reserved - _retired, _slotCount))
+            if (!_priorities.TryAdmit(rank, count, _reserved - _retired, _slotCount))
             {
                 first = -1;
                 return false;
             }
 
             first = _reserved;
-            _reserved = first + requests.Length;
-            for (int i = 0; i < requests.Length; i++)
+            _reserved = first + count;
+            if (tenant >= 0)
             {
-                _rankOf[Index(first + i)] = (byte)rank;
+                _publishedBy[(tenant * PriorityGate.Levels) + rank] += count;
             }
-
-            CountPublished(requests, rank, tenant);
+            else
+            {
+                source.CountEach(_publishedBy);
+            }
         }
 
-        Volatile.Read(ref _recorder)?.Record(first, requests);
-
-        for (int i = 0; i < requests.Length; i++)
+        // The reserved sequences are this publisher's alone until it rings the doorbell: nothing below needs the lock.
+        for (int i = 0; i < count; i++)
         {
-            Write(first + i, in requests[i]);
+            _rankOf[Index(first + i)] = (byte)rank;
+        }
+
+        if (Volatile.Read(ref _recorder) is { } recorder)
+        {
+            source.Record(recorder, first);
+        }
+
+        if (StreamingWrites)
+        {
+            WriteStreaming(ref source, first, count);
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                uint* slot = _ring + Base(first + i);
+                source.Write(i, slot);
+                Volatile.Write(ref slot[SlotLayout.Status], (uint)SlotState.Published);
+            }
+        }
+
+        // Claimable only once PUBLISHED: a claimer must never see the previous sequence's DONE here. Also what marks a slot
+        // written for RingDoorbell.
+        for (int i = 0; i < count; i++)
+        {
+            long sequence = first + i;
+            Volatile.Write(ref _holder[Index(sequence)], sequence + 1);
         }
 
         RingDoorbell(published);
         if (Volatile.Read(ref _lost) is not null)
         {
             // The device was lost while this publisher wrote: its slots may have come after the loss's pass.
-            EndUnfinished(first, first + requests.Length, _lostDetail);
+            EndUnfinished(first, first + count, _lostDetail);
         }
 
         return true;
     }
 
-    /// <summary>Counts a reserved batch by tenant and priority (under <see cref="_gate"/>): one add for a uniform batch, else one per request by its own priority.</summary>
-    private void CountPublished(ReadOnlySpan<SlotRequest> requests, int rank, int tenant)
+    /// <summary>
+    /// Whether publishers write whole slots with non-temporal stores (<see cref="WriteStreaming"/>): on for a ring the
+    /// device reads over PCIe, where the lines the device wrote on the ring's last lap are no longer in the host's cache, so
+    /// a plain store first reads each line from memory. Off for the CPU backends, whose workers read the slot from the
+    /// publisher's cache. Settable for the benchmark's side-by-side rows.
+    /// </summary>
+    internal bool StreamingWrites
     {
-        if (tenant >= 0)
+        get => _streamingWrites;
+        set => _streamingWrites = value && Avx.IsSupported && ((nuint)_ring % 32) == 0;
+    }
+
+    private bool _streamingWrites;
+
+    /// <summary>
+    /// Writes sequences [<paramref name="first"/>, + <paramref name="count"/>) as whole 64-byte lines, status PUBLISHED
+    /// included, with non-temporal stores (no read of the line first), then fences them: the stores are weakly ordered, and
+    /// the fence puts them before the holder marks and the doorbell that make the slots visible to anyone.
+    /// </summary>
+    private void WriteStreaming<TSource>(scoped ref TSource source, long first, int count)
+        where TSource : ISlotSource, allows ref struct
+    {
+        uint* line = stackalloc uint[SlotLayout.WordCount];
+        for (int i = 0; i < count; i++)
         {
-            _publishedBy[(tenant * PriorityGate.Levels) + rank] += requests.Length;
-            return;
+            source.Write(i, line);
+            line[SlotLayout.Status] = (uint)SlotState.Published;
+            uint* slot = _ring + Base(first + i);
+            Avx.StoreAlignedNonTemporal(slot, Vector256.Load(line));
+            Avx.StoreAlignedNonTemporal(slot + 8, Vector256.Load(line + 8));
         }
 
-        foreach (ref readonly SlotRequest request in requests)
-        {
-            _publishedBy[((int)request.Tenant * PriorityGate.Levels) + PriorityGate.Rank(request.Priority)]++;
-        }
+        Sse.StoreFence();
     }
 
     /// <summary>Sequences published so far per tenant and priority: entry <c>tenant * PriorityGate.Levels + rank</c>.</summary>
@@ -276,7 +334,7 @@ internal sealed unsafe class HostRing
 
     /// <summary>
     /// Rings the doorbell over every written sequence from the doorbell on. A slot counts as written once its holder is
-    /// set (<see cref="Write"/> sets it last, after the status), so a publisher whose predecessors are still copying does
+    /// set (the publisher sets it last, after the status), so a publisher whose predecessors are still copying does
     /// not wait for them: it rings over what is written and leaves, and whoever finishes last rings for the rest. Every
     /// publisher rings after its own writes, so no written slot is left unrung.
     /// </summary>
@@ -484,19 +542,21 @@ internal sealed unsafe class HostRing
 
         // The caller saw it complete; the status is read once more here, not twice.
         var result = default(SlotResult);
-        Read(sequence, ref result);
+        var sink = new ResultSink(new Span<SlotResult>(ref result));
+        Read(sequence, 0, ref sink);
         Retire(sequence);
         return result;
     }
 
     /// <summary>
-    /// Waits (bounded) for the claimed sequences [<paramref name="first"/>, + <paramref name="count"/>), reads their results
-    /// into <paramref name="results"/> and retires them together. Whole completion groups are waited for through their
-    /// group word (one word per group instead of a status per slot); each slot's status is still read before its
-    /// results. Returns <paramref name="count"/>, or, on timeout or once the waiters are released, how many
-    /// leading sequences were read and retired (the rest stay claimed by the caller).
+    /// Waits (bounded) for the claimed sequences [<paramref name="first"/>, + <paramref name="count"/>), hands their
+    /// states and results to <paramref name="sink"/> in order and retires them together. Whole completion groups are
+    /// waited for through their group word (one word per group instead of a status per slot); each slot's status is
+    /// still read before its results. Returns <paramref name="count"/>, or, on timeout or once the waiters are released,
+    /// how many leading sequences were read and retired (the rest stay claimed by the caller).
     /// </summary>
-    public int TakeRange(long first, int count, Span<SlotResult> results, DateTime deadline)
+    public int TakeRange<TSink>(long first, int count, scoped ref TSink sink, DateTime deadline)
+        where TSink : ISlotSink, allows ref struct
     {
         int taken = 0;
         while (taken < count)
@@ -516,7 +576,13 @@ internal sealed unsafe class HostRing
                     return taken;
                 }
 
-                Read(first + taken, ref results[taken]);
+                if (taken + PrefetchDistance < count && Sse.IsSupported)
+                {
+                    // The device wrote these lines: they are not in this core's cache. Asking for later ones now overlaps the misses.
+                    Sse.Prefetch0(_ring + Base(first + taken + PrefetchDistance));
+                }
+
+                Read(first + taken, taken, ref sink);
             }
         }
 
@@ -549,19 +615,23 @@ internal sealed unsafe class HostRing
         }
     }
 
-    /// <summary>Reads the state and result words of a sequence seen complete.</summary>
-    private void Read(long sequence, ref SlotResult result)
+    /// <summary>How many slots ahead <see cref="TakeRange"/> asks for the slot lines it will read.</summary>
+    private const int PrefetchDistance = 16;
+
+    /// <summary>Hands the state and result words of a sequence seen complete to <paramref name="sink"/> as its entry <paramref name="index"/>.</summary>
+    private void Read<TSink>(long sequence, int index, scoped ref TSink sink)
+        where TSink : ISlotSink, allows ref struct
     {
-        int slotBase = Base(sequence);
-        result.State = (SlotState)Volatile.Read(ref _ring[slotBase + SlotLayout.Status]);
-        result.SetWords(new ReadOnlySpan<uint>(_ring + slotBase + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
-        if (result.State == SlotState.Fault)
+        uint* slot = _ring + Base(sequence);
+        var state = (SlotState)Volatile.Read(ref slot[SlotLayout.Status]);
+        sink.Take(index, state, slot + SlotLayout.FirstArgument);
+        if (state == SlotState.Fault)
         {
-            _meter?.Faulted(_ring[slotBase + SlotLayout.Opcode], result.Fault, _ring[slotBase + SlotLayout.Tenant], _ring[slotBase + SlotLayout.Priority]);
+            _meter?.Faulted(slot[SlotLayout.Opcode], (FaultCode)slot[SlotLayout.FaultCodeWord], slot[SlotLayout.Tenant], slot[SlotLayout.Priority]);
         }
         else if (_meter is { DoneEnabled: true } meter)
         {
-            meter.Done(_ring[slotBase + SlotLayout.Opcode], _ring[slotBase + SlotLayout.Tenant], _ring[slotBase + SlotLayout.Priority]);
+            meter.Done(slot[SlotLayout.Opcode], slot[SlotLayout.Tenant], slot[SlotLayout.Priority]);
         }
     }
 
@@ -595,7 +665,11 @@ internal sealed unsafe class HostRing
     /// <summary>Frees a claimed sequence's slot and advances the retired mark past every freed sequence.</summary>
     private void Retire(long sequence) => RetireRange(sequence, 1);
 
-    /// <summary>Frees the slots of claimed sequences [<paramref name="first"/>, + <paramref name="count"/>) under one lock.</summary>
+    /// <summary>
+    /// Frees the slots of claimed sequences [<paramref name="first"/>, + <paramref name="count"/>) under one lock held for a
+    /// few instructions: the slots' holders are cleared and their priority ranks counted before it, and the retired mark
+    /// jumps over the range when it is the oldest.
+    /// </summary>
     private void RetireRange(long first, int count)
     {
         if (count == 0)
@@ -603,35 +677,36 @@ internal sealed unsafe class HostRing
             return;
         }
 
+        Span<int> byRank = stackalloc int[PriorityGate.Levels];
+        for (int i = 0; i < count; i++)
+        {
+            // The rank first: once the holder is clear, the slot may be retired by another thread and published again.
+            int index = Index(first + i);
+            byRank[_rankOf[index]]++;
+            Volatile.Write(ref _holder[index], 0);
+        }
+
         lock (_gate)
         {
-            for (int i = 0; i < count; i++)
+            for (int rank = 0; rank < byRank.Length; rank++)
             {
-                int index = Index(first + i);
-                _holder[index] = 0;
-                _priorities.Retired(_rankOf[index]);
+                if (byRank[rank] != 0)
+                {
+                    _priorities.Retired(rank, byRank[rank]);
+                }
             }
 
             long next = Volatile.Read(ref _next);
+            if (_retired == first)
+            {
+                _retired = first + count;
+            }
+
             while (_retired < next && Volatile.Read(ref _holder[Index(_retired)]) == 0)
             {
                 _retired++;
             }
         }
-    }
-
-    private void Write(long sequence, in SlotRequest request)
-    {
-        uint* slot = _ring + Base(sequence);
-        slot[SlotLayout.Opcode] = request.Opcode;
-        slot[SlotLayout.Tenant] = request.Tenant;
-        slot[SlotLayout.Priority] = (uint)request.Priority;
-        ReadOnlySpan<uint> args = request.Args;
-        args.CopyTo(new Span<uint>(slot + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
-        Volatile.Write(ref slot[SlotLayout.Status], (uint)SlotState.Published);
-
-        // Claimable only once PUBLISHED: a claimer must never see the previous sequence's DONE here.
-        Volatile.Write(ref _holder[Index(sequence)], sequence + 1);
     }
 
     private int Index(long sequence) => (int)(sequence & _mask);

@@ -86,7 +86,7 @@ internal sealed class PriorityGate
     /// <summary>
     /// Whether <paramref name="count"/> sequences of <paramref name="rank"/> may be reserved with
     /// <paramref name="ringOutstanding"/> ring slots in use of <paramref name="slotCount"/>; when true they are counted as
-    /// reserved (the caller reserves them, and calls <see cref="Retired"/> for each once its result is read).
+    /// reserved (the caller reserves them, and calls <see cref="Retired"/> once their results are read).
     /// </summary>
     public bool TryAdmit(int rank, int count, long ringOutstanding, int slotCount)
     {
@@ -108,7 +108,7 @@ internal sealed class PriorityGate
     }
 
     /// <summary>A slot admitted at <paramref name="rank"/> had its result read.</summary>
-    public void Retired(int rank) => _outstanding[rank]--;
+    public void Retired(int rank, int count) => _outstanding[rank] -= count;
 
     /// <summary>Whether a waiting publisher of <paramref name="rank"/> has watched <see cref="StarvationLimit"/> reservations of more urgent levels.</summary>
     public bool IsStarved(int rank) => Volatile.Read(ref _waiting[rank]) != 0 && _skipped[rank] >= StarvationLimit;

@@ -84,8 +84,8 @@ public sealed class TenantHandle : IAsyncDisposable
     }
 
     /// <summary>
-    /// Publishes a batch as this tenant (<see cref="MegakernelHost.PublishBatch"/>); it counts against the quota until
-    /// <see cref="WaitBatch"/> on this handle. A batch larger than the quota is refused.
+    /// Publishes a batch as this tenant (<see cref="MegakernelHost.PublishBatch(ReadOnlySpan{SlotRequest})"/>); it counts against the quota until
+    /// <see cref="WaitBatch(SlotBatch, Span{SlotResult})"/> on this handle. A batch larger than the quota is refused.
     /// </summary>
     public SlotBatch PublishBatch(ReadOnlySpan<SlotRequest> requests)
     {
@@ -114,7 +114,7 @@ public sealed class TenantHandle : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for a batch this handle published (<see cref="MegakernelHost.WaitBatch"/>) and gives its slots back to the quota.</summary>
+    /// <summary>Waits for a batch this handle published (<see cref="MegakernelHost.WaitBatch(SlotBatch, Span{SlotResult})"/>) and gives its slots back to the quota.</summary>
     /// <exception cref="ArgumentException">The batch was not published through this handle (or was waited for already).</exception>
     public void WaitBatch(SlotBatch batch, Span<SlotResult> results)
     {

@@ -1,0 +1,129 @@
+using System;
+using Vyre.Internals;
+
+namespace Vyre.Ring;
+
+/// <summary>
+/// What a publish writes into the ring, however the caller holds it: one <see cref="HostRing"/> publish path serves both
+/// a span of requests (<see cref="RequestSource"/>) and a uniform batch of packed argument words (<see cref="UniformSource"/>).
+/// </summary>
+internal unsafe interface ISlotSource
+{
+    /// <summary>Slots in the batch.</summary>
+    int Count { get; }
+
+    /// <summary>
+    /// The priority rank the batch is admitted at (its least urgent slot's) and its tenant (-1 when its slots differ in
+    /// tenant or priority).
+    /// </summary>
+    int Classify(out int tenant);
+
+    /// <summary>Adds each slot to <c>publishedBy[tenant * PriorityGate.Levels + rank]</c> (a batch of mixed tenant or priority).</summary>
+    void CountEach(long[] publishedBy);
+
+    /// <summary>Writes words 1..15 of slot <paramref name="index"/> (everything but the status) at <paramref name="slot"/>.</summary>
+    void Write(int index, uint* slot);
+
+    /// <summary>Appends the batch to the replay log (only while one records).</summary>
+    void Record(ReplayRecorder recorder, long first);
+}
+
+/// <summary>A batch held as one <see cref="SlotRequest"/> per slot.</summary>
+internal readonly unsafe ref struct RequestSource(ReadOnlySpan<SlotRequest> requests) : ISlotSource
+{
+    private readonly ReadOnlySpan<SlotRequest> _requests = requests;
+
+    public int Count => _requests.Length;
+
+    public int Classify(out int tenant)
+    {
+        int rank = 0;
+        tenant = (int)_requests[0].Tenant;
+        SlotPriority priority = _requests[0].Priority;
+        foreach (ref readonly SlotRequest request in _requests)
+        {
+            rank = Math.Max(rank, PriorityGate.Rank(request.Priority));
+            if (request.Tenant != (uint)tenant || request.Priority != priority)
+            {
+                tenant = -1;
+            }
+        }
+
+        return rank;
+    }
+
+    public void CountEach(long[] publishedBy)
+    {
+        foreach (ref readonly SlotRequest request in _requests)
+        {
+            publishedBy[((int)request.Tenant * PriorityGate.Levels) + PriorityGate.Rank(request.Priority)]++;
+        }
+    }
+
+    public void Write(int index, uint* slot)
+    {
+        ref readonly SlotRequest request = ref _requests[index];
+        slot[SlotLayout.Opcode] = request.Opcode;
+        slot[SlotLayout.Tenant] = request.Tenant;
+        slot[SlotLayout.Priority] = (uint)request.Priority;
+        request.Args.CopyTo(new Span<uint>(slot + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
+    }
+
+    public void Record(ReplayRecorder recorder, long first) => recorder.Record(first, _requests);
+}
+
+/// <summary>
+/// A uniform batch: every slot has the template's opcode, tenant, priority and argument words, except its first
+/// <c>argsPerSlot</c> argument words, which come from <c>args</c> (slot <c>i</c> takes words
+/// <c>[i · argsPerSlot, (i + 1) · argsPerSlot)</c>). The caller checked the shape (<c>MegakernelHost.ValidateUniform</c>).
+/// </summary>
+internal readonly unsafe ref struct UniformSource(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot) : ISlotSource
+{
+    private readonly SlotRequest _template = template;
+    private readonly ReadOnlySpan<uint> _args = args;
+    private readonly int _perSlot = argsPerSlot;
+
+    public int Count => _args.Length / _perSlot;
+
+    public int Classify(out int tenant)
+    {
+        tenant = (int)_template.Tenant;
+        return PriorityGate.Rank(_template.Priority);
+    }
+
+    public void CountEach(long[] publishedBy) =>
+        publishedBy[((int)_template.Tenant * PriorityGate.Levels) + PriorityGate.Rank(_template.Priority)] += Count;
+
+    public void Write(int index, uint* slot)
+    {
+        slot[SlotLayout.Opcode] = _template.Opcode;
+        slot[SlotLayout.Tenant] = _template.Tenant;
+        slot[SlotLayout.Priority] = (uint)_template.Priority;
+        uint* words = slot + SlotLayout.FirstArgument;
+        _args.Slice(index * _perSlot, _perSlot).CopyTo(new Span<uint>(words, _perSlot));
+        if (_perSlot < SlotLayout.ArgumentCount)
+        {
+            _template.Args[_perSlot..].CopyTo(new Span<uint>(words + _perSlot, SlotLayout.ArgumentCount - _perSlot));
+        }
+    }
+
+    public void Record(ReplayRecorder recorder, long first) => recorder.Record(first, Requests());
+
+    /// <summary>The batch as one request per slot (the replay log, and per-slot checks of opcodes whose arguments are checked).</summary>
+    public SlotRequest[] Requests()
+    {
+        var requests = new SlotRequest[Count];
+        for (int i = 0; i < requests.Length; i++)
+        {
+            SlotRequest request = _template;
+            for (int w = 0; w < _perSlot; w++)
+            {
+                request.SetArgument(w, _args[(i * _perSlot) + w]);
+            }
+
+            requests[i] = request;
+        }
+
+        return requests;
+    }
+}

@@ -1,0 +1,116 @@
+using System;
+using System.Linq;
+using NUnit.Framework;
+
+namespace Vyre.Runtime.Tests;
+
+/// <summary>Uniform batches: packed argument words in, packed result words out (docs/bulk-path.md).</summary>
+public abstract partial class ConformanceSuite
+{
+    [Test]
+    public void A_uniform_batch_gives_each_slot_its_own_words_and_the_template_the_rest()
+    {
+        const int Count = 100;
+        uint[] args = [.. Enumerable.Range(0, Count * 2).Select(i => (uint)(1000 + i))];
+        var template = new SlotRequest(TestKernels.Opcodes.ReadBack, 0, 0, 0, 0, 0, 70);
+        SlotBatch batch = _host.PublishBatch(template, args, argsPerSlot: 2);
+        Assert.That(batch.Count, Is.EqualTo(Count));
+
+        var states = new SlotState[Count];
+        uint[] results = new uint[Count * 6];
+        Assert.That(_host.WaitBatch(batch, states, results, resultsPerSlot: 6), Is.Zero, "no slot faulted");
+        Assert.That(states, Is.All.EqualTo(SlotState.Done));
+        for (int i = 0; i < Count; i++)
+        {
+            // ReadBack: result 0 = arg 1, result 1 = arg 0 after that write, result 5 = arg 5 + 1 (the template's word).
+            uint second = args[(2 * i) + 1];
+            Assert.That(results.AsSpan(i * 6, 6).ToArray(), Is.EqualTo(new uint[] { second, second, 0, 0, 0, 71 }), $"slot {i}");
+        }
+    }
+
+    [Test]
+    public void A_uniform_batch_reports_faults_with_their_codes_and_counts_them()
+    {
+        uint[] details = [5, 6, 7];
+        SlotBatch batch = _host.PublishBatch(new SlotRequest(TestKernels.Opcodes.Reject), details, argsPerSlot: 1);
+        var states = new SlotState[3];
+        uint[] results = new uint[3 * 2];
+        Assert.That(_host.WaitBatch(batch, states, results, resultsPerSlot: 2), Is.EqualTo(3));
+        Assert.That(states, Is.All.EqualTo(SlotState.Fault));
+        Assert.That(results, Is.EqualTo(new uint[] { (uint)FaultCode.HandlerFault, 5, (uint)FaultCode.HandlerFault, 6, (uint)FaultCode.HandlerFault, 7 }));
+    }
+
+    [Test]
+    public void A_uniform_batch_can_be_waited_for_as_slot_results_and_with_no_result_words()
+    {
+        uint[] args = [.. Enumerable.Range(0, 40).Select(i => (uint)i)];
+        var template = new SlotRequest(TestKernels.Opcodes.Increment);
+        var results = new SlotResult[40];
+        _host.WaitBatch(_host.PublishBatch(template, args, 1), results);
+        Assert.That(results.Select((r, i) => r.IsDone && r[0] == (uint)i + 1).All(x => x), string.Join(", ", results.Take(5)));
+
+        Assert.That(_host.TryPublishBatch(template, args, 1, out SlotBatch batch), Is.True);
+        var states = new SlotState[40];
+        Assert.That(_host.WaitBatch(batch, states, Span<uint>.Empty, resultsPerSlot: 0), Is.Zero);
+        Assert.That(states, Is.All.EqualTo(SlotState.Done));
+    }
+
+    [Test]
+    public void A_bad_uniform_batch_is_refused_with_a_fix_and_publishes_nothing()
+    {
+        long before = _host.Telemetry().Published;
+        var template = new SlotRequest(TestKernels.Opcodes.Increment);
+        Assert.That(() => _host.PublishBatch(template, [1, 2, 3], argsPerSlot: 2), Throws.ArgumentException.With.Message.Contains("Fix:"), "not a whole number of slots");
+        Assert.That(() => _host.PublishBatch(template, ReadOnlySpan<uint>.Empty, argsPerSlot: 1), Throws.ArgumentException.With.Message.Contains("Fix:"), "empty");
+        Assert.That(() => _host.PublishBatch(template, [1], argsPerSlot: 0), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
+        Assert.That(() => _host.PublishBatch(template, new uint[13], argsPerSlot: 13), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
+        Assert.That(() => _host.TryPublishBatch(template, new uint[_host.SlotCount + 1], 1, out _), Throws.ArgumentException.With.Message.Contains("Fix:"), "larger than the ring");
+        Assert.That(() => _host.PublishBatch(template with { Tenant = 99 }, [1], 1), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"), "the template is checked");
+        Assert.That(() => _host.PublishBatch(new SlotRequest(Opcodes.Shutdown), [1], 1), Throws.ArgumentException.With.Message.Contains("Fix:"));
+
+        // BATCH_FENCE's argument is checked per slot: the second slot's count does not fit the ring.
+        Assert.That(() => _host.PublishBatch(new SlotRequest(Opcodes.BatchFence), [0, (uint)_host.SlotCount], 1), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(_host.Telemetry().Published, Is.EqualTo(before), "nothing was published");
+    }
+
+    [Test]
+    public void A_uniform_wait_refuses_short_spans_a_second_wait_and_a_foreign_batch()
+    {
+        SlotBatch batch = _host.PublishBatch(new SlotRequest(TestKernels.Opcodes.Increment), [1, 2, 3], 1);
+        Assert.That(() => _host.WaitBatch(batch, new SlotState[2], new uint[3], 1), Throws.ArgumentException.With.Message.Contains("states").And.Message.Contains("Fix:"));
+        Assert.That(() => _host.WaitBatch(batch, new SlotState[3], new uint[5], 2), Throws.ArgumentException.With.Message.Contains("results").And.Message.Contains("Fix:"));
+        Assert.That(() => _host.WaitBatch(batch, new SlotState[3], new uint[39], 13), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
+        Assert.That(() => _host.WaitBatch(default, new SlotState[3], new uint[3], 1), Throws.ArgumentException.With.Message.Contains("Fix:"));
+
+        uint[] words = new uint[3];
+        Assert.That(_host.WaitBatch(batch, new SlotState[3], words, 1), Is.Zero, "the refused waits left the batch waitable");
+        Assert.That(words, Is.EqualTo(new uint[] { 2, 3, 4 }));
+        Assert.That(() => _host.WaitBatch(batch, new SlotState[3], words, 1), Throws.InvalidOperationException.With.Message.Contains("Fix:"), "a batch is waited for once");
+    }
+
+    [Test]
+    public void Slots_written_with_streaming_stores_run_like_any_others()
+    {
+        // On for Cuda's ring; the CPU backends must run such slots too (the writes differ, never the words).
+        bool before = _host.Ring.StreamingWrites;
+        _host.Ring.StreamingWrites = true;
+        try
+        {
+            uint[] args = [.. Enumerable.Range(0, 300).Select(i => (uint)(i * 3))];
+            var states = new SlotState[300];
+            uint[] words = new uint[300];
+            Assert.That(_host.WaitBatch(_host.PublishBatch(new SlotRequest(TestKernels.Opcodes.Increment), args, 1), states, words, 1), Is.Zero);
+            Assert.That(words, Is.EqualTo(args.Select(a => a + 1).ToArray()));
+
+            SlotRequest[] requests = [.. Enumerable.Range(0, 50).Select(i => new SlotRequest(TestKernels.Opcodes.ReadBack, 1, (uint)i, 0, 0, 0, (uint)i))];
+            var results = new SlotResult[50];
+            _host.WaitBatch(_host.PublishBatch(requests), results);
+            Assert.That(results.Select((r, i) => r.IsDone && r[0] == (uint)i && r[5] == (uint)i + 1).All(x => x), string.Join(", ", results.Take(4)));
+            Assert.That(_host.Submit(TestKernels.Opcodes.Increment, 41)[0], Is.EqualTo(42u));
+        }
+        finally
+        {
+            _host.Ring.StreamingWrites = before;
+        }
+    }
+}
