@@ -576,12 +576,6 @@ internal sealed unsafe class HostRing
                     return taken;
                 }
 
-                if (taken + PrefetchDistance < count && Sse.IsSupported)
-                {
-                    // The device wrote these lines: they are not in this core's cache. Asking for later ones now overlaps the misses.
-                    Sse.Prefetch0(_ring + Base(first + taken + PrefetchDistance));
-                }
-
                 Read(first + taken, taken, ref sink);
             }
         }
@@ -614,9 +608,6 @@ internal sealed unsafe class HostRing
             }
         }
     }
-
-    /// <summary>How many slots ahead <see cref="TakeRange"/> asks for the slot lines it will read.</summary>
-    private const int PrefetchDistance = 16;
 
     /// <summary>Hands the state and result words of a sequence seen complete to <paramref name="sink"/> as its entry <paramref name="index"/>.</summary>
     private void Read<TSink>(long sequence, int index, scoped ref TSink sink)
