@@ -20,7 +20,7 @@ internal static class LatencyBreakdown
         "host: validate, write the slot, ring the doorbell",
         "doorbell → forwarder sees it (PCIe read, forwarder loop)",
         "claim (a store, or a compare-exchange after a batch)",
-        "read the slot (four 16-byte loads over PCIe)",
+        "read the slot (from the express line: shuffles; else four 16-byte loads over PCIe)",
         "tenant check, slot context, dispatch to the handler",
         "handler (arguments from the slot read, result written to the ring)",
         "completion: fault check, status written with release",
@@ -30,8 +30,16 @@ internal static class LatencyBreakdown
 
     public static async Task RunAsync(bool quick)
     {
+        // With the express line (the default on CUDA) and without it (the slot read from the ring after the doorbell).
+        await RunAsync(quick, express: true);
+        await RunAsync(quick, express: false);
+    }
+
+    private static async Task RunAsync(bool quick, bool express)
+    {
         int rounds = quick ? 2_000 : 20_000;
         await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = rounds });
+        host.Ring.ExpressWrites = express;
         for (int i = 0; i < 500; i++)
         {
             host.Submit(BenchKernels.Opcodes.Increment, (uint)i);
@@ -112,7 +120,7 @@ internal static class LatencyBreakdown
         }
 
         double[] totals = served.Select(i => (HostNs(i, 3) - HostNs(i, 0)) / 1000.0).Order().ToArray();
-        Console.WriteLine($"\n## CUDA: where one round trip goes ({rounds:N0} round trips, {served.Length:N0} served by the forwarder; {wrong} wrong results)\n");
+        Console.WriteLine($"\n## CUDA: where one round trip goes, express line {(express ? "on" : "off")} ({rounds:N0} round trips, {served.Length:N0} served by the forwarder; {wrong} wrong results)\n");
         Console.WriteLine($"Total p50 {totals[totals.Length / 2]:0.00} µs, p99 {totals[totals.Length * 99 / 100]:0.00} µs. Clocks aligned per window of {Window} rounds (the two PCIe legs equal at the median); the GPU clock drifted {drift:0.00} µs against the host's over the run. The two legs' sum is exact; their split is that assumption.\n");
         Console.WriteLine("| stage | p50 µs | p90 µs | mean µs |");
         Console.WriteLine("| --- | ---: | ---: | ---: |");

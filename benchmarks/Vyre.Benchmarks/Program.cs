@@ -114,14 +114,16 @@ static async Task CudaLatency(bool quick)
 {
     int rounds = quick ? 2_000 : 20_000;
     var rows = new List<string>();
-    foreach (KernelMode mode in new[] { KernelMode.Persistent, KernelMode.Once })
+    foreach ((KernelMode mode, bool express) in new[] { (KernelMode.Persistent, true), (KernelMode.Persistent, false), (KernelMode.Once, false) })
     {
         var start = Stopwatch.StartNew();
         await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, Mode = mode, SlotCount = 1024 });
+        host.Ring.ExpressWrites = express;
         host.Submit(BenchKernels.Opcodes.Increment, 1);
         double coldMs = start.Elapsed.TotalMilliseconds;
         (double p50, double p99, int wrong) = RingThroughput.RoundTrips(host, rounds);
-        string label = mode == KernelMode.Persistent ? "resident megakernel (ring round trip)" : "ILGPU launch + synchronize per task (Once mode)";
+        string label = mode == KernelMode.Once ? "ILGPU launch + synchronize per task (Once mode)"
+            : express ? "resident megakernel (ring round trip; the express line, the default)" : "resident megakernel, express line off (slot read from the ring after the doorbell)";
         rows.Add($"| {label} | {p50:0.00} | {p99:0.00} | {coldMs:0} | {wrong} |");
     }
 

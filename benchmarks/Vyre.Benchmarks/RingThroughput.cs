@@ -51,17 +51,14 @@ internal static class RingThroughput
         const int Ring = 1 << 17;
         await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = Ring });
         Console.WriteLine($"\n## CUDA: sustained tiny slots, resident megakernel, bulk path ({host.Description})\n");
-        Console.WriteLine("| host threads | batch | in flight per thread | SlotRequest values, M slots/s | packed words (uniform batch), plain stores, M slots/s | packed words, streaming stores (the default), M slots/s | streaming: a publisher's ns per slot filling / publishing / in WaitBatch / checking | wrong results |");
-        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
+        Console.WriteLine("| host threads | batch | in flight per thread | SlotRequest values, M slots/s | packed words (uniform batch), M slots/s | uniform: a publisher's ns per slot filling / publishing / in WaitBatch / checking | wrong results |");
+        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | --- | ---: |");
         int total = quick ? 1 << 22 : 1 << 25;
         foreach ((int threads, int batch) in new[] { (1, 1024), (1, 16384), (1, 32768), (2, 16384), (4, 4096), (4, 8192), (8, 4096) })
         {
             (double rate, long wrong) = Run(host, threads, batch, total);
-            host.Ring.StreamingWrites = false;
-            (double plainRate, long plainWrong) = Run(host, threads, batch, total, uniform: true);
-            host.Ring.StreamingWrites = true;
             (double uniformRate, long uniformWrong) = Run(host, threads, batch, total, uniform: true, out double[] phases);
-            Console.WriteLine($"| {threads} | {batch:N0} | 2 | {rate / 1e6:0.00} | {plainRate / 1e6:0.00} | {uniformRate / 1e6:0.00} | {string.Join(" / ", phases.Select(p => (p * threads).ToString("0.0")))} | {wrong + plainWrong + uniformWrong} |");
+            Console.WriteLine($"| {threads} | {batch:N0} | 2 | {rate / 1e6:0.00} | {uniformRate / 1e6:0.00} | {string.Join(" / ", phases.Select(p => (p * threads).ToString("0.0")))} | {wrong + uniformWrong} |");
         }
 
         double ceiling = DeviceCeiling(host, quick ? 16 : 128);

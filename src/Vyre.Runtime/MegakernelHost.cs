@@ -47,7 +47,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _meter = new HostMeter(definition.Template, ReadCounters);
         _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, backend.IoCompleted, options.SlotCount, options.CreatePriorityGate(), _meter)
         {
-            StreamingWrites = backend.Kind == Backend.Cuda,
+            ExpressWrites = backend.Kind == Backend.Cuda && options.Mode == KernelMode.Persistent,
         };
         _onPublished = backend.OnPublished;
         _log = options.Logger ?? NullLogger.Instance;
@@ -337,6 +337,9 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     internal HostMeter Meter => _meter;
 
     /// <summary>The completion-group words the device side writes (<see cref="CompletionGroups"/>), for tests that make them lie.</summary>
+    /// <summary>The express line's entries (<see cref="ControlWord.ExpressFirst"/>), for tests.</summary>
+    internal Span<ulong> ExpressEntries => new((ulong*)(_backend.Control + ControlWord.ExpressFirst), ControlWord.ExpressEntries);
+
     internal Span<uint> GroupDoneWords => new(_backend.GroupDone, CompletionGroups.GroupCountFor(SlotCount));
 
     /// <summary>Benchmark only: see <see cref="HostRing.RerunForBenchmark"/>.</summary>

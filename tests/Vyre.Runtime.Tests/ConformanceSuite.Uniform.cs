@@ -89,28 +89,32 @@ public abstract partial class ConformanceSuite
     }
 
     [Test]
-    public void Slots_written_with_streaming_stores_run_like_any_others()
+    public void A_lone_slot_goes_to_the_express_line_tagged_and_a_batch_clears_it()
     {
-        // On for Cuda's ring; the CPU backends must run such slots too (the writes differ, never the words).
-        bool before = _host.Ring.StreamingWrites;
-        _host.Ring.StreamingWrites = true;
+        // CUDA's forwarder reads the line (on for Cuda's ring); here the host's side of it, on every backend.
+        bool before = _host.Ring.ExpressWrites;
+        _host.Ring.ExpressWrites = true;
         try
         {
-            uint[] args = [.. Enumerable.Range(0, 300).Select(i => (uint)(i * 3))];
-            var states = new SlotState[300];
-            uint[] words = new uint[300];
-            Assert.That(_host.WaitBatch(_host.PublishBatch(new SlotRequest(TestKernels.Opcodes.Increment), args, 1), states, words, 1), Is.Zero);
-            Assert.That(words, Is.EqualTo(args.Select(a => a + 1).ToArray()));
+            SlotBatch lone = _host.PublishBatch([new SlotRequest(TestKernels.Opcodes.ReadBack, 7, 8, 0, 0, 0, 9) { Priority = SlotPriority.High }]);
+            ulong tag = (ulong)(uint)(lone.First + 1) << 32;
+            ulong[] entries = _host.ExpressEntries.ToArray();
+            Assert.That(entries, Is.EqualTo(new ulong[] { tag | TestKernels.Opcodes.ReadBack, tag, tag | (uint)SlotPriority.High, tag | 7, tag | 8, tag, tag, tag, tag | 9, tag, tag, tag, tag, tag, tag }));
+            _host.WaitBatch(lone, new SlotResult[1]);
 
-            SlotRequest[] requests = [.. Enumerable.Range(0, 50).Select(i => new SlotRequest(TestKernels.Opcodes.ReadBack, 1, (uint)i, 0, 0, 0, (uint)i))];
-            var results = new SlotResult[50];
-            _host.WaitBatch(_host.PublishBatch(requests), results);
-            Assert.That(results.Select((r, i) => r.IsDone && r[0] == (uint)i && r[5] == (uint)i + 1).All(x => x), string.Join(", ", results.Take(4)));
-            Assert.That(_host.Submit(TestKernels.Opcodes.Increment, 41)[0], Is.EqualTo(42u));
+            SlotBatch batch = _host.PublishBatch(new SlotRequest(TestKernels.Opcodes.Increment), [1, 2], 1);
+            Assert.That(_host.ExpressEntries[0], Is.Zero, "a batch clears the line's first entry");
+            Assert.That(_host.WaitBatch(batch, new SlotState[2], new uint[2], 1), Is.Zero);
+            Assert.That(_host.Submit(TestKernels.Opcodes.Increment, 5)[0], Is.EqualTo(6u));
         }
         finally
         {
-            _host.Ring.StreamingWrites = before;
+            _host.Ring.ExpressWrites = before;
+        }
+
+        if (!before)
+        {
+            Assert.That(_host.ExpressEntries[0], Is.Zero, "turned off, the line is cleared");
         }
     }
 }

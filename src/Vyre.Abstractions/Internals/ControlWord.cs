@@ -49,8 +49,11 @@ internal static class ControlWord
     /// <summary>Reserved: priority fairness 136..140.</summary>
     public const int PriorityFairnessFirst = 136;
 
-    /// <summary>Host: the doorbell, the number of slots published since start (modulo 2^32).</summary>
-    public const int PublishCursor = 141;
+    /// <summary>
+    /// Host: the doorbell, the number of slots published since start (modulo 2^32). It ends the express line's 128 bytes
+    /// (<see cref="ExpressFirst"/>), so that CUDA's forwarder reads both with one PCIe request.
+    /// </summary>
+    public const int PublishCursor = ExpressFirst + (ExpressEntries * 2);
 
     /// <summary>Host: a counter the host bumps periodically; the device loop stops when it goes stale.</summary>
     public const int Heartbeat = 142;
@@ -66,6 +69,21 @@ internal static class ControlWord
 
     /// <summary>Host: io queue requests the host has taken (modulo 2^32); request <c>t</c> sits in entry <c>t % 64</c>.</summary>
     public const int IoConsumed = 146;
+
+    /// <summary>
+    /// Host: the first word of the express line, a 128-byte line past the control block proper (the allocation holds
+    /// <see cref="AllocatedWords"/>): <see cref="ExpressEntries"/> entries of 8 bytes, entry <c>k</c> holding word <c>k + 1</c>
+    /// of the last lone slot published in its low half and that slot's sequence + 1 (its tag) in its high half, then the
+    /// doorbell (<see cref="PublishCursor"/>) and a reserved word. CUDA's forwarder reads the whole line each iteration and
+    /// runs a lone slot from it when every entry carries the tag it expects: one PCIe round trip instead of two (docs/latency.md).
+    /// </summary>
+    public const int ExpressFirst = 256;
+
+    /// <summary>Entries of the express line: a slot's words 1..15 (<c>SlotLayout.WordCount - 1</c>).</summary>
+    public const int ExpressEntries = 15;
+
+    /// <summary>Words allocated for the control block and the express line (with the doorbell).</summary>
+    public const int AllocatedWords = ExpressFirst + 32;
 
     /// <summary>First word free for user observables (160..255).</summary>
     public const int ObservablesFirst = 160;

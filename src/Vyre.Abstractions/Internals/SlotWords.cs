@@ -140,6 +140,31 @@ internal struct SlotWords
         _w15 = Warp.Shuffle(d, 3),
     };
 
+    /// <summary>
+    /// The words of a slot read from the express line (<see cref="ControlWord.ExpressFirst"/>): lane <c>l &lt; 8</c> holds
+    /// entries <c>2l</c> and <c>2l + 1</c>, entry <c>k</c> word <c>k + 1</c> in its low half; on every lane of the warp. The
+    /// status word reads PUBLISHED (the line carries no status).
+    /// </summary>
+    public static SlotWords FromExpress(ulong even, ulong odd) => new()
+    {
+        _w0 = (uint)SlotState.Published,
+        _w1 = Warp.Shuffle((uint)even, 0),
+        _w2 = Warp.Shuffle((uint)odd, 0),
+        _w3 = Warp.Shuffle((uint)even, 1),
+        _w4 = Warp.Shuffle((uint)odd, 1),
+        _w5 = Warp.Shuffle((uint)even, 2),
+        _w6 = Warp.Shuffle((uint)odd, 2),
+        _w7 = Warp.Shuffle((uint)even, 3),
+        _w8 = Warp.Shuffle((uint)odd, 3),
+        _w9 = Warp.Shuffle((uint)even, 4),
+        _w10 = Warp.Shuffle((uint)odd, 4),
+        _w11 = Warp.Shuffle((uint)even, 5),
+        _w12 = Warp.Shuffle((uint)odd, 5),
+        _w13 = Warp.Shuffle((uint)even, 6),
+        _w14 = Warp.Shuffle((uint)odd, 6),
+        _w15 = Warp.Shuffle((uint)even, 7),
+    };
+
     /// <summary>The words lane <paramref name="source"/> holds, on every lane of the warp (a warp-wide slot's, for the whole group).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly SlotWords From(int source) => new()
@@ -207,6 +232,21 @@ internal struct SlotWords
             case 14: _w14 = value; break;
             default: _w15 = value; break;
         }
+    }
+
+    /// <summary>
+    /// Two 8-byte entries of the express line in one 16-byte load that no cache may answer (<c>ld.global.cv</c>, as
+    /// <see cref="Load4"/>: not volatile, so it is in flight together with the forwarder's doorbell read). Each 8-byte entry
+    /// is read whole: its tag and its word come from the same host store.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadPair(ulong address, out ulong even, out ulong odd)
+    {
+        var o0 = default(Output<ulong>);
+        var o1 = default(Output<ulong>);
+        Input<ulong> at = address;
+        CudaAsm.EmitRef("ld.global.cv.v2.u64 {%0, %1}, [%2];", ref o0, ref o1, ref at);
+        (even, odd) = (o0.Value, o1.Value);
     }
 
     /// <summary>

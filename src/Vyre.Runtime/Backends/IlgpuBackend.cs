@@ -81,7 +81,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         _log = options.Logger ?? NullLogger.Instance;
         _slotCount = options.SlotCount;
         _ring = AllocateShared((long)options.SlotCount * SlotLayout.SizeInBytes, out IntPtr ring);
-        _control = AllocateShared(ControlWord.WordCount * sizeof(uint), out IntPtr control);
+        _control = AllocateShared(ControlWord.AllocatedWords * sizeof(uint), out IntPtr control);
         _data = AllocateShared(Math.Max(options.DataBytes, 1), out IntPtr data);
         _ioQueue = AllocateShared(IoQueueLayout.WordCount * sizeof(uint), out IntPtr ioQueue);
         _ioCompleted = AllocateShared((long)options.SlotCount * sizeof(uint), out IntPtr ioCompleted);
@@ -108,7 +108,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
         DataBytes = options.DataBytes;
         HeapWords = options.HeapWords;
         new Span<byte>(Ring, options.SlotCount * SlotLayout.SizeInBytes).Clear();
-        new Span<uint>(Control, ControlWord.WordCount).Clear();
+        new Span<uint>(Control, ControlWord.AllocatedWords).Clear();
         new Span<byte>(Data, DataBytes).Clear();
         new Span<uint>(IoQueue, IoQueueLayout.WordCount).Clear();
         new Span<uint>(IoCompleted, options.SlotCount).Clear();

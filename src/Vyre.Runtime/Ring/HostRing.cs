@@ -1,6 +1,4 @@
 using System;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using System.Threading;
 using Vyre.Internals;
 
@@ -256,18 +254,16 @@ internal sealed unsafe class HostRing
             source.Record(recorder, first);
         }
 
-        if (StreamingWrites)
+        for (int i = 0; i < count; i++)
         {
-            WriteStreaming(ref source, first, count);
+            uint* slot = _ring + Base(first + i);
+            source.Write(i, slot);
+            Volatile.Write(ref slot[SlotLayout.Status], (uint)SlotState.Published);
         }
-        else
+
+        if (_expressWrites)
         {
-            for (int i = 0; i < count; i++)
-            {
-                uint* slot = _ring + Base(first + i);
-                source.Write(i, slot);
-                Volatile.Write(ref slot[SlotLayout.Status], (uint)SlotState.Published);
-            }
+            WriteExpress(ref source, first, count);
         }
 
         // Claimable only once PUBLISHED: a claimer must never see the previous sequence's DONE here. Also what marks a slot
@@ -289,38 +285,49 @@ internal sealed unsafe class HostRing
     }
 
     /// <summary>
-    /// Whether publishers write whole slots with non-temporal stores (<see cref="WriteStreaming"/>): on for a ring the
-    /// device reads over PCIe, where the lines the device wrote on the ring's last lap are no longer in the host's cache, so
-    /// a plain store first reads each line from memory. Off for the CPU backends, whose workers read the slot from the
-    /// publisher's cache. Settable for the benchmark's side-by-side rows.
+    /// Whether publishers write the express line (<see cref="ControlWord.ExpressFirst"/>, <see cref="WriteExpress"/>): on for
+    /// CUDA, whose forwarder runs a lone slot from it, saving a PCIe round trip. Settable for the benchmark's side-by-side rows;
+    /// turned off, the line is cleared, so that no old line can ever be taken for a new slot.
     /// </summary>
-    internal bool StreamingWrites
+    internal bool ExpressWrites
     {
-        get => _streamingWrites;
-        set => _streamingWrites = value && Avx.IsSupported && ((nuint)_ring % 32) == 0;
+        get => _expressWrites;
+        set
+        {
+            _expressWrites = value;
+            if (!value)
+            {
+                Volatile.Write(ref *(ulong*)(_control + ControlWord.ExpressFirst), 0UL);
+            }
+        }
     }
 
-    private bool _streamingWrites;
+    private bool _expressWrites;
 
     /// <summary>
-    /// Writes sequences [<paramref name="first"/>, + <paramref name="count"/>) as whole 64-byte lines, status PUBLISHED
-    /// included, with non-temporal stores (no read of the line first), then fences them: the stores are weakly ordered, and
-    /// the fence puts them before the holder marks and the doorbell that make the slots visible to anyone.
+    /// After the slots' own writes, before their doorbell: a lone slot's words 1..15 go to the express line, each entry
+    /// with the tag <c>sequence + 1</c> in its high half (the line's last eight bytes are the doorbell's); a batch clears
+    /// the first entry's tag instead, so that a line from 2^32 sequences ago can never carry the tag the forwarder expects.
+    /// Several lone publishers at once may mix their entries: the forwarder then sees no line whole and reads the slot from
+    /// the ring as usual.
     /// </summary>
-    private void WriteStreaming<TSource>(scoped ref TSource source, long first, int count)
+    private void WriteExpress<TSource>(scoped ref TSource source, long first, int count)
         where TSource : ISlotSource, allows ref struct
     {
-        uint* line = stackalloc uint[SlotLayout.WordCount];
-        for (int i = 0; i < count; i++)
+        ulong* entries = (ulong*)(_control + ControlWord.ExpressFirst);
+        ulong tag = (ulong)(uint)(first + 1) << 32;
+        if (count != 1 || tag == 0)
         {
-            source.Write(i, line);
-            line[SlotLayout.Status] = (uint)SlotState.Published;
-            uint* slot = _ring + Base(first + i);
-            Avx.StoreAlignedNonTemporal(slot, Vector256.Load(line));
-            Avx.StoreAlignedNonTemporal(slot + 8, Vector256.Load(line + 8));
+            Volatile.Write(ref entries[0], 0UL);
+            return;
         }
 
-        Sse.StoreFence();
+        uint* line = stackalloc uint[SlotLayout.WordCount];
+        source.Write(0, line);
+        for (int k = 0; k < ControlWord.ExpressEntries; k++)
+        {
+            Volatile.Write(ref entries[k], tag | line[k + 1]);
+        }
     }
 
     /// <summary>Sequences published so far per tenant and priority: entry <c>tenant * PriorityGate.Levels + rank</c>.</summary>
