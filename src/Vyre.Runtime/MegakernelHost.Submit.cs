@@ -103,7 +103,8 @@ public sealed unsafe partial class MegakernelHost
     /// <see cref="MegakernelOptions.WaitTimeout"/>) for room; on a bad argument nothing is published.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="args"/> is empty or not a whole number of slots, the batch does not fit the ring, or the template is refused (as <see cref="Submit(in SlotRequest)"/> would refuse it).</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="argsPerSlot"/> is outside 1..<see cref="SlotRequest.MaxArguments"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="argsPerSlot"/> is outside 1..<see cref="SlotRequest.MaxArguments"/>, or the template's tenant or priority is.</exception>
+    /// <exception cref="TimeoutException">The ring had no room for the batch at its priority within <see cref="MegakernelOptions.WaitTimeout"/>.</exception>
     public SlotBatch PublishBatch(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot)
     {
         using CallScope call = EnterCall();
@@ -268,8 +269,9 @@ public sealed unsafe partial class MegakernelHost
     }
 
     /// <summary>
-    /// Checks a uniform batch's shape and template before anything is written: the template once, and every slot only
-    /// for an opcode whose argument words are checked too (<see cref="RequestValidator.ChecksArguments"/>). Returns
+    /// Checks a uniform batch's shape and template before anything is written: the template's header once, and every
+    /// slot's argument words only for an opcode whose arguments are checked (<see cref="RequestValidator.ChecksArguments"/>;
+    /// the template's own words in the slots' places are not looked at). Returns
     /// <paramref name="argsPerSlot"/>.
     /// </summary>
     private int ValidateUniform(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot)
@@ -286,10 +288,21 @@ public sealed unsafe partial class MegakernelHost
         }
 
         ThrowIfLargerThanRing(args.Length / argsPerSlot, nameof(args));
-        RequestValidator.Validate(in template, _ring.SlotCount);
+        RequestValidator.ValidateHeader(in template);
         if (RequestValidator.ChecksArguments(template.Opcode))
         {
-            Validate(new UniformSource(template, args, argsPerSlot).Requests());
+            SlotRequest[] requests = new UniformSource(template, args, argsPerSlot).Requests();
+            for (int i = 0; i < requests.Length; i++)
+            {
+                try
+                {
+                    RequestValidator.ValidateArguments(in requests[i], _ring.SlotCount);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ArgumentException($"Slot {i} of the uniform batch (args[{i * argsPerSlot}..]): {e.Message}", nameof(args), e);
+                }
+            }
         }
 
         return argsPerSlot;

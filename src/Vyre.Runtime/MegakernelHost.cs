@@ -47,7 +47,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _meter = new HostMeter(definition.Template, ReadCounters);
         _ring = new HostRing(backend.Ring, backend.Control, backend.GroupDone, backend.IoCompleted, options.SlotCount, options.CreatePriorityGate(), _meter)
         {
-            ExpressWrites = backend.Kind == Backend.Cuda && options.Mode == KernelMode.Persistent,
+            ExpressWrites = backend.Kind == Backend.Cuda && options.Mode == KernelMode.Persistent && options.MaxClaim is null,
         };
         _onPublished = backend.OnPublished;
         _log = options.Logger ?? NullLogger.Instance;
@@ -336,10 +336,13 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// <summary>The host's instruments (<see cref="MegakernelMetrics"/>).</summary>
     internal HostMeter Meter => _meter;
 
-    /// <summary>The completion-group words the device side writes (<see cref="CompletionGroups"/>), for tests that make them lie.</summary>
     /// <summary>The express line's entries (<see cref="ControlWord.ExpressFirst"/>), for tests.</summary>
     internal Span<ulong> ExpressEntries => new((ulong*)(_backend.Control + ControlWord.ExpressFirst), ControlWord.ExpressEntries);
 
+    /// <summary>Slots the device side ran from the express line, as last republished (<see cref="ControlWord.ExpressServed"/>), for tests.</summary>
+    internal uint ExpressServed => Volatile.Read(ref _backend.Control[ControlWord.ExpressServed]);
+
+    /// <summary>The completion-group words the device side writes (<see cref="CompletionGroups"/>), for tests that make them lie.</summary>
     internal Span<uint> GroupDoneWords => new(_backend.GroupDone, CompletionGroups.GroupCountFor(SlotCount));
 
     /// <summary>Benchmark only: see <see cref="HostRing.RerunForBenchmark"/>.</summary>

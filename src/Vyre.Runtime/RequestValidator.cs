@@ -8,6 +8,13 @@ internal static class RequestValidator
 {
     public static void Validate(in SlotRequest request, int slotCount)
     {
+        ValidateHeader(in request);
+        ValidateArguments(in request, slotCount);
+    }
+
+    /// <summary>Checks what a uniform batch's slots share: the opcode, tenant and priority (not the argument words).</summary>
+    public static void ValidateHeader(in SlotRequest request)
+    {
         uint opcode = request.Opcode;
         if (request.Tenant > ControlWord.TenantCount)
         {
@@ -28,7 +35,15 @@ internal static class RequestValidator
         {
             throw new ArgumentException($"Opcode 0x{opcode:X} is in the system range (0..7, 0xFFF0..0xFFFF, or the high bit set) but is no built-in. Fix: use a built-in from Vyre.Opcodes or a handler opcode from X.Opcodes.", nameof(request));
         }
+    }
 
+    /// <summary>Whether <see cref="ValidateArguments"/> looks at the argument words of <paramref name="opcode"/> at all.</summary>
+    public static bool ChecksArguments(uint opcode) => opcode is Opcodes.BatchFence or Opcodes.PackedSlot;
+
+    /// <summary>Checks the argument words of the opcodes whose arguments the device trusts (<see cref="ChecksArguments"/>).</summary>
+    public static void ValidateArguments(in SlotRequest request, int slotCount)
+    {
+        uint opcode = request.Opcode;
         if (opcode == Opcodes.BatchFence && request.Args[0] >= (uint)slotCount)
         {
             throw new ArgumentException($"BATCH_FENCE waits for {request.Args[0]} earlier slots, but the ring holds {slotCount}. Fix: fence at most SlotCount - 1 slots.", nameof(request));
@@ -39,9 +54,6 @@ internal static class RequestValidator
             ValidatePacked(in request);
         }
     }
-
-    /// <summary>Whether <see cref="Validate"/> looks at the argument words of <paramref name="opcode"/> (not only at its header).</summary>
-    public static bool ChecksArguments(uint opcode) => opcode is Opcodes.BatchFence or Opcodes.PackedSlot;
 
     private static void ValidatePacked(in SlotRequest request)
     {

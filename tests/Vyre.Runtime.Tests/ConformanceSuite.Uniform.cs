@@ -117,4 +117,44 @@ public abstract partial class ConformanceSuite
             Assert.That(_host.ExpressEntries[0], Is.Zero, "turned off, the line is cleared");
         }
     }
+
+    [Test]
+    public void Lone_slots_run_from_the_express_line_where_the_device_reads_it_and_nowhere_else()
+    {
+        uint before = _host.ExpressServed;
+        DateTime until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        uint i = 0;
+        do
+        {
+            Assert.That(_host.Submit(TestKernels.Opcodes.Increment, i)[0], Is.EqualTo(i + 1));
+            i++;
+        }
+        while ((RunsLoneSlotsFromTheExpressLine ? _host.ExpressServed == before : i < 200) && DateTime.UtcNow < until);
+
+        if (RunsLoneSlotsFromTheExpressLine)
+        {
+            Assert.That(_host.ExpressServed, Is.GreaterThan(before), $"none of {i} lone slots ran from the express line");
+        }
+        else
+        {
+            Assert.That(_host.ExpressServed, Is.Zero, "only CUDA's persistent forwarder reads the line");
+        }
+    }
+
+    [Test]
+    public void A_uniform_batch_checks_each_slots_arguments_not_the_templates()
+    {
+        // PACKED_SLOT: word 0 is the op count. The template's own word 0 (0, which alone would be refused) is never a slot's.
+        uint[] packed = [1, TestKernels.Opcodes.Increment, 41, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        var states = new SlotState[1];
+        uint[] results = new uint[3];
+        Assert.That(_host.WaitBatch(_host.PublishBatch(new SlotRequest(Opcodes.PackedSlot), packed, 12), states, results, 3), Is.Zero, string.Join(", ", states));
+        Assert.That(results[2], Is.EqualTo(42u), "the packed op's result replaces its argument");
+
+        // BATCH_FENCE: the template's word 0 does not fit the ring, the slots' own words do.
+        var fence = new SlotRequest(Opcodes.BatchFence, (uint)_host.SlotCount);
+        Assert.That(_host.WaitBatch(_host.PublishBatch(fence, [0, 0], 1), new SlotState[2], new uint[2], 1), Is.Zero);
+        uint[] secondBad = [1, TestKernels.Opcodes.Increment, 0, 9, 0, 0];
+        Assert.That(() => _host.PublishBatch(new SlotRequest(Opcodes.PackedSlot), secondBad, 3), Throws.ArgumentException.With.Message.Contains("Slot 1 of the uniform batch").And.Message.Contains("Fix:"), "a slot's own count is checked");
+    }
 }

@@ -21,6 +21,9 @@ public abstract partial class ConformanceSuite
     /// <summary>Slots the soak runs (10^6 where the backend is fast enough).</summary>
     protected abstract int SoakSlots { get; }
 
+    /// <summary>Whether the device side runs lone slots from the express line (CUDA, persistent: docs/latency.md).</summary>
+    protected virtual bool RunsLoneSlotsFromTheExpressLine => false;
+
     /// <summary>Called before the fixture starts: Assert.Ignore when the backend is not present.</summary>
     protected virtual void RequireBackend()
     {

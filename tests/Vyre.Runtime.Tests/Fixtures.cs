@@ -56,6 +56,8 @@ public sealed class CudaConformance : ConformanceSuite
 {
     protected override int SoakSlots => 1_000_000;
 
+    protected override bool RunsLoneSlotsFromTheExpressLine => true;
+
     protected override void RequireBackend() => BackendOptions.RequireCuda();
 
     protected override MegakernelOptions Options(int slotCount = 1024) => BackendOptions.Cuda(slotCount);

@@ -1,15 +1,12 @@
 namespace Vyre.Internals;
 
 /// <summary>
-/// The control block: 256 <see cref="uint"/> words in host memory mapped into the device. Every word has
-/// exactly one writer, the host or the device (PCIe gives no host-device atomics; FACTS.md); the
-/// summary of each constant says which.
+/// The control block: 256 <see cref="uint"/> words in host memory mapped into the device, then the express line's 128
+/// bytes with the doorbell (<see cref="AllocatedWords"/> in all). Every word has exactly one writer, the host or the
+/// device (PCIe gives no host-device atomics; FACTS.md); the summary of each constant says which.
 /// </summary>
 internal static class ControlWord
 {
-    /// <summary>Words in the control block.</summary>
-    public const int WordCount = 256;
-
     /// <summary>Host: nonzero asks the device loop to stop.</summary>
     public const int Shutdown = 0;
 
@@ -82,8 +79,11 @@ internal static class ControlWord
     /// <summary>Entries of the express line: a slot's words 1..15 (<c>SlotLayout.WordCount - 1</c>).</summary>
     public const int ExpressEntries = 15;
 
-    /// <summary>Words allocated for the control block and the express line (with the doorbell).</summary>
-    public const int AllocatedWords = ExpressFirst + 32;
+    /// <summary>Words allocated for the control block and the express line's 128 bytes (with the doorbell).</summary>
+    public const int AllocatedWords = ExpressFirst + (128 / sizeof(uint));
+
+    /// <summary>Device: slots the forwarder ran from the express line (modulo 2^32), republished with the counters.</summary>
+    public const int ExpressServed = 147;
 
     /// <summary>First word free for user observables (160..255).</summary>
     public const int ObservablesFirst = 160;

@@ -14,7 +14,7 @@ public struct MegakernelBuffers
     /// <summary>The ring: <see cref="SlotCount"/> slots of <see cref="SlotLayout.WordCount"/> words (host-mapped).</summary>
     internal SharedWords Ring;
 
-    /// <summary>The control block, <see cref="ControlWord.WordCount"/> words (host-mapped).</summary>
+    /// <summary>The control block and the express line, <see cref="ControlWord.AllocatedWords"/> words (host-mapped).</summary>
     internal SharedWords Control;
 
     /// <summary>The io queue (<see cref="IoQueueLayout"/>; host-mapped): LOAD_MISS requests for the host's io service.</summary>

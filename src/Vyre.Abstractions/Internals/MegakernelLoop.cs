@@ -9,11 +9,12 @@ namespace Vyre.Internals;
 /// The device side of the megakernel, specialised per megakernel through its <c>TDispatcher</c> type argument
 /// in the generated entry points.
 /// <para>
-/// Persistent loop: warp 0 is the <em>forwarder</em>; its lane 0 is the only thread that reads host memory while
-/// idle (FACTS.md: every idle poller of host memory adds about 1.3 µs to a round trip). It reads the host's
-/// shutdown, heartbeat and doorbell words and republishes the doorbell in device memory; when a single slot
-/// arrives on an idle queue it claims it, lanes 0..3 read its 64 bytes at once, and lane 0 runs it (the
-/// single-poller latency path; the whole warp runs a warp-wide slot). Every other warp's lane 0 polls device memory
+/// Persistent loop: warp 0 is the <em>forwarder</em>, the only warp that reads host memory while idle (FACTS.md: every
+/// idle poller of host memory adds about 1.3 µs to a round trip). Its lanes 0..7 read the express line with the
+/// doorbell (one 128-byte request, on CUDA), its lane 0 the host's shutdown and heartbeat words, and it republishes the
+/// doorbell in device memory; when a single slot arrives on an idle queue it claims it, takes its words from the
+/// express line (or lanes 0..3 read its 64 bytes at once), and lane 0 runs it (the single-poller latency path; the
+/// whole warp runs a warp-wide slot). Every other warp's lane 0 polls device memory
 /// only, claims up to a warp of sequence numbers with one compare-exchange, and broadcasts them; the warp reads the
 /// claimed slots together (on CUDA, 512 contiguous bytes per load), runs the warp-wide ones among them together, one
 /// after another, then each lane runs its own (docs/warp-handlers.md); lane 0 then counts the claim towards its
@@ -35,9 +36,9 @@ public static class MegakernelLoop
 
     /// <summary>
     /// Forwarder iterations between two reads of the host's shutdown and heartbeat words. Every read of host
-    /// memory is a PCIe round trip; reading only the doorbell in the other iterations lets a new slot be seen
-    /// sooner, and shutdown still takes effect within a few microseconds. (Every 128th instead was measured: the round
-    /// trip's p50 and p99 stayed where they were, so the tail is not these reads.)
+    /// memory is a PCIe round trip; reading only the doorbell (with the express line) in the other iterations lets a new
+    /// slot be seen sooner, and shutdown still takes effect within a few microseconds. (Every 128th instead was tried
+    /// and not measured to help the round trip's tail.)
     /// </summary>
     private const uint HousekeepingPeriod = 16;
 
@@ -275,9 +276,10 @@ public static class MegakernelLoop
     /// <summary>
     /// The forwarder warp. On CUDA lanes 0..7 read the 128-byte express line, which ends with the doorbell
     /// (<see cref="ControlWord.ExpressFirst"/>): one PCIe request per iteration. Lane 0 polls with that doorbell
-    /// (<see cref="Poll"/>); a single slot is run from the express line when every entry carries its tag, whether or not
-    /// the doorbell already shows it; else a single slot the doorbell shows is read by lanes 0..3, sixteen bytes each,
-    /// gathered by shuffles. Lane 0 runs it; the other lanes only take part in the reads.
+    /// (<see cref="Poll"/>); the single slot it claims is taken from the express line when every entry carries that slot's
+    /// tag, else read by lanes 0..3, sixteen bytes each, and gathered by shuffles. Lane 0 runs it; the other lanes only
+    /// take part in the reads. Only a slot the doorbell shows is ever run: the host's doorbell and its retirement rely on
+    /// sequences running in doorbell order (docs/latency.md).
     /// </summary>
     private static void RunForwarderWarp<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, WarpScratch groupScratch)
         where TDispatcher : struct, IMegakernelDispatcher
@@ -298,20 +300,10 @@ public static class MegakernelLoop
             uint serve = 0;
             uint sequence = 0;
             uint stop = 0;
-            uint next = 0;
             if (lane == 0)
             {
                 serve = Poll(buffers, ref forward, express ? published : buffers.Control.Read(ControlWord.PublishCursor), out sequence) ? 1u : 0u;
                 stop = forward.Iterations % HousekeepingPeriod == 0 ? buffers.State.Read(DeviceStateWord.Stop) : 0u;
-                next = serve != 0 ? sequence : forward.Doorbell;
-            }
-
-            // The line holds the slot lane 0 claimed, or the next one, which the doorbell may not show yet.
-            bool fromExpress = express && buffers.ForwarderServes != 0 && ExpressHolds(Warp.Shuffle(next, 0) + 1, even, odd, lane);
-            if (fromExpress && lane == 0 && serve == 0)
-            {
-                serve = ClaimExpress(buffers, ref forward) ? 1u : 0u;
-                sequence = next;
             }
 
             serve = Warp.Shuffle(serve, 0);
@@ -320,9 +312,10 @@ public static class MegakernelLoop
             {
                 sequence = Warp.Shuffle(sequence, 0);
                 SlotWords words;
-                if (fromExpress)
+                if (express && ExpressHolds(sequence + 1, even, odd, lane))
                 {
                     words = SlotWords.FromExpress(even, odd);
+                    forward.ExpressServed++;
                 }
                 else
                 {
@@ -362,33 +355,6 @@ public static class MegakernelLoop
     {
         bool mine = lane >= ExpressLanes || ((uint)(even >> 32) == tag && (lane == ExpressLanes - 1 || (uint)(odd >> 32) == tag));
         return new WarpGroup(lane, default).All(mine) && tag != 0;
-    }
-
-    /// <summary>
-    /// Lane 0: claims the slot after the doorbell the forwarder knows, which the express line holds (a plain store when the
-    /// forwarder served the last slot itself, else a compare-exchange that fails while warps still claim earlier ones), and
-    /// moves its doorbell past it.
-    /// </summary>
-    private static bool ClaimExpress(in MegakernelBuffers buffers, ref ForwarderState forward)
-    {
-        uint sequence = forward.Doorbell;
-        if (forward.ClaimKnown)
-        {
-            buffers.State.Write(DeviceStateWord.ClaimCursor, sequence + 1);
-        }
-        else if (Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.ClaimCursor], sequence, sequence + 1) == sequence)
-        {
-            forward.ClaimKnown = true;
-        }
-        else
-        {
-            return false;
-        }
-
-        RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.DoorbellSeen);
-        RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.Claimed);
-        forward.Doorbell = sequence + 1;
-        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -476,8 +442,8 @@ public static class MegakernelLoop
     }
 
     /// <summary>
-    /// The forwarder's iteration (thread 0): housekeeping every <see cref="HousekeepingPeriod"/> iterations, then one read
-    /// of the host's doorbell. A batch is republished in device memory for the warps to claim. A single slot on an idle
+    /// The forwarder's iteration (thread 0): housekeeping every <see cref="HousekeepingPeriod"/> iterations, then the host's
+    /// doorbell, <paramref name="published"/> (read by the caller: with the express line on CUDA). A batch is republished in device memory for the warps to claim. A single slot on an idle
     /// queue is claimed here and returned in <paramref name="sequence"/>: the caller runs it, then republishes the
     /// doorbell (until then no warp can claim it). The claim is a plain store when the forwarder knows the claim cursor
     /// (it served the last slot itself), else a compare-exchange. With long slots (<c>MegakernelOptions.MaxClaim</c> set)
@@ -493,9 +459,8 @@ public static class MegakernelLoop
             Republish(buffers, ref forward, metrics: forward.Iterations % MetricsPeriod == 0);
         }
 
-        if ((int)(published - forward.Doorbell) <= 0)
+        if (published == forward.Doorbell)
         {
-            // Nothing new; or the forwarder ran a slot from the express line that the doorbell does not show yet.
             return false;
         }
 
@@ -559,6 +524,7 @@ public static class MegakernelLoop
             forward.LastDone = done;
             forward.MetricsStale = true;
             buffers.Control.Write(ControlWord.Epoch, buffers.State.Read(DeviceStateWord.Epoch));
+            buffers.Control.Write(ControlWord.ExpressServed, forward.ExpressServed);
             MemoryFence.SystemLevel();
             buffers.Control.Write(ControlWord.DoneCount, done);
         }
@@ -582,6 +548,9 @@ public static class MegakernelLoop
         public uint LastDone;
         public bool MetricsStale;
         public uint Iterations;
+
+        /// <summary>Slots run from the express line (lane 0's count; republished to <see cref="ControlWord.ExpressServed"/>).</summary>
+        public uint ExpressServed;
 
         /// <summary>Whether the claim cursor equals <see cref="Doorbell"/> for sure: the forwarder served the last slot itself.</summary>
         public bool ClaimKnown;

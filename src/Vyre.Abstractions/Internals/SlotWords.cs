@@ -236,7 +236,7 @@ internal struct SlotWords
 
     /// <summary>
     /// Two 8-byte entries of the express line in one 16-byte load that no cache may answer (<c>ld.global.cv</c>, as
-    /// <see cref="Load4"/>: not volatile, so it is in flight together with the forwarder's doorbell read). Each 8-byte entry
+    /// <see cref="Load4"/>: not volatile, so the eight lanes' loads go out as one request). Each 8-byte entry
     /// is read whole: its tag and its word come from the same host store.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

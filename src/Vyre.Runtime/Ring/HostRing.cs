@@ -58,7 +58,7 @@ internal sealed unsafe class HostRing
     /// <summary>Sequences published per tenant and priority rank (<c>tenant * PriorityGate.Levels + rank</c>; written under <see cref="_gate"/>).</summary>
     private readonly long[] _publishedBy = new long[(ControlWord.TenantCount + 1) * PriorityGate.Levels];
 
-    /// <summary>Per ring slot, the priority rank its sequence was admitted at (written under <see cref="_gate"/>), so retiring it frees that level's window.</summary>
+    /// <summary>Per ring slot, the priority rank its sequence was admitted at (written by its publisher after the reservation), so retiring it frees that level's window.</summary>
     private readonly byte[] _rankOf;
 
     public HostRing(uint* ring, uint* control, uint* groupDone, uint* ioCompleted, int slotCount, PriorityGate? priorities = null, HostMeter? meter = null)
@@ -210,7 +210,7 @@ internal sealed unsafe class HostRing
         where TSource : ISlotSource, allows ref struct
     {
         int rank = source.Classify(out tenant);
-        _priorities.ThrowIfTooLarge(rank, source.Count);
+        _priorities.ThrowIfTooLarge(rank, source.Count, source.ParameterName);
         return rank;
     }
 
@@ -263,7 +263,7 @@ internal sealed unsafe class HostRing
 
         if (_expressWrites)
         {
-            WriteExpress(ref source, first, count);
+            WriteExpress(first, count);
         }
 
         // Claimable only once PUBLISHED: a claimer must never see the previous sequence's DONE here. Also what marks a slot
@@ -311,8 +311,7 @@ internal sealed unsafe class HostRing
     /// Several lone publishers at once may mix their entries: the forwarder then sees no line whole and reads the slot from
     /// the ring as usual.
     /// </summary>
-    private void WriteExpress<TSource>(scoped ref TSource source, long first, int count)
-        where TSource : ISlotSource, allows ref struct
+    private void WriteExpress(long first, int count)
     {
         ulong* entries = (ulong*)(_control + ControlWord.ExpressFirst);
         ulong tag = (ulong)(uint)(first + 1) << 32;
@@ -322,11 +321,11 @@ internal sealed unsafe class HostRing
             return;
         }
 
-        uint* line = stackalloc uint[SlotLayout.WordCount];
-        source.Write(0, line);
+        // The words just written to the ring slot (still in this core's cache): the line says exactly what the slot says.
+        uint* slot = _ring + Base(first);
         for (int k = 0; k < ControlWord.ExpressEntries; k++)
         {
-            Volatile.Write(ref entries[k], tag | line[k + 1]);
+            Volatile.Write(ref entries[k], tag | slot[k + 1]);
         }
     }
 
@@ -442,6 +441,9 @@ internal sealed unsafe class HostRing
 
             long first = _next;
             _reserved = _retired = first + count;
+
+            // Like any batch: no express line may match a sequence of the rerun.
+            Volatile.Write(ref *(ulong*)(_control + ControlWord.ExpressFirst), 0UL);
             Volatile.Write(ref _control[ControlWord.PublishCursor], (uint)_reserved);
             Volatile.Write(ref _next, _reserved);
             return first;
@@ -664,9 +666,9 @@ internal sealed unsafe class HostRing
     private void Retire(long sequence) => RetireRange(sequence, 1);
 
     /// <summary>
-    /// Frees the slots of claimed sequences [<paramref name="first"/>, + <paramref name="count"/>) under one lock held for a
-    /// few instructions: the slots' holders are cleared and their priority ranks counted before it, and the retired mark
-    /// jumps over the range when it is the oldest.
+    /// Frees the slots of claimed sequences [<paramref name="first"/>, + <paramref name="count"/>) under one short lock: the
+    /// slots' holders are cleared and their priority ranks counted before it; under it the windows move and the retired
+    /// mark advances, jumping over the range when it is the oldest (else walking the younger freed slots one by one).
     /// </summary>
     private void RetireRange(long first, int count)
     {

@@ -107,7 +107,7 @@ internal sealed class PriorityGate
         return true;
     }
 
-    /// <summary>A slot admitted at <paramref name="rank"/> had its result read.</summary>
+    /// <summary><paramref name="count"/> slots admitted at <paramref name="rank"/> had their results read.</summary>
     public void Retired(int rank, int count) => _outstanding[rank] -= count;
 
     /// <summary>Whether a waiting publisher of <paramref name="rank"/> has watched <see cref="StarvationLimit"/> reservations of more urgent levels.</summary>
@@ -162,12 +162,12 @@ internal sealed class PriorityGate
     }
 
     /// <summary>Throws when a batch of <paramref name="count"/> can never fit the window of <paramref name="rank"/>.</summary>
-    public void ThrowIfTooLarge(int rank, int count)
+    public void ThrowIfTooLarge(int rank, int count, string parameter = "requests")
     {
         if (count > _windows[rank])
         {
             SlotPriority level = Level(rank);
-            throw new ArgumentException($"A batch of {count} {level} slots can never be admitted: {level} slots are published only while at most {_windows[rank]} slots of that level and less urgent ones are outstanding (the batch's least urgent request sets its level). Fix: split the batch, publish it at a more urgent priority, or raise MegakernelOptions.{level}PriorityWindow.", "requests");
+            throw new ArgumentException($"A batch of {count} {level} slots can never be admitted: {level} slots are published only while at most {_windows[rank]} slots of that level and less urgent ones are outstanding (the batch's least urgent request sets its level). Fix: split the batch, publish it at a more urgent priority, or raise MegakernelOptions.{level}PriorityWindow.", parameter);
         }
     }
 }

@@ -12,6 +12,9 @@ internal unsafe interface ISlotSource
     /// <summary>Slots in the batch.</summary>
     int Count { get; }
 
+    /// <summary>The public parameter that held the batch, for messages.</summary>
+    string ParameterName { get; }
+
     /// <summary>
     /// The priority rank the batch is admitted at (its least urgent slot's) and its tenant (-1 when its slots differ in
     /// tenant or priority).
@@ -34,6 +37,8 @@ internal readonly unsafe ref struct RequestSource(ReadOnlySpan<SlotRequest> requ
     private readonly ReadOnlySpan<SlotRequest> _requests = requests;
 
     public int Count => _requests.Length;
+
+    public string ParameterName => "requests";
 
     public int Classify(out int tenant)
     {
@@ -63,9 +68,7 @@ internal readonly unsafe ref struct RequestSource(ReadOnlySpan<SlotRequest> requ
     public void Write(int index, uint* slot)
     {
         ref readonly SlotRequest request = ref _requests[index];
-        slot[SlotLayout.Opcode] = request.Opcode;
-        slot[SlotLayout.Tenant] = request.Tenant;
-        slot[SlotLayout.Priority] = (uint)request.Priority;
+        UniformSource.WriteHeader(slot, in request);
         request.Args.CopyTo(new Span<uint>(slot + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
     }
 
@@ -85,6 +88,8 @@ internal readonly unsafe ref struct UniformSource(in SlotRequest template, ReadO
 
     public int Count => _args.Length / _perSlot;
 
+    public string ParameterName => "args";
+
     public int Classify(out int tenant)
     {
         tenant = (int)_template.Tenant;
@@ -96,9 +101,7 @@ internal readonly unsafe ref struct UniformSource(in SlotRequest template, ReadO
 
     public void Write(int index, uint* slot)
     {
-        slot[SlotLayout.Opcode] = _template.Opcode;
-        slot[SlotLayout.Tenant] = _template.Tenant;
-        slot[SlotLayout.Priority] = (uint)_template.Priority;
+        WriteHeader(slot, in _template);
         uint* words = slot + SlotLayout.FirstArgument;
         _args.Slice(index * _perSlot, _perSlot).CopyTo(new Span<uint>(words, _perSlot));
         if (_perSlot < SlotLayout.ArgumentCount)
@@ -108,6 +111,14 @@ internal readonly unsafe ref struct UniformSource(in SlotRequest template, ReadO
     }
 
     public void Record(ReplayRecorder recorder, long first) => recorder.Record(first, Requests());
+
+    /// <summary>Writes words 1..3 of a slot (opcode, tenant, priority) from <paramref name="request"/>.</summary>
+    public static void WriteHeader(uint* slot, in SlotRequest request)
+    {
+        slot[SlotLayout.Opcode] = request.Opcode;
+        slot[SlotLayout.Tenant] = request.Tenant;
+        slot[SlotLayout.Priority] = (uint)request.Priority;
+    }
 
     /// <summary>The batch as one request per slot (the replay log, and per-slot checks of opcodes whose arguments are checked).</summary>
     public SlotRequest[] Requests()
