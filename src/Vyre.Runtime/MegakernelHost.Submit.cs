@@ -258,7 +258,7 @@ public sealed unsafe partial class MegakernelHost
     /// <summary>Takes the result of <paramref name="sequence"/> and retires its slot if it has completed.</summary>
     internal bool TryTake(long sequence, out SlotResult result) => _ring.TryTake(sequence, out result);
 
-    private void Validate(ReadOnlySpan<SlotRequest> requests)
+    internal void Validate(ReadOnlySpan<SlotRequest> requests)
     {
         ThrowIfStopped();
         ThrowIfLargerThanRing(requests.Length, nameof(requests));
@@ -274,7 +274,7 @@ public sealed unsafe partial class MegakernelHost
     /// the template's own words in the slots' places are not looked at). Returns
     /// <paramref name="argsPerSlot"/>.
     /// </summary>
-    private int ValidateUniform(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot)
+    internal int ValidateUniform(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot)
     {
         ThrowIfStopped();
         if (argsPerSlot is < 1 or > SlotRequest.MaxArguments)

@@ -58,6 +58,25 @@ public abstract class TenantSuite
     }
 
     [Test]
+    public async Task A_uniform_batch_through_a_handle_runs_as_its_tenant_and_counts_against_its_quota()
+    {
+        await using TenantHandle a = _host.RegisterTenant(maxOutstanding: 6);
+        await using TenantHandle b = _host.RegisterTenant();
+        var who = new SlotRequest(TestKernels.Opcodes.WhoAmI);
+        SlotBatch batch = a.PublishBatch(who, [0, 0, 0, 0, 0, 0], argsPerSlot: 1);
+        Assert.That(a.Outstanding, Is.EqualTo(6));
+        Assert.That(() => a.PublishBatch(who, new uint[7], 1), Throws.ArgumentException.With.Message.Contains("quota"));
+        Assert.That(() => a.PublishBatch(who with { Tenant = b.Id }, [0], 1), Throws.ArgumentException.With.Message.Contains("Fix:"), "the template names another tenant");
+        Assert.That(() => a.PublishBatch(who, [0, 0, 0], 2), Throws.ArgumentException.With.Message.Contains("Fix:"), "a bad shape is refused and takes no quota");
+        Assert.That(() => b.WaitBatch(batch, new SlotState[6], new uint[6], 1), Throws.ArgumentException, "another tenant's batch");
+
+        uint[] words = new uint[6];
+        Assert.That(a.WaitBatch(batch, new SlotState[6], words, 1), Is.Zero);
+        Assert.That(words, Is.All.EqualTo(a.Id));
+        Assert.That(a.Outstanding, Is.Zero, "the quota is back once the batch is waited for");
+    }
+
+    [Test]
     public async Task A_tenant_at_its_quota_waits_while_another_goes_on()
     {
         // The flooder's four slots run at once but stay outstanding until it waits for them: its quota is full. (Slots that

@@ -567,6 +567,14 @@ internal sealed unsafe class HostRing
     public int TakeRange<TSink>(long first, int count, scoped ref TSink sink, DateTime deadline)
         where TSink : ISlotSink, allows ref struct
     {
+        // The range's last whole group first: reading right behind whoever runs the slots (a CPU worker, the device) takes
+        // lines it is still writing next to, and the hardware's prefetch runs further ahead into them.
+        long lastGroup = ((first + count) / _groupSize * _groupSize) - _groupSize;
+        if (lastGroup >= first)
+        {
+            WaitGroup(lastGroup, deadline);
+        }
+
         int taken = 0;
         while (taken < count)
         {

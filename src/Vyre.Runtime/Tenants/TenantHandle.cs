@@ -89,23 +89,19 @@ public sealed class TenantHandle : IAsyncDisposable
     /// </summary>
     public SlotBatch PublishBatch(ReadOnlySpan<SlotRequest> requests)
     {
-        if (requests.Length > MaxOutstanding)
-        {
-            throw new ArgumentException($"A batch of {requests.Length} slots is more than tenant {Id}'s quota of {MaxOutstanding}. Fix: split it, or register the tenant with a larger maxOutstanding.", nameof(requests));
-        }
-
+        ThrowIfOverQuota(requests.Length, nameof(requests));
         var stamped = new SlotRequest[requests.Length];
         for (int i = 0; i < requests.Length; i++)
         {
             stamped[i] = Stamp(requests[i]);
         }
 
+        // Checked before the quota: a batch the host would refuse must not wait for room first.
+        _host.Validate(stamped);
         Enter(requests.Length);
         try
         {
-            SlotBatch batch = _host.PublishBatch(stamped);
-            _batches[batch.First] = batch.Count;
-            return batch;
+            return Published(_host.PublishBatch(stamped));
         }
         catch
         {
@@ -114,15 +110,48 @@ public sealed class TenantHandle : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Publishes a uniform batch as this tenant (<see cref="MegakernelHost.PublishBatch(in SlotRequest, ReadOnlySpan{uint}, int)"/>);
+    /// it counts against the quota until it is waited for on this handle. A batch larger than the quota is refused.
+    /// </summary>
+    public SlotBatch PublishBatch(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot)
+    {
+        // The shape before the quota: a batch the host would refuse must not wait for room first.
+        SlotRequest stamped = Stamp(template);
+        int count = args.Length / _host.ValidateUniform(in stamped, args, argsPerSlot);
+        ThrowIfOverQuota(count, nameof(args));
+        Enter(count);
+        try
+        {
+            return Published(_host.PublishBatch(stamped, args, argsPerSlot));
+        }
+        catch
+        {
+            _quota.Release(count);
+            throw;
+        }
+    }
+
+    private void ThrowIfOverQuota(int count, string parameter)
+    {
+        if (count > MaxOutstanding)
+        {
+            throw new ArgumentException($"A batch of {count} slots is more than tenant {Id}'s quota of {MaxOutstanding}. Fix: split it, or register the tenant with a larger maxOutstanding.", parameter);
+        }
+    }
+
+    /// <summary>Records a batch published through this handle, for its wait.</summary>
+    private SlotBatch Published(SlotBatch batch)
+    {
+        _batches[batch.First] = batch.Count;
+        return batch;
+    }
+
     /// <summary>Waits for a batch this handle published (<see cref="MegakernelHost.WaitBatch(SlotBatch, Span{SlotResult})"/>) and gives its slots back to the quota.</summary>
     /// <exception cref="ArgumentException">The batch was not published through this handle (or was waited for already).</exception>
     public void WaitBatch(SlotBatch batch, Span<SlotResult> results)
     {
-        if (!_batches.TryRemove(batch.First, out int count) || count != batch.Count)
-        {
-            throw new ArgumentException($"The batch was not published through tenant {Id}'s handle, or was waited for already. Fix: wait for a batch on the handle that published it, once.", nameof(batch));
-        }
-
+        int count = TakeBatch(batch);
         try
         {
             _host.WaitBatch(batch, results);
@@ -131,6 +160,32 @@ public sealed class TenantHandle : IAsyncDisposable
         {
             _quota.Release(count);
         }
+    }
+
+    /// <summary>Waits for a batch this handle published, packed (<see cref="MegakernelHost.WaitBatch(SlotBatch, Span{SlotState}, Span{uint}, int)"/>), and gives its slots back to the quota; returns how many faulted.</summary>
+    /// <exception cref="ArgumentException">The batch was not published through this handle (or was waited for already).</exception>
+    public int WaitBatch(SlotBatch batch, Span<SlotState> states, Span<uint> results, int resultsPerSlot)
+    {
+        int count = TakeBatch(batch);
+        try
+        {
+            return _host.WaitBatch(batch, states, results, resultsPerSlot);
+        }
+        finally
+        {
+            _quota.Release(count);
+        }
+    }
+
+    /// <summary>Removes <paramref name="batch"/> from this handle's published batches, or throws when it is not one of them.</summary>
+    private int TakeBatch(SlotBatch batch)
+    {
+        if (!_batches.TryRemove(batch.First, out int count) || count != batch.Count)
+        {
+            throw new ArgumentException($"The batch was not published through tenant {Id}'s handle, or was waited for already. Fix: wait for a batch on the handle that published it, once.", nameof(batch));
+        }
+
+        return count;
     }
 
     /// <summary>
