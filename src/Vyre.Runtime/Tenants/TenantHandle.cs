@@ -156,10 +156,19 @@ public sealed class TenantHandle : IAsyncDisposable
         {
             _host.WaitBatch(batch, results);
         }
-        finally
+        catch (ArgumentException)
+        {
+            // Refused before anything was waited for (a span too short): the batch is still this handle's to wait for.
+            _batches[batch.First] = count;
+            throw;
+        }
+        catch
         {
             _quota.Release(count);
+            throw;
         }
+
+        _quota.Release(count);
     }
 
     /// <summary>Waits for a batch this handle published, packed (<see cref="MegakernelHost.WaitBatch(SlotBatch, Span{SlotState}, Span{uint}, int)"/>), and gives its slots back to the quota; returns how many faulted.</summary>
@@ -167,14 +176,24 @@ public sealed class TenantHandle : IAsyncDisposable
     public int WaitBatch(SlotBatch batch, Span<SlotState> states, Span<uint> results, int resultsPerSlot)
     {
         int count = TakeBatch(batch);
+        int faulted;
         try
         {
-            return _host.WaitBatch(batch, states, results, resultsPerSlot);
+            faulted = _host.WaitBatch(batch, states, results, resultsPerSlot);
         }
-        finally
+        catch (ArgumentException)
+        {
+            _batches[batch.First] = count; // refused before anything was waited for, as above
+            throw;
+        }
+        catch
         {
             _quota.Release(count);
+            throw;
         }
+
+        _quota.Release(count);
+        return faulted;
     }
 
     /// <summary>Removes <paramref name="batch"/> from this handle's published batches, or throws when it is not one of them.</summary>
