@@ -72,8 +72,15 @@ public sealed unsafe partial class MegakernelHost
     public SlotBatch PublishBatch(ReadOnlySpan<SlotRequest> requests)
     {
         BatchChecks.ThrowIfEmpty(requests);
+        Validate(requests);
+        return PublishChecked(requests);
+    }
+
+    /// <summary><see cref="PublishBatch(ReadOnlySpan{SlotRequest})"/> for requests the caller has checked (<see cref="Validate"/>, not empty): a tenant's handle checks before it takes quota.</summary>
+    internal SlotBatch PublishChecked(ReadOnlySpan<SlotRequest> requests)
+    {
         using CallScope call = EnterCall();
-        return new SlotBatch(_ring, PublishValidated(requests), requests.Length);
+        return new SlotBatch(_ring, _ring.Publish(requests, DateTime.UtcNow + _options.WaitTimeout, _onPublished), requests.Length);
     }
 
     /// <summary>
@@ -105,10 +112,14 @@ public sealed unsafe partial class MegakernelHost
     /// <exception cref="ArgumentException"><paramref name="args"/> is empty or not a whole number of slots, the batch does not fit the ring, or the template is refused (as <see cref="Submit(in SlotRequest)"/> would refuse it).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="argsPerSlot"/> is outside 1..<see cref="SlotRequest.MaxArguments"/>, or the template's tenant or priority is.</exception>
     /// <exception cref="TimeoutException">The ring had no room for the batch at its priority within <see cref="MegakernelOptions.WaitTimeout"/>.</exception>
-    public SlotBatch PublishBatch(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot)
+    public SlotBatch PublishBatch(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot) =>
+        PublishChecked(in template, args, ValidateUniform(in template, args, argsPerSlot));
+
+    /// <summary>The uniform <c>PublishBatch</c> for a batch the caller has checked (<see cref="ValidateUniform"/>): a tenant's handle checks before it takes quota.</summary>
+    internal SlotBatch PublishChecked(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot)
     {
         using CallScope call = EnterCall();
-        var source = new UniformSource(template, args, ValidateUniform(in template, args, argsPerSlot));
+        var source = new UniformSource(template, args, argsPerSlot);
         return new SlotBatch(_ring, _ring.Publish(ref source, DateTime.UtcNow + _options.WaitTimeout, _onPublished), source.Count);
     }
 

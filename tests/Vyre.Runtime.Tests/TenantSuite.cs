@@ -68,6 +68,8 @@ public abstract class TenantSuite
         Assert.That(() => a.PublishBatch(who, new uint[7], 1), Throws.ArgumentException.With.Message.Contains("quota"));
         Assert.That(() => a.PublishBatch(who with { Tenant = b.Id }, [0], 1), Throws.ArgumentException.With.Message.Contains("Fix:"), "the template names another tenant");
         Assert.That(() => a.PublishBatch(who, [0, 0, 0], 2), Throws.ArgumentException.With.Message.Contains("Fix:"), "a bad shape is refused and takes no quota");
+        Assert.That(() => a.PublishBatch(ReadOnlySpan<SlotRequest>.Empty), Throws.ArgumentException.With.Message.Contains("Fix:"), "an empty batch");
+        Assert.That(() => a.PublishBatch([new SlotRequest(Vyre.Opcodes.Shutdown)]), Throws.ArgumentException.With.Message.Contains("Fix:"), "a refused request takes no quota either");
         Assert.That(() => b.WaitBatch(batch, new SlotState[6], new uint[6], 1), Throws.ArgumentException, "another tenant's batch");
         Assert.That(() => a.WaitBatch(batch, new SlotState[5], new uint[6], 1), Throws.ArgumentException.With.Message.Contains("Fix:"), "states too short");
         Assert.That(a.Outstanding, Is.EqualTo(6), "a refused wait leaves the batch and its quota as they were");

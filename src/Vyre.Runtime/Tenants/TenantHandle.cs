@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Threading;
 using System.Threading.Tasks;
+using Vyre.Ring;
 
 namespace Vyre;
 
@@ -96,12 +97,13 @@ public sealed class TenantHandle : IAsyncDisposable
             stamped[i] = Stamp(requests[i]);
         }
 
-        // Checked before the quota: a batch the host would refuse must not wait for room first.
+        // Checked before the quota, once: a batch the host would refuse must not wait for room first.
+        BatchChecks.ThrowIfEmpty(requests);
         _host.Validate(stamped);
         Enter(requests.Length);
         try
         {
-            return Published(_host.PublishBatch(stamped));
+            return Published(_host.PublishChecked(stamped));
         }
         catch
         {
@@ -116,14 +118,14 @@ public sealed class TenantHandle : IAsyncDisposable
     /// </summary>
     public SlotBatch PublishBatch(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot)
     {
-        // The shape before the quota: a batch the host would refuse must not wait for room first.
+        // The shape before the quota, once: a batch the host would refuse must not wait for room first.
         SlotRequest stamped = Stamp(template);
         int count = args.Length / _host.ValidateUniform(in stamped, args, argsPerSlot);
         ThrowIfOverQuota(count, nameof(args));
         Enter(count);
         try
         {
-            return Published(_host.PublishBatch(stamped, args, argsPerSlot));
+            return Published(_host.PublishChecked(in stamped, args, argsPerSlot));
         }
         catch
         {
