@@ -54,7 +54,7 @@ internal static class RingThroughput
         Console.WriteLine("| host threads | batch | in flight per thread | SlotRequest values, M slots/s | packed words (uniform batch), M slots/s | uniform: a publisher's ns per slot filling / publishing / in WaitBatch / checking | wrong results |");
         Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | --- | ---: |");
         int total = quick ? 1 << 22 : 1 << 25;
-        foreach ((int threads, int batch) in new[] { (1, 1024), (1, 16384), (1, 32768), (2, 16384), (4, 4096), (4, 8192), (8, 4096) })
+        foreach ((int threads, int batch) in new[] { (1, 1024), (1, 16384), (1, 32768), (2, 16384), (4, 4096), (4, 8192), (8, 4096), (16, 2048) })
         {
             (double rate, long wrong) = Run(host, threads, batch, total);
             (double uniformRate, long uniformWrong) = Run(host, threads, batch, total, uniform: true, out double[] phases);

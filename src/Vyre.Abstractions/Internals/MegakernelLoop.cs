@@ -423,11 +423,7 @@ public static class MegakernelLoop
     private static void CountWarp(in MegakernelBuffers buffers, int ordinal, int lane)
     {
         int leading = Warp.Shuffle(ordinal, 0);
-        int same = ordinal == leading ? 1 : 0;
-        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
-        {
-            same += Warp.ShuffleXor(same, offset);
-        }
+        int same = System.Numerics.BitOperations.PopCount(new WarpGroup(lane, default).Ballot(ordinal == leading));
 
         if (lane == 0 && leading >= 0)
         {

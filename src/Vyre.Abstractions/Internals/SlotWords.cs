@@ -145,6 +145,7 @@ internal struct SlotWords
     /// entries <c>2l</c> and <c>2l + 1</c>, entry <c>k</c> word <c>k + 1</c> in its low half; on every lane of the warp. The
     /// status word reads PUBLISHED (the line carries no status).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SlotWords FromExpress(ulong even, ulong odd) => new()
     {
         _w0 = (uint)SlotState.Published,

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
+using ILGPU.Runtime.Cuda;
 
 namespace Vyre.Internals;
 
@@ -85,7 +86,19 @@ internal readonly struct WarpGroup : ISlotGroup
         return value;
     }
 
-    public uint Ballot(bool predicate) => Or(predicate ? 1u << _lane : 0u);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint Ballot(bool predicate)
+    {
+        if (CudaAsm.IsSupported)
+        {
+            // One vote instead of five dependent shuffles. The whole warp is here wherever a group runs (its callers shuffle
+            // with the full mask as well).
+            CudaAsm.Emit("{ .reg .pred vp; setp.ne.u32 vp, %1, 0; vote.sync.ballot.b32 %0, vp, 0xffffffff; }", out uint bits, predicate ? 1u : 0u);
+            return bits;
+        }
+
+        return Or(predicate ? 1u << _lane : 0u);
+    }
 
     public bool Any(bool predicate) => Ballot(predicate) != 0;
 
