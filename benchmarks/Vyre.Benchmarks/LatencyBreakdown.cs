@@ -40,10 +40,7 @@ internal static class LatencyBreakdown
         int rounds = quick ? 2_000 : 20_000;
         await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = rounds });
         host.Ring.ExpressWrites = express;
-        for (int i = 0; i < 500; i++)
-        {
-            host.Submit(BenchKernels.Opcodes.Increment, (uint)i);
-        }
+        OwnSlots.WarmUp(host, TimeSpan.FromSeconds(0.5));
 
         // Warm-up slots used trace entries too: the measured rounds start on a fresh entry cycle.
         var hostStamps = new long[rounds, 4];

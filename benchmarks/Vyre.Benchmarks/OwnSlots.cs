@@ -11,6 +11,20 @@ internal static class OwnSlots
 {
     private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Runs tiny slots one at a time through <c>Submit</c> for <paramref name="duration"/>: long enough for .NET's tiered JIT
+    /// to replace the host path's first code (a few hundred slots left it running quick-JIT code, which doubled the host's
+    /// share of a round trip in the first rows of a run).
+    /// </summary>
+    public static void WarmUp(MegakernelHost host, TimeSpan duration)
+    {
+        long from = Stopwatch.GetTimestamp();
+        for (uint i = 0; Stopwatch.GetElapsedTime(from) < duration; i++)
+        {
+            host.Submit(BenchKernels.Opcodes.Increment, i);
+        }
+    }
+
     /// <summary>Publishes <paramref name="request"/> alone; the caller takes its result (<c>TryTake</c>).</summary>
     public static long Publish(MegakernelHost host, in SlotRequest request)
     {

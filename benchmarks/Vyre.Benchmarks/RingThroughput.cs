@@ -264,11 +264,7 @@ internal static class RingThroughput
     /// <summary>One slot at a time through <see cref="MegakernelHost.Submit(uint, ReadOnlySpan{uint})"/>: p50 and p99 in µs.</summary>
     public static (double P50, double P99, int Wrong) RoundTrips(MegakernelHost host, int rounds)
     {
-        for (int i = 0; i < 1000; i++)
-        {
-            host.Submit(BenchKernels.Opcodes.Increment, (uint)i);
-        }
-
+        OwnSlots.WarmUp(host, TimeSpan.FromSeconds(0.5));
         double[] micros = new double[rounds];
         int wrong = 0;
         for (int i = 0; i < rounds; i++)

@@ -73,7 +73,15 @@ public static class MegakernelLoop
             {
                 // The grid is this one warp: thread 0 forwards, and a warp-wide slot it claims is run by the whole warp.
                 uint single = 0;
-                uint serve = index == 0 && Poll(buffers, ref forward, buffers.Control.Read(ControlWord.PublishCursor), out single) ? 1u : 0u;
+                uint serve = 0;
+                if (index == 0)
+                {
+                    bool housekeep = ++forward.Iterations % HousekeepingPeriod == 0;
+                    uint shutdown = housekeep ? buffers.Control.Read(ControlWord.Shutdown) : 0u;
+                    uint beat = housekeep ? buffers.Control.Read(ControlWord.Heartbeat) : 0u;
+                    serve = Poll(buffers, ref forward, buffers.Control.Read(ControlWord.PublishCursor), housekeep, shutdown, beat, out single) ? 1u : 0u;
+                }
+
                 if (Warp.Shuffle(serve, 0) != 0)
                 {
                     single = Warp.Shuffle(single, 0);
@@ -286,24 +294,43 @@ public static class MegakernelLoop
     {
         int lane = Warp.LaneIdx;
         bool express = CudaAsm.IsSupported;
-        ulong expressAt = buffers.Control.Address + (((ulong)ControlWord.ExpressFirst + ((ulong)(lane % ExpressLanes) * 4)) * sizeof(uint));
+        // Lanes 0..7: their 16 bytes of the express line; lane 8: those holding the shutdown word; lane 9: the heartbeat's.
+        int loadWord = lane < ExpressLanes ? ControlWord.ExpressFirst + (lane * 4) : (lane == ExpressLanes ? ControlWord.Shutdown : ControlWord.Heartbeat) & ~3;
+        ulong loadAt = buffers.Control.Address + ((ulong)loadWord * sizeof(uint));
         while (true)
         {
+            // Every lane counts the iterations, so that all know which ones keep house. When it is due, lanes 8 and 9 read
+            // the 16 bytes around the host's shutdown and heartbeat words in the same load as lanes 0..7 read the line:
+            // read one after the other by lane 0 behind the line, they cost two more PCIe round trips in which a new slot
+            // waited (the round trip's p90 and p99 tail).
+            bool housekeep = ++forward.Iterations % HousekeepingPeriod == 0;
             ulong even = 0, odd = 0;
-            if (express && lane < ExpressLanes)
+            if (express && (lane < ExpressLanes || (housekeep && lane < ExpressLanes + 2)))
             {
-                SlotWords.LoadPair(expressAt, out even, out odd);
+                SlotWords.LoadPair(loadAt, out even, out odd);
             }
 
             // The doorbell is the low half of the line's last eight bytes (lane 7's second entry).
             uint published = express ? Warp.Shuffle((uint)odd, ExpressLanes - 1) : 0u;
+            uint shutdown = 0, beat = 0;
+            if (express)
+            {
+                shutdown = Warp.Shuffle(WordOfPair(even, odd, ControlWord.Shutdown), ExpressLanes);
+                beat = Warp.Shuffle(WordOfPair(even, odd, ControlWord.Heartbeat), ExpressLanes + 1);
+            }
+            else if (housekeep && lane == 0)
+            {
+                shutdown = buffers.Control.Read(ControlWord.Shutdown);
+                beat = buffers.Control.Read(ControlWord.Heartbeat);
+            }
+
             uint serve = 0;
             uint sequence = 0;
             uint stop = 0;
             if (lane == 0)
             {
-                serve = Poll(buffers, ref forward, express ? published : buffers.Control.Read(ControlWord.PublishCursor), out sequence) ? 1u : 0u;
-                stop = forward.Iterations % HousekeepingPeriod == 0 ? buffers.State.Read(DeviceStateWord.Stop) : 0u;
+                serve = Poll(buffers, ref forward, express ? published : buffers.Control.Read(ControlWord.PublishCursor), housekeep, shutdown, beat, out sequence) ? 1u : 0u;
+                stop = housekeep ? buffers.State.Read(DeviceStateWord.Stop) : 0u;
             }
 
             serve = Warp.Shuffle(serve, 0);
@@ -345,6 +372,14 @@ public static class MegakernelLoop
 
     /// <summary>Lanes of the forwarder warp that read the express line (with the doorbell), sixteen bytes each.</summary>
     private const int ExpressLanes = (ControlWord.ExpressEntries + 1) / 2;
+
+    /// <summary>Control word <paramref name="word"/> out of the 16 aligned bytes holding it, read as two 8-byte halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint WordOfPair(ulong even, ulong odd, int word)
+    {
+        ulong half = (word & 2) == 0 ? even : odd;
+        return (word & 1) == 0 ? (uint)half : (uint)(half >> 32);
+    }
 
     /// <summary>
     /// Whether every entry of the express line, as lanes 0..7 read it, carries <paramref name="tag"/> (a sequence + 1; 0
@@ -446,12 +481,12 @@ public static class MegakernelLoop
     /// the forwarder serves none: while it ran one, no new slot would be seen.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Poll(in MegakernelBuffers buffers, ref ForwarderState forward, uint published, out uint sequence)
+    private static bool Poll(in MegakernelBuffers buffers, ref ForwarderState forward, uint published, bool housekeep, uint shutdown, uint beat, out uint sequence)
     {
         sequence = 0;
-        if (++forward.Iterations % HousekeepingPeriod == 0)
+        if (housekeep)
         {
-            Housekeep(buffers, ref forward);
+            Housekeep(buffers, ref forward, shutdown, beat);
             Republish(buffers, ref forward, metrics: forward.Iterations % MetricsPeriod == 0);
         }
 
@@ -489,15 +524,14 @@ public static class MegakernelLoop
         return false;
     }
 
-    /// <summary>Reads the host's shutdown and heartbeat words and sets the stop word when either says so.</summary>
-    private static void Housekeep(in MegakernelBuffers buffers, ref ForwarderState forward)
+    /// <summary>Sets the stop word when the host's <paramref name="shutdown"/> word asks, or its heartbeat (<paramref name="beat"/>) went stale.</summary>
+    private static void Housekeep(in MegakernelBuffers buffers, ref ForwarderState forward, uint shutdown, uint beat)
     {
-        if (buffers.Control.Read(ControlWord.Shutdown) != 0)
+        if (shutdown != 0)
         {
             Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HostShutdown);
         }
 
-        uint beat = buffers.Control.Read(ControlWord.Heartbeat);
         ulong now = DeviceMemory.Now(buffers.State);
         if (beat != forward.LastBeat || now < forward.BeatSeenAt)
         {
@@ -519,9 +553,10 @@ public static class MegakernelLoop
         {
             forward.LastDone = done;
             forward.MetricsStale = true;
+            // No system fence between them: each word is a counter the host only reads for telemetry (which may trail), and
+            // a fence here held up the forwarder for a PCIe write round trip every few slots. Exit fences them all.
             buffers.Control.Write(ControlWord.Epoch, buffers.State.Read(DeviceStateWord.Epoch));
             buffers.Control.Write(ControlWord.ExpressServed, forward.ExpressServed);
-            MemoryFence.SystemLevel();
             buffers.Control.Write(ControlWord.DoneCount, done);
         }
 
