@@ -130,7 +130,7 @@ public static class MegakernelLoop
                 {
                     uint sequence = first + done + (uint)lane;
                     RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.Claimed);
-                    ordinal = RunOne<TDispatcher>(buffers, sequence, words);
+                    ordinal = RunOne<TDispatcher>(buffers, sequence, words, answer: false);
                 }
 
                 // Counted once, by lane 0, after every lane has run its slot: one atomic per warp's width, not per slot.
@@ -182,7 +182,7 @@ public static class MegakernelLoop
             if ((uint)lane < part && !IsGroupSlot<TDispatcher>(words))
             {
                 uint sequence = first + (uint)index.X;
-                Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words));
+                Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words, answer: false));
             }
 
             return;
@@ -191,7 +191,7 @@ public static class MegakernelLoop
         if (index < count)
         {
             uint sequence = first + (uint)index.X;
-            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence))));
+            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence)), answer: false));
         }
     }
 
@@ -272,7 +272,7 @@ public static class MegakernelLoop
         }
         else if (lane == 0)
         {
-            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words));
+            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words, answer: true));
         }
 
         if (lane == 0)
@@ -422,13 +422,16 @@ public static class MegakernelLoop
         }
     }
 
-    /// <summary>Runs one claimed slot; returns the metric ordinal it ran under (the caller counts it).</summary>
+    /// <summary>
+    /// Runs one claimed slot; returns the metric ordinal it ran under (the caller counts it). <paramref name="answer"/>: the
+    /// forwarder's lone slot, whose end also goes to the answer line (<see cref="ControlWord.AnswerFirst"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words)
+    private static int RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words, bool answer)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HeaderRead);
-        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, words);
+        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, words, answer);
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.LaneFree);
         return ordinal;
     }
