@@ -28,29 +28,18 @@ internal static class LatencyBreakdown
         "host: read results, retire the slot",
     ];
 
-    // With the answer line the last three legs are these: the device's last stamp is the answer line, not the status.
-    private static readonly string[] s_answerLegs =
-    [
-        "completion: fault check, answer line written (no fence)",
-        "answer line → host sees it (PCIe write, host poll)",
-        "host: take the answer (the slot retires once its status lands)",
-    ];
-
     public static async Task RunAsync(bool quick)
     {
-        // The default on CUDA (express line and answer line), the answer line off (the status read after its release fence),
-        // and both off (the slot read from the ring after the doorbell).
-        await RunAsync(quick, express: true, answers: true);
-        await RunAsync(quick, express: true, answers: false);
-        await RunAsync(quick, express: false, answers: false);
+        // With the express line (the default on CUDA) and without it (the slot read from the ring after the doorbell).
+        await RunAsync(quick, express: true);
+        await RunAsync(quick, express: false);
     }
 
-    private static async Task RunAsync(bool quick, bool express, bool answers)
+    private static async Task RunAsync(bool quick, bool express)
     {
         int rounds = quick ? 2_000 : 20_000;
         await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = rounds });
         host.Ring.ExpressWrites = express;
-        host.Ring.AnswerReads = answers;
         OwnSlots.WarmUp(host, TimeSpan.FromSeconds(0.5));
 
         // Warm-up slots used trace entries too: the measured rounds start on a fresh entry cycle.
@@ -63,9 +52,10 @@ internal static class LatencyBreakdown
             long h0 = Stopwatch.GetTimestamp();
             long sequence = OwnSlots.Publish(host, request);
             long h1 = Stopwatch.GetTimestamp();
-            bool answered = OwnSlots.SpinUntilDone(host, sequence, out SlotResult answer);
+            OwnSlots.SpinUntilComplete(host, sequence);
+
             long h2 = Stopwatch.GetTimestamp();
-            SlotResult result = OwnSlots.Take(host, sequence, answered, answer);
+            host.TryTake(sequence, out SlotResult result);
             long h3 = Stopwatch.GetTimestamp();
             wrong += result[0] == (uint)i + 1 ? 0 : 1;
             (hostStamps[i, 0], hostStamps[i, 1], hostStamps[i, 2], hostStamps[i, 3]) = (h0, h1, h2, h3);
@@ -83,10 +73,8 @@ internal static class LatencyBreakdown
 
         long HostNs(int i, int stamp) => (long)(hostStamps[i, stamp] * tickNs);
 
-        // Rounds the forwarder served itself (the single-slot path) carry every stamp. With the answer line, the device's last
-        // stamp the host waits on is the answer's, not the status's.
-        int last = answers ? RoundTripTrace.Answered : RoundTripTrace.StatusWritten;
-        int[] served = Enumerable.Range(0, rounds).Where(i => Device(i, RoundTripTrace.DoorbellSeen) != 0 && Device(i, RoundTripTrace.Claimed) >= Device(i, RoundTripTrace.DoorbellSeen) && Device(i, last) != 0).ToArray();
+        // Rounds the forwarder served itself (the single-slot path) carry every stamp.
+        int[] served = Enumerable.Range(0, rounds).Where(i => Device(i, RoundTripTrace.DoorbellSeen) != 0 && Device(i, RoundTripTrace.Claimed) >= Device(i, RoundTripTrace.DoorbellSeen)).ToArray();
         // Per round, the offset that makes its two PCIe legs equal; the two clocks drift apart by microseconds over a
         // run, so each window of rounds takes the median of its own rounds.
         const int Window = 500;
@@ -94,7 +82,7 @@ internal static class LatencyBreakdown
         for (int start = 0; start < served.Length; start += Window)
         {
             int[] window = served[start..Math.Min(served.Length, start + Window)];
-            long median = window.Select(i => ((Device(i, RoundTripTrace.DoorbellSeen) - HostNs(i, 1)) - (HostNs(i, 2) - Device(i, last))) / 2).Order().ElementAt(window.Length / 2);
+            long median = window.Select(i => ((Device(i, RoundTripTrace.DoorbellSeen) - HostNs(i, 1)) - (HostNs(i, 2) - Device(i, RoundTripTrace.StatusWritten))) / 2).Order().ElementAt(window.Length / 2);
             Array.Fill(offsets, median, start, window.Length);
         }
 
@@ -118,7 +106,7 @@ internal static class LatencyBreakdown
                 Device(i, RoundTripTrace.HeaderRead),
                 Device(i, RoundTripTrace.HandlerStart),
                 Device(i, RoundTripTrace.HandlerEnd),
-                Device(i, last),
+                Device(i, RoundTripTrace.StatusWritten),
                 HostNs(i, 2) + offset,
                 HostNs(i, 3) + offset,
             ];
@@ -129,15 +117,14 @@ internal static class LatencyBreakdown
         }
 
         double[] totals = served.Select(i => (HostNs(i, 3) - HostNs(i, 0)) / 1000.0).Order().ToArray();
-        Console.WriteLine($"\n## CUDA: where one round trip goes, express line {(express ? "on" : "off")}, answer line {(answers ? "on" : "off")} ({rounds:N0} round trips, {served.Length:N0} served by the forwarder, {host.Ring.Answered:N0} waits answered from the line; {wrong} wrong results)\n");
+        Console.WriteLine($"\n## CUDA: where one round trip goes, express line {(express ? "on" : "off")} ({rounds:N0} round trips, {served.Length:N0} served by the forwarder; {wrong} wrong results)\n");
         Console.WriteLine($"Total p50 {totals[totals.Length / 2]:0.00} µs, p99 {totals[totals.Length * 99 / 100]:0.00} µs. Clocks aligned per window of {Window} rounds (the two PCIe legs equal at the median); the GPU clock drifted {drift:0.00} µs against the host's over the run. The two legs' sum is exact; their split is that assumption.\n");
         Console.WriteLine("| stage | p50 µs | p90 µs | mean µs |");
         Console.WriteLine("| --- | ---: | ---: | ---: |");
         for (int leg = 0; leg < legs.Length; leg++)
         {
             double[] sorted = legs[leg].Order().ToArray();
-            string name = answers && leg >= s_legs.Length - s_answerLegs.Length ? s_answerLegs[leg - (s_legs.Length - s_answerLegs.Length)] : s_legs[leg];
-            Console.WriteLine($"| {name} | {sorted[sorted.Length / 2]:0.00} | {sorted[sorted.Length * 9 / 10]:0.00} | {sorted.Average():0.00} |");
+            Console.WriteLine($"| {s_legs[leg]} | {sorted[sorted.Length / 2]:0.00} | {sorted[sorted.Length * 9 / 10]:0.00} | {sorted.Average():0.00} |");
         }
     }
 }

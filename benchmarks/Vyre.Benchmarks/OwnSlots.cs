@@ -36,33 +36,16 @@ internal static class OwnSlots
         return sequence;
     }
 
-    /// <summary>
-    /// Spins until <paramref name="sequence"/> completes, or its answer is on the answer line (then true, with the
-    /// <paramref name="answer"/> for <c>TakeAnswered</c>): the host's own wait, bounded.
-    /// </summary>
-    public static bool SpinUntilDone(MegakernelHost host, long sequence, out SlotResult answer)
+    /// <summary>Spins until <paramref name="sequence"/> completes; the clock is read every 1,024 polls, so the spin stays tight.</summary>
+    public static void SpinUntilComplete(MegakernelHost host, long sequence)
     {
-        if (!host.Ring.SpinUntilDone(sequence, DateTime.UtcNow + s_bound, answers: true, out answer, out bool answered))
+        long from = Stopwatch.GetTimestamp();
+        for (int polls = 1; !host.IsComplete(sequence); polls++)
         {
-            throw new TimeoutException($"Slot {sequence} did not complete in {s_bound.TotalSeconds:0} s. Fix: check the device loop (host.Description, Telemetry().KernelState).");
+            if ((polls & 1023) == 0 && Stopwatch.GetElapsedTime(from) > s_bound)
+            {
+                throw new TimeoutException($"Slot {sequence} did not complete in {s_bound.TotalSeconds:0} s. Fix: check the device loop (host.Description, Telemetry().KernelState).");
+            }
         }
-
-        return answered;
     }
-
-    /// <summary>Takes the result of <paramref name="sequence"/> after <see cref="SpinUntilDone"/>: the answer it read, or the ring slot's.</summary>
-    public static SlotResult Take(MegakernelHost host, long sequence, bool answered, in SlotResult answer)
-    {
-        if (answered)
-        {
-            return host.Ring.TakeAnswered(sequence, answer);
-        }
-
-        host.TryTake(sequence, out SlotResult result);
-        return result;
-    }
-
-    /// <summary><see cref="SpinUntilDone"/>, then <see cref="Take"/>.</summary>
-    public static SlotResult Wait(MegakernelHost host, long sequence) =>
-        Take(host, sequence, SpinUntilDone(host, sequence, out SlotResult answer), answer);
 }

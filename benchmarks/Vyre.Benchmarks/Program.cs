@@ -114,18 +114,16 @@ static async Task CudaLatency(bool quick)
 {
     int rounds = quick ? 2_000 : 20_000;
     var rows = new List<string>();
-    foreach ((KernelMode mode, bool express, bool answers) in new[] { (KernelMode.Persistent, true, true), (KernelMode.Persistent, true, false), (KernelMode.Persistent, false, false), (KernelMode.Once, false, false) })
+    foreach ((KernelMode mode, bool express) in new[] { (KernelMode.Persistent, true), (KernelMode.Persistent, false), (KernelMode.Once, false) })
     {
         var start = Stopwatch.StartNew();
         await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, Mode = mode, SlotCount = 1024 });
         host.Ring.ExpressWrites = express;
-        host.Ring.AnswerReads = answers;
         host.Submit(BenchKernels.Opcodes.Increment, 1);
         double coldMs = start.Elapsed.TotalMilliseconds;
         (double p50, double p99, int wrong) = RingThroughput.RoundTrips(host, rounds);
         string label = mode == KernelMode.Once ? "ILGPU launch + synchronize per task (Once mode)"
-            : answers ? "resident megakernel (ring round trip; the express and answer lines, the default)"
-            : express ? "resident megakernel, answer line off (the status read after its release fence)" : "resident megakernel, express and answer lines off (slot read from the ring after the doorbell)";
+            : express ? "resident megakernel (ring round trip; the express line, the default)" : "resident megakernel, express line off (slot read from the ring after the doorbell)";
         rows.Add($"| {label} | {p50:0.00} | {p99:0.00} | {coldMs:0} | {wrong} |");
     }
 

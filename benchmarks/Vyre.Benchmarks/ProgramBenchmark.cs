@@ -245,7 +245,8 @@ internal static class ProgramBenchmark
     private static (double Micros, int Wrong) DeviceTime(MegakernelHost host, ProgramHandle program, int steps)
     {
         long sequence = OwnSlots.Publish(host, program.Exec(7, (uint)steps));
-        SlotResult slot = OwnSlots.Wait(host, sequence);
+        OwnSlots.SpinUntilComplete(host, sequence);
+        host.TryTake(sequence, out SlotResult slot);
         uint[] words = new uint[TraceEntries * RoundTripTrace.WordsPerEntry];
         host.ReadTrace(words);
         int at = (int)(sequence % TraceEntries) * RoundTripTrace.WordsPerEntry;

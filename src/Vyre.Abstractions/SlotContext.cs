@@ -280,15 +280,6 @@ public unsafe struct SlotContext
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal readonly void ReleaseStatus(uint state) => _ring.WriteRelease(_slotBase + SlotLayout.Status, state);
 
-    /// <summary>
-    /// CUDA only: writes this slot's end to the answer line at <paramref name="address"/>, each entry tagged with
-    /// <paramref name="tag"/>: the state, then words 4..15 as the host would read them from the slot (for a fault, the
-    /// <paramref name="code"/> and <paramref name="detail"/> in place of the first two). The words are the ones the slot
-    /// context holds, which every result write keeps current (<see cref="SetResult(int, uint)"/>).
-    /// </summary>
-    internal readonly void WriteAnswer(ulong address, uint tag, bool fault, uint code, uint detail) =>
-        _words.StoreAnswer(address, tag, fault ? (uint)SlotState.Fault : (uint)SlotState.Done, fault, code, detail);
-
     /// <summary>Writes a word of this slot (any of the 16) without the argument window.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal readonly void WriteWord(int word, uint value) => _ring.Write(_slotBase + word, value);

@@ -210,9 +210,9 @@ public sealed unsafe partial class MegakernelHost
     /// </summary>
     private SlotResult Await(long sequence, DateTime deadline)
     {
-        if (_ring.SpinUntilDone(sequence, deadline, answers: true, out SlotResult answer, out bool answered))
+        if (_ring.SpinUntilComplete(sequence, deadline))
         {
-            return answered ? _ring.TakeAnswered(sequence, answer) : _ring.Take(sequence);
+            return _ring.Take(sequence);
         }
 
         Abandon(sequence);

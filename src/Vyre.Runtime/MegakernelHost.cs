@@ -49,7 +49,6 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         {
             ExpressWrites = backend.Kind == Backend.Cuda && options.Mode == KernelMode.Persistent && options.MaxClaim is null,
         };
-        _ring.AnswerReads = _ring.ExpressWrites;
         _onPublished = backend.OnPublished;
         _log = options.Logger ?? NullLogger.Instance;
         _heartbeat = new Heartbeat(&backend.Control[ControlWord.Heartbeat], WatchPeriod, Watch);
@@ -196,9 +195,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         _backend.RequestStop();
         bool exited = _backend.WaitForExit(lost is null ? Remaining(deadline, TimeSpan.FromSeconds(1)) : TimeSpan.FromSeconds(1)); // A lost device runs nothing more.
 
-        // Waiters stop waiting: what the device side did not finish now never will. An answered slot whose status has landed
-        // (it has, if the device side exited) is retired first.
-        _ring.RetireDeferred();
+        // Waiters stop waiting: what the device side did not finish now never will.
         _ring.ReleaseWaiters();
         _heartbeat.Dispose();
         _meter.Dispose();

@@ -142,34 +142,6 @@ public abstract partial class ConformanceSuite
     }
 
     [Test]
-    public void Lone_slots_are_answered_from_the_answer_line_where_the_device_writes_it_and_nowhere_else()
-    {
-        long before = _host.Ring.Answered;
-        long outstanding = _host.Outstanding;
-        DateTime until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        uint i = 0;
-        do
-        {
-            Assert.That(_host.Submit(TestKernels.Opcodes.Increment, i)[0], Is.EqualTo(i + 1));
-            SlotResult refused = _host.Submit(TestKernels.Opcodes.Reject, i);
-            Assert.That((refused.State, refused.Fault, refused.FaultDetail), Is.EqualTo((SlotState.Fault, FaultCode.HandlerFault, i)), "a fault's code and detail come back the same way");
-            i++;
-        }
-        while ((RunsLoneSlotsFromTheExpressLine ? _host.Ring.Answered - before < 2 : i < 100) && DateTime.UtcNow < until);
-
-        if (RunsLoneSlotsFromTheExpressLine)
-        {
-            Assert.That(_host.Ring.Answered - before, Is.GreaterThanOrEqualTo(2), $"none of {2 * i} lone slots was answered from the line");
-        }
-        else
-        {
-            Assert.That(_host.Ring.Answered, Is.Zero, "only CUDA's persistent forwarder writes the line");
-        }
-
-        Assert.That(_host.Outstanding, Is.LessThanOrEqualTo(outstanding + 1), "an answered slot is retired by the next publish once its status lands");
-    }
-
-    [Test]
     public void A_uniform_batch_checks_each_slots_arguments_not_the_templates()
     {
         // PACKED_SLOT: word 0 is the op count. The template's own word 0 (0, which alone would be refused) is never a slot's.

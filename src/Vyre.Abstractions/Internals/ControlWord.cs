@@ -79,21 +79,8 @@ internal static class ControlWord
     /// <summary>Entries of the express line: a slot's words 1..15 (<c>SlotLayout.WordCount - 1</c>).</summary>
     public const int ExpressEntries = 15;
 
-    /// <summary>
-    /// Device: the first word of the answer line, the 128 bytes after the express line: <see cref="AnswerEntries"/> entries
-    /// of 8 bytes, each the tag (the slot's sequence + 1) in its high half and a word in its low half: entry 0 the slot's
-    /// end state (DONE or FAULT), entry <c>k</c> (1..12) its word <c>k + 3</c> (the results; for a FAULT the code and detail
-    /// first). CUDA's forwarder writes it for a lone slot it ran through a handler, before the slot's own results and
-    /// status, with no fence in between: a waiter that finds every entry tagged for its slot has the result a PCIe write
-    /// round trip sooner (docs/latency.md). The host clears the tags when it publishes a lone slot.
-    /// </summary>
-    public const int AnswerFirst = ExpressFirst + (128 / sizeof(uint));
-
-    /// <summary>Entries of the answer line that carry a slot's end: its state and its twelve result words.</summary>
-    public const int AnswerEntries = 1 + 12;
-
-    /// <summary>Words allocated for the control block, the express line's 128 bytes (with the doorbell) and the answer line's 128.</summary>
-    public const int AllocatedWords = AnswerFirst + (128 / sizeof(uint));
+    /// <summary>Words allocated for the control block and the express line's 128 bytes (with the doorbell).</summary>
+    public const int AllocatedWords = ExpressFirst + (128 / sizeof(uint));
 
     /// <summary>Device: slots the forwarder ran from the express line (modulo 2^32), republished with the counters.</summary>
     public const int ExpressServed = 147;

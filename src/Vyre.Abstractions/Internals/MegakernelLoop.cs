@@ -130,7 +130,7 @@ public static class MegakernelLoop
                 {
                     uint sequence = first + done + (uint)lane;
                     RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.Claimed);
-                    ordinal = RunOne<TDispatcher>(buffers, sequence, words, answer: false);
+                    ordinal = RunOne<TDispatcher>(buffers, sequence, words);
                 }
 
                 // Counted once, by lane 0, after every lane has run its slot: one atomic per warp's width, not per slot.
@@ -182,7 +182,7 @@ public static class MegakernelLoop
             if ((uint)lane < part && !IsGroupSlot<TDispatcher>(words))
             {
                 uint sequence = first + (uint)index.X;
-                Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words, answer: false));
+                Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words));
             }
 
             return;
@@ -191,7 +191,7 @@ public static class MegakernelLoop
         if (index < count)
         {
             uint sequence = first + (uint)index.X;
-            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence)), answer: false));
+            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence))));
         }
     }
 
@@ -272,7 +272,7 @@ public static class MegakernelLoop
         }
         else if (lane == 0)
         {
-            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words, answer: true));
+            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words));
         }
 
         if (lane == 0)
@@ -422,16 +422,13 @@ public static class MegakernelLoop
         }
     }
 
-    /// <summary>
-    /// Runs one claimed slot; returns the metric ordinal it ran under (the caller counts it). <paramref name="answer"/>: the
-    /// forwarder's lone slot, whose end also goes to the answer line (<see cref="ControlWord.AnswerFirst"/>).
-    /// </summary>
+    /// <summary>Runs one claimed slot; returns the metric ordinal it ran under (the caller counts it).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words, bool answer)
+    private static int RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HeaderRead);
-        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, words, answer);
+        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, words);
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.LaneFree);
         return ordinal;
     }

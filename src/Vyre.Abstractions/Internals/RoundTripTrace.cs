@@ -32,11 +32,8 @@ internal static class RoundTripTrace
     /// <summary>The device's counters are updated: the lane is free again.</summary>
     public const int LaneFree = 6;
 
-    /// <summary>The answer line is written (a lone slot the forwarder ran through a handler; before the status).</summary>
-    public const int Answered = 7;
-
     /// <summary>Stages per entry.</summary>
-    public const int Stages = 8;
+    public const int Stages = 7;
 
     /// <summary>Words per entry: each stamp is 64 bits, low word first.</summary>
     public const int WordsPerEntry = Stages * 2;

@@ -25,19 +25,13 @@ internal static class SlotExecutor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
         where TDispatcher : struct, IMegakernelDispatcher =>
-        Execute<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount), answer: false);
+        Execute<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount));
 
-    /// <summary>
-    /// Runs sequence number <paramref name="sequence"/> whose words the caller has read. <paramref name="answer"/> (CUDA's
-    /// forwarder, for a lone slot): a slot that ends in a handler, or refused for its tenant, also writes its end to the
-    /// answer line (<see cref="ControlWord.AnswerFirst"/>); the built-ins, whose results do not all pass through the
-    /// slot's words, do not.
-    /// </summary>
+    /// <summary>Runs sequence number <paramref name="sequence"/> whose words the caller has read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words, bool answer)
+    public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        bool answerable = false;
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
         uint opcode = words.Opcode;
         uint tenant = words.Tenant;
@@ -47,7 +41,6 @@ internal static class SlotExecutor
         if (!IsAuthorized(buffers.Control, tenant, opcode))
         {
             slot.Fail(FaultCode.UnauthorizedTenant, tenant);
-            answerable = true;
         }
         else if (opcode == Opcodes.BatchFence)
         {
@@ -84,7 +77,6 @@ internal static class SlotExecutor
             TDispatcher dispatcher = default;
             RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerStart);
             status = dispatcher.Dispatch(ref slot, out ordinal);
-            answerable = true;
             RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerEnd);
             if (status == SlotStatus.Fault && !slot.HasFault)
             {
@@ -106,7 +98,7 @@ internal static class SlotExecutor
             return ordinal; // The host's io service owns the slot now and finishes it.
         }
 
-        Complete(buffers, ref slot, sequence, answer && answerable);
+        Complete(buffers, ref slot, sequence);
         return ordinal;
     }
 
@@ -161,7 +153,7 @@ internal static class SlotExecutor
                 slot.Fail(FaultCode.BadArgument, (uint)SlotStatus.WaitIo);
             }
 
-            Complete(buffers, ref slot, sequence, answer: false);
+            Complete(buffers, ref slot, sequence);
         }
 
         return (uint)ordinal >= SystemOrdinal ? SystemOrdinal : ordinal;
@@ -216,28 +208,14 @@ internal static class SlotExecutor
         return (mask & needed) != 0;
     }
 
-    /// <summary>
-    /// Ends a slot: a fault's code and detail into its first two words, then its status, released after every result
-    /// (the host reads results as soon as it sees the status). With <paramref name="answer"/>, on CUDA, the answer line
-    /// first, without a fence: a waiter takes it when every entry carries the slot's tag (docs/latency.md).
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Complete(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence, bool answer)
+    private static void Complete(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
     {
         uint state = (uint)SlotState.Done;
-        bool fault = slot.HasFault;
-        uint code = fault ? (uint)slot.Fault : 0u;
-        uint detail = fault ? slot.FaultDetail : 0u;
-        if (answer && CudaAsm.IsSupported)
+        if (slot.HasFault)
         {
-            slot.WriteAnswer(buffers.Control.Address + ((ulong)ControlWord.AnswerFirst * sizeof(uint)), sequence + 1, fault, code, detail);
-            RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.Answered);
-        }
-
-        if (fault)
-        {
-            slot.WriteWord(SlotLayout.FaultCodeWord, code);
-            slot.WriteWord(SlotLayout.FaultDetailWord, detail);
+            slot.WriteWord(SlotLayout.FaultCodeWord, (uint)slot.Fault);
+            slot.WriteWord(SlotLayout.FaultDetailWord, slot.FaultDetail);
             slot.ClearFault();
             state = (uint)SlotState.Fault;
         }

@@ -251,31 +251,6 @@ internal struct SlotWords
     }
 
     /// <summary>
-    /// CUDA only: the answer line (<see cref="ControlWord.AnswerFirst"/>) for these words at <paramref name="address"/>:
-    /// entry 0 <paramref name="state"/>, entries 1..12 words 4..15 (the first two <paramref name="code"/> and
-    /// <paramref name="detail"/> for a fault), each with <paramref name="tag"/> in its high half, in seven 16-byte stores.
-    /// Each 8-byte entry is written whole, so its tag vouches for its word; nothing orders the stores, so a reader checks
-    /// every tag.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void StoreAnswer(ulong address, uint tag, uint state, bool fault, uint code, uint detail)
-    {
-        ulong t = (ulong)tag << 32;
-        StorePair(address, t | state, t | (fault ? code : _w4));
-        StorePair(address + 16, t | (fault ? detail : _w5), t | _w6);
-        StorePair(address + 32, t | _w7, t | _w8);
-        StorePair(address + 48, t | _w9, t | _w10);
-        StorePair(address + 64, t | _w11, t | _w12);
-        StorePair(address + 80, t | _w13, t | _w14);
-        StorePair(address + 96, t | _w15, t);
-    }
-
-    /// <summary>One 16-byte store of two 8-byte values to global memory (host-mapped here; 16-byte aligned).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePair(ulong address, ulong even, ulong odd) =>
-        CudaAsm.Emit("st.global.v2.u64 [%0], {%1, %2};", address, even, odd);
-
-    /// <summary>
     /// One 16-byte load of host-mapped memory that no cache may answer (<c>ld.global.cv</c>; the address is 16-byte
     /// aligned: slots are 64 bytes). Not volatile: the four loads of a slot may be in flight together (volatile loads
     /// were measured to go one after the other, a PCIe round trip each).

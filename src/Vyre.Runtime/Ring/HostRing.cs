@@ -16,7 +16,7 @@ namespace Vyre.Ring;
 /// nobody waiting, or claimed by exactly one waiter. A result is read only by the waiter that claimed that very
 /// sequence, so a stale, repeated or foreign handle can never read another slot's result or free a slot twice.
 /// </remarks>
-internal sealed unsafe partial class HostRing
+internal sealed unsafe class HostRing
 {
     private readonly uint* _ring;
     private readonly uint* _control;
@@ -217,7 +217,6 @@ internal sealed unsafe partial class HostRing
     private bool TryPublish<TSource>(scoped ref TSource source, int rank, int tenant, Action<long, int> published, out long first)
         where TSource : ISlotSource, allows ref struct
     {
-        RetireDeferred();
         int count = source.Count;
         lock (_gate)
         {
@@ -328,8 +327,6 @@ internal sealed unsafe partial class HostRing
         {
             Volatile.Write(ref entries[k], tag | slot[k + 1]);
         }
-
-        ClearAnswer();
     }
 
     /// <summary>Sequences published so far per tenant and priority: entry <c>tenant * PriorityGate.Levels + rank</c>.</summary>
@@ -507,7 +504,25 @@ internal sealed unsafe partial class HostRing
     /// Spins (bounded) until <paramref name="sequence"/>, claimed by the caller, completes; false on timeout or once the
     /// waiters are released (<see cref="ReleaseWaiters"/>: the device side has stopped).
     /// </summary>
-    public bool SpinUntilComplete(long sequence, DateTime deadline) => SpinUntilDone(sequence, deadline, answers: false, out _, out _);
+    public bool SpinUntilComplete(long sequence, DateTime deadline)
+    {
+        var spin = new SpinWait();
+        int polls = 0;
+        while (!IsComplete(sequence))
+        {
+            if ((++polls & 1023) == 0 && (DateTime.UtcNow > deadline || WaitersReleased))
+            {
+                return IsComplete(sequence);
+            }
+
+            if (polls > 4096)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// Takes the result of <paramref name="sequence"/>, claimed by the caller, and retires it if it has completed (one word
@@ -618,15 +633,9 @@ internal sealed unsafe partial class HostRing
         uint* slot = _ring + Base(sequence);
         var state = (SlotState)Volatile.Read(ref slot[SlotLayout.Status]);
         sink.Take(index, state, slot + SlotLayout.FirstArgument);
-        Meter(slot, state, (FaultCode)slot[SlotLayout.FaultCodeWord]);
-    }
-
-    /// <summary>Tells the meter of a result read: a FAULT with <paramref name="fault"/>, or a DONE while a listener wants those.</summary>
-    private void Meter(uint* slot, SlotState state, FaultCode fault)
-    {
         if (state == SlotState.Fault)
         {
-            _meter?.Faulted(slot[SlotLayout.Opcode], fault, slot[SlotLayout.Tenant], slot[SlotLayout.Priority]);
+            _meter?.Faulted(slot[SlotLayout.Opcode], (FaultCode)slot[SlotLayout.FaultCodeWord], slot[SlotLayout.Tenant], slot[SlotLayout.Priority]);
         }
         else if (_meter is { DoneEnabled: true } meter)
         {
