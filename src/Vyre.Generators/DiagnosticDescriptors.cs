@@ -96,6 +96,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LaneOnlyInGroupHandler = Error("VYR112", "Lane-only operation in a warp-wide handler",
         "'{0}' needs a slot of its own lane, but '{1}' is warp-wide: its slot belongs to the whole group. Fix: do this in a lane handler and pass the result on through the heap or the data buffer.", Body);
 
+    /// <summary>VYR113: "'{0}' copies the slot context: a fault or a view recorded on a copy is lost to the slot, which then ends DONE, and the ring slot's next run can fault for it. Fix: pass it on as 'ref SlotContext' (not by value, 'in' or 'ref readonly'), and keep it in no variable, field or return value of its own."</summary>
+    public static readonly DiagnosticDescriptor SlotContextCopy = Error("VYR113", "Copy of the slot context",
+        "'{0}' copies the slot context: a fault or a view recorded on a copy is lost to the slot, which then ends DONE, and the ring slot's next run can fault for it. Fix: pass it on as 'ref SlotContext' (not by value, 'in' or 'ref readonly'), and keep it in no variable, field or return value of its own.", Body);
+
     /// <summary>VYR201: "Opcode 0x{0:X} is handled by both '{1}' and '{2}'. Fix: give each handler its own opcode."</summary>
     public static readonly DiagnosticDescriptor DuplicateOpcode = Error("VYR201", "Duplicate opcode",
         "Opcode 0x{0:X} is handled by both '{1}' and '{2}'. Fix: give each handler its own opcode.", Table);

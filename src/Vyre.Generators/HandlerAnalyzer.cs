@@ -36,6 +36,7 @@ public sealed class HandlerAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.GroupOperation,
         DiagnosticDescriptors.GroupInLaneHandler,
         DiagnosticDescriptors.LaneOnlyInGroupHandler,
+        DiagnosticDescriptors.SlotContextCopy,
         DiagnosticDescriptors.DuplicateOpcode,
         DiagnosticDescriptors.SystemOpcode,
         DiagnosticDescriptors.TenantWindowOpcode);

@@ -92,6 +92,9 @@ internal static class HandlerRules
         && method.Parameters[1].RefKind == RefKind.Ref
         && SymbolEqualityComparer.Default.Equals(method.Parameters[1].Type, group);
 
+    /// <summary>Whether <paramref name="type"/> is <c>SlotContext</c>, which must never be copied (VYR113).</summary>
+    private static bool IsSlotContext(ITypeSymbol type) => type.ToDisplayString() == "Vyre.SlotContext";
+
     /// <summary>Whether <paramref name="type"/> is <c>ISlotGroup</c> or a type that implements it (a group operation's receiver).</summary>
     private static bool IsGroupType(ITypeSymbol type) =>
         type.ToDisplayString() == SlotGroupInterfaceName || type.AllInterfaces.Any(i => i.ToDisplayString() == SlotGroupInterfaceName);
@@ -247,6 +250,18 @@ internal static class HandlerRules
                 {
                     Add(DiagnosticDescriptors.ReferenceTypeVariable, where, parameter.Name, parameter.Type.ToDisplayString());
                 }
+
+                // The handler's own parameter is VYR004's; a helper's must be 'ref' too.
+                if (IsSlotContext(parameter.Type) && parameter.RefKind != RefKind.Ref && !SymbolEqualityComparer.Default.Equals(owner.OriginalDefinition, _handler.OriginalDefinition)
+                    && parameter.Locations.FirstOrDefault() is { } copied)
+                {
+                    Add(DiagnosticDescriptors.SlotContextCopy, copied, owner.Name + "(" + parameter.Name + ")");
+                }
+            }
+
+            if (IsSlotContext(owner.ReturnType) && !owner.ReturnsByRef && owner.Locations.FirstOrDefault() is { } returned)
+            {
+                Add(DiagnosticDescriptors.SlotContextCopy, returned, owner.Name);
             }
 
             foreach (IOperation operation in body.DescendantsAndSelf())
@@ -264,6 +279,12 @@ internal static class HandlerRules
             {
                 case IVariableDeclaratorOperation declarator when declarator.Symbol.Type.IsReferenceType && !IsLocalArray(declarator.Initializer?.Value):
                     Add(DiagnosticDescriptors.ReferenceTypeVariable, location, declarator.Symbol.Name, declarator.Symbol.Type.ToDisplayString());
+                    break;
+                case IVariableDeclaratorOperation declarator when IsSlotContext(declarator.Symbol.Type) && declarator.Symbol.RefKind == RefKind.None:
+                    Add(DiagnosticDescriptors.SlotContextCopy, location, declarator.Symbol.Name);
+                    break;
+                case ISimpleAssignmentOperation { IsRef: false } assignment when assignment.Target.Type is { } assigned && IsSlotContext(assigned):
+                    Add(DiagnosticDescriptors.SlotContextCopy, location, assignment.Target.Syntax.ToString());
                     break;
                 case IObjectCreationOperation creation when creation.Type?.IsReferenceType == true:
                     Add(DiagnosticDescriptors.HeapAllocation, location, creation.Type.ToDisplayString());
@@ -368,6 +389,12 @@ internal static class HandlerRules
             if (!target.Locations.Any(l => l.IsInSource))
             {
                 _reached?.Add(target);
+                if (target.Parameters.Any(p => IsSlotContext(p.Type) && p.RefKind != RefKind.Ref) || (IsSlotContext(target.ReturnType) && !target.ReturnsByRef))
+                {
+                    Add(DiagnosticDescriptors.SlotContextCopy, location, target.ContainingType.ToDisplayString() + "." + target.Name);
+                    return;
+                }
+
                 if (!IsCompilableLibraryMethod(target))
                 {
                     Add(DiagnosticDescriptors.UnsupportedCall, location, target.ContainingType.ToDisplayString() + "." + target.Name);

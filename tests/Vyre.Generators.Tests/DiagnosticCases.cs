@@ -126,6 +126,18 @@ public static class DiagnosticCases
         yield return new("LoadMiss in a warp-wide handler", "VYR112",
             Kernel(WarpOp("=> [|slot.LoadMiss(0, 0, 16, 0)|];")),
             Kernel(WarpOp("=> group.Lane == 0 ? SlotStatus.Done : SlotStatus.Done;")));
+        yield return new("slot context passed to a helper by value", "VYR113",
+            Handler("return Reject(slot);", "private static SlotStatus Reject(SlotContext [|copy|]) => copy.Fail(7);"),
+            Handler("return Reject(ref slot);", "private static SlotStatus Reject(ref SlotContext slot) => slot.Fail(7);"));
+        yield return new("slot context passed to a helper as 'in'", "VYR113",
+            Handler("Put(slot, 1u);\n        return SlotStatus.Done;", "private static void Put(in SlotContext [|slot|], uint value) => slot.SetResult(0, value);"),
+            Handler("Put(ref slot, 1u);\n        return SlotStatus.Done;", "private static void Put(ref SlotContext slot, uint value) => slot.SetResult(0, value);"));
+        yield return new("slot context copied into a local", "VYR113",
+            Handler("SlotContext [|copy = slot|];\n        return copy.Fail(3);"),
+            Handler("ref SlotContext alias = ref slot;\n        return alias.Fail(3);"));
+        yield return new("slot context returned by value", "VYR113",
+            Handler("return Same(ref slot).Fail(3);", "private static SlotContext [|Same|](ref SlotContext slot) => slot;"),
+            Handler("return Same(ref slot).Fail(3);", "private static ref SlotContext Same(ref SlotContext slot) => ref slot;"));
         yield return new("duplicate opcode", "VYR201",
             Kernel("[OpcodeHandler(0x100)] public static SlotStatus A(ref SlotContext slot) => SlotStatus.Done;\n    [OpcodeHandler([|0x100|])] public static SlotStatus B(ref SlotContext slot) => SlotStatus.Done;"),
             Kernel("[OpcodeHandler(0x100)] public static SlotStatus A(ref SlotContext slot) => SlotStatus.Done;\n    [OpcodeHandler(0x101)] public static SlotStatus B(ref SlotContext slot) => SlotStatus.Done;"));
