@@ -326,15 +326,12 @@ public static class MegakernelLoop
 
             uint serve = 0;
             uint sequence = 0;
-            uint stop = 0;
             if (lane == 0)
             {
                 serve = Poll(buffers, ref forward, express ? published : buffers.Control.Read(ControlWord.PublishCursor), housekeep, shutdown, beat, out sequence) ? 1u : 0u;
-                stop = housekeep ? buffers.State.Read(DeviceStateWord.Stop) : 0u;
             }
 
             serve = Warp.Shuffle(serve, 0);
-            stop = Warp.Shuffle(stop, 0);
             if (serve != 0)
             {
                 sequence = Warp.Shuffle(sequence, 0);
@@ -358,7 +355,8 @@ public static class MegakernelLoop
                 ServeSingle<TDispatcher>(buffers, ref forward, sequence, words, lane, groupScratch);
             }
 
-            if (stop != 0)
+            // The stop word (device memory) after the slot, not between its claim and its run.
+            if (housekeep && Warp.Shuffle(lane == 0 ? buffers.State.Read(DeviceStateWord.Stop) : 0u, 0) != 0)
             {
                 break;
             }
