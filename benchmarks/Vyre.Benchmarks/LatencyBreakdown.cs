@@ -42,7 +42,7 @@ internal static class LatencyBreakdown
         host.Ring.ExpressWrites = express;
         OwnSlots.WarmUp(host, TimeSpan.FromSeconds(0.5));
 
-        // Warm-up slots used trace entries too: the measured rounds start on a fresh entry cycle.
+        // Warm-up slots used trace entries too: the measured rounds, consecutive sequences, overwrite one entry each.
         var hostStamps = new long[rounds, 4];
         var sequences = new long[rounds];
         int wrong = 0;

@@ -280,11 +280,21 @@ internal static class HandlerRules
                 case IVariableDeclaratorOperation declarator when declarator.Symbol.Type.IsReferenceType && !IsLocalArray(declarator.Initializer?.Value):
                     Add(DiagnosticDescriptors.ReferenceTypeVariable, location, declarator.Symbol.Name, declarator.Symbol.Type.ToDisplayString());
                     break;
-                case IVariableDeclaratorOperation declarator when IsSlotContext(declarator.Symbol.Type) && declarator.Symbol.RefKind == RefKind.None:
+                // A 'ref readonly' local copies too: the context's mutating members run on a hidden copy.
+                case IVariableDeclaratorOperation declarator when IsSlotContext(declarator.Symbol.Type) && declarator.Symbol.RefKind != RefKind.Ref:
                     Add(DiagnosticDescriptors.SlotContextCopy, location, declarator.Symbol.Name);
                     break;
-                case ISimpleAssignmentOperation { IsRef: false } assignment when assignment.Target.Type is { } assigned && IsSlotContext(assigned):
+                case ISimpleAssignmentOperation { IsRef: false, Target: not IDiscardOperation } assignment when assignment.Target.Type is { } assigned && IsSlotContext(assigned):
                     Add(DiagnosticDescriptors.SlotContextCopy, location, assignment.Target.Syntax.ToString());
+                    break;
+                case IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol pattern } when IsSlotContext(pattern.Type):
+                    Add(DiagnosticDescriptors.SlotContextCopy, location, pattern.Name);
+                    break;
+                case IWithOperation or IConditionalOperation { IsRef: false } or ISwitchExpressionOperation when operation.Type is { } produced && IsSlotContext(produced):
+                    Add(DiagnosticDescriptors.SlotContextCopy, location, operation.Syntax.ToString());
+                    break;
+                case ITupleOperation tuple when tuple.Elements.Any(e => e.Type is { } element && IsSlotContext(element)):
+                    Add(DiagnosticDescriptors.SlotContextCopy, location, tuple.Syntax.ToString());
                     break;
                 case IObjectCreationOperation creation when creation.Type?.IsReferenceType == true:
                     Add(DiagnosticDescriptors.HeapAllocation, location, creation.Type.ToDisplayString());

@@ -135,6 +135,15 @@ public static class DiagnosticCases
         yield return new("slot context copied into a local", "VYR113",
             Handler("SlotContext [|copy = slot|];\n        return copy.Fail(3);"),
             Handler("ref SlotContext alias = ref slot;\n        return alias.Fail(3);"));
+        yield return new("slot context in a 'ref readonly' local", "VYR113",
+            Handler("ref readonly SlotContext [|view = ref slot|];\n        return view.Arg(0) == 0 ? SlotStatus.Done : SlotStatus.Fault;"),
+            Handler("ref SlotContext view = ref slot;\n        return view.Arg(0) == 0 ? SlotStatus.Done : SlotStatus.Fault;"));
+        yield return new("slot context caught by a pattern", "VYR113",
+            Handler("return slot is [|var copy|] ? copy.Fail(3) : SlotStatus.Done;"),
+            Handler("return slot.Arg(0) is var value ? slot.Fail(value) : SlotStatus.Done;"));
+        yield return new("slot context stored in a struct's field", "VYR113",
+            Handler("Holder holder = default;\n        [|holder.Slot = slot|];\n        return SlotStatus.Done;", "private struct Holder { public SlotContext Slot; }"),
+            Handler("Holder holder = default;\n        holder.Value = slot.Arg(0);\n        return SlotStatus.Done;", "private struct Holder { public uint Value; }"));
         yield return new("slot context returned by value", "VYR113",
             Handler("return Same(ref slot).Fail(3);", "private static SlotContext [|Same|](ref SlotContext slot) => slot;"),
             Handler("return Same(ref slot).Fail(3);", "private static ref SlotContext Same(ref SlotContext slot) => ref slot;"));

@@ -11,8 +11,8 @@ namespace Vyre.Internals;
 /// <para>
 /// Persistent loop: warp 0 is the <em>forwarder</em>, the only warp that reads host memory while idle (FACTS.md: every
 /// idle poller of host memory adds about 1.3 µs to a round trip). Its lanes 0..7 read the express line with the
-/// doorbell (one 128-byte request, on CUDA), its lane 0 the host's shutdown and heartbeat words, and it republishes the
-/// doorbell in device memory; when a single slot arrives on an idle queue it claims it, takes its words from the
+/// doorbell (one 128-byte request, on CUDA), every 16th iteration lanes 8 and 9 the host's shutdown and heartbeat words in
+/// the same load, and it republishes the doorbell in device memory; when a single slot arrives on an idle queue it claims it, takes its words from the
 /// express line (or lanes 0..3 read its 64 bytes at once), and lane 0 runs it (the single-poller latency path; the
 /// whole warp runs a warp-wide slot). Every other warp's lane 0 polls device memory
 /// only, claims up to a warp of sequence numbers with one compare-exchange, and broadcasts them; the warp reads the
@@ -35,10 +35,9 @@ public static class MegakernelLoop
     private const int MetricsPeriod = 4096;
 
     /// <summary>
-    /// Forwarder iterations between two reads of the host's shutdown and heartbeat words. Every read of host
-    /// memory is a PCIe round trip; reading only the doorbell (with the express line) in the other iterations lets a new
-    /// slot be seen sooner, and shutdown still takes effect within a few microseconds. (Every 128th instead was tried
-    /// and not measured to help the round trip's tail.)
+    /// Forwarder iterations between two housekeeping rounds: the host's shutdown and heartbeat words (on CUDA read in the
+    /// same load as the express line), the device's stop word, and the counters republished. Shutdown still takes effect
+    /// within a few tens of microseconds. (Republishing only every 256th was tried and did not help the round trip.)
     /// </summary>
     private const uint HousekeepingPeriod = 16;
 
@@ -283,7 +282,8 @@ public static class MegakernelLoop
 
     /// <summary>
     /// The forwarder warp. On CUDA lanes 0..7 read the 128-byte express line, which ends with the doorbell
-    /// (<see cref="ControlWord.ExpressFirst"/>): one PCIe request per iteration. Lane 0 polls with that doorbell
+    /// (<see cref="ControlWord.ExpressFirst"/>): one PCIe request per iteration, which every 16th iteration also brings the
+    /// host's shutdown and heartbeat words (lanes 8 and 9). Lane 0 polls with that doorbell
     /// (<see cref="Poll"/>); the single slot it claims is taken from the express line when every entry carries that slot's
     /// tag, else read by lanes 0..3, sixteen bytes each, and gathered by shuffles. Lane 0 runs it; the other lanes only
     /// take part in the reads. Only a slot the doorbell shows is ever run: the host's doorbell and its retirement rely on
@@ -313,7 +313,7 @@ public static class MegakernelLoop
             // The doorbell is the low half of the line's last eight bytes (lane 7's second entry).
             uint published = express ? Warp.Shuffle((uint)odd, ExpressLanes - 1) : 0u;
             uint shutdown = 0, beat = 0;
-            if (express)
+            if (express && housekeep)
             {
                 shutdown = Warp.Shuffle(WordOfPair(even, odd, ControlWord.Shutdown), ExpressLanes);
                 beat = Warp.Shuffle(WordOfPair(even, odd, ControlWord.Heartbeat), ExpressLanes + 1);
@@ -449,7 +449,7 @@ public static class MegakernelLoop
 
     /// <summary>
     /// Adds a warp's slots to their metric words (every lane calls this; <paramref name="ordinal"/> is -1 on a lane that
-    /// ran nothing): the lanes that share lane 0's ordinal are summed by shuffles and added with one atomic, the others
+    /// ran nothing): the lanes that share lane 0's ordinal are counted by one ballot and added with one atomic, the others
     /// add their own. Also the point after which every lane of the warp has finished its slot.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -471,7 +471,8 @@ public static class MegakernelLoop
     }
 
     /// <summary>
-    /// The forwarder's iteration (thread 0): housekeeping every <see cref="HousekeepingPeriod"/> iterations, then the host's
+    /// The forwarder's iteration (thread 0): housekeeping when the caller says so (<paramref name="housekeep"/>, with the
+    /// host's <paramref name="shutdown"/> and <paramref name="beat"/> words it read), then the host's
     /// doorbell, <paramref name="published"/> (read by the caller: with the express line on CUDA). A batch is republished in device memory for the warps to claim. A single slot on an idle
     /// queue is claimed here and returned in <paramref name="sequence"/>: the caller runs it, then republishes the
     /// doorbell (until then no warp can claim it). The claim is a plain store when the forwarder knows the claim cursor
@@ -576,6 +577,11 @@ public static class MegakernelLoop
         public ulong BeatSeenAt;
         public uint LastDone;
         public bool MetricsStale;
+
+        /// <summary>
+        /// Loop iterations. On the forwarder warp every lane increments its own once per iteration and nothing else writes
+        /// it: the lanes' shuffles rely on all of them agreeing which iterations keep house.
+        /// </summary>
         public uint Iterations;
 
         /// <summary>Slots run from the express line (lane 0's count; republished to <see cref="ControlWord.ExpressServed"/>).</summary>
