@@ -313,7 +313,7 @@ public static class MegakernelLoop
             // The doorbell is the low half of the line's last eight bytes (lane 7's second entry).
             uint published = express ? Warp.Shuffle((uint)odd, ExpressLanes - 1) : 0u;
             uint shutdown = 0, beat = 0;
-            if (express && housekeep)
+            if (express)
             {
                 shutdown = Warp.Shuffle(WordOfPair(even, odd, ControlWord.Shutdown), ExpressLanes);
                 beat = Warp.Shuffle(WordOfPair(even, odd, ControlWord.Heartbeat), ExpressLanes + 1);
