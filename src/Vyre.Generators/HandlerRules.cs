@@ -362,6 +362,13 @@ internal static class HandlerRules
 
         private void CheckCall(IMethodSymbol target, IOperation? instance, Location location)
         {
+            // A generic method given the context as a type argument takes or returns it as a T: by value.
+            if (target.TypeArguments.Any(IsSlotContext) || target.ContainingType.TypeArguments.Any(IsSlotContext))
+            {
+                Add(DiagnosticDescriptors.SlotContextCopy, location, target.ContainingType.Name + "." + target.Name + "<SlotContext>");
+                return;
+            }
+
             target = target.OriginalDefinition;
             string name = target.ContainingType.Name + "." + target.Name;
             if (target.ContainingNamespace?.ToDisplayString() == "System.Linq")

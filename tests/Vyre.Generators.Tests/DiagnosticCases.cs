@@ -144,6 +144,9 @@ public static class DiagnosticCases
         yield return new("slot context stored in a struct's field", "VYR113",
             Handler("Holder holder = default;\n        [|holder.Slot = slot|];\n        return SlotStatus.Done;", "private struct Holder { public SlotContext Slot; }"),
             Handler("Holder holder = default;\n        holder.Value = slot.Arg(0);\n        return SlotStatus.Done;", "private struct Holder { public uint Value; }"));
+        yield return new("slot context given to a generic helper", "VYR113",
+            Handler("return [|Keep(slot)|];", "private static SlotStatus Keep<T>(T value) where T : struct => SlotStatus.Done;"),
+            Handler("return Keep(slot.Arg(0));", "private static SlotStatus Keep<T>(T value) where T : struct => SlotStatus.Done;"));
         yield return new("slot context returned by value", "VYR113",
             Handler("return Same(ref slot).Fail(3);", "private static SlotContext [|Same|](ref SlotContext slot) => slot;"),
             Handler("return Same(ref slot).Fail(3);", "private static ref SlotContext Same(ref SlotContext slot) => ref slot;"));
