@@ -76,8 +76,7 @@ public static class MegakernelLoop
                 if (index == 0)
                 {
                     bool housekeep = ++forward.Iterations % HousekeepingPeriod == 0;
-                    uint shutdown = housekeep ? buffers.Control.Read(ControlWord.Shutdown) : 0u;
-                    uint beat = housekeep ? buffers.Control.Read(ControlWord.Heartbeat) : 0u;
+                    ReadHostWords(buffers, housekeep, out uint shutdown, out uint beat);
                     serve = Poll(buffers, ref forward, buffers.Control.Read(ControlWord.PublishCursor), housekeep, shutdown, beat, out single) ? 1u : 0u;
                 }
 
@@ -318,10 +317,9 @@ public static class MegakernelLoop
                 shutdown = Warp.Shuffle(WordOfPair(even, odd, ControlWord.Shutdown), ExpressLanes);
                 beat = Warp.Shuffle(WordOfPair(even, odd, ControlWord.Heartbeat), ExpressLanes + 1);
             }
-            else if (housekeep && lane == 0)
+            else if (lane == 0)
             {
-                shutdown = buffers.Control.Read(ControlWord.Shutdown);
-                beat = buffers.Control.Read(ControlWord.Heartbeat);
+                ReadHostWords(buffers, housekeep, out shutdown, out beat);
             }
 
             uint serve = 0;
@@ -370,6 +368,14 @@ public static class MegakernelLoop
 
     /// <summary>Lanes of the forwarder warp that read the express line (with the doorbell), sixteen bytes each.</summary>
     private const int ExpressLanes = (ControlWord.ExpressEntries + 1) / 2;
+
+    /// <summary>The host's shutdown and heartbeat words, read one by one when <paramref name="housekeep"/> (0 otherwise): the forwarder without the express line.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ReadHostWords(in MegakernelBuffers buffers, bool housekeep, out uint shutdown, out uint beat)
+    {
+        shutdown = housekeep ? buffers.Control.Read(ControlWord.Shutdown) : 0u;
+        beat = housekeep ? buffers.Control.Read(ControlWord.Heartbeat) : 0u;
+    }
 
     /// <summary>Control word <paramref name="word"/> out of the 16 aligned bytes holding it, read as two 8-byte halves.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
