@@ -88,11 +88,11 @@ internal static class HandlerRules
         && group.ConstraintTypes.Any(t => t.ToDisplayString() == SlotGroupInterfaceName)
         && method.Parameters.Length == 2
         && method.Parameters[0].RefKind == RefKind.Ref
-        && method.Parameters[0].Type.ToDisplayString() == "Vyre.SlotContext"
+        && IsSlotContext(method.Parameters[0].Type)
         && method.Parameters[1].RefKind == RefKind.Ref
         && SymbolEqualityComparer.Default.Equals(method.Parameters[1].Type, group);
 
-    /// <summary>Whether <paramref name="type"/> is <c>SlotContext</c>, which must never be copied (VYR113).</summary>
+    /// <summary>Whether <paramref name="type"/> is <c>SlotContext</c> (which also must never be copied: VYR113).</summary>
     private static bool IsSlotContext(ITypeSymbol type) => type.ToDisplayString() == "Vyre.SlotContext";
 
     /// <summary>Whether <paramref name="type"/> is <c>ISlotGroup</c> or a type that implements it (a group operation's receiver).</summary>
@@ -170,7 +170,7 @@ internal static class HandlerRules
         else if (method.ReturnType.ToDisplayString() != "Vyre.SlotStatus"
             || method.Parameters.Length != 1
             || method.Parameters[0].RefKind != RefKind.Ref
-            || method.Parameters[0].Type.ToDisplayString() != "Vyre.SlotContext")
+            || !IsSlotContext(method.Parameters[0].Type))
         {
             into.Add(new RuleViolation(DiagnosticDescriptors.WrongSignature, location, method.Name));
         }
@@ -389,7 +389,7 @@ internal static class HandlerRules
                 return;
             }
 
-            if (_warp && target.ContainingType.ToDisplayString() == "Vyre.SlotContext" && target.Name == "LoadMiss")
+            if (_warp && IsSlotContext(target.ContainingType) && target.Name == "LoadMiss")
             {
                 Add(DiagnosticDescriptors.LaneOnlyInGroupHandler, location, name, _handler.Name);
                 return;
