@@ -64,6 +64,12 @@ if (args.Contains("--ring-only"))
     return;
 }
 
+if (args.Contains("--throughput-only"))
+{
+    await RingThroughput.CudaAsync(quick);
+    return;
+}
+
 if (args.Contains("--breakdown-only"))
 {
     await LatencyBreakdown.RunAsync(quick);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
@@ -7,6 +8,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using Vyre.Internals;
+using Vyre.Ring;
 
 namespace Vyre.Benchmarks;
 
@@ -28,8 +30,12 @@ internal static class RingThroughput
         (double firstUniform, long wrongUniformFirst) = Run(host, threads: 1, Batch, total, uniform: true);
         double firstDirect = Direct(total, out uint sink);
         (double ringRate, long wrong) = Run(host, threads: 1, Batch, total);
+        host.Ring.Profile = new RingProfile();
         (double uniformRate, long wrongUniform) = Run(host, threads: 1, Batch, total, uniform: true, out double[] phases);
+        double[] profile = host.Ring.Profile.Totals();
+        host.Ring.Profile = null;
         double directRate = Direct(total, out uint sink2);
+        double workerAlone = DeviceCeiling(host, quick ? 16 : 128);
         (double p50, double p99, int wrongTrips) = RoundTrips(host, quick ? 20_000 : 200_000);
 
         Console.WriteLine($"\n## Managed backend, tiny Increment slots, one worker thread ({total:N0} slots a pass; sink {(sink + sink2) % 7})\n");
@@ -38,7 +44,9 @@ internal static class RingThroughput
         Console.WriteLine($"| direct loop calling the dispatcher | {firstDirect / 1e6:0.0} | {directRate / 1e6:0.0} | 1.00 | |");
         Console.WriteLine($"| bulk: batches of {Batch} as SlotRequest / SlotResult values, two in flight, every result checked | {firstRing / 1e6:0.0} | {ringRate / 1e6:0.0} | {directRate / ringRate:0.00}x slower | {wrong + wrongFirst} |");
         Console.WriteLine($"| bulk: batches of {Batch} as packed words (uniform batch), two in flight, every result checked | {firstUniform / 1e6:0.0} | {uniformRate / 1e6:0.0} | {directRate / uniformRate:0.00}x slower | {wrongUniform + wrongUniformFirst} |");
+        Console.WriteLine($"| the worker alone: the whole ring re-run lap after lap (one doorbell per lap, completion through the group words, no host work per slot, results not read) | | {workerAlone / 1e6:0.0} | {directRate / workerAlone:0.00}x slower | |");
         Console.WriteLine($"\nThe publisher's time in the second uniform pass, ns per slot: filling {phases[0]:0.0}, publishing {phases[1]:0.0}, in WaitBatch {phases[2]:0.0}, checking {phases[3]:0.0}.");
+        PrintProfiles([(1, Batch, profile, Math.Max(2, total / Batch) * (double)Batch)]);
         Console.WriteLine($"\nOne slot's round trip on Managed (Submit, spin-wait): p50 {p50:0.00} µs, p99 {p99:0.00} µs, wrong {wrongTrips}.");
     }
 
@@ -54,15 +62,39 @@ internal static class RingThroughput
         Console.WriteLine("| host threads | batch | in flight per thread | SlotRequest values, M slots/s | packed words (uniform batch), M slots/s | uniform: a publisher's ns per slot filling / publishing / in WaitBatch / checking | wrong results |");
         Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | --- | ---: |");
         int total = quick ? 1 << 22 : 1 << 25;
+        var profiles = new List<(int Threads, int Batch, double[] Totals, double Slots)>();
         foreach ((int threads, int batch) in new[] { (1, 1024), (1, 16384), (1, 32768), (2, 16384), (4, 4096), (4, 8192), (8, 4096), (16, 2048) })
         {
             (double rate, long wrong) = Run(host, threads, batch, total);
+            host.Ring.Profile = new RingProfile();
             (double uniformRate, long uniformWrong) = Run(host, threads, batch, total, uniform: true, out double[] phases);
+            profiles.Add((threads, batch, host.Ring.Profile.Totals(), (double)threads * Math.Max(2, total / threads / batch) * batch));
+            host.Ring.Profile = null;
             Console.WriteLine($"| {threads} | {batch:N0} | 2 | {rate / 1e6:0.00} | {uniformRate / 1e6:0.00} | {string.Join(" / ", phases.Select(p => (p * threads).ToString("0.0")))} | {wrong + uniformWrong} |");
         }
 
+        PrintProfiles(profiles);
+
         double ceiling = DeviceCeiling(host, quick ? 16 : 128);
         Console.WriteLine($"\nThe device side alone (the whole ring re-run lap after lap: one doorbell per lap, completion through the group words, no host work per slot, results not read): {ceiling / 1e6:0.0} M slots/s.");
+    }
+
+    /// <summary>
+    /// The uniform rows' host time by part of the ring (<see cref="RingProfile"/>): nanoseconds of a publisher's or waiter's
+    /// time per slot of its own (summed over the threads, divided by the slots), and the counters.
+    /// </summary>
+    private static void PrintProfiles(List<(int Threads, int Batch, double[] Totals, double Slots)> profiles)
+    {
+        Console.WriteLine("\nWhere the uniform rows' host time goes in the ring, ns of thread time per slot (each part summed over the threads ÷ the slots run):\n");
+        Console.WriteLine($"| threads × batch | {string.Join(" | ", RingProfile.Names)} | publishes refused for room | doorbells that moved / slots each |");
+        Console.WriteLine($"| --- |{string.Concat(Enumerable.Repeat(" ---: |", RingProfile.Names.Length + 2))}");
+        foreach ((int threads, int batch, double[] totals, double slots) in profiles)
+        {
+            int parts = RingProfile.Names.Length;
+            double publishes = totals[parts + RingProfile.Publishes];
+            double rings = totals[parts + RingProfile.Rings];
+            Console.WriteLine($"| {threads} × {batch:N0} | {string.Join(" | ", totals.Take(parts).Select(t => (t / slots).ToString("0.0")))} | {totals[parts + RingProfile.Refused]:N0} of {publishes + totals[parts + RingProfile.Refused]:N0} | {rings:N0} / {totals[parts + RingProfile.Scanned] / Math.Max(1, rings):N0} |");
+        }
     }
 
     /// <summary>Slots per second the device side serves when the host does nothing per slot (<see cref="MegakernelHost.RerunRingForBenchmark"/>).</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Threading;
 using Vyre.Internals;
 
@@ -25,6 +26,13 @@ internal sealed unsafe class HostRing
 
     /// <summary>Per ring slot: 0 free, <c>s + 1</c> sequence s published and unclaimed, <c>-(s + 1)</c> claimed by a waiter.</summary>
     private readonly long[] _holder;
+
+    /// <summary>
+    /// Per ring slot: for the first sequence <c>s</c> of a freed range, <c>s + count</c> (written by its retirer once it has
+    /// cleared the holders), so the retired mark jumps over the range instead of walking its holders one by one. An entry
+    /// is followed only while it lies past the mark; one from an earlier lap never does (a range is at most one lap long).
+    /// </summary>
+    private readonly long[] _freedEnd;
     private readonly uint* _groupDone;
 
     /// <summary>Per ring slot, the completion mark of a WAIT_IO slot the host finished (BATCH_FENCE reads it).</summary>
@@ -46,6 +54,7 @@ internal sealed unsafe class HostRing
 
     /// <summary>The doorbell: every sequence before it is written and published (written under <see cref="_doorbell"/>).</summary>
     private long _next;
+    /// <summary>The retired mark: every sequence before it is retired (written under <see cref="_gate"/> by <see cref="AdvanceRetired"/>).</summary>
     private long _retired;
 
     /// <summary>Set (under <see cref="_gate"/>) once the device is lost: every publish throws <see cref="DeviceLostException"/>.</summary>
@@ -76,6 +85,7 @@ internal sealed unsafe class HostRing
         _slotCount = slotCount;
         _mask = slotCount - 1;
         _holder = new long[slotCount];
+        _freedEnd = new long[slotCount];
         _rankOf = new byte[slotCount];
         _groupDone = groupDone;
         _groupSize = CompletionGroups.GroupSizeFor(slotCount);
@@ -218,6 +228,8 @@ internal sealed unsafe class HostRing
         where TSource : ISlotSource, allows ref struct
     {
         int count = source.Count;
+        RingProfile? profile = _profile;
+        long mark = profile is null ? 0 : Stopwatch.GetTimestamp();
         lock (_gate)
         {
             if (_lost is not null)
@@ -228,6 +240,8 @@ internal sealed unsafe class HostRing
             if (!_priorities.TryAdmit(rank, count, _reserved - _retired, _slotCount))
             {
                 first = -1;
+                profile?.Count(RingProfile.Refused, 1);
+                profile?.Lap(RingProfile.Reserve, ref mark);
                 return false;
             }
 
@@ -243,12 +257,13 @@ internal sealed unsafe class HostRing
             }
         }
 
-        // The reserved sequences are this publisher's alone until it rings the doorbell: nothing below needs the lock.
-        for (int i = 0; i < count; i++)
+        if (profile is not null)
         {
-            _rankOf[Index(first + i)] = (byte)rank;
+            profile.Count(RingProfile.Publishes, 1);
+            profile.Lap(RingProfile.Reserve, ref mark);
         }
 
+        // The reserved sequences are this publisher's alone until it rings the doorbell: nothing below needs the lock.
         if (Volatile.Read(ref _recorder) is { } recorder)
         {
             source.Record(recorder, first);
@@ -256,9 +271,7 @@ internal sealed unsafe class HostRing
 
         for (int i = 0; i < count; i++)
         {
-            uint* slot = _ring + Base(first + i);
-            source.Write(i, slot);
-            Volatile.Write(ref slot[SlotLayout.Status], (uint)SlotState.Published);
+            source.Write(i, _ring + Base(first + i));
         }
 
         if (_expressWrites)
@@ -266,15 +279,21 @@ internal sealed unsafe class HostRing
             WriteExpress(first, count);
         }
 
+        profile?.Lap(RingProfile.Write, ref mark);
+
         // Claimable only once PUBLISHED: a claimer must never see the previous sequence's DONE here. Also what marks a slot
-        // written for RingDoorbell.
+        // written for RingDoorbell. Its rank first: a slot retired once its holder is set reads the rank it was admitted at.
         for (int i = 0; i < count; i++)
         {
             long sequence = first + i;
-            Volatile.Write(ref _holder[Index(sequence)], sequence + 1);
+            int index = Index(sequence);
+            _rankOf[index] = (byte)rank;
+            Volatile.Write(ref _holder[index], sequence + 1);
         }
 
+        profile?.Lap(RingProfile.Mark, ref mark);
         RingDoorbell(published);
+        profile?.Lap(RingProfile.Doorbell, ref mark);
         if (Volatile.Read(ref _lost) is not null)
         {
             // The device was lost while this publisher wrote: its slots may have come after the loss's pass.
@@ -303,6 +322,15 @@ internal sealed unsafe class HostRing
     }
 
     private bool _expressWrites;
+
+    /// <summary>Benchmark only: where the bulk path's time goes, per part (<see cref="RingProfile"/>); null, the default, measures nothing.</summary>
+    internal RingProfile? Profile
+    {
+        get => _profile;
+        set => _profile = value;
+    }
+
+    private RingProfile? _profile;
 
     /// <summary>
     /// After the slots' own writes, before their doorbell: a lone slot's words 1..15 go to the express line, each entry
@@ -362,6 +390,12 @@ internal sealed unsafe class HostRing
             }
 
             Volatile.Write(ref _control[ControlWord.PublishCursor], (uint)to);
+            if (_profile is { } profile)
+            {
+                profile.Count(RingProfile.Rings, 1);
+                profile.Count(RingProfile.Scanned, to - from);
+            }
+
             published(from, (int)(to - from));
             Volatile.Write(ref _next, to);
         }
@@ -463,6 +497,15 @@ internal sealed unsafe class HostRing
     /// with plain stores (a compare-exchange per slot cost up to 40 % of the sustained rate on the H200).
     /// </summary>
     public bool TryClaimBatch(long first, int count)
+    {
+        RingProfile? profile = _profile;
+        long mark = profile is null ? 0 : Stopwatch.GetTimestamp();
+        bool claimed = ClaimBatch(first, count);
+        profile?.Lap(RingProfile.Claim, ref mark);
+        return claimed;
+    }
+
+    private bool ClaimBatch(long first, int count)
     {
         if (!TryClaim(first))
         {
@@ -567,6 +610,9 @@ internal sealed unsafe class HostRing
     public int TakeRange<TSink>(long first, int count, scoped ref TSink sink, DateTime deadline)
         where TSink : ISlotSink, allows ref struct
     {
+        RingProfile? profile = _profile;
+        long mark = profile is null ? 0 : Stopwatch.GetTimestamp();
+
         // The range's last whole group first: reading right behind whoever runs the slots (a CPU worker, the device) takes
         // lines it is still writing next to, and the hardware's prefetch runs further ahead into them.
         long lastGroup = ((first + count) / _groupSize * _groupSize) - _groupSize;
@@ -574,6 +620,8 @@ internal sealed unsafe class HostRing
         {
             WaitGroup(lastGroup, deadline);
         }
+
+        profile?.Lap(RingProfile.WaitLastGroup, ref mark);
 
         int taken = 0;
         while (taken < count)
@@ -597,6 +645,7 @@ internal sealed unsafe class HostRing
             }
         }
 
+        profile?.Lap(RingProfile.Read, ref mark);
         RetireRange(first, count);
         return count;
     }
@@ -674,9 +723,11 @@ internal sealed unsafe class HostRing
     private void Retire(long sequence) => RetireRange(sequence, 1);
 
     /// <summary>
-    /// Frees the slots of claimed sequences [<paramref name="first"/>, + <paramref name="count"/>) under one short lock: the
-    /// slots' holders are cleared and their priority ranks counted before it; under it the windows move and the retired
-    /// mark advances, jumping over the range when it is the oldest (else walking the younger freed slots one by one).
+    /// Frees the slots of claimed sequences [<paramref name="first"/>, + <paramref name="count"/>) without the gate's lock:
+    /// the range's end is recorded at its first slot (<see cref="_freedEnd"/>), its holders are cleared and its priority
+    /// windows move; only the retirer that finds the retired mark at its first slot takes the lock, to advance the mark
+    /// over every freed range (<see cref="AdvanceRetired"/>). Every retirement taking the lock cost 8 publishing threads a
+    /// third of their time on the H200 (2026-12-02, docs/benchmarks.md).
     /// </summary>
     private void RetireRange(long first, int count)
     {
@@ -684,6 +735,9 @@ internal sealed unsafe class HostRing
         {
             return;
         }
+
+        RingProfile? profile = _profile;
+        long mark = profile is null ? 0 : Stopwatch.GetTimestamp();
 
         Span<int> byRank = stackalloc int[PriorityGate.Levels];
         for (int i = 0; i < count; i++)
@@ -694,25 +748,55 @@ internal sealed unsafe class HostRing
             Volatile.Write(ref _holder[index], 0);
         }
 
-        lock (_gate)
+        // The end last: the mark may pass the range (and publishers reuse its slots) as soon as it is seen.
+        Volatile.Write(ref _freedEnd[Index(first)], first + count);
+        for (int rank = 0; rank < byRank.Length; rank++)
         {
-            for (int rank = 0; rank < byRank.Length; rank++)
+            if (byRank[rank] != 0)
             {
-                if (byRank[rank] != 0)
-                {
-                    _priorities.Retired(rank, byRank[rank]);
-                }
+                _priorities.Retired(rank, byRank[rank]);
+            }
+        }
+
+        profile?.Lap(RingProfile.RetireClear, ref mark);
+
+        // With the fence in AdvanceRetired: a walker that stopped at this range before its end was recorded has published
+        // the mark at its first slot before this read, or sees the end when it looks again.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _retired) == first)
+        {
+            lock (_gate)
+            {
+                AdvanceRetired();
+            }
+        }
+
+        profile?.Lap(RingProfile.RetireLock, ref mark);
+    }
+
+    /// <summary>
+    /// Under <see cref="_gate"/>: moves the retired mark over every freed range, one step per range (<see cref="_freedEnd"/>:
+    /// the mark always stands at the first sequence of a range, since ranges retire whole and the mark moves by whole
+    /// ranges); then looks once more at the range it stopped at, after a full fence, so that a range freed while it walked
+    /// is passed by it or by its own retirer (<see cref="RetireRange"/>). Bounded by the recorded ends alone, not by the
+    /// doorbell: a range may be retired between the doorbell's write to the device and <see cref="_next"/>'s.
+    /// </summary>
+    private void AdvanceRetired()
+    {
+        long retired = _retired;
+        while (true)
+        {
+            long end;
+            while ((end = Volatile.Read(ref _freedEnd[Index(retired)])) > retired)
+            {
+                retired = end;
             }
 
-            long next = Volatile.Read(ref _next);
-            if (_retired == first)
+            Volatile.Write(ref _retired, retired);
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _freedEnd[Index(retired)]) <= retired)
             {
-                _retired = first + count;
-            }
-
-            while (_retired < next && Volatile.Read(ref _holder[Index(_retired)]) == 0)
-            {
-                _retired++;
+                return;
             }
         }
     }

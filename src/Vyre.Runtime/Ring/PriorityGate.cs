@@ -13,8 +13,9 @@ namespace Vyre.Ring;
 /// at most <c>Window(Background)</c> background slots are ever outstanding.
 /// </summary>
 /// <remarks>
-/// Not thread-safe except <see cref="BeginWait"/>/<see cref="EndWait"/>/<see cref="Waiting"/>: the rest is called under
-/// the ring's lock. Ranks: 0 Critical, 1 High, 2 Normal, 3 Low, 4 Background.
+/// Not thread-safe except <see cref="BeginWait"/>/<see cref="EndWait"/>/<see cref="Waiting"/> and <see cref="Retired"/>
+/// (an atomic decrement, called by retirers without the lock: admission may see a count not yet decremented, which only
+/// admits later, never sooner): the rest is called under the ring's lock. Ranks: 0 Critical, 1 High, 2 Normal, 3 Low, 4 Background.
 /// </remarks>
 internal sealed class PriorityGate
 {
@@ -72,7 +73,7 @@ internal sealed class PriorityGate
     public int Window(int rank) => _windows[rank];
 
     /// <summary>Slots admitted at <paramref name="rank"/> whose results are not yet read.</summary>
-    public long Outstanding(int rank) => _outstanding[rank];
+    public long Outstanding(int rank) => Volatile.Read(ref _outstanding[rank]);
 
     /// <summary>Publishers of <paramref name="rank"/> blocked in a bounded wait right now.</summary>
     public int Waiting(int rank) => Volatile.Read(ref _waiting[rank]);
@@ -96,7 +97,7 @@ internal sealed class PriorityGate
             return false;
         }
 
-        _outstanding[rank] += count;
+        Interlocked.Add(ref _outstanding[rank], count);
         _skipped[rank] = 0;
         for (int r = rank + 1; r < Levels; r++)
         {
@@ -107,8 +108,8 @@ internal sealed class PriorityGate
         return true;
     }
 
-    /// <summary><paramref name="count"/> slots admitted at <paramref name="rank"/> had their results read.</summary>
-    public void Retired(int rank, int count) => _outstanding[rank] -= count;
+    /// <summary><paramref name="count"/> slots admitted at <paramref name="rank"/> had their results read (without the ring's lock).</summary>
+    public void Retired(int rank, int count) => Interlocked.Add(ref _outstanding[rank], -count);
 
     /// <summary>Whether a waiting publisher of <paramref name="rank"/> has watched <see cref="StarvationLimit"/> reservations of more urgent levels.</summary>
     public bool IsStarved(int rank) => Volatile.Read(ref _waiting[rank]) != 0 && _skipped[rank] >= StarvationLimit;
@@ -155,7 +156,7 @@ internal sealed class PriorityGate
         long atOrBelow = count;
         for (int r = rank; r < Levels; r++)
         {
-            atOrBelow += _outstanding[r];
+            atOrBelow += Volatile.Read(ref _outstanding[r]);
         }
 
         return atOrBelow <= _windows[rank];

@@ -42,7 +42,13 @@ internal unsafe ref struct WordSink(Span<SlotState> states, Span<uint> words, in
     public void Take(int index, SlotState state, uint* words)
     {
         _states[index] = state;
-        new ReadOnlySpan<uint>(words, _perSlot).CopyTo(_words.Slice(index * _perSlot, _perSlot));
+        // A few words: a loop, not a copy call per slot.
+        Span<uint> into = _words.Slice(index * _perSlot, _perSlot);
+        for (int i = 0; i < into.Length; i++)
+        {
+            into[i] = words[i];
+        }
+
         Faulted += state == SlotState.Fault ? 1 : 0;
     }
 }

@@ -1,4 +1,9 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using System.Threading;
 using Vyre.Internals;
 
 namespace Vyre.Ring;
@@ -24,7 +29,10 @@ internal unsafe interface ISlotSource
     /// <summary>Adds each slot to <c>publishedBy[tenant * PriorityGate.Levels + rank]</c> (a batch of mixed tenant or priority).</summary>
     void CountEach(long[] publishedBy);
 
-    /// <summary>Writes words 1..15 of slot <paramref name="index"/> (everything but the status) at <paramref name="slot"/>.</summary>
+    /// <summary>
+    /// Writes slot <paramref name="index"/> at <paramref name="slot"/>, PUBLISHED: one 64-byte store where
+    /// <see cref="SlotLine.Accelerated"/>, else words 1..15 and then the status.
+    /// </summary>
     void Write(int index, uint* slot);
 
     /// <summary>Appends the batch to the replay log (only while one records).</summary>
@@ -68,8 +76,23 @@ internal readonly unsafe ref struct RequestSource(ReadOnlySpan<SlotRequest> requ
     public void Write(int index, uint* slot)
     {
         ref readonly SlotRequest request = ref _requests[index];
+        if (SlotLine.Accelerated && index < _requests.Length - 1)
+        {
+            // Sixteen words from the request: its 15 (arguments, opcode, tenant, priority) and the next request's first.
+            Vector512<uint> words = Vector512.LoadUnsafe(ref Unsafe.As<SlotRequest, uint>(ref Unsafe.AsRef(in request)));
+            Vector512<uint> line = Vector512.ConditionalSelect(SlotLine.StatusLane, SlotLine.Published, Avx512F.PermuteVar16x32(words, SlotLine.RequestToWords));
+            line.Store(slot);
+            return;
+        }
+
         UniformSource.WriteHeader(slot, in request);
-        request.Args.CopyTo(new Span<uint>(slot + SlotLayout.FirstArgument, SlotLayout.ArgumentCount));
+        ReadOnlySpan<uint> args = request.Args;
+        for (int i = 0; i < SlotLayout.ArgumentCount; i++)
+        {
+            slot[SlotLayout.FirstArgument + i] = args[i];
+        }
+
+        Volatile.Write(ref slot[SlotLayout.Status], (uint)SlotState.Published);
     }
 
     public void Record(ReplayRecorder recorder, long first) => recorder.Record(first, _requests);
@@ -80,11 +103,27 @@ internal readonly unsafe ref struct RequestSource(ReadOnlySpan<SlotRequest> requ
 /// <c>argsPerSlot</c> argument words, which come from <c>args</c> (slot <c>i</c> takes words
 /// <c>[i · argsPerSlot, (i + 1) · argsPerSlot)</c>). The caller checked the shape (<c>MegakernelHost.ValidateUniform</c>).
 /// </summary>
-internal readonly unsafe ref struct UniformSource(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot) : ISlotSource
+internal readonly unsafe ref struct UniformSource : ISlotSource
 {
-    private readonly SlotRequest _template = template;
-    private readonly ReadOnlySpan<uint> _args = args;
-    private readonly int _perSlot = argsPerSlot;
+    private readonly SlotRequest _template;
+    private readonly ReadOnlySpan<uint> _args;
+    private readonly int _perSlot;
+
+    /// <summary>The template's slot, PUBLISHED, as one line; and the lanes a slot's own argument words replace.</summary>
+    private readonly Vector512<uint> _line;
+    private readonly Vector512<uint> _own;
+
+    public UniformSource(in SlotRequest template, ReadOnlySpan<uint> args, int argsPerSlot)
+    {
+        _template = template;
+        _args = args;
+        _perSlot = argsPerSlot;
+        if (SlotLine.Accelerated)
+        {
+            _line = SlotLine.Of(in template);
+            _own = SlotLine.ArgumentLanes(argsPerSlot);
+        }
+    }
 
     public int Count => _args.Length / _perSlot;
 
@@ -101,13 +140,22 @@ internal readonly unsafe ref struct UniformSource(in SlotRequest template, ReadO
 
     public void Write(int index, uint* slot)
     {
-        WriteHeader(slot, in _template);
-        uint* words = slot + SlotLayout.FirstArgument;
-        _args.Slice(index * _perSlot, _perSlot).CopyTo(new Span<uint>(words, _perSlot));
-        if (_perSlot < SlotLayout.ArgumentCount)
+        int at = index * _perSlot;
+        if (SlotLine.Accelerated && at + Vector512<uint>.Count <= _args.Length)
         {
-            _template.Args[_perSlot..].CopyTo(new Span<uint>(words + _perSlot, SlotLayout.ArgumentCount - _perSlot));
+            Vector512<uint> given = Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(_args), (nuint)at);
+            Vector512.ConditionalSelect(_own, Avx512F.PermuteVar16x32(given, SlotLine.ArgumentsToWords), _line).Store(slot);
+            return;
         }
+
+        WriteHeader(slot, in _template);
+        ReadOnlySpan<uint> defaults = _template.Args;
+        for (int i = 0; i < SlotLayout.ArgumentCount; i++)
+        {
+            slot[SlotLayout.FirstArgument + i] = i < _perSlot ? _args[at + i] : defaults[i];
+        }
+
+        Volatile.Write(ref slot[SlotLayout.Status], (uint)SlotState.Published);
     }
 
     public void Record(ReplayRecorder recorder, long first) => recorder.Record(first, Requests());
