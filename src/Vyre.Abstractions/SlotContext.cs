@@ -15,13 +15,16 @@ namespace Vyre;
 public unsafe struct SlotContext
 {
     private SharedWords _ring;
-    private readonly ArrayView<byte> _data;
-    private readonly ArrayView<uint> _heap;
-    private readonly ulong _dataAddress;
-    private readonly ulong _heapAddress;
-    private readonly ulong _scratchAddress;
+    private ArrayView<byte> _data;
+    private ArrayView<uint> _heap;
+    private ulong _dataAddress;
+    private ulong _heapAddress;
+    private ulong _scratchAddress;
     private int _slotBase;
-    private readonly int _scratchBase;
+    private int _scratchBase;
+    private int _slotIndex;
+    private uint _opcode;
+    private uint _tenant;
     private int _argBase;
     private int _argCount;
     private LoadRequest _load;
@@ -48,37 +51,52 @@ public unsafe struct SlotContext
 
     /// <summary>Creates the context of a slot whose words the caller has read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal SlotContext(in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant, in SlotWords words)
+    internal SlotContext(in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant, in SlotWords words) =>
+        Init(out this, buffers, slotIndex, opcode, tenant, words);
+
+    /// <summary>
+    /// Makes <paramref name="slot"/> the context of a slot whose words the caller has read, in place. What the constructor
+    /// does, for the slot executor: .NET builds an inlined struct constructor's result in a temporary and copies it into a
+    /// local whose address is taken (the executor passes its context by reference), and that 256-byte copy, right after
+    /// the temporary's field writes, stalls on store forwarding: most of what a Managed worker spent per slot beyond the
+    /// handler (docs/benchmarks.md, 2026-12-02).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Init(out SlotContext slot, in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant, in SlotWords words)
     {
-        _words = words;
-        _ring = buffers.Ring;
-        _data = buffers.Data;
-        _heap = buffers.Heap;
-        _dataAddress = buffers.DataAddress;
-        _heapAddress = buffers.HeapAddress;
-        _scratchAddress = buffers.ScratchAddress;
+        slot._words = words;
+        slot._ring = buffers.Ring;
+        slot._data = buffers.Data;
+        slot._heap = buffers.Heap;
+        slot._dataAddress = buffers.DataAddress;
+        slot._heapAddress = buffers.HeapAddress;
+        slot._scratchAddress = buffers.ScratchAddress;
         // No fault is recorded yet: a slot's scratch is zero when it starts, because completion clears what a fault left
         // (SlotExecutor.Complete), which spares every slot that does not fault two writes.
-        _scratchBase = slotIndex * SlotScratch.WordsPerSlot;
-        _mayHaveFault = false;
-        _argsInMemory = 0;
-        _slotBase = slotIndex * SlotLayout.WordCount;
-        _argBase = SlotLayout.FirstArgument;
-        _argCount = SlotLayout.ArgumentCount;
-        _load = default;
-        SlotIndex = slotIndex;
-        Opcode = opcode;
-        Tenant = tenant;
+        slot._scratchBase = slotIndex * SlotScratch.WordsPerSlot;
+        slot._mayHaveFault = false;
+        slot._argsInMemory = 0;
+        slot._slotBase = slotIndex * SlotLayout.WordCount;
+        slot._argBase = SlotLayout.FirstArgument;
+        slot._argCount = SlotLayout.ArgumentCount;
+        slot._load = default;
+        slot._slotIndex = slotIndex;
+        slot._opcode = opcode;
+        slot._tenant = tenant;
     }
 
     /// <summary>The slot's index in the ring.</summary>
-    public int SlotIndex { get; }
+    public readonly int SlotIndex => _slotIndex;
 
     /// <summary>The opcode being run.</summary>
-    public uint Opcode { get; private set; }
+    public uint Opcode
+    {
+        readonly get => _opcode;
+        private set => _opcode = value;
+    }
 
     /// <summary>The tenant that published the slot.</summary>
-    public uint Tenant { get; }
+    public readonly uint Tenant => _tenant;
 
     /// <summary>Number of argument words this handler may read and write (12, or 1 inside a packed slot).</summary>
     public readonly int ArgumentCount => _argCount;

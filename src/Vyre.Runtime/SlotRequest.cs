@@ -132,6 +132,10 @@ public struct SlotResult
     /// <summary>Copies the result words out of the ring.</summary>
     internal void SetWords(ReadOnlySpan<uint> words) => words.CopyTo(_words);
 
+    /// <summary>Sets the twelve words from <paramref name="words"/> (a completed ring slot's): one fixed-size copy the JIT unrolls, not a copy call per slot.</summary>
+    internal unsafe void SetWords(uint* words) =>
+        Unsafe.CopyBlockUnaligned(ref Unsafe.As<SlotWords, byte>(ref _words), ref *(byte*)words, SlotLayout.ArgumentCount * sizeof(uint));
+
     /// <inheritdoc/>
     public override readonly string ToString() =>
         State == SlotState.Fault ? $"Fault {Fault} (detail {FaultDetail})" : $"{State} [{_words[0]}, {_words[1]}, {_words[2]}, ...]";

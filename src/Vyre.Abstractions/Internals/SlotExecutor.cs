@@ -35,7 +35,7 @@ internal static class SlotExecutor
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
         uint opcode = words.Opcode;
         uint tenant = words.Tenant;
-        var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
+        SlotContext.Init(out SlotContext slot, buffers, slotIndex, opcode, tenant, words);
         int ordinal = SystemOrdinal;
         SlotStatus status = SlotStatus.Done;
         if (!IsAuthorized(buffers.Control, tenant, opcode))
@@ -115,7 +115,7 @@ internal static class SlotExecutor
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
         uint opcode = words.Opcode;
         uint tenant = words.Tenant;
-        var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
+        SlotContext.Init(out SlotContext slot, buffers, slotIndex, opcode, tenant, words);
         for (int i = lane; i < scratch.Words.IntLength; i += Warp.WarpSize)
         {
             scratch.Words[i] = 0;

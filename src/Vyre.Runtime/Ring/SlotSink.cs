@@ -1,5 +1,4 @@
 using System;
-using Vyre.Internals;
 
 namespace Vyre.Ring;
 
@@ -22,7 +21,7 @@ internal readonly unsafe ref struct ResultSink(Span<SlotResult> results) : ISlot
     {
         ref SlotResult result = ref _results[index];
         result.State = state;
-        result.SetWords(new ReadOnlySpan<uint>(words, SlotLayout.ArgumentCount));
+        result.SetWords(words);
     }
 }
 
