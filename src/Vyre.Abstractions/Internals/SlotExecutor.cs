@@ -35,7 +35,30 @@ internal static class SlotExecutor
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
         uint opcode = words.Opcode;
         uint tenant = words.Tenant;
-        SlotContext.Init(out SlotContext slot, buffers, slotIndex, opcode, tenant, words);
+        var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
+        return Run<TDispatcher>(buffers, ref slot, sequence, opcode, tenant);
+    }
+
+    /// <summary>
+    /// <see cref="Execute{TDispatcher}(in MegakernelBuffers, uint)"/> for the Managed workers, with the context filled in
+    /// place (<see cref="SlotContext.Init"/> says why); never compiled for a device: a kernel that chose between the two
+    /// forms by backend kept both forms' locals (831-927 local-memory stores in the benchmark's kernel, against 690 now).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ExecuteOnCpu<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
+        int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
+        SlotWords words = SlotWords.Read(buffers.Ring, slotIndex * SlotLayout.WordCount);
+        SlotContext.Init(out SlotContext slot, buffers, slotIndex, words.Opcode, words.Tenant, words);
+        return Run<TDispatcher>(buffers, ref slot, sequence, words.Opcode, words.Tenant);
+    }
+
+    /// <summary>The body of <see cref="Execute{TDispatcher}(in MegakernelBuffers, uint, in SlotWords)"/> on a context made for <paramref name="sequence"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Run<TDispatcher>(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence, uint opcode, uint tenant)
+        where TDispatcher : struct, IMegakernelDispatcher
+    {
         int ordinal = SystemOrdinal;
         SlotStatus status = SlotStatus.Done;
         if (!IsAuthorized(buffers.Control, tenant, opcode))
@@ -115,7 +138,8 @@ internal static class SlotExecutor
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
         uint opcode = words.Opcode;
         uint tenant = words.Tenant;
-        SlotContext.Init(out SlotContext slot, buffers, slotIndex, opcode, tenant, words);
+        var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
+
         for (int i = lane; i < scratch.Words.IntLength; i += Warp.WarpSize)
         {
             scratch.Words[i] = 0;

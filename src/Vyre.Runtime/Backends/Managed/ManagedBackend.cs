@@ -104,7 +104,7 @@ internal sealed unsafe class ManagedBackend<TDispatcher> : CpuMemoryBackend
                 idleSince = 0;
                 for (long sequence = claim; sequence < claim + take; sequence++)
                 {
-                    metrics[SlotExecutor.Execute<ManagedDispatcher<TDispatcher>>(buffers, (uint)sequence)]++;
+                    metrics[SlotExecutor.ExecuteOnCpu<ManagedDispatcher<TDispatcher>>(buffers, (uint)sequence)]++;
                 }
 
                 CompletionGroups.Add(buffers, (uint)claim, (uint)take);
