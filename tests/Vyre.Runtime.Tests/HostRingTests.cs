@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 using NUnit.Framework;
@@ -27,6 +28,16 @@ public sealed unsafe class HostRingTests
         {
             Assert.That(memory.Words(first + i), Is.EqualTo(Expected(requests[i])), $"slot {i} (accelerated: {SlotLine.Accelerated})");
         }
+    }
+
+    [Test]
+    public void A_request_is_laid_out_as_the_line_writer_reads_it()
+    {
+        // RequestSource reads a request as 16 words: its 12 arguments, opcode, tenant, priority (and the next one's first).
+        var request = new SlotRequest(7, 11, 12) { Tenant = 3, Priority = SlotPriority.Low };
+        ref uint words = ref Unsafe.As<SlotRequest, uint>(ref request);
+        Assert.That(Unsafe.SizeOf<SlotRequest>(), Is.EqualTo(15 * sizeof(uint)));
+        Assert.That(new[] { words, Unsafe.Add(ref words, 1), Unsafe.Add(ref words, 12), Unsafe.Add(ref words, 13), Unsafe.Add(ref words, 14) }, Is.EqualTo(new uint[] { 11, 12, 7, 3, (uint)SlotPriority.Low }));
     }
 
     [Test]

@@ -637,6 +637,7 @@ internal sealed unsafe class HostRing
             {
                 if (!IsComplete(first + taken) && !SpinUntilComplete(first + taken, deadline))
                 {
+                    profile?.Lap(RingProfile.Read, ref mark);
                     RetireRange(first, taken);
                     return taken;
                 }
