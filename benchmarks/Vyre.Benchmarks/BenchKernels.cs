@@ -1,11 +1,14 @@
+using System.Runtime.CompilerServices;
+
 namespace Vyre.Benchmarks;
 
 /// <summary>The megakernel the benchmarks drive: a tiny handler, a chunk handler, and one with a set amount of work.</summary>
 [Megakernel]
 public static partial class BenchKernels
 {
-    /// <summary>Result 0 = arg0 + 1.</summary>
+    /// <summary>Result 0 = arg0 + 1. In place on the GPU (AggressiveInlining): its context stays in registers.</summary>
     [OpcodeHandler(0x100)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SlotStatus Increment(ref SlotContext slot)
     {
         slot.SetResult(0, slot.Arg(0) + 1);

@@ -200,6 +200,8 @@ public unsafe struct SlotContext
     /// A bounds-checked view of <paramref name="length"/> bytes of the data buffer from <paramref name="offset"/>;
     /// empty, with an <see cref="FaultCode.OutOfBounds"/> fault recorded, when the range is outside the buffer.
     /// </summary>
+    /// <remarks>Inlined wherever it is called, so that a handler the kernel runs in place never takes its context's address (docs/handler-signature.md).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public SlotView<byte> Bytes(uint offset, uint length)
     {
         _mayHaveFault = true;
@@ -216,6 +218,8 @@ public unsafe struct SlotContext
     /// A bounds-checked view of <paramref name="count"/> heap words from <paramref name="offset"/>; empty, with an
     /// <see cref="FaultCode.OutOfBounds"/> fault recorded, when the range is outside the heap.
     /// </summary>
+    /// <remarks>Inlined wherever it is called, so that a handler the kernel runs in place never takes its context's address (docs/handler-signature.md).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public SlotView<uint> Words(uint offset, uint count)
     {
         _mayHaveFault = true;
@@ -249,6 +253,8 @@ public unsafe struct SlotContext
     /// result words are kept), or FAULT with <see cref="FaultCode.IoError"/> and the errno. A data range
     /// outside the buffer faults at once with <see cref="FaultCode.OutOfBounds"/>.
     /// </summary>
+    /// <remarks>Inlined wherever it is called, so that a handler the kernel runs in place never takes its context's address (docs/handler-signature.md).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public SlotStatus LoadMiss(uint file, ulong fileOffset, uint length, uint dataOffset)
     {
         if ((ulong)dataOffset + length > (ulong)_data.Length)

@@ -13,16 +13,19 @@ internal static class DispatchPlanner
     /// <summary>Fewest opcodes worth a jump table.</summary>
     public const int MinJumpTableEntries = 4;
 
-    /// <summary>Built-ins in the dispatch tree (the ones that need only their slot and the heap), by opcode.</summary>
-    public static readonly (uint Opcode, string Name)[] TreeBuiltins =
+    /// <summary>
+    /// Built-ins in the dispatch tree (the ones that need only their slot and the heap), by opcode; in place when
+    /// <c>BuiltinOps</c> marks the method AggressiveInlining (the kernels run it on their context, not a copy).
+    /// </summary>
+    public static readonly (uint Opcode, string Name, bool InPlace)[] TreeBuiltins =
     [
-        (Opcodes.Nop, "Nop"),
-        (Opcodes.StoreU32, "StoreU32"),
-        (Opcodes.AtomicAdd, "AtomicAdd"),
-        (Opcodes.LoadU32, "LoadU32"),
-        (Opcodes.CompareSwap, "CompareSwap"),
-        (Opcodes.Memcpy, "Memcpy"),
-        (Opcodes.DfaStep, "DfaStep"),
+        (Opcodes.Nop, "Nop", true),
+        (Opcodes.StoreU32, "StoreU32", true),
+        (Opcodes.AtomicAdd, "AtomicAdd", true),
+        (Opcodes.LoadU32, "LoadU32", true),
+        (Opcodes.CompareSwap, "CompareSwap", true),
+        (Opcodes.Memcpy, "Memcpy", false),
+        (Opcodes.DfaStep, "DfaStep", false),
     ];
 
     /// <summary>Built-ins the device loop runs itself, by opcode.</summary>
@@ -40,12 +43,12 @@ internal static class DispatchPlanner
     /// <summary>The targets of one megakernel: tree built-ins and handlers sorted by opcode, ordinals assigned in that order.</summary>
     public static DispatchTargetSpec[] Targets(IEnumerable<DispatchEntrySpec> handlers, string megakernelFullName)
     {
-        IEnumerable<(uint Opcode, string Name, string Call, bool Builtin, string Code, bool Group)> all = TreeBuiltins
-            .Select(b => (b.Opcode, b.Name, "global::Vyre.Internals.BuiltinOps." + b.Name, true, string.Empty, false))
-            .Concat(handlers.Select(h => (h.Opcode, h.MethodName, "global::" + megakernelFullName + "." + h.MethodName, false, h.CodeDigest, h.IsGroup)));
+        IEnumerable<(uint Opcode, string Name, string Call, bool Builtin, string Code, bool Group, bool InPlace)> all = TreeBuiltins
+            .Select(b => (b.Opcode, b.Name, "global::Vyre.Internals.BuiltinOps." + b.Name, true, string.Empty, false, b.InPlace))
+            .Concat(handlers.Select(h => (h.Opcode, h.MethodName, "global::" + megakernelFullName + "." + h.MethodName, false, h.CodeDigest, h.IsGroup, h.InPlace)));
         return all
             .OrderBy(t => t.Opcode)
-            .Select((t, i) => new DispatchTargetSpec(t.Opcode, i, t.Name, t.Call, t.Builtin, t.Code, t.Group))
+            .Select((t, i) => new DispatchTargetSpec(t.Opcode, i, t.Name, t.Call, t.Builtin, t.Code, t.Group, t.InPlace))
             .ToArray();
     }
 

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -141,12 +142,40 @@ public sealed partial class MegakernelGenerator
                 w.Line("// Dispatch tree:");
                 Outline(w, spec.Tree, spec.Targets, 0, string.Empty);
                 w.Line("uint opcode = slot.Opcode;");
-                EmitNode(w, spec.Tree, spec.Targets);
+                EmitNode(w, spec.Tree, spec.Targets, target => "return " + LaneCall(target) + ";");
                 w.Line("ordinal = -1;");
                 w.Line("return slot.Fail(global::Vyre.FaultCode.UnknownOpcode, opcode);");
             }
 
+            EmitInKernelDispatch(w, spec);
             EmitGroupDispatch(w, spec.Targets.Where(t => t.IsGroup).ToList());
+        }
+    }
+
+    /// <summary>
+    /// The kernels' dispatch: the same tree, with every handler ILGPU does not inline for sure (not marked AggressiveInlining)
+    /// run on a copy of the context, copied back when it returns, so that the caller's context never has its address taken
+    /// and stays in registers (docs/handler-signature.md, "Tiny handlers: in place on the GPU").
+    /// </summary>
+    private static void EmitInKernelDispatch(SourceWriter w, MegakernelSpec spec)
+    {
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        using (w.Block("public global::Vyre.SlotStatus DispatchInKernel(ref global::Vyre.SlotContext slot, out int ordinal)"))
+        {
+            w.Line("// Handlers marked AggressiveInlining (and the small built-ins) run on the context itself; the others on a copy.");
+            if (spec.Targets.Any(t => !t.IsGroup && !t.InPlace))
+            {
+                w.Line("global::Vyre.SlotContext spill;");
+            }
+
+            w.Line("uint opcode = slot.Opcode;");
+            EmitNode(w, spec.Tree, spec.Targets, target => target.IsGroup || target.InPlace
+                ? "return " + LaneCall(target) + ";"
+                : "{ spill = slot; global::Vyre.SlotStatus status = " + target.CallTarget + "(ref spill); slot = spill; return status; }");
+            w.Line("ordinal = -1;");
+            w.Line("return slot.Fail(global::Vyre.FaultCode.UnknownOpcode, opcode);");
         }
     }
 
@@ -212,19 +241,20 @@ public sealed partial class MegakernelGenerator
         }
     }
 
-    private static void EmitNode(SourceWriter w, DispatchNodeSpec node, EquatableArray<DispatchTargetSpec> targets)
+    /// <summary>The tree's code; <paramref name="run"/> gives the statement that runs a target and returns its status.</summary>
+    private static void EmitNode(SourceWriter w, DispatchNodeSpec node, EquatableArray<DispatchTargetSpec> targets, Func<DispatchTargetSpec, string> run)
     {
         switch (node.Kind)
         {
             case DispatchNodeKind.Split:
                 using (w.Block("if (opcode < " + Hex(node.Pivot) + ")"))
                 {
-                    EmitNode(w, node.Left!, targets);
+                    EmitNode(w, node.Left!, targets, run);
                 }
 
                 using (w.Block("else"))
                 {
-                    EmitNode(w, node.Right!, targets);
+                    EmitNode(w, node.Right!, targets, run);
                 }
 
                 break;
@@ -234,7 +264,7 @@ public sealed partial class MegakernelGenerator
                     foreach (int index in node.TargetIndexes)
                     {
                         DispatchTargetSpec target = targets[index];
-                        w.Line("case " + Hex(target.Opcode) + ": ordinal = " + Int(target.Ordinal) + "; return " + LaneCall(target) + ";");
+                        w.Line("case " + Hex(target.Opcode) + ": ordinal = " + Int(target.Ordinal) + "; " + run(target));
                     }
                 }
 
@@ -244,7 +274,7 @@ public sealed partial class MegakernelGenerator
                 using (w.Block("if (opcode == " + Hex(leaf.Opcode) + ")"))
                 {
                     w.Line("ordinal = " + Int(leaf.Ordinal) + ";");
-                    w.Line("return " + LaneCall(leaf) + ";");
+                    w.Line(run(leaf));
                 }
 
                 break;

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Reflection;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 
@@ -37,7 +38,8 @@ public sealed partial class MegakernelGenerator
         }
 
         bool valid = violations.All(v => v.Descriptor.DefaultSeverity != DiagnosticSeverity.Error);
-        var entry = new DispatchEntrySpec(FullName(method.ContainingType), opcode, method.Name, CodeDigest.Of(reached, compilation, cancellationToken), HandlerRules.IsWarpWide(method));
+        bool inPlace = (method.MethodImplementationFlags & MethodImplAttributes.AggressiveInlining) != 0;
+        var entry = new DispatchEntrySpec(FullName(method.ContainingType), opcode, method.Name, CodeDigest.Of(reached, compilation, cancellationToken), HandlerRules.IsWarpWide(method), inPlace);
         return new HandlerSpec(entry, valid);
     }
 

@@ -15,14 +15,17 @@ internal sealed record MegakernelDeclSpec(
 /// <summary>
 /// One handler as the dispatch tree sees it, with the digest of its code: the tokens of its body and of every source
 /// method it reaches, and the identity and module version id of every library assembly it calls into. A comment or
-/// a blank line leaves it unchanged; a body edit changes the megakernel's template digest.
+/// a blank line leaves it unchanged; a body edit changes the megakernel's template digest. <see cref="InPlace"/> when
+/// it is marked <c>[MethodImpl(MethodImplOptions.AggressiveInlining)]</c>: the kernels then run it on their context
+/// itself, not on a copy (docs/handler-signature.md).
 /// </summary>
 internal sealed record DispatchEntrySpec(
     string MegakernelFullName,
     uint Opcode,
     string MethodName,
     string CodeDigest,
-    bool IsGroup = false);
+    bool IsGroup = false,
+    bool InPlace = false);
 
 /// <summary>One handler as parsed: its dispatch entry and whether every rule held.</summary>
 internal sealed record HandlerSpec(
@@ -37,7 +40,8 @@ internal sealed record MegakernelSpec(
 
 /// <summary>
 /// A dispatch target: a built-in or a user handler, with its ordinal (metric index) and the C# that calls it;
-/// <see cref="IsGroup"/> when a whole warp runs it (<c>HandlerWidth.Warp</c>).
+/// <see cref="IsGroup"/> when a whole warp runs it (<c>HandlerWidth.Warp</c>); <see cref="InPlace"/> when ILGPU inlines
+/// it for sure, so the kernels' dispatch runs it on their context rather than on a copy.
 /// </summary>
 internal sealed record DispatchTargetSpec(
     uint Opcode,
@@ -46,7 +50,8 @@ internal sealed record DispatchTargetSpec(
     string CallTarget,
     bool IsBuiltin,
     string CodeDigest,
-    bool IsGroup = false);
+    bool IsGroup = false,
+    bool InPlace = false);
 
 /// <summary>The kind of a dispatch tree node.</summary>
 internal enum DispatchNodeKind

@@ -63,4 +63,18 @@ public sealed class BaselineTests
         Assert.That(sparse, Does.Not.Contain("jump table 0x10u"));
         Assert.That(sparse, Does.Contain("opcode < 0x"));
     }
+
+    [Test]
+    public void The_kernels_dispatch_runs_an_aggressively_inlined_handler_in_place_and_any_other_on_a_copy()
+    {
+        string mixed = GeneratorHarness.Generate(HandlerSets.All["InPlace"]).Files["Demo.Mixed.Megakernel.g.cs"];
+        string inKernel = mixed[mixed.IndexOf("DispatchInKernel(", StringComparison.Ordinal)..mixed.IndexOf("public bool HasGroupHandlers", StringComparison.Ordinal)];
+        Assert.That(inKernel, Does.Contain("return global::Demo.Mixed.Op102(ref slot);"), "marked AggressiveInlining: in place");
+        Assert.That(inKernel, Does.Contain("spill = slot; global::Vyre.SlotStatus status = global::Demo.Mixed.Op100(ref spill); slot = spill; return status;"));
+        Assert.That(inKernel, Does.Contain("global::Demo.Mixed.Op101(ref spill)"));
+        Assert.That(inKernel, Does.Contain("global::Vyre.Internals.BuiltinOps.Nop(ref slot)"), "the small built-ins are inlined");
+        Assert.That(inKernel, Does.Contain("global::Vyre.Internals.BuiltinOps.Memcpy(ref spill)"), "a built-in with a loop is a call");
+        string cpu = mixed[..mixed.IndexOf("DispatchInKernel(", StringComparison.Ordinal)];
+        Assert.That(cpu, Does.Not.Contain("spill"), "the Managed workers' Dispatch copies nothing");
+    }
 }

@@ -9,15 +9,16 @@ using NUnit.Framework;
 namespace Vyre.Generators.Tests;
 
 /// <summary>
-/// The generated CPU dispatcher, compiled and loaded, run through the Managed backend: every opcode of
-/// a set reaches its own handler, and an opcode outside the set ends in FAULT with UnknownOpcode.
+/// The generated dispatcher, compiled and loaded, run through the Managed backend (its <c>Dispatch</c>) and ILGPU's CPU
+/// kernel (its <c>DispatchInKernel</c>, handlers in place or on a copy): every opcode of a set reaches its own handler, and
+/// an opcode outside the set ends in FAULT with UnknownOpcode.
 /// </summary>
 public sealed class BehaviourTests
 {
-    public static string[] Sets => [.. HandlerSets.All.Keys];
+    public static object[] SetsOnBackends => [.. HandlerSets.All.Keys.SelectMany(set => new object[] { new object[] { set, Backend.Managed }, new object[] { set, Backend.IlgpuCpu } })];
 
-    [TestCaseSource(nameof(Sets))]
-    public async Task Every_opcode_reaches_its_handler_and_an_unknown_one_faults(string set)
+    [TestCaseSource(nameof(SetsOnBackends))]
+    public async Task Every_opcode_reaches_its_handler_and_an_unknown_one_faults(string set, Backend backend)
     {
         Assembly consumer = Load(set);
         foreach (Type megakernel in consumer.GetTypes().Where(t => t.GetCustomAttribute<MegakernelAttribute>() is not null))
@@ -26,7 +27,7 @@ public sealed class BehaviourTests
             Assert.That(mine, Is.Not.Empty, megakernel.FullName);
             var start = (Func<MegakernelOptions?, System.Threading.CancellationToken, Task<MegakernelHost>>)Delegate.CreateDelegate(
                 typeof(Func<MegakernelOptions?, System.Threading.CancellationToken, Task<MegakernelHost>>), megakernel.GetMethod("StartAsync")!);
-            await using MegakernelHost host = await start(new MegakernelOptions { Backend = Backend.Managed, Lanes = 2, SlotCount = 64 }, default);
+            await using MegakernelHost host = await start(new MegakernelOptions { Backend = backend, Lanes = backend == Backend.Managed ? 2 : null, SlotCount = 64 }, default);
             foreach (uint opcode in mine)
             {
                 SlotResult result = host.Submit(opcode);

@@ -14,7 +14,15 @@ internal static class HandlerSets
         ["SparseSet"] = [Megakernel("Demo", "Sparse", [0x10, 0x900, 0x1234, 0x20000, 0x3FFF_0000])],
         ["TwoMegakernels"] = [Megakernel("Demo.First", "Alpha", [0x100, 0x101]), Megakernel("Demo.Second", "Beta", [0x200, 0x5000])],
         ["WarpWide"] = [Megakernel("Demo", "Wide", [0x100, 0x101, 0x103], WarpHandler)],
+        ["InPlace"] = [Megakernel("Demo", "Mixed", [0x100, 0x101], InPlaceHandler)],
     };
+
+    /// <summary>A handler marked AggressiveInlining at 0x102, between two that are not: the kernels' dispatch runs it on the context itself, the others on a copy.</summary>
+    private const string InPlaceHandler =
+        "    [OpcodeHandler(0x102)]\n"
+        + "    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]\n"
+        + "    public static SlotStatus Op102(ref SlotContext slot)\n    {\n"
+        + "        slot.SetResult(0, 0x102u);\n        return SlotStatus.Done;\n    }\n";
 
     /// <summary>A warp-wide handler at 0x102, between lane handlers: it sits in the lane tree (faulting Unsupported there) and in the group switch.</summary>
     private const string WarpHandler =

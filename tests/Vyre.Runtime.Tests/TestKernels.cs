@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace Vyre.Runtime.Tests;
@@ -23,6 +24,7 @@ public static partial class TestKernels
 
     /// <summary>Result 0 = arg0 + 1 (packs into a packed slot).</summary>
     [OpcodeHandler(0x101)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // In place in the kernels' dispatch (the other handlers run on a copy).
     public static SlotStatus Increment(ref SlotContext slot)
     {
         slot.SetResult(0, slot.Arg(0) + 1);
@@ -31,6 +33,7 @@ public static partial class TestKernels
 
     /// <summary>Counts one run of tag arg0 in heap word arg2 + arg0 % arg1 and echoes the tag in result 1.</summary>
     [OpcodeHandler(0x102)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // In place in the kernels' dispatch (the other handlers run on a copy).
     public static SlotStatus CountOnce(ref SlotContext slot)
     {
         uint tag = slot.Arg(0);
@@ -47,6 +50,7 @@ public static partial class TestKernels
 
     /// <summary>Fails with detail arg0.</summary>
     [OpcodeHandler(0x103)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // In place in the kernels' dispatch (the other handlers run on a copy).
     public static SlotStatus Reject(ref SlotContext slot) => slot.Fail(slot.Arg(0));
 
     /// <summary>Waits until heap word arg0 is nonzero (a bounded number of polls), then completes.</summary>
@@ -78,6 +82,7 @@ public static partial class TestKernels
 
     /// <summary>Reads an argument index past the twelve (arg0), which faults.</summary>
     [OpcodeHandler(0x105)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // In place in the kernels' dispatch (the other handlers run on a copy).
     public static SlotStatus ArgOutOfRange(ref SlotContext slot)
     {
         slot.SetResult(0, slot.Arg((int)slot.Arg(0)));
@@ -100,6 +105,7 @@ public static partial class TestKernels
 
     /// <summary>Result 0 = arg1, then result 1 = Arg(0) read back (the result just written), result 5 = Arg(5).</summary>
     [OpcodeHandler(0x108)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // In place in the kernels' dispatch (the other handlers run on a copy).
     public static SlotStatus ReadBack(ref SlotContext slot)
     {
         slot.SetResult(0, slot.Arg(1));

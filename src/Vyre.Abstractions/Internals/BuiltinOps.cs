@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace Vyre.Internals;
@@ -11,9 +12,11 @@ namespace Vyre.Internals;
 public static class BuiltinOps
 {
     /// <summary>NOP: completes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SlotStatus Nop(ref SlotContext slot) => SlotStatus.Done;
 
     /// <summary>STORE_U32: heap[arg0] = arg1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SlotStatus StoreU32(ref SlotContext slot)
     {
         SlotView<uint> word = slot.Words(slot.Arg(0), 1);
@@ -27,6 +30,7 @@ public static class BuiltinOps
     }
 
     /// <summary>ATOMIC_ADD: result 0 = heap[arg0]; heap[arg0] += arg1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SlotStatus AtomicAdd(ref SlotContext slot)
     {
         SlotView<uint> word = slot.Words(slot.Arg(0), 1);
@@ -40,6 +44,7 @@ public static class BuiltinOps
     }
 
     /// <summary>LOAD_U32: result 0 = heap[arg0].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SlotStatus LoadU32(ref SlotContext slot)
     {
         SlotView<uint> word = slot.Words(slot.Arg(0), 1);
@@ -53,6 +58,7 @@ public static class BuiltinOps
     }
 
     /// <summary>COMPARE_SWAP: result 0 = heap[arg0]; heap[arg0] = arg2 when it equals arg1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SlotStatus CompareSwap(ref SlotContext slot)
     {
         SlotView<uint> word = slot.Words(slot.Arg(0), 1);

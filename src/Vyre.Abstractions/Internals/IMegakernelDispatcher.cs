@@ -20,6 +20,14 @@ public interface IMegakernelDispatcher
     /// </summary>
     SlotStatus Dispatch(ref SlotContext slot, out int ordinal);
 
+    /// <summary>
+    /// <see cref="Dispatch"/> as the kernels run it: a handler ILGPU inlines (marked
+    /// <c>[MethodImpl(MethodImplOptions.AggressiveInlining)]</c>, and the small built-ins) runs on
+    /// <paramref name="slot"/> itself; any other runs on a copy, copied back when it returns. So the context's address never
+    /// reaches a call, and ILGPU keeps it in registers instead of local memory (docs/handler-signature.md, "Tiny handlers: in place on the GPU").
+    /// </summary>
+    SlotStatus DispatchInKernel(ref SlotContext slot, out int ordinal);
+
     /// <summary>Whether <paramref name="opcode"/> is a warp-wide handler's.</summary>
     bool IsGroupOpcode(uint opcode);
 

@@ -65,7 +65,7 @@ public static class MegakernelLoop
         WarpScratch groupScratch = GroupScratchOf<TDispatcher>(index, buffers);
         if (dedicatedForwarder && index < Warp.WarpSize)
         {
-            RunForwarderWarp<TDispatcher>(buffers, ref forward, groupScratch);
+            RunForwarderWarp<TDispatcher>(buffers, forward, groupScratch);
             return;
         }
 
@@ -292,7 +292,7 @@ public static class MegakernelLoop
     /// take part in the reads. Only a slot the doorbell shows is ever run: the host's doorbell and its retirement rely on
     /// sequences running in doorbell order (docs/latency.md).
     /// </summary>
-    private static void RunForwarderWarp<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, WarpScratch groupScratch)
+    private static void RunForwarderWarp<TDispatcher>(MegakernelBuffers buffers, ForwarderState forward, WarpScratch groupScratch)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int lane = Warp.LaneIdx;
@@ -534,6 +534,7 @@ public static class MegakernelLoop
     }
 
     /// <summary>Sets the stop word when the host's <paramref name="shutdown"/> word asks, or its heartbeat (<paramref name="beat"/>) went stale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Housekeep(in MegakernelBuffers buffers, ref ForwarderState forward, uint shutdown, uint beat)
     {
         if (shutdown != 0)
@@ -555,6 +556,7 @@ public static class MegakernelLoop
     }
 
     /// <summary>Copies the device-side counters to their host-visible control words; the forwarder is their only writer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Republish(in MegakernelBuffers buffers, ref ForwarderState forward, bool metrics)
     {
         uint done = buffers.State.Read(DeviceStateWord.DoneCount);

@@ -13,7 +13,7 @@ namespace Vyre.Internals;
 internal static class ProgramInterpreter
 {
     /// <summary>Runs the program slot <paramref name="slot"/> names (EXEC); faults are recorded on <paramref name="slot"/>.</summary>
-    public static void Run<TDispatcher>(in MegakernelBuffers buffers, ref SlotContext slot, uint tenant)
+    public static void Run<TDispatcher>(MegakernelBuffers buffers, ref SlotContext slot, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         uint id = slot.Arg(Vir0Format.ProgramArgument);
@@ -55,7 +55,7 @@ internal static class ProgramInterpreter
     /// (the rest zero) for a task of a graph (<see cref="TaskGraphRunner"/>); false with the fault recorded on
     /// <paramref name="slot"/> (detail: the instruction) when it did not halt. A yield ends a task like a halt.
     /// </summary>
-    public static bool RunTask<TDispatcher>(in MegakernelBuffers buffers, ref SlotContext slot, uint id, uint r0, uint r1, uint r2, uint r3)
+    public static bool RunTask<TDispatcher>(MegakernelBuffers buffers, ref SlotContext slot, uint id, uint r0, uint r1, uint r2, uint r3)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         if (!TryLoad(buffers.Programs, id, 0, ref slot, out LoadedProgram program))

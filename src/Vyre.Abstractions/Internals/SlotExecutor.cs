@@ -36,7 +36,7 @@ internal static class SlotExecutor
         uint opcode = words.Opcode;
         uint tenant = words.Tenant;
         var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
-        return Run<TDispatcher>(buffers, ref slot, sequence, opcode, tenant);
+        return Run<TDispatcher, InKernel>(buffers, ref slot, sequence, opcode, tenant);
     }
 
     /// <summary>
@@ -45,33 +45,48 @@ internal static class SlotExecutor
     /// forms by backend kept both forms' locals (831-927 local-memory stores in the benchmark's kernel, against 690 now).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [SkipLocalsInit] // Init writes every field: the worker need not zero the 208-byte context first, slot after slot.
     public static int ExecuteOnCpu<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
         SlotWords words = SlotWords.Read(buffers.Ring, slotIndex * SlotLayout.WordCount);
         SlotContext.Init(out SlotContext slot, buffers, slotIndex, words.Opcode, words.Tenant, words);
-        return Run<TDispatcher>(buffers, ref slot, sequence, words.Opcode, words.Tenant);
+        return Run<TDispatcher, OnCpu>(buffers, ref slot, sequence, words.Opcode, words.Tenant);
     }
 
-    /// <summary>The body of <see cref="Execute{TDispatcher}(in MegakernelBuffers, uint, in SlotWords)"/> on a context made for <paramref name="sequence"/>.</summary>
+    /// <summary>
+    /// The body of <see cref="Execute{TDispatcher}(in MegakernelBuffers, uint, in SlotWords)"/> on a context made for
+    /// <paramref name="sequence"/>. The context's address never reaches a call ILGPU does not inline: the built-ins that are
+    /// functions of their own run on <c>spill</c>, a copy, copied back when they return, and the kernels dispatch through
+    /// <see cref="IMegakernelDispatcher.DispatchInKernel"/>. A context whose address is taken lives in local memory, and
+    /// every field a handler reads is then a load in a dependent chain: a tiny handler's stage of the GPU's round trip was
+    /// 0.64 µs that way and 0.22 µs in registers (H200, 2026-12-02, docs/latency.md).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Run<TDispatcher>(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence, uint opcode, uint tenant)
+    [SkipLocalsInit] // spill is written before each use: no zeroing of 208 bytes per slot on the Managed workers.
+    private static int Run<TDispatcher, TSite>(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence, uint opcode, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
+        where TSite : struct, IDispatchSite
     {
         int ordinal = SystemOrdinal;
         SlotStatus status = SlotStatus.Done;
+        SlotContext spill;
         if (!IsAuthorized(buffers.Control, tenant, opcode))
         {
             slot.Fail(FaultCode.UnauthorizedTenant, tenant);
         }
         else if (opcode == Opcodes.BatchFence)
         {
-            RunFence(buffers, ref slot, sequence);
+            spill = slot;
+            RunFence(buffers, ref spill, sequence);
+            slot = spill;
         }
         else if (opcode == Opcodes.Printf)
         {
-            RunPrintf(buffers.DebugLog, ref slot);
+            spill = slot;
+            RunPrintf(buffers.DebugLog, ref spill);
+            slot = spill;
         }
         else if (opcode == Opcodes.Shutdown)
         {
@@ -79,17 +94,23 @@ internal static class SlotExecutor
         }
         else if (opcode == Opcodes.PackedSlot)
         {
-            RunPacked<TDispatcher>(buffers.Control, ref slot, tenant);
+            spill = slot;
+            RunPacked<TDispatcher>(buffers.Control, ref spill, tenant);
+            slot = spill;
         }
         else if (opcode == Opcodes.Exec)
         {
             RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerStart);
-            ProgramInterpreter.Run<TDispatcher>(buffers, ref slot, tenant);
+            spill = slot;
+            ProgramInterpreter.Run<TDispatcher>(buffers, ref spill, tenant);
+            slot = spill;
             RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerEnd);
         }
         else if (opcode == Opcodes.GraphWorker)
         {
-            TaskGraphRunner.Run<TDispatcher>(buffers, ref slot, tenant);
+            spill = slot;
+            TaskGraphRunner.Run<TDispatcher>(buffers, ref spill, tenant);
+            slot = spill;
         }
         else if (opcode == Opcodes.LoadMiss)
         {
@@ -97,9 +118,8 @@ internal static class SlotExecutor
         }
         else
         {
-            TDispatcher dispatcher = default;
             RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerStart);
-            status = dispatcher.Dispatch(ref slot, out ordinal);
+            status = default(TSite).Dispatch<TDispatcher>(ref slot, out ordinal);
             RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerEnd);
             if (status == SlotStatus.Fault && !slot.HasFault)
             {
@@ -116,9 +136,15 @@ internal static class SlotExecutor
             }
         }
 
-        if (status == SlotStatus.WaitIo && !slot.HasFault && PostLoad(buffers, ref slot, sequence))
+        if (status == SlotStatus.WaitIo && !slot.HasFault)
         {
-            return ordinal; // The host's io service owns the slot now and finishes it.
+            spill = slot;
+            bool posted = PostLoad(buffers, ref spill, sequence);
+            slot = spill;
+            if (posted)
+            {
+                return ordinal; // The host's io service owns the slot now and finishes it.
+            }
         }
 
         Complete(buffers, ref slot, sequence);
@@ -264,7 +290,7 @@ internal static class SlotExecutor
     /// host's io thread is then taken for dead). False (with a fault recorded) when the request cannot be
     /// handed over; the caller then completes the slot itself.
     /// </summary>
-    private static bool PostLoad(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
+    private static bool PostLoad(MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
     {
         if (buffers.State.Read(DeviceStateWord.IoServiceSeen) == 0)
         {
@@ -323,7 +349,7 @@ internal static class SlotExecutor
         return true;
     }
 
-    private static void RunFence(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
+    private static void RunFence(MegakernelBuffers buffers, ref SlotContext slot, uint sequence)
     {
         uint earlier = slot.Arg(0);
         if (earlier >= (uint)buffers.SlotCount)

@@ -16,7 +16,7 @@ internal static class TaskGraphRunner
     /// <summary>Polls between reads of the fault word and the host's stop words while a worker waits for a ready task.</summary>
     private const int PollsPerStopCheck = 64;
 
-    public static void Run<TDispatcher>(in MegakernelBuffers buffers, ref SlotContext slot, uint tenant)
+    public static void Run<TDispatcher>(MegakernelBuffers buffers, ref SlotContext slot, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         SharedWords area = buffers.Programs;

@@ -37,6 +37,28 @@ internal struct GuardedDispatcher<TDispatcher> : IMegakernelDispatcher
         }
     }
 
+    /// <summary><see cref="Dispatch"/>'s guard around the generated <see cref="IMegakernelDispatcher.DispatchInKernel"/> (ILGPU's CPU kernels).</summary>
+    public SlotStatus DispatchInKernel(ref SlotContext slot, out int ordinal)
+    {
+        ordinal = SlotExecutor.SystemOrdinal;
+        try
+        {
+            TDispatcher inner = default;
+            return inner.DispatchInKernel(ref slot, out ordinal);
+        }
+        catch (Exception ex)
+        {
+            return slot.Fail(FaultCode.HandlerException, (uint)ex.HResult);
+        }
+    }
+
+    /// <summary>What ILGPU's frontend compiles in place of <see cref="DispatchInKernel"/>: the same call, unguarded.</summary>
+    public SlotStatus DispatchInKernelUnguarded(ref SlotContext slot, out int ordinal)
+    {
+        TDispatcher inner = default;
+        return inner.DispatchInKernel(ref slot, out ordinal);
+    }
+
     public readonly bool HasGroupHandlers
     {
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -91,11 +113,14 @@ internal struct GuardedDispatcher<TDispatcher> : IMegakernelDispatcher
 
         MethodInfo guarded = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(Dispatch), BindingFlags.Public | BindingFlags.Instance)!;
         MethodInfo unguarded = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(DispatchUnguarded), BindingFlags.Public | BindingFlags.Instance)!;
+        MethodInfo guardedInKernel = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(DispatchInKernel), BindingFlags.Public | BindingFlags.Instance)!;
+        MethodInfo unguardedInKernel = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(DispatchInKernelUnguarded), BindingFlags.Public | BindingFlags.Instance)!;
         MethodInfo guardedGroup = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(DispatchGroup), BindingFlags.Public | BindingFlags.Instance)!.MakeGenericMethod(typeof(WarpGroup));
         MethodInfo unguardedGroup = typeof(GuardedDispatcher<TDispatcher>).GetMethod(nameof(DispatchGroupUnguarded), BindingFlags.Public | BindingFlags.Instance)!.MakeGenericMethod(typeof(WarpGroup));
         lock (IlgpuRemappings.Gate)
         {
             RemappedIntrinsics.AddRemapping(guarded, (ref InvocationContext context) => context.Method = unguarded);
+            RemappedIntrinsics.AddRemapping(guardedInKernel, (ref InvocationContext context) => context.Method = unguardedInKernel);
             RemappedIntrinsics.AddRemapping(guardedGroup, (ref InvocationContext context) => context.Method = unguardedGroup);
         }
     }

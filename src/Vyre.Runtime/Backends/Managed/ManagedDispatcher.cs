@@ -28,6 +28,9 @@ internal struct ManagedDispatcher<TDispatcher> : IMegakernelDispatcher
         return default(GuardedDispatcher<TDispatcher>).Dispatch(ref slot, out ordinal);
     }
 
+    /// <summary>No kernel is built over this dispatcher (the workers run <c>SlotExecutor.ExecuteOnCpu</c>): the same as <see cref="Dispatch"/>.</summary>
+    public SlotStatus DispatchInKernel(ref SlotContext slot, out int ordinal) => Dispatch(ref slot, out ordinal);
+
     public SlotStatus DispatchGroup<TGroup>(ref SlotContext slot, ref TGroup group, out int ordinal)
         where TGroup : struct, ISlotGroup =>
         default(GuardedDispatcher<TDispatcher>).DispatchGroup(ref slot, ref group, out ordinal);

@@ -305,6 +305,100 @@ public static partial class Dense
         }
 
         /// <inheritdoc/>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public global::Vyre.SlotStatus DispatchInKernel(ref global::Vyre.SlotContext slot, out int ordinal)
+        {
+            // Handlers marked AggressiveInlining (and the small built-ins) run on the context itself; the others on a copy.
+            global::Vyre.SlotContext spill;
+            uint opcode = slot.Opcode;
+            if (opcode < 0x100u)
+            {
+                switch (opcode)
+                {
+                    case 0x0u: ordinal = 0; return global::Vyre.Internals.BuiltinOps.Nop(ref slot);
+                    case 0x1u: ordinal = 1; return global::Vyre.Internals.BuiltinOps.StoreU32(ref slot);
+                    case 0x2u: ordinal = 2; return global::Vyre.Internals.BuiltinOps.AtomicAdd(ref slot);
+                    case 0x3u: ordinal = 3; return global::Vyre.Internals.BuiltinOps.LoadU32(ref slot);
+                    case 0x4u: ordinal = 4; return global::Vyre.Internals.BuiltinOps.CompareSwap(ref slot);
+                    case 0x5u: ordinal = 5; { spill = slot; global::Vyre.SlotStatus status = global::Vyre.Internals.BuiltinOps.Memcpy(ref spill); slot = spill; return status; }
+                    case 0x6u: ordinal = 6; { spill = slot; global::Vyre.SlotStatus status = global::Vyre.Internals.BuiltinOps.DfaStep(ref spill); slot = spill; return status; }
+                }
+            }
+            else
+            {
+                switch (opcode)
+                {
+                    case 0x100u: ordinal = 7; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op100(ref spill); slot = spill; return status; }
+                    case 0x101u: ordinal = 8; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op101(ref spill); slot = spill; return status; }
+                    case 0x102u: ordinal = 9; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op102(ref spill); slot = spill; return status; }
+                    case 0x103u: ordinal = 10; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op103(ref spill); slot = spill; return status; }
+                    case 0x104u: ordinal = 11; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op104(ref spill); slot = spill; return status; }
+                    case 0x105u: ordinal = 12; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op105(ref spill); slot = spill; return status; }
+                    case 0x106u: ordinal = 13; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op106(ref spill); slot = spill; return status; }
+                    case 0x107u: ordinal = 14; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op107(ref spill); slot = spill; return status; }
+                    case 0x108u: ordinal = 15; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op108(ref spill); slot = spill; return status; }
+                    case 0x109u: ordinal = 16; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op109(ref spill); slot = spill; return status; }
+                    case 0x10Au: ordinal = 17; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op10A(ref spill); slot = spill; return status; }
+                    case 0x10Bu: ordinal = 18; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op10B(ref spill); slot = spill; return status; }
+                    case 0x10Cu: ordinal = 19; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op10C(ref spill); slot = spill; return status; }
+                    case 0x10Du: ordinal = 20; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op10D(ref spill); slot = spill; return status; }
+                    case 0x10Eu: ordinal = 21; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op10E(ref spill); slot = spill; return status; }
+                    case 0x10Fu: ordinal = 22; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op10F(ref spill); slot = spill; return status; }
+                    case 0x110u: ordinal = 23; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op110(ref spill); slot = spill; return status; }
+                    case 0x111u: ordinal = 24; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op111(ref spill); slot = spill; return status; }
+                    case 0x112u: ordinal = 25; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op112(ref spill); slot = spill; return status; }
+                    case 0x113u: ordinal = 26; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op113(ref spill); slot = spill; return status; }
+                    case 0x114u: ordinal = 27; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op114(ref spill); slot = spill; return status; }
+                    case 0x115u: ordinal = 28; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op115(ref spill); slot = spill; return status; }
+                    case 0x116u: ordinal = 29; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op116(ref spill); slot = spill; return status; }
+                    case 0x117u: ordinal = 30; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op117(ref spill); slot = spill; return status; }
+                    case 0x118u: ordinal = 31; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op118(ref spill); slot = spill; return status; }
+                    case 0x119u: ordinal = 32; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op119(ref spill); slot = spill; return status; }
+                    case 0x11Au: ordinal = 33; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op11A(ref spill); slot = spill; return status; }
+                    case 0x11Bu: ordinal = 34; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op11B(ref spill); slot = spill; return status; }
+                    case 0x11Cu: ordinal = 35; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op11C(ref spill); slot = spill; return status; }
+                    case 0x11Du: ordinal = 36; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op11D(ref spill); slot = spill; return status; }
+                    case 0x11Eu: ordinal = 37; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op11E(ref spill); slot = spill; return status; }
+                    case 0x11Fu: ordinal = 38; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op11F(ref spill); slot = spill; return status; }
+                    case 0x120u: ordinal = 39; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op120(ref spill); slot = spill; return status; }
+                    case 0x121u: ordinal = 40; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op121(ref spill); slot = spill; return status; }
+                    case 0x122u: ordinal = 41; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op122(ref spill); slot = spill; return status; }
+                    case 0x123u: ordinal = 42; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op123(ref spill); slot = spill; return status; }
+                    case 0x124u: ordinal = 43; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op124(ref spill); slot = spill; return status; }
+                    case 0x125u: ordinal = 44; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op125(ref spill); slot = spill; return status; }
+                    case 0x126u: ordinal = 45; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op126(ref spill); slot = spill; return status; }
+                    case 0x127u: ordinal = 46; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op127(ref spill); slot = spill; return status; }
+                    case 0x128u: ordinal = 47; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op128(ref spill); slot = spill; return status; }
+                    case 0x129u: ordinal = 48; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op129(ref spill); slot = spill; return status; }
+                    case 0x12Au: ordinal = 49; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op12A(ref spill); slot = spill; return status; }
+                    case 0x12Bu: ordinal = 50; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op12B(ref spill); slot = spill; return status; }
+                    case 0x12Cu: ordinal = 51; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op12C(ref spill); slot = spill; return status; }
+                    case 0x12Du: ordinal = 52; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op12D(ref spill); slot = spill; return status; }
+                    case 0x12Eu: ordinal = 53; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op12E(ref spill); slot = spill; return status; }
+                    case 0x12Fu: ordinal = 54; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op12F(ref spill); slot = spill; return status; }
+                    case 0x130u: ordinal = 55; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op130(ref spill); slot = spill; return status; }
+                    case 0x131u: ordinal = 56; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op131(ref spill); slot = spill; return status; }
+                    case 0x132u: ordinal = 57; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op132(ref spill); slot = spill; return status; }
+                    case 0x133u: ordinal = 58; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op133(ref spill); slot = spill; return status; }
+                    case 0x134u: ordinal = 59; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op134(ref spill); slot = spill; return status; }
+                    case 0x135u: ordinal = 60; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op135(ref spill); slot = spill; return status; }
+                    case 0x136u: ordinal = 61; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op136(ref spill); slot = spill; return status; }
+                    case 0x137u: ordinal = 62; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op137(ref spill); slot = spill; return status; }
+                    case 0x138u: ordinal = 63; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op138(ref spill); slot = spill; return status; }
+                    case 0x139u: ordinal = 64; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op139(ref spill); slot = spill; return status; }
+                    case 0x13Au: ordinal = 65; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op13A(ref spill); slot = spill; return status; }
+                    case 0x13Bu: ordinal = 66; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op13B(ref spill); slot = spill; return status; }
+                    case 0x13Cu: ordinal = 67; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op13C(ref spill); slot = spill; return status; }
+                    case 0x13Du: ordinal = 68; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op13D(ref spill); slot = spill; return status; }
+                    case 0x13Eu: ordinal = 69; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op13E(ref spill); slot = spill; return status; }
+                    case 0x13Fu: ordinal = 70; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Dense.Op13F(ref spill); slot = spill; return status; }
+                }
+            }
+            ordinal = -1;
+            return slot.Fail(global::Vyre.FaultCode.UnknownOpcode, opcode);
+        }
+
+        /// <inheritdoc/>
         // A constant the device loop branches on: inlined, ILGPU folds the warp-wide path away when it is false.
         public bool HasGroupHandlers
         {

@@ -118,6 +118,82 @@ public static partial class Sparse
         }
 
         /// <inheritdoc/>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public global::Vyre.SlotStatus DispatchInKernel(ref global::Vyre.SlotContext slot, out int ordinal)
+        {
+            // Handlers marked AggressiveInlining (and the small built-ins) run on the context itself; the others on a copy.
+            global::Vyre.SlotContext spill;
+            uint opcode = slot.Opcode;
+            if (opcode < 0x1234u)
+            {
+                if (opcode < 0x10u)
+                {
+                    switch (opcode)
+                    {
+                        case 0x0u: ordinal = 0; return global::Vyre.Internals.BuiltinOps.Nop(ref slot);
+                        case 0x1u: ordinal = 1; return global::Vyre.Internals.BuiltinOps.StoreU32(ref slot);
+                        case 0x2u: ordinal = 2; return global::Vyre.Internals.BuiltinOps.AtomicAdd(ref slot);
+                        case 0x3u: ordinal = 3; return global::Vyre.Internals.BuiltinOps.LoadU32(ref slot);
+                        case 0x4u: ordinal = 4; return global::Vyre.Internals.BuiltinOps.CompareSwap(ref slot);
+                        case 0x5u: ordinal = 5; { spill = slot; global::Vyre.SlotStatus status = global::Vyre.Internals.BuiltinOps.Memcpy(ref spill); slot = spill; return status; }
+                        case 0x6u: ordinal = 6; { spill = slot; global::Vyre.SlotStatus status = global::Vyre.Internals.BuiltinOps.DfaStep(ref spill); slot = spill; return status; }
+                    }
+                }
+                else
+                {
+                    if (opcode < 0x900u)
+                    {
+                        if (opcode == 0x10u)
+                        {
+                            ordinal = 7;
+                            { spill = slot; global::Vyre.SlotStatus status = global::Demo.Sparse.Op10(ref spill); slot = spill; return status; }
+                        }
+                    }
+                    else
+                    {
+                        if (opcode == 0x900u)
+                        {
+                            ordinal = 8;
+                            { spill = slot; global::Vyre.SlotStatus status = global::Demo.Sparse.Op900(ref spill); slot = spill; return status; }
+                        }
+                    }
+                }
+            }
+            else
+            {
+                if (opcode < 0x20000u)
+                {
+                    if (opcode == 0x1234u)
+                    {
+                        ordinal = 9;
+                        { spill = slot; global::Vyre.SlotStatus status = global::Demo.Sparse.Op1234(ref spill); slot = spill; return status; }
+                    }
+                }
+                else
+                {
+                    if (opcode < 0x3FFF0000u)
+                    {
+                        if (opcode == 0x20000u)
+                        {
+                            ordinal = 10;
+                            { spill = slot; global::Vyre.SlotStatus status = global::Demo.Sparse.Op20000(ref spill); slot = spill; return status; }
+                        }
+                    }
+                    else
+                    {
+                        if (opcode == 0x3FFF0000u)
+                        {
+                            ordinal = 11;
+                            { spill = slot; global::Vyre.SlotStatus status = global::Demo.Sparse.Op3FFF0000(ref spill); slot = spill; return status; }
+                        }
+                    }
+                }
+            }
+            ordinal = -1;
+            return slot.Fail(global::Vyre.FaultCode.UnknownOpcode, opcode);
+        }
+
+        /// <inheritdoc/>
         // A constant the device loop branches on: inlined, ILGPU folds the warp-wide path away when it is false.
         public bool HasGroupHandlers
         {

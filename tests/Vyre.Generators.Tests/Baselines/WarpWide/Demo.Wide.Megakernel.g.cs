@@ -65,6 +65,40 @@ public static partial class Wide
         }
 
         /// <inheritdoc/>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public global::Vyre.SlotStatus DispatchInKernel(ref global::Vyre.SlotContext slot, out int ordinal)
+        {
+            // Handlers marked AggressiveInlining (and the small built-ins) run on the context itself; the others on a copy.
+            global::Vyre.SlotContext spill;
+            uint opcode = slot.Opcode;
+            if (opcode < 0x100u)
+            {
+                switch (opcode)
+                {
+                    case 0x0u: ordinal = 0; return global::Vyre.Internals.BuiltinOps.Nop(ref slot);
+                    case 0x1u: ordinal = 1; return global::Vyre.Internals.BuiltinOps.StoreU32(ref slot);
+                    case 0x2u: ordinal = 2; return global::Vyre.Internals.BuiltinOps.AtomicAdd(ref slot);
+                    case 0x3u: ordinal = 3; return global::Vyre.Internals.BuiltinOps.LoadU32(ref slot);
+                    case 0x4u: ordinal = 4; return global::Vyre.Internals.BuiltinOps.CompareSwap(ref slot);
+                    case 0x5u: ordinal = 5; { spill = slot; global::Vyre.SlotStatus status = global::Vyre.Internals.BuiltinOps.Memcpy(ref spill); slot = spill; return status; }
+                    case 0x6u: ordinal = 6; { spill = slot; global::Vyre.SlotStatus status = global::Vyre.Internals.BuiltinOps.DfaStep(ref spill); slot = spill; return status; }
+                }
+            }
+            else
+            {
+                switch (opcode)
+                {
+                    case 0x100u: ordinal = 7; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Wide.Op100(ref spill); slot = spill; return status; }
+                    case 0x101u: ordinal = 8; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Wide.Op101(ref spill); slot = spill; return status; }
+                    case 0x102u: ordinal = 9; return slot.Fail(global::Vyre.FaultCode.Unsupported, opcode);
+                    case 0x103u: ordinal = 10; { spill = slot; global::Vyre.SlotStatus status = global::Demo.Wide.Op103(ref spill); slot = spill; return status; }
+                }
+            }
+            ordinal = -1;
+            return slot.Fail(global::Vyre.FaultCode.UnknownOpcode, opcode);
+        }
+
+        /// <inheritdoc/>
         // A constant the device loop branches on: inlined, ILGPU folds the warp-wide path away when it is false.
         public bool HasGroupHandlers
         {
