@@ -38,7 +38,8 @@ internal static class LatencyBreakdown
     private static async Task RunAsync(bool quick, bool express)
     {
         int rounds = quick ? 2_000 : 20_000;
-        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = rounds });
+        int entries = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)rounds); // a power of two: a stamp masks
+        await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = entries });
         host.Ring.ExpressWrites = express;
         OwnSlots.WarmUp(host, TimeSpan.FromSeconds(0.5));
 
@@ -62,12 +63,12 @@ internal static class LatencyBreakdown
             sequences[i] = sequence;
         }
 
-        uint[] words = new uint[rounds * RoundTripTrace.WordsPerEntry];
+        uint[] words = new uint[entries * RoundTripTrace.WordsPerEntry];
         host.ReadTrace(words);
         double tickNs = 1e9 / Stopwatch.Frequency;
         long Device(int i, int stage)
         {
-            int at = ((int)(sequences[i] % rounds) * RoundTripTrace.WordsPerEntry) + (stage * 2);
+            int at = ((int)(sequences[i] % entries) * RoundTripTrace.WordsPerEntry) + (stage * 2);
             return (long)(words[at] | ((ulong)words[at + 1] << 32));
         }
 

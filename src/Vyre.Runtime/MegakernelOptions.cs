@@ -60,7 +60,8 @@ public sealed class MegakernelOptions
 
     /// <summary>
     /// Entries of the round-trip trace (benchmarks only: <c>Internals.RoundTripTrace</c>); 0, the default, turns it off.
-    /// Sequence <c>s</c> stamps entry <c>s % TraceEntries</c> in device memory.
+    /// Sequence <c>s</c> stamps entry <c>s % TraceEntries</c> in device memory; a power of two, so that a stamp masks rather
+    /// than divides (the stamps' own cost is part of the breakdown they measure).
     /// </summary>
     internal int TraceEntries { get; init; }
 
@@ -198,9 +199,9 @@ public sealed class MegakernelOptions
             throw new ArgumentException($"MaxClaim {MaxClaim} is outside 1..{1 << 20}. Fix: leave it unset, or give the slots one claim may take (32 on CUDA or 1 on Managed for long slots).", nameof(MaxClaim));
         }
 
-        if (TraceEntries < 0 || TraceEntries > 1 << 20)
+        if (TraceEntries < 0 || TraceEntries > 1 << 20 || (TraceEntries > 0 && !int.IsPow2(TraceEntries)))
         {
-            throw new ArgumentException($"TraceEntries {TraceEntries} must be in 0..{1 << 20}. Fix: give 0 (off) or a few thousand entries.", nameof(TraceEntries));
+            throw new ArgumentException($"TraceEntries {TraceEntries} must be 0 or a power of two up to {1 << 20}. Fix: give 0 (off) or a power of two such as 4096.", nameof(TraceEntries));
         }
 
         if (DataBytes < 0 || HeapWords < 1 || HeapWords > MaxHeapWords)

@@ -225,6 +225,7 @@ public abstract class HostileSuite
             new MegakernelOptions { Backend = basis.Backend, StarvationLimit = 0 },
             new MegakernelOptions { Backend = basis.Backend, StarvationLimit = (1 << 20) + 1 },
             new MegakernelOptions { Backend = basis.Backend, CudaDevice = 0, CudaDeviceFilter = _ => true },
+            new MegakernelOptions { Backend = basis.Backend, TraceEntries = 20_000 }, // the stamps mask: a power of two only
         ];
         foreach (MegakernelOptions options in bad)
         {

@@ -41,7 +41,7 @@ internal static class CompletionGroups
         uint sequence = first;
         while (sequence != end)
         {
-            uint index = sequence % (uint)buffers.SlotCount;
+            uint index = (uint)buffers.SlotOf(sequence);
             uint inGroup = size - (index % size);
             uint take = end - sequence < inGroup ? end - sequence : inGroup;
             int group = (int)(index / size);

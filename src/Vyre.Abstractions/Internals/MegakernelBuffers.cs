@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace Vyre.Internals;
@@ -82,7 +83,7 @@ public struct MegakernelBuffers
     /// </summary>
     internal ArrayView<uint> GroupScratch;
 
-    /// <summary>Slots in the ring.</summary>
+    /// <summary>Slots in the ring: a power of two (<c>MegakernelOptions</c> refuses any other count).</summary>
     internal int SlotCount;
 
     /// <summary>Slots per completion group (<see cref="CompletionGroups.GroupSizeFor"/>).</summary>
@@ -101,6 +102,18 @@ public struct MegakernelBuffers
     /// <summary>How long the host heartbeat may stay unchanged before the loop exits, in nanoseconds of <see cref="DeviceMemory.Now"/>.</summary>
     internal ulong HeartbeatTimeout;
 #pragma warning restore IDE1006
+
+    /// <summary>
+    /// The ring slot of <paramref name="sequence"/>: a mask, not a remainder, since <see cref="SlotCount"/> is a power of
+    /// two (a 32-bit remainder by a value known only at run time is about twenty dependent instructions on a GPU). Below
+    /// <see cref="SlotCount"/> for any count.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal readonly int SlotOf(uint sequence) => SlotOf(sequence, SlotCount);
+
+    /// <summary><see cref="SlotOf(uint)"/> for a ring of <paramref name="slotCount"/> slots (a power of two).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int SlotOf(uint sequence, int slotCount) => (int)(sequence & (uint)(slotCount - 1));
 }
 
 /// <summary>

@@ -401,7 +401,7 @@ public static class MegakernelLoop
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int SlotBase(in MegakernelBuffers buffers, uint sequence) => (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount;
+    private static int SlotBase(in MegakernelBuffers buffers, uint sequence) => buffers.SlotOf(sequence) * SlotLayout.WordCount;
 
     /// <summary>
     /// Sequences a warp claims with one compare-exchange when <paramref name="available"/> are waiting: a warp's width, and

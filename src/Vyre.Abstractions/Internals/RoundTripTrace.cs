@@ -51,7 +51,7 @@ internal static class RoundTripTrace
         if (entries > 0)
         {
             ulong now = DeviceMemory.GlobalTimer();
-            int at = ((int)(sequence % (uint)entries) * WordsPerEntry) + (stage * 2);
+            int at = ((int)(sequence & (uint)(entries - 1)) * WordsPerEntry) + (stage * 2); // entries: a power of two
             buffers.Trace[at] = (uint)now;
             buffers.Trace[at + 1] = (uint)(now >> 32);
         }

@@ -25,14 +25,14 @@ internal static class SlotExecutor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
         where TDispatcher : struct, IMegakernelDispatcher =>
-        Execute<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, (int)(sequence % (uint)buffers.SlotCount) * SlotLayout.WordCount));
+        Execute<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, buffers.SlotOf(sequence) * SlotLayout.WordCount));
 
     /// <summary>Runs sequence number <paramref name="sequence"/> whose words the caller has read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
+        int slotIndex = buffers.SlotOf(sequence);
         uint opcode = words.Opcode;
         uint tenant = words.Tenant;
         var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
@@ -49,7 +49,7 @@ internal static class SlotExecutor
     public static int ExecuteOnCpu<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
+        int slotIndex = buffers.SlotOf(sequence);
         SlotWords words = SlotWords.Read(buffers.Ring, slotIndex * SlotLayout.WordCount);
         SlotContext.Init(out SlotContext slot, buffers, slotIndex, words.Opcode, words.Tenant, words);
         return Run<TDispatcher, OnCpu>(buffers, ref slot, sequence, words.Opcode, words.Tenant);
@@ -161,7 +161,7 @@ internal static class SlotExecutor
     public static int ExecuteGroup<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words, int lane, WarpScratch scratch)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        int slotIndex = (int)(sequence % (uint)buffers.SlotCount);
+        int slotIndex = buffers.SlotOf(sequence);
         uint opcode = words.Opcode;
         uint tenant = words.Tenant;
         var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
@@ -361,7 +361,7 @@ internal static class SlotExecutor
         for (uint back = 1; back <= earlier; back++)
         {
             uint target = sequence - back;
-            int index = (int)(target % (uint)buffers.SlotCount);
+            int index = buffers.SlotOf(target);
             int polls = 0;
             while (!IsCompleted(buffers, index, target))
             {

@@ -55,7 +55,7 @@ internal struct SlotWords
     {
         if (!CudaAsm.IsSupported)
         {
-            return (uint)lane < count ? Read(ring, (int)((first + (uint)lane) % (uint)slotCount) * SlotLayout.WordCount) : default;
+            return (uint)lane < count ? Read(ring, MegakernelBuffers.SlotOf(first + (uint)lane, slotCount) * SlotLayout.WordCount) : default;
         }
 
         // Every round's load is issued before any shuffle waits for one: the rounds cost one PCIe round trip, not four.
@@ -91,7 +91,7 @@ internal struct SlotWords
         uint slot = (uint)((round * 8) + (lane / 4));
         if (slot < count)
         {
-            uint index = (first + slot) % (uint)slotCount;
+            uint index = (uint)MegakernelBuffers.SlotOf(first + slot, slotCount);
             Load4(ring.Address + (((ulong)index * SlotLayout.WordCount) + ((ulong)(lane % 4) * 4)) * sizeof(uint), out a, out b, out c, out d);
         }
     }
