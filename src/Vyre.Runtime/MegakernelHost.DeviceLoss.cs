@@ -119,9 +119,12 @@ public sealed unsafe partial class MegakernelHost
                 return;
             }
 
-            _deviceLoss = fault.Reason;
+            // The ring refuses new work first, and only then is the loss visible: a caller that sees DeviceLoss set and then
+            // submits gets DeviceLostException, not a slot published while the io service was stopping and then ended in
+            // FAULT DeviceLost (a race the IlgpuCpu fixture hit once on the 2-core build machine, 2026-12-02).
             StopLoadMiss();
             int faulted = _ring.Lose(fault.Reason, fault.Detail);
+            _deviceLoss = fault.Reason;
             _pendingAdded.Set();
             VyreLog.DeviceLost(_log, Name, fault.Reason, faulted);
         }

@@ -156,9 +156,11 @@ internal static class SlotExecutor
     /// the warp calls this. The group's scratch is zeroed first (it held another slot's words, perhaps another tenant's);
     /// every lane runs the handler; once all have returned, lane 0 completes the slot with lane 0's status and any fault a
     /// lane recorded. A warp's slot cannot wait for io: <see cref="SlotStatus.WaitIo"/> ends it in FAULT BadArgument.
-    /// Returns the metric ordinal (lane 0 counts it).
+    /// Returns the metric ordinal (lane 0 counts it). A function of its own that takes its arguments by value: ILGPU builds
+    /// its SSA before it folds the dead call of a megakernel without warp-wide handlers, and a call that received the
+    /// caller's buffers or words by reference would keep them in local memory.
     /// </summary>
-    public static int ExecuteGroup<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words, int lane, WarpScratch scratch)
+    public static int ExecuteGroup<TDispatcher>(MegakernelBuffers buffers, uint sequence, SlotWords words, int lane, WarpScratch scratch)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotIndex = buffers.SlotOf(sequence);
