@@ -266,7 +266,7 @@ public static class MegakernelLoop
     {
         if (IsGroupSlot<TDispatcher>(words))
         {
-            int ordinal = SlotExecutor.ExecuteGroup<TDispatcher>(buffers, sequence, words, lane, scratch);
+            int ordinal = SlotExecutor.ExecuteGroupByValue<TDispatcher>(buffers, sequence, words, lane, scratch);
             if (lane == 0)
             {
                 Counted(buffers, sequence, ordinal);
