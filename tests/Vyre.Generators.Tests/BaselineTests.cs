@@ -77,4 +77,21 @@ public sealed class BaselineTests
         string cpu = mixed[..mixed.IndexOf("DispatchInKernel(", StringComparison.Ordinal)];
         Assert.That(cpu, Does.Not.Contain("spill"), "the Managed workers' Dispatch copies nothing");
     }
+
+    [Test]
+    public void The_kernels_dispatch_runs_in_place_exactly_the_built_ins_that_are_aggressively_inlined()
+    {
+        // The planner's list of in-place built-ins and BuiltinOps' attributes state one fact twice: a built-in run in place
+        // that ILGPU does not inline would put every slot's context back in local memory.
+        string mixed = GeneratorHarness.Generate(HandlerSets.All["InPlace"]).Files["Demo.Mixed.Megakernel.g.cs"];
+        string inKernel = mixed[mixed.IndexOf("DispatchInKernel(", StringComparison.Ordinal)..mixed.IndexOf("public bool HasGroupHandlers", StringComparison.Ordinal)];
+        System.Reflection.MethodInfo[] builtins = typeof(Vyre.Internals.BuiltinOps).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static);
+        Assert.That(builtins, Has.Length.EqualTo(7));
+        foreach (System.Reflection.MethodInfo builtin in builtins)
+        {
+            bool inlined = (builtin.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0;
+            string call = "global::Vyre.Internals.BuiltinOps." + builtin.Name + (inlined ? "(ref slot)" : "(ref spill)");
+            Assert.That(inKernel, Does.Contain(call), builtin.Name);
+        }
+    }
 }
