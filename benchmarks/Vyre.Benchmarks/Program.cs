@@ -131,6 +131,14 @@ static async Task CudaLatency(bool quick)
         string label = mode == KernelMode.Once ? "ILGPU launch + synchronize per task (Once mode)"
             : express ? "resident megakernel (ring round trip; the express line, the default)" : "resident megakernel, express line off (slot read from the ring after the doorbell)";
         rows.Add($"| {label} | {p50:0.00} | {p99:0.00} | {coldMs:0} | {wrong} |");
+        if (mode == KernelMode.Persistent && express)
+        {
+            (p50, p99, wrong) = RingThroughput.RoundTrips(host, rounds, maxGapNs: 3000);
+            rows.Add($"| the same, each slot after a random 0-3 µs gap (arriving at a random phase of the forwarder's polling) | {p50:0.00} | {p99:0.00} | | {wrong} |");
+            host.SetTenantPermissions(1, TenantPermissions.User);
+            (p50, p99, wrong) = RingThroughput.RoundTrips(host, rounds, tenant: 1);
+            rows.Add($"| the same, back to back, slots of tenant 1 (checked against its permission mask) | {p50:0.00} | {p99:0.00} | | {wrong} |");
+        }
     }
 
     Console.WriteLine($"\n## CUDA: one tiny slot, host → device → host ({rounds:N0} round trips each)\n");

@@ -75,6 +75,12 @@ internal static class RingThroughput
 
         PrintProfiles(profiles);
 
+        // Slots of a tenant: the device checks each one against the tenant's permission mask.
+        host.SetTenantPermissions(1, TenantPermissions.User);
+        (double tenantRate, long tenantWrong) = Run(host, 8, 4096, total, uniform: true, tenant: 1);
+        (double tenantRequests, long tenantRequestsWrong) = Run(host, 8, 4096, total, uniform: false, tenant: 1);
+        Console.WriteLine($"\nTenant 1's slots (each checked against its permission mask), 8 threads × 4,096: uniform {tenantRate / 1e6:0.00} M slots/s, SlotRequest {tenantRequests / 1e6:0.00} M slots/s, wrong {tenantWrong + tenantRequestsWrong}.");
+
         double ceiling = DeviceCeiling(host, quick ? 16 : 128);
         Console.WriteLine($"\nThe device side alone (the whole ring re-run lap after lap: one doorbell per lap, completion through the group words, no host work per slot, results not read): {ceiling / 1e6:0.0} M slots/s.");
     }
@@ -133,21 +139,21 @@ internal static class RingThroughput
     /// argument words and waited for into packed result words (<see cref="MegakernelHost.PublishBatch(in SlotRequest, ReadOnlySpan{uint}, int)"/>),
     /// else as one <see cref="SlotRequest"/> and one <see cref="SlotResult"/> per slot.
     /// </summary>
-    public static (double Rate, long Wrong) Run(MegakernelHost host, int threads, int batch, int total, bool uniform = false) =>
-        Run(host, threads, batch, total, uniform, out _);
+    public static (double Rate, long Wrong) Run(MegakernelHost host, int threads, int batch, int total, bool uniform = false, uint tenant = 0) =>
+        Run(host, threads, batch, total, uniform, out _, tenant);
 
     /// <summary>
-    /// <see cref="Run(MegakernelHost, int, int, int, bool)"/>, and where the publishers' time went: nanoseconds per slot
+    /// <see cref="Run(MegakernelHost, int, int, int, bool, uint)"/>, and where the publishers' time went: nanoseconds per slot
     /// (summed over the threads, divided by the slots) filling requests, publishing, in <c>WaitBatch</c>, and checking results.
     /// </summary>
-    public static (double Rate, long Wrong) Run(MegakernelHost host, int threads, int batch, int total, bool uniform, out double[] phases)
+    public static (double Rate, long Wrong) Run(MegakernelHost host, int threads, int batch, int total, bool uniform, out double[] phases, uint tenant = 0)
     {
         int perThread = Math.Max(2, total / threads / batch);
         long wrong = 0;
         long[] ticks = new long[4];
         using var ready = new Barrier(threads + 1);
         var workers = new Thread[threads];
-        var template = new SlotRequest(BenchKernels.Opcodes.Increment);
+        var template = new SlotRequest(BenchKernels.Opcodes.Increment) { Tenant = tenant };
         for (int t = 0; t < threads; t++)
         {
             workers[t] = new Thread(() =>
@@ -190,7 +196,7 @@ internal static class RingThroughput
                     SlotRequest[] requestsInto = requests[b & 1];
                     for (int i = 0; i < batch; i++)
                     {
-                        requestsInto[i] = new SlotRequest(BenchKernels.Opcodes.Increment, (uint)(i + b));
+                        requestsInto[i] = new SlotRequest(BenchKernels.Opcodes.Increment, (uint)(i + b)) { Tenant = tenant };
                     }
                 }
 
@@ -294,15 +300,25 @@ internal static class RingThroughput
     }
 
     /// <summary>One slot at a time through <see cref="MegakernelHost.Submit(uint, ReadOnlySpan{uint})"/>: p50 and p99 in µs.</summary>
-    public static (double P50, double P99, int Wrong) RoundTrips(MegakernelHost host, int rounds)
+    public static (double P50, double P99, int Wrong) RoundTrips(MegakernelHost host, int rounds, int maxGapNs = 0, uint tenant = 0)
     {
         OwnSlots.WarmUp(host, TimeSpan.FromSeconds(0.5));
         double[] micros = new double[rounds];
         int wrong = 0;
+        var random = new Random(12345);
         for (int i = 0; i < rounds; i++)
         {
+            if (maxGapNs > 0)
+            {
+                // A slot that arrives at a random phase of the device's polling, not right after the last answer.
+                long until = Stopwatch.GetTimestamp() + (random.Next(maxGapNs) * Stopwatch.Frequency / 1_000_000_000);
+                while (Stopwatch.GetTimestamp() < until)
+                {
+                }
+            }
+
             long t0 = Stopwatch.GetTimestamp();
-            SlotResult r = host.Submit(BenchKernels.Opcodes.Increment, (uint)i);
+            SlotResult r = host.Submit(new SlotRequest(BenchKernels.Opcodes.Increment, (uint)i) { Tenant = tenant });
             micros[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
             wrong += r[0] == (uint)i + 1 ? 0 : 1;
         }

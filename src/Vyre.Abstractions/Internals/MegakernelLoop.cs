@@ -81,7 +81,7 @@ public static class MegakernelLoop
                 {
                     bool housekeep = ++forward.Iterations % HousekeepingPeriod == 0;
                     ReadHostWords(buffers, housekeep, out uint shutdown, out uint beat);
-                    serve = Poll(buffers, ref forward, buffers.Control.Read(ControlWord.PublishCursor), housekeep, shutdown, beat, out single) ? 1u : 0u;
+                    serve = Poll(buffers, ref forward, buffers.Control.Read(ControlWord.PublishCursor), housekeep, shutdown, beat, 0, out single) ? 1u : 0u;
                 }
 
                 if (Warp.Shuffle(serve, 0) != 0)
@@ -307,6 +307,7 @@ public static class MegakernelLoop
             // read one after the other by lane 0 behind the line, they cost two more PCIe round trips in which a new slot
             // waited (the round trip's p90 and p99 tail).
             bool housekeep = ++forward.Iterations % HousekeepingPeriod == 0;
+            ulong readIssued = RoundTripTrace.Enabled(buffers) ? DeviceMemory.GlobalTimer() : 0;
             ulong even = 0, odd = 0;
             if (express && (lane < ExpressLanes || (housekeep && lane < ExpressLanes + 2)))
             {
@@ -330,7 +331,7 @@ public static class MegakernelLoop
             uint sequence = 0;
             if (lane == 0)
             {
-                serve = Poll(buffers, ref forward, express ? published : buffers.Control.Read(ControlWord.PublishCursor), housekeep, shutdown, beat, out sequence) ? 1u : 0u;
+                serve = Poll(buffers, ref forward, express ? published : buffers.Control.Read(ControlWord.PublishCursor), housekeep, shutdown, beat, readIssued, out sequence) ? 1u : 0u;
             }
 
             serve = Warp.Shuffle(serve, 0);
@@ -483,14 +484,15 @@ public static class MegakernelLoop
     /// <summary>
     /// The forwarder's iteration (thread 0): housekeeping when the caller says so (<paramref name="housekeep"/>, with the
     /// host's <paramref name="shutdown"/> and <paramref name="beat"/> words it read), then the host's
-    /// doorbell, <paramref name="published"/> (read by the caller: with the express line on CUDA). A batch is republished in device memory for the warps to claim. A single slot on an idle
+    /// doorbell, <paramref name="published"/> (read by the caller: with the express line on CUDA, from a read it issued at
+    /// <paramref name="readIssued"/>, the global timer, when tracing). A batch is republished in device memory for the warps to claim. A single slot on an idle
     /// queue is claimed here and returned in <paramref name="sequence"/>: the caller runs it, then republishes the
     /// doorbell (until then no warp can claim it). The claim is a plain store when the forwarder knows the claim cursor
     /// (it served the last slot itself), else a compare-exchange. With long slots (<c>MegakernelOptions.MaxClaim</c> set)
     /// the forwarder serves none: while it ran one, no new slot would be seen.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Poll(in MegakernelBuffers buffers, ref ForwarderState forward, uint published, bool housekeep, uint shutdown, uint beat, out uint sequence)
+    private static bool Poll(in MegakernelBuffers buffers, ref ForwarderState forward, uint published, bool housekeep, uint shutdown, uint beat, ulong readIssued, out uint sequence)
     {
         sequence = 0;
         if (housekeep)
@@ -506,6 +508,7 @@ public static class MegakernelLoop
 
         uint doorbell = forward.Doorbell;
         RoundTripTrace.Stamp(buffers, doorbell, RoundTripTrace.DoorbellSeen);
+        RoundTripTrace.Stamp(buffers, doorbell, RoundTripTrace.ReadIssued, readIssued);
         forward.Doorbell = published;
         if (published - doorbell == 1 && buffers.ForwarderServes != 0)
         {

@@ -32,28 +32,43 @@ internal static class RoundTripTrace
     /// <summary>The device's counters are updated: the lane is free again.</summary>
     public const int LaneFree = 6;
 
-    /// <summary>Stages per entry.</summary>
-    public const int Stages = 7;
+    /// <summary>
+    /// When the forwarder issued the read of host memory that brought the doorbell (<see cref="DoorbellSeen"/>): the
+    /// doorbell leg splits into the wait for a read to be issued and that read's own time.
+    /// </summary>
+    public const int ReadIssued = 7;
 
-    /// <summary>Words per entry: each stamp is 64 bits, low word first.</summary>
+    /// <summary>Stages per entry.</summary>
+    public const int Stages = 8;
+
+    /// <summary>Words per entry: each stamp is 64 bits, low word first (16: an entry's index is a shift).</summary>
     public const int WordsPerEntry = Stages * 2;
+
+    /// <summary>Whether stamps are being taken (a GPU with a trace buffer): one compare of a kernel parameter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Enabled(in MegakernelBuffers buffers) => CudaAsm.IsSupported && buffers.Trace.IntLength > 0;
 
     /// <summary>Writes the global timer as stage <paramref name="stage"/> of <paramref name="sequence"/>, when tracing.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Stamp(in MegakernelBuffers buffers, uint sequence, int stage)
     {
-        if (!CudaAsm.IsSupported)
+        // No GPU timer on the CPU backends: nothing to stamp, and their workers are spared the view's length check per stage.
+        if (Enabled(buffers))
         {
-            return; // No GPU timer: nothing to stamp, and the CPU workers are spared the view's length check per stage.
+            Stamp(buffers, sequence, stage, DeviceMemory.GlobalTimer());
         }
+    }
 
-        int entries = buffers.Trace.IntLength / WordsPerEntry;
-        if (entries > 0)
+    /// <summary>Writes <paramref name="time"/> (the global timer, taken earlier) as stage <paramref name="stage"/> of <paramref name="sequence"/>, when tracing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Stamp(in MegakernelBuffers buffers, uint sequence, int stage, ulong time)
+    {
+        if (Enabled(buffers))
         {
-            ulong now = DeviceMemory.GlobalTimer();
+            int entries = buffers.Trace.IntLength / WordsPerEntry;
             int at = ((int)(sequence & (uint)(entries - 1)) * WordsPerEntry) + (stage * 2); // entries: a power of two
-            buffers.Trace[at] = (uint)now;
-            buffers.Trace[at + 1] = (uint)(now >> 32);
+            buffers.Trace[at] = (uint)time;
+            buffers.Trace[at + 1] = (uint)(time >> 32);
         }
     }
 }
