@@ -38,7 +38,7 @@ internal static class ProgramIr
         int loop = Add(nodes, ProgramNodeKind.PersistentLoop, -1, WorkgroupSize, spec.Declaration.Namespace.Length == 0 ? spec.Declaration.Name : spec.Declaration.Namespace + "." + spec.Declaration.Name);
         Add(nodes, ProgramNodeKind.Forward, loop, 0, "doorbell, shutdown, heartbeat");
         Add(nodes, ProgramNodeKind.Claim, loop, 0, "warp claims up to 32 sequence numbers");
-        Add(nodes, ProgramNodeKind.TenantCheck, loop, ControlWord.TenantMaskFirst, "tenant masks");
+        Add(nodes, ProgramNodeKind.TenantCheck, loop, ControlWord.TenantMaskFirst, "tenant masks (the device's copy of these control words)");
         foreach ((uint opcode, string name) in DispatchPlanner.LoopBuiltins)
         {
             Add(nodes, ProgramNodeKind.LoopBuiltin, loop, opcode, name);

@@ -10,6 +10,9 @@ public sealed unsafe partial class MegakernelHost
 {
     private long _hostBytesCopied;
 
+    /// <summary>Held while a tenant's mask is written, to the device's copy and to the control block, so that the two agree.</summary>
+    private readonly Lock _tenantMaskLock = new();
+
     /// <summary>The data buffer's first byte, where the host and io_uring write what handlers read.</summary>
     internal byte* DataPointer => _backend.Data;
 
@@ -74,7 +77,10 @@ public sealed unsafe partial class MegakernelHost
         }
     }
 
-    /// <summary>Sets what tenant <paramref name="tenant"/> (1..29) may run; slots of a tenant with no permissions end in FAULT.</summary>
+    /// <summary>
+    /// Sets what tenant <paramref name="tenant"/> (1..29) may run; slots of a tenant with no permissions end in FAULT. Every
+    /// slot checked after this returns is checked against the new permissions.
+    /// </summary>
     public void SetTenantPermissions(uint tenant, TenantPermissions permissions)
     {
         using CallScope call = EnterCall();
@@ -83,7 +89,19 @@ public sealed unsafe partial class MegakernelHost
             throw new ArgumentOutOfRangeException(nameof(tenant), $"Tenant {tenant} has no mask word (tenants 1..{ControlWord.TenantCount}; tenant 0 may run everything). Fix: use a tenant in 1..{ControlWord.TenantCount}.");
         }
 
-        Volatile.Write(ref _backend.Control[ControlWord.TenantMaskFirst + (int)tenant - 1], (uint)permissions);
+        int index = (int)tenant - 1;
+        lock (_tenantMaskLock)
+        {
+            // The device checks slots against its copy in device memory (DeviceStateWord.TenantMasksFirst; reading the
+            // control word cost a PCIe round trip per slot): the copy first, synchronously, then the host's own word. A
+            // lost device runs nothing any more: its copy is left as it was.
+            if (DeviceLoss is null)
+            {
+                _backend.Write(DeviceRegion.State, DeviceStateWord.TenantMasksFirst + index, [(uint)permissions]);
+            }
+
+            Volatile.Write(ref _backend.Control[ControlWord.TenantMaskFirst + index], (uint)permissions);
+        }
     }
 
     private static void CheckRange(int offset, int length, int size, string what, string option)

@@ -336,6 +336,9 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// <summary>The host's instruments (<see cref="MegakernelMetrics"/>).</summary>
     internal HostMeter Meter => _meter;
 
+    /// <summary>Control word <paramref name="word"/> of the host's control block, for tests.</summary>
+    internal ref uint ControlWordOf(int word) => ref _backend.Control[word];
+
     /// <summary>The express line's entries (<see cref="ControlWord.ExpressFirst"/>), for tests.</summary>
     internal Span<ulong> ExpressEntries => new((ulong*)(_backend.Control + ControlWord.ExpressFirst), ControlWord.ExpressEntries);
 

@@ -133,6 +133,36 @@ public abstract class TenantSuite
     }
 
     [Test]
+    public async Task The_device_checks_its_own_copy_of_the_masks_which_every_change_writes_before_it_returns()
+    {
+        await using TenantHandle tenant = _host.RegisterTenant(TenantPermissions.User);
+        uint id = tenant.Id;
+        ref uint hostWord = ref _host.ControlWordOf(Vyre.Internals.ControlWord.TenantMaskFirst + (int)id - 1);
+        Assert.That(hostWord, Is.EqualTo((uint)TenantPermissions.User), "the host keeps its own record");
+
+        // The host's word cleared behind the host's back: the device goes by its copy in device memory (reading host memory
+        // cost a PCIe round trip per slot), so the tenant still runs.
+        hostWord = 0;
+        try
+        {
+            Assert.That(tenant.Submit(new SlotRequest(TestKernels.Opcodes.WhoAmI))[0], Is.EqualTo(id));
+        }
+        finally
+        {
+            hostWord = (uint)TenantPermissions.User;
+        }
+
+        // Every change reaches the copy before it returns: revoked, granted again, revoked, each seen by the next slot.
+        foreach (TenantPermissions permissions in new[] { TenantPermissions.None, TenantPermissions.User, TenantPermissions.None, TenantPermissions.User })
+        {
+            _host.SetTenantPermissions(id, permissions);
+            SlotResult result = _host.Submit(new SlotRequest(TestKernels.Opcodes.WhoAmI) { Tenant = id });
+            Assert.That(result.State, Is.EqualTo(permissions == TenantPermissions.None ? SlotState.Fault : SlotState.Done), $"after setting {permissions}");
+            Assert.That(hostWord, Is.EqualTo((uint)permissions));
+        }
+    }
+
+    [Test]
     public async Task Ids_run_out_with_a_clear_error_and_come_back_when_a_handle_is_disposed()
     {
         var handles = new List<TenantHandle>();

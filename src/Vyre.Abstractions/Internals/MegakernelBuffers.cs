@@ -117,9 +117,10 @@ public struct MegakernelBuffers
 }
 
 /// <summary>
-/// Words of <see cref="MegakernelBuffers.State"/>, written only by the device side. The words every idle warp polls (the
-/// doorbell and the claim cursor), the stop word, the counters and the metrics each sit in a 128-byte line of their
-/// own: on one line, a thousand pollers and every lane's counter atomics queued at the same L2 slice.
+/// Words of <see cref="MegakernelBuffers.State"/>, written by the device side, but for the host's copy of the tenant masks
+/// and the CPU backends' clock. The words every idle warp polls (the doorbell and the claim cursor), the stop word, the
+/// counters, the metrics and the tenant masks each sit in a 128-byte line of their own: on one line, a thousand pollers
+/// and every lane's counter atomics queued at the same L2 slice.
 /// </summary>
 internal static class DeviceStateWord
 {
@@ -162,6 +163,15 @@ internal static class DeviceStateWord
     /// </summary>
     public const int HostClock = MetricsFirst + ControlWord.MetricCount;
 
+    /// <summary>
+    /// First of <see cref="ControlWord.TenantCount"/> tenant permission masks (tenant <c>t</c> at <c>TenantMasksFirst + t - 1</c>):
+    /// the host's control words <see cref="ControlWord.TenantMaskFirst"/>.., copied here by the host whenever it sets one,
+    /// before the call returns. The device checks slots against this copy: read from host memory, a check was a PCIe round
+    /// trip per slot, and the reads of one line by many warps queue behind each other (H200, 2026-12-02: a tenant's round
+    /// trip 4.90 µs against 3.60, its slots 32 M/s against 212, docs/benchmarks.md).
+    /// </summary>
+    public const int TenantMasksFirst = 5 * Line;
+
     /// <summary>Words in the state block.</summary>
-    public const int WordCount = HostClock + 1;
+    public const int WordCount = TenantMasksFirst + ControlWord.TenantCount;
 }

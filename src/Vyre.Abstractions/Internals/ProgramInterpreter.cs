@@ -76,9 +76,9 @@ internal static class ProgramInterpreter
         return !slot.HasFault;
     }
 
-    /// <summary>The tenant's permission mask, read once per run (host memory on CUDA), not per call; 0 for tenant 0.</summary>
+    /// <summary>The tenant's permission mask (the device's copy, <see cref="DeviceStateWord.TenantMasksFirst"/>), read once per run, not per call; 0 for tenant 0.</summary>
     private static uint MaskOf(in MegakernelBuffers buffers, uint tenant) =>
-        tenant == 0 ? 0 : buffers.Control.Read(ControlWord.TenantMaskFirst + (int)tenant - 1);
+        tenant == 0 ? 0 : buffers.State.Read(DeviceStateWord.TenantMasksFirst + (int)tenant - 1);
 
     /// <summary>
     /// Finds program <paramref name="id"/> in the table and checks its entry and header against the area and each other;

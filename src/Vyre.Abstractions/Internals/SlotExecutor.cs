@@ -72,7 +72,7 @@ internal static class SlotExecutor
         int ordinal = SystemOrdinal;
         SlotStatus status = SlotStatus.Done;
         SlotContext spill;
-        if (!IsAuthorized(buffers.Control, tenant, opcode))
+        if (!IsAuthorized(buffers.State, tenant, opcode))
         {
             slot.Fail(FaultCode.UnauthorizedTenant, tenant);
         }
@@ -95,7 +95,7 @@ internal static class SlotExecutor
         else if (opcode == Opcodes.PackedSlot)
         {
             spill = slot;
-            RunPacked<TDispatcher>(buffers.Control, ref spill, tenant);
+            RunPacked<TDispatcher>(buffers.State, ref spill, tenant);
             slot = spill;
         }
         else if (opcode == Opcodes.Exec)
@@ -175,7 +175,7 @@ internal static class SlotExecutor
         Warp.Barrier();
         int ordinal = SystemOrdinal;
         SlotStatus status = SlotStatus.Fault;
-        if (!IsAuthorized(buffers.Control, tenant, opcode))
+        if (!IsAuthorized(buffers.State, tenant, opcode))
         {
             if (lane == 0)
             {
@@ -240,9 +240,12 @@ internal static class SlotExecutor
         return dispatcher.Dispatch(ref slot, out _);
     }
 
-    /// <summary>Whether <paramref name="tenant"/> may run <paramref name="opcode"/> under the mask words of the control block.</summary>
+    /// <summary>
+    /// Whether <paramref name="tenant"/> may run <paramref name="opcode"/> under its mask word in <paramref name="state"/>
+    /// (<see cref="DeviceStateWord.TenantMasksFirst"/>: device memory, the host's copy of its control words).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsAuthorized(SharedWords control, uint tenant, uint opcode)
+    public static bool IsAuthorized(SharedWords state, uint tenant, uint opcode)
     {
         if (tenant == 0)
         {
@@ -254,7 +257,7 @@ internal static class SlotExecutor
             return false;
         }
 
-        return IsAuthorized(control.Read(ControlWord.TenantMaskFirst + (int)tenant - 1), tenant, opcode);
+        return IsAuthorized(state.Read(DeviceStateWord.TenantMasksFirst + (int)tenant - 1), tenant, opcode);
     }
 
     /// <summary>Whether tenant <paramref name="tenant"/> (1..TenantCount) with permission mask <paramref name="mask"/> may run <paramref name="opcode"/>.</summary>
@@ -425,7 +428,7 @@ internal static class SlotExecutor
         slot.SetResult(0, cursor);
     }
 
-    private static void RunPacked<TDispatcher>(SharedWords control, ref SlotContext slot, uint tenant)
+    private static void RunPacked<TDispatcher>(SharedWords state, ref SlotContext slot, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         uint count = slot.Arg(0);
@@ -445,7 +448,7 @@ internal static class SlotExecutor
                 return;
             }
 
-            if (!IsAuthorized(control, tenant, opcode))
+            if (!IsAuthorized(state, tenant, opcode))
             {
                 slot.Fail(FaultCode.UnauthorizedTenant, tenant);
                 return;
