@@ -327,6 +327,34 @@ internal static class RingThroughput
         return (micros[rounds / 2], micros[rounds * 99 / 100], wrong);
     }
 
+    /// <summary>Round trips of one PACKED slot holding <see cref="PackedSlot.MaxOps"/> Increment ops, every op's result checked.</summary>
+    public static (double P50, double P99, int Wrong) PackedRoundTrips(MegakernelHost host, int rounds)
+    {
+        uint[] args = new uint[1 + (2 * PackedSlot.MaxOps)];
+        args[0] = PackedSlot.MaxOps;
+        double[] micros = new double[rounds];
+        int wrong = 0;
+        for (int i = 0; i < rounds; i++)
+        {
+            for (int op = 0; op < PackedSlot.MaxOps; op++)
+            {
+                args[1 + (2 * op)] = BenchKernels.Opcodes.Increment;
+                args[2 + (2 * op)] = (uint)(i + op);
+            }
+
+            long t0 = Stopwatch.GetTimestamp();
+            SlotResult r = host.Submit(Opcodes.PackedSlot, args);
+            micros[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            for (int op = 0; op < PackedSlot.MaxOps; op++)
+            {
+                wrong += r.IsDone && r[2 + (2 * op)] == (uint)(i + op + 1) ? 0 : 1;
+            }
+        }
+
+        Array.Sort(micros);
+        return (micros[rounds / 2], micros[rounds * 99 / 100], wrong);
+    }
+
     /// <summary>The baseline: a loop calling the same handler through the same dispatcher, no ring.</summary>
     private static double Direct(int total, out uint sink)
     {
