@@ -318,9 +318,12 @@ public unsafe struct SlotContext
         scratch[SlotScratch.Detail] = 0;
     }
 
-    /// <summary>Reads a word of this slot (any of the 16) without the argument window.</summary>
+    /// <summary>
+    /// Reads a word of this slot (any of the 16) without the argument window: on a GPU from the words the context holds (the
+    /// ring is host memory there, a PCIe round trip a read), as <see cref="Arg"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal readonly uint ReadWord(int word) => _ring.Read(_slotBase + word);
+    internal readonly uint ReadWord(int word) => CudaAsm.IsSupported && _argsInMemory == 0 ? _words.Get(word) : _ring.ReadClaimed(_slotBase + word);
 
     /// <summary>Writes the slot's status word after everything this lane wrote before (<see cref="SharedWords.WriteRelease"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
