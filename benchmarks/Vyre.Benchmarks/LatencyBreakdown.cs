@@ -34,11 +34,13 @@ internal static class LatencyBreakdown
     public static async Task RunAsync(bool quick)
     {
         // With the express line (the default on CUDA) and without it (the slot read from the ring after the doorbell).
-        await RunAsync(quick, express: true);
-        await RunAsync(quick, express: false);
+        await RunAsync(quick, express: true, packed: false);
+        await RunAsync(quick, express: false, packed: false);
+        await RunAsync(quick, express: true, packed: true);
     }
 
-    private static async Task RunAsync(bool quick, bool express)
+    /// <summary>One run; <paramref name="packed"/>: each slot a PACKED slot of one Increment op instead of the op itself.</summary>
+    private static async Task RunAsync(bool quick, bool express, bool packed)
     {
         int rounds = quick ? 2_000 : 20_000;
         int entries = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)rounds); // a power of two: a stamp masks
@@ -61,7 +63,9 @@ internal static class LatencyBreakdown
                 }
             }
 
-            var request = new SlotRequest(BenchKernels.Opcodes.Increment, (uint)i);
+            var request = packed
+                ? new SlotRequest(Opcodes.PackedSlot, 1, BenchKernels.Opcodes.Increment, (uint)i)
+                : new SlotRequest(BenchKernels.Opcodes.Increment, (uint)i);
             long h0 = Stopwatch.GetTimestamp();
             long sequence = OwnSlots.Publish(host, request);
             long h1 = Stopwatch.GetTimestamp();
@@ -70,7 +74,7 @@ internal static class LatencyBreakdown
             long h2 = Stopwatch.GetTimestamp();
             host.TryTake(sequence, out SlotResult result);
             long h3 = Stopwatch.GetTimestamp();
-            wrong += result[0] == (uint)i + 1 ? 0 : 1;
+            wrong += result.IsDone && result[packed ? 2 : 0] == (uint)i + 1 ? 0 : 1;
             (hostStamps[i, 0], hostStamps[i, 1], hostStamps[i, 2], hostStamps[i, 3]) = (h0, h1, h2, h3);
             sequences[i] = sequence;
         }
@@ -135,7 +139,7 @@ internal static class LatencyBreakdown
             int[] rows = Enumerable.Range(0, served.Length).Where(k => served[k] % 2 == (gap ? 1 : 0)).ToArray();
             double[] totals = rows.Select(k => (HostNs(served[k], 3) - HostNs(served[k], 0)) / 1000.0).Order().ToArray();
             string how = gap ? "each after a random 0-3 µs gap" : "back to back";
-            Console.WriteLine($"\n## CUDA: where one round trip goes, express line {(express ? "on" : "off")}, {how} ({rounds / 2:N0} round trips, {rows.Length:N0} served by the forwarder; {wrong} wrong results in the run)\n");
+            Console.WriteLine($"\n## CUDA: where one round trip goes{(packed ? ", a PACKED slot of one Increment op (its handler stage: the whole PACKED run)" : "")}, express line {(express ? "on" : "off")}, {how} ({rounds / 2:N0} round trips, {rows.Length:N0} served by the forwarder; {wrong} wrong results in the run)\n");
             Console.WriteLine($"Total p50 {totals[totals.Length / 2]:0.00} µs, p99 {totals[totals.Length * 99 / 100]:0.00} µs. Clocks aligned per window of {Window} rounds (the two PCIe legs equal at the median of the back-to-back rounds); the GPU clock drifted {drift:0.00} µs against the host's over the run. The two legs' sum is exact; their split is that assumption.\n");
             Console.WriteLine("| stage | p50 µs | p90 µs | p99 µs | mean µs |");
             Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");

@@ -327,27 +327,30 @@ internal static class RingThroughput
         return (micros[rounds / 2], micros[rounds * 99 / 100], wrong);
     }
 
-    /// <summary>Round trips of one PACKED slot holding <see cref="PackedSlot.MaxOps"/> Increment ops, every op's result checked.</summary>
-    public static (double P50, double P99, int Wrong) PackedRoundTrips(MegakernelHost host, int rounds)
+    /// <summary>
+    /// Round trips of one PACKED slot holding <paramref name="ops"/> ops, each an Increment (every op's result checked) or,
+    /// when <paramref name="nop"/>, a NOP (the slot's state checked).
+    /// </summary>
+    public static (double P50, double P99, int Wrong) PackedRoundTrips(MegakernelHost host, int rounds, int ops, bool nop = false)
     {
-        uint[] args = new uint[1 + (2 * PackedSlot.MaxOps)];
-        args[0] = PackedSlot.MaxOps;
+        uint[] args = new uint[1 + (2 * ops)];
+        args[0] = (uint)ops;
         double[] micros = new double[rounds];
         int wrong = 0;
         for (int i = 0; i < rounds; i++)
         {
-            for (int op = 0; op < PackedSlot.MaxOps; op++)
+            for (int op = 0; op < ops; op++)
             {
-                args[1 + (2 * op)] = BenchKernels.Opcodes.Increment;
+                args[1 + (2 * op)] = nop ? Opcodes.Nop : BenchKernels.Opcodes.Increment;
                 args[2 + (2 * op)] = (uint)(i + op);
             }
 
             long t0 = Stopwatch.GetTimestamp();
             SlotResult r = host.Submit(Opcodes.PackedSlot, args);
             micros[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-            for (int op = 0; op < PackedSlot.MaxOps; op++)
+            for (int op = 0; op < ops; op++)
             {
-                wrong += r.IsDone && r[2 + (2 * op)] == (uint)(i + op + 1) ? 0 : 1;
+                wrong += r.IsDone && (nop || r[2 + (2 * op)] == (uint)(i + op + 1)) ? 0 : 1;
             }
         }
 

@@ -94,9 +94,11 @@ internal static class SlotExecutor
         }
         else if (opcode == Opcodes.PackedSlot)
         {
+            RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerStart);
             spill = slot;
             RunPacked<TDispatcher>(buffers.State, ref spill, tenant);
             slot = spill;
+            RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerEnd);
         }
         else if (opcode == Opcodes.Exec)
         {
