@@ -57,10 +57,7 @@ internal static class LatencyBreakdown
         {
             if (i % 2 == 1)
             {
-                long until = Stopwatch.GetTimestamp() + (random.Next(3000) * Stopwatch.Frequency / 1_000_000_000);
-                while (Stopwatch.GetTimestamp() < until)
-                {
-                }
+                OwnSlots.RandomGap(random, 3000);
             }
 
             var request = packed

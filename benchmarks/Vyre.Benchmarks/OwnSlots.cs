@@ -25,6 +25,18 @@ internal static class OwnSlots
         }
     }
 
+    /// <summary>
+    /// Spins for a random 0..<paramref name="maxNs"/> nanoseconds: the next slot then arrives at a random phase of the
+    /// forwarder's polling, not right after the last answer.
+    /// </summary>
+    public static void RandomGap(Random random, int maxNs)
+    {
+        long until = Stopwatch.GetTimestamp() + (random.Next(maxNs) * Stopwatch.Frequency / 1_000_000_000);
+        while (Stopwatch.GetTimestamp() < until)
+        {
+        }
+    }
+
     /// <summary>Publishes <paramref name="request"/> alone; the caller takes its result (<c>TryTake</c>).</summary>
     public static long Publish(MegakernelHost host, in SlotRequest request)
     {

@@ -310,11 +310,7 @@ internal static class RingThroughput
         {
             if (maxGapNs > 0)
             {
-                // A slot that arrives at a random phase of the device's polling, not right after the last answer.
-                long until = Stopwatch.GetTimestamp() + (random.Next(maxGapNs) * Stopwatch.Frequency / 1_000_000_000);
-                while (Stopwatch.GetTimestamp() < until)
-                {
-                }
+                OwnSlots.RandomGap(random, maxGapNs);
             }
 
             long t0 = Stopwatch.GetTimestamp();
