@@ -102,6 +102,7 @@ internal static class LatencyBreakdown
 
         double drift = (offsets[^1] - offsets[0]) / 1000.0;
         var legs = new double[s_legs.Length][];
+        double[] afterStatus = new double[served.Length];
         for (int leg = 0; leg < legs.Length; leg++)
         {
             legs[leg] = new double[served.Length];
@@ -129,6 +130,8 @@ internal static class LatencyBreakdown
             {
                 legs[leg][k] = (t[leg + 1] - t[leg]) / 1000.0;
             }
+
+            afterStatus[k] = (Device(i, RoundTripTrace.LaneFree) - Device(i, RoundTripTrace.StatusWritten)) / 1000.0;
         }
 
         foreach (bool gap in new[] { false, true })
@@ -145,6 +148,9 @@ internal static class LatencyBreakdown
                 double[] sorted = rows.Select(k => legs[leg][k]).Order().ToArray();
                 Console.WriteLine($"| {s_legs[leg]} | {sorted[sorted.Length / 2]:0.00} | {sorted[sorted.Length * 9 / 10]:0.00} | {sorted[sorted.Length * 99 / 100]:0.00} | {sorted.Average():0.00} |");
             }
+
+            double[] after = rows.Select(k => afterStatus[k]).Order().ToArray();
+            Console.WriteLine($"| (off the path) after the status: completion mark, device fence, until the lane is free | {after[after.Length / 2]:0.00} | {after[after.Length * 9 / 10]:0.00} | {after[after.Length * 99 / 100]:0.00} | {after.Average():0.00} |");
         }
     }
 }

@@ -338,7 +338,8 @@ internal static class ProgramInterpreter
         }
 
         call.EnterProgramCall(opcode, firstWord, (int)argumentCount);
-        SlotStatus status = SlotExecutor.DispatchLane<TDispatcher>(ref call);
+        // The call's context lives in memory anyway (its arguments are registers in the area): the plain dispatch on it.
+        SlotStatus status = SlotExecutor.DispatchLane<TDispatcher, OnCpu>(ref call);
         if (status == SlotStatus.Done && !call.HasFault)
         {
             return true;

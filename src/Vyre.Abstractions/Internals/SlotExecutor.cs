@@ -96,7 +96,7 @@ internal static class SlotExecutor
         {
             RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerStart);
             spill = slot;
-            RunPacked<TDispatcher>(buffers.State, ref spill, tenant);
+            RunPacked<TDispatcher, TSite>(buffers.State, ref spill, tenant);
             slot = spill;
             RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerEnd);
         }
@@ -227,11 +227,13 @@ internal static class SlotExecutor
 
     /// <summary>
     /// Runs <see cref="SlotContext.Opcode"/> as one call on this lane, for the callers that are one lane by nature (a packed
-    /// op, a VIR0 program's call): a warp-wide handler cannot be run there and records <see cref="FaultCode.Unsupported"/>.
+    /// op, a VIR0 program's call), through <typeparamref name="TSite"/>: a warp-wide handler cannot be run there and records
+    /// <see cref="FaultCode.Unsupported"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static SlotStatus DispatchLane<TDispatcher>(ref SlotContext slot)
+    public static SlotStatus DispatchLane<TDispatcher, TSite>(ref SlotContext slot)
         where TDispatcher : struct, IMegakernelDispatcher
+        where TSite : struct, IDispatchSite
     {
         TDispatcher dispatcher = default;
         if (dispatcher.HasGroupHandlers && dispatcher.IsGroupOpcode(slot.Opcode))
@@ -239,7 +241,7 @@ internal static class SlotExecutor
             return slot.Fail(FaultCode.Unsupported, slot.Opcode);
         }
 
-        return dispatcher.Dispatch(ref slot, out _);
+        return default(TSite).Dispatch<TDispatcher>(ref slot, out _);
     }
 
     /// <summary>
@@ -430,8 +432,28 @@ internal static class SlotExecutor
         slot.SetResult(0, cursor);
     }
 
-    private static void RunPacked<TDispatcher>(SharedWords state, ref SlotContext slot, uint tenant)
+    /// <summary>
+    /// PACKED_SLOT: runs its ops one after another on <c>op</c>, a copy of the slot's context that, in a kernel, stays in
+    /// registers (its address reaches only inlined code: <see cref="IMegakernelDispatcher.DispatchInKernel"/> runs an
+    /// AggressiveInlining handler in place); <paramref name="slot"/> is the executor's copy in local memory, where every
+    /// field a handler read was a load in a dependent chain (H200, 2026-12-02: the PACKED run of one tiny op 1.38 µs, the op
+    /// alone 0.16). Never inlined: inlined, it put a second dispatch tree on every slot's path (the benchmarks' kernel build
+    /// took 5.5 s instead of 3).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RunPacked<TDispatcher, TSite>(SharedWords state, ref SlotContext slot, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
+        where TSite : struct, IDispatchSite
+    {
+        SlotContext op = slot;
+        RunPackedOps<TDispatcher, TSite>(state, ref op, tenant);
+        slot = op;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunPackedOps<TDispatcher, TSite>(SharedWords state, ref SlotContext slot, uint tenant)
+        where TDispatcher : struct, IMegakernelDispatcher
+        where TSite : struct, IDispatchSite
     {
         uint count = slot.Arg(0);
         if (count == 0 || count > PackedSlot.MaxOps)
@@ -457,7 +479,7 @@ internal static class SlotExecutor
             }
 
             slot.EnterPackedOp(opcode, opcodeWord + 1);
-            SlotStatus status = DispatchLane<TDispatcher>(ref slot);
+            SlotStatus status = DispatchLane<TDispatcher, TSite>(ref slot);
             if (status != SlotStatus.Done || slot.HasFault)
             {
                 // A packed op cannot wait for io: its slot is shared with the other ops.

@@ -5,7 +5,7 @@ namespace Vyre.Backends.Managed;
 /// <summary>
 /// The Managed workers' dispatcher: <see cref="GuardedDispatcher{TDispatcher}"/> for lane handlers, and a warp-wide
 /// handler's slot run on the worker's <see cref="WarpTeam{TDispatcher}"/>. Only a whole slot reaches a team: packed ops and
-/// VIR0 calls check the width first (<see cref="SlotExecutor.DispatchLane{TDispatcher}"/>), as on the GPU.
+/// VIR0 calls check the width first (<see cref="SlotExecutor.DispatchLane{TDispatcher, TSite}"/>), as on the GPU.
 /// </summary>
 internal struct ManagedDispatcher<TDispatcher> : IMegakernelDispatcher
     where TDispatcher : struct, IMegakernelDispatcher
