@@ -81,6 +81,8 @@ public sealed unsafe partial class MegakernelHost
     /// Sets what tenant <paramref name="tenant"/> (1..29) may run; slots of a tenant with no permissions end in FAULT. Every
     /// slot checked after this returns is checked against the new permissions.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A tenant outside 1..29.</exception>
+    /// <exception cref="ArgumentException">A permission outside <see cref="TenantPermissions.All"/>.</exception>
     public void SetTenantPermissions(uint tenant, TenantPermissions permissions)
     {
         using CallScope call = EnterCall();
@@ -89,6 +91,7 @@ public sealed unsafe partial class MegakernelHost
             throw new ArgumentOutOfRangeException(nameof(tenant), $"Tenant {tenant} has no mask word (tenants 1..{ControlWord.TenantCount}; tenant 0 may run everything). Fix: use a tenant in 1..{ControlWord.TenantCount}.");
         }
 
+        ThrowIfUnknownPermissions(permissions);
         int index = (int)tenant - 1;
         lock (_tenantMaskLock)
         {

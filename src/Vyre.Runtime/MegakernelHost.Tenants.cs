@@ -20,11 +20,7 @@ public sealed unsafe partial class MegakernelHost
     /// <exception cref="InvalidOperationException">Every tenant id is taken.</exception>
     public TenantHandle RegisterTenant(TenantPermissions permissions = TenantPermissions.User, int maxOutstanding = 256)
     {
-        if ((permissions & ~TenantPermissions.All) != 0)
-        {
-            throw new ArgumentException($"Permissions 0x{(uint)permissions:X} include bits no TenantPermissions value has. Fix: combine System, User and OwnWindow.", nameof(permissions));
-        }
-
+        ThrowIfUnknownPermissions(permissions);
         if (maxOutstanding < 1 || maxOutstanding > SlotCount)
         {
             throw new ArgumentException($"maxOutstanding {maxOutstanding} is outside 1..{SlotCount} (the ring's slots). Fix: give a quota in that range.", nameof(maxOutstanding));
@@ -46,6 +42,15 @@ public sealed unsafe partial class MegakernelHost
         }
 
         throw new InvalidOperationException($"All {ControlWord.TenantCount} tenant ids are taken (by handles, or set by hand with SetTenantPermissions). Fix: dispose a TenantHandle no longer used.");
+    }
+
+    /// <summary>Refuses permission bits no <see cref="TenantPermissions"/> value has.</summary>
+    private static void ThrowIfUnknownPermissions(TenantPermissions permissions)
+    {
+        if ((permissions & ~TenantPermissions.All) != 0)
+        {
+            throw new ArgumentException($"Permissions 0x{(uint)permissions:X} include bits no TenantPermissions value has. Fix: combine System, User and OwnWindow.", nameof(permissions));
+        }
     }
 
     /// <summary>Frees a disposed handle's id (its permissions are None already).</summary>

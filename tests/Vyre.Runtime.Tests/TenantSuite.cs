@@ -163,6 +163,18 @@ public abstract class TenantSuite
     }
 
     [Test]
+    public async Task Setting_a_mask_refuses_a_tenant_without_a_word_and_unknown_bits_and_changes_nothing()
+    {
+        await using TenantHandle tenant = _host.RegisterTenant(TenantPermissions.User);
+        Assert.That(() => _host.SetTenantPermissions(0, TenantPermissions.User), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
+        Assert.That(() => _host.SetTenantPermissions(30, TenantPermissions.User), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("Fix:"));
+        Assert.That(() => _host.SetTenantPermissions(tenant.Id, (TenantPermissions)0x100 | TenantPermissions.System), Throws.ArgumentException.With.Message.Contains("Fix:"));
+        Assert.That(_host.ControlWordOf(Vyre.Internals.ControlWord.TenantMaskFirst + (int)tenant.Id - 1), Is.EqualTo((uint)TenantPermissions.User), "the refused call wrote nothing");
+        Assert.That(tenant.Submit(new SlotRequest(TestKernels.Opcodes.WhoAmI))[0], Is.EqualTo(tenant.Id), "nor did it reach the device");
+        Assert.That(_host.Submit(new SlotRequest(Vyre.Opcodes.Nop) { Tenant = tenant.Id }).Fault, Is.EqualTo(FaultCode.UnauthorizedTenant), "System was not granted");
+    }
+
+    [Test]
     public async Task Ids_run_out_with_a_clear_error_and_come_back_when_a_handle_is_disposed()
     {
         var handles = new List<TenantHandle>();
