@@ -4,11 +4,13 @@
 //   one read         lanes 0..7 read the 128-byte line, one read at a time (Vyre's forwarder, natively)
 //   one read, busy  the same, with 1,055 more warps on the GPU polling a device word with nanosleep 100 between
 //                   polls (what Vyre's idle warps do)
-//   scouts x2       the host writes the line twice (two 128-byte lines: reads of one line queue behind each
-//                   other); two scout warps read one line each, a pace apart, and hand a line with a new doorbell to
-//                   a forwarder warp through shared memory (the shape ILGPU allows: a warp waits where it issues a load)
-// (Two reads in flight from one warp, software pipelined, were tried on 2026-12-02 and were slower: the fence before
-// the status waits for the read in flight.)
+//   same line x2    one warp, two reads of the line in flight, issued a pace apart (software pipelined: the
+//                   loop is unrolled twice so that no register copy waits for a load)
+//   two lines x2    the same, the host writing the line twice (two 128-byte lines: reads of one line queue behind
+//                   each other) and the reads alternating between them
+//   scouts x2       two lines; two scout warps read one line each, a pace apart, and hand a line with a new doorbell
+//                   to a forwarder warp through shared memory (the shape ILGPU allows: a warp waits where it issues a
+//                   load)
 // Each in two host patterns: ping-pong (publish as soon as the last answer is seen) and a random gap of 0-3 µs
 // between an answer and the next publish (a slot arriving at a random phase of the device's polling).
 // Also the time of one read of host memory, serial and two in flight (same line, two lines).
@@ -33,8 +35,8 @@ struct alignas(128) Shared
     uint32_t stop;
 };
 
-enum Variant { One, OneBusy, Scouts, VariantCount };
-static const char* s_names[] = { "one read at a time", "one read at a time, 1,055 warps polling device memory", "two lines, two scout warps, shared memory" };
+enum Variant { One, OneBusy, SameLine, TwoLines, Scouts, VariantCount };
+static const char* s_names[] = { "one read at a time", "one read at a time, 1,055 warps polling device memory", "same line, two reads in flight", "two lines, two reads in flight", "two lines, two scout warps, shared memory" };
 
 __device__ __forceinline__ unsigned long long Now() { unsigned long long t; asm volatile("mov.u64 %0, %globaltimer;" : "=l"(t)); return t; }
 __device__ __forceinline__ void StoreVolatile(void* p, uint32_t v) { asm volatile("st.volatile.u32 [%0], %1;" :: "l"(p), "r"(v) : "memory"); }
@@ -63,6 +65,13 @@ __device__ __forceinline__ bool Serve(Shared* s, int lane, unsigned long long ev
     return false;
 }
 
+// Waits until a pace has passed since the last read was issued, then marks the next one issued.
+__device__ __forceinline__ void Pace(unsigned long long& last, unsigned pace)
+{
+    while (Now() - last < pace) { }
+    last = Now();
+}
+
 __global__ void Poller(Shared* s, int variant, unsigned pace, volatile uint32_t* quitAll)
 {
     int lane = threadIdx.x & 31;
@@ -80,6 +89,23 @@ __global__ void Poller(Shared* s, int variant, unsigned pace, volatile uint32_t*
             unsigned long long e = 0, o = 0;
             if (lane < 8) LoadPair(&s->line[0].e[lane * 2], e, o);
             if (Serve(s, lane, e, o, seen)) { *quitAll = 1; return; }
+        }
+    }
+
+    if (variant == SameLine || variant == TwoLines)
+    {
+        if (warp != 0) return;
+        const Line* b = &s->line[variant == TwoLines ? 1 : 0];
+        unsigned long long ea = 0, oa = 0, eb = 0, ob = 0, last = Now();
+        if (lane < 8) LoadPair(&s->line[0].e[lane * 2], ea, oa);
+        for (;;)
+        {
+            Pace(last, pace);
+            if (lane < 8) LoadPair(&b->e[lane * 2], eb, ob);
+            if (Serve(s, lane, ea, oa, seen)) return;
+            Pace(last, pace);
+            if (lane < 8) LoadPair(&s->line[0].e[lane * 2], ea, oa);
+            if (Serve(s, lane, eb, ob, seen)) return;
         }
     }
 
@@ -189,7 +215,7 @@ int main(int argc, char** argv)
     for (int gap = 0; gap < 2; gap++)
     for (int variant = 0; variant < VariantCount; variant++)
     {
-        int lines = variant == Scouts ? 2 : 1;
+        int lines = variant == TwoLines || variant == Scouts ? 2 : 1;
         cudaMemset(quitAll, 0, sizeof(uint32_t));
         cudaDeviceSynchronize();
         std::memset(host, 0, sizeof(Shared));

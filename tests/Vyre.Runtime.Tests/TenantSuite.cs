@@ -175,6 +175,31 @@ public abstract class TenantSuite
     }
 
     [Test]
+    public async Task Masks_set_from_racing_threads_leave_the_host_and_the_device_agreeing()
+    {
+        await using TenantHandle tenant = _host.RegisterTenant(TenantPermissions.User);
+        uint id = tenant.Id;
+        for (int round = 0; round < 8; round++)
+        {
+            // Two threads set opposite masks at once; whichever call ends last, both copies must hold its mask.
+            TenantPermissions[] sides = [TenantPermissions.None, TenantPermissions.User];
+            await Task.WhenAll(sides.Select(side => Task.Run(() =>
+            {
+                for (int i = 0; i < 50; i++)
+                {
+                    _host.SetTenantPermissions(id, side);
+                }
+            })));
+
+            uint hostWord = _host.ControlWordOf(Vyre.Internals.ControlWord.TenantMaskFirst + (int)id - 1);
+            SlotResult result = _host.Submit(new SlotRequest(TestKernels.Opcodes.WhoAmI) { Tenant = id });
+            Assert.That(result.State, Is.EqualTo(hostWord == (uint)TenantPermissions.None ? SlotState.Fault : SlotState.Done), $"round {round}: the host's word says {hostWord}");
+        }
+
+        _host.SetTenantPermissions(id, TenantPermissions.User);
+    }
+
+    [Test]
     public async Task Ids_run_out_with_a_clear_error_and_come_back_when_a_handle_is_disposed()
     {
         var handles = new List<TenantHandle>();

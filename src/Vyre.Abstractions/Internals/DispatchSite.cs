@@ -24,7 +24,10 @@ internal readonly struct InKernel : IDispatchSite
         default(TDispatcher).DispatchInKernel(ref slot, out ordinal);
 }
 
-/// <summary>The Managed workers' site: <see cref="IMegakernelDispatcher.Dispatch"/>, every handler on the context itself (no copy).</summary>
+/// <summary>
+/// The Managed workers' site: <see cref="IMegakernelDispatcher.Dispatch"/>, every handler on the context itself (no copy).
+/// Also the VIR0 interpreter's on every backend: its call context lives in memory anyway (its arguments are registers).
+/// </summary>
 internal readonly struct OnCpu : IDispatchSite
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

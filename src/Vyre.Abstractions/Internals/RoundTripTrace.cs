@@ -55,7 +55,7 @@ internal static class RoundTripTrace
         // No GPU timer on the CPU backends: nothing to stamp, and their workers are spared the view's length check per stage.
         if (Enabled(buffers))
         {
-            Stamp(buffers, sequence, stage, DeviceMemory.GlobalTimer());
+            Write(buffers, sequence, stage, DeviceMemory.GlobalTimer());
         }
     }
 
@@ -65,10 +65,16 @@ internal static class RoundTripTrace
     {
         if (Enabled(buffers))
         {
-            int entries = buffers.Trace.IntLength / WordsPerEntry;
-            int at = ((int)(sequence & (uint)(entries - 1)) * WordsPerEntry) + (stage * 2); // entries: a power of two
-            buffers.Trace[at] = (uint)time;
-            buffers.Trace[at + 1] = (uint)(time >> 32);
+            Write(buffers, sequence, stage, time);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Write(in MegakernelBuffers buffers, uint sequence, int stage, ulong time)
+    {
+        int entries = buffers.Trace.IntLength / WordsPerEntry;
+        int at = ((int)(sequence & (uint)(entries - 1)) * WordsPerEntry) + (stage * 2); // entries: a power of two
+        buffers.Trace[at] = (uint)time;
+        buffers.Trace[at + 1] = (uint)(time >> 32);
     }
 }
