@@ -80,6 +80,7 @@ public static class MegakernelLoop
                 if (index == 0)
                 {
                     bool housekeep = ++forward.Iterations % HousekeepingPeriod == 0;
+                    RepublishIfDue(buffers, ref forward, housekeep);
                     ReadHostWords(buffers, housekeep, out uint shutdown, out uint beat);
                     serve = Poll(buffers, ref forward, buffers.Control.Read(ControlWord.PublishCursor), housekeep, shutdown, beat, 0, out single) ? 1u : 0u;
                 }
@@ -314,6 +315,12 @@ public static class MegakernelLoop
                 SlotWords.LoadPair(loadAt, out even, out odd);
             }
 
+            // While the line is in flight (nothing below waits for it until the shuffles).
+            if (lane == 0)
+            {
+                RepublishIfDue(buffers, ref forward, housekeep);
+            }
+
             // The doorbell is the low half of the line's last eight bytes (lane 7's second entry).
             uint published = express ? Warp.Shuffle((uint)odd, ExpressLanes - 1) : 0u;
             uint shutdown = 0, beat = 0;
@@ -483,7 +490,8 @@ public static class MegakernelLoop
 
     /// <summary>
     /// The forwarder's iteration (thread 0): housekeeping when the caller says so (<paramref name="housekeep"/>, with the
-    /// host's <paramref name="shutdown"/> and <paramref name="beat"/> words it read), then the host's
+    /// host's <paramref name="shutdown"/> and <paramref name="beat"/> words it read; the caller republishes the counters,
+    /// <see cref="RepublishIfDue"/>), then the host's
     /// doorbell, <paramref name="published"/> (read by the caller: with the express line on CUDA, from a read it issued at
     /// <paramref name="readIssued"/>, the global timer, when tracing). A batch is republished in device memory for the warps to claim. A single slot on an idle
     /// queue is claimed here and returned in <paramref name="sequence"/>: the caller runs it, then republishes the
@@ -498,7 +506,6 @@ public static class MegakernelLoop
         if (housekeep)
         {
             Housekeep(buffers, ref forward, shutdown, beat);
-            Republish(buffers, ref forward, metrics: forward.Iterations % MetricsPeriod == 0);
         }
 
         if (published == forward.Doorbell)
@@ -555,6 +562,21 @@ public static class MegakernelLoop
         else if (now - forward.BeatSeenAt > buffers.HeartbeatTimeout)
         {
             Atomic.CompareExchange(ref buffers.State.View[DeviceStateWord.Stop], 0u, (uint)KernelExitReason.HeartbeatStale);
+        }
+    }
+
+    /// <summary>
+    /// The counters' share of housekeeping, in the iterations that keep house (<paramref name="housekeep"/>): it needs nothing
+    /// the iteration's read of host memory brings, so the forwarder warp does it while that read is in flight. After the read,
+    /// its reads of device memory (two, and the metric words every <see cref="MetricsPeriod"/>th iteration) held up the
+    /// doorbell of a slot that arrived in such an iteration (docs/latency.md).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RepublishIfDue(in MegakernelBuffers buffers, ref ForwarderState forward, bool housekeep)
+    {
+        if (housekeep)
+        {
+            Republish(buffers, ref forward, metrics: forward.Iterations % MetricsPeriod == 0);
         }
     }
 
