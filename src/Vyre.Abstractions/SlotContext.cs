@@ -50,38 +50,20 @@ public unsafe struct SlotContext
     }
 
     /// <summary>
-    /// Creates the context of a slot whose words the caller has read: how the device builds it (ILGPU keeps a constructed
-    /// struct as a value; writing the same fields through a reference, <see cref="Init"/>, cost the GPU's round trip 0.04 µs
-    /// in the context stage and 0.2 µs p50, 2026-12-02). The field list is <see cref="Init"/>'s, kept in the same order.
+    /// Creates the context of a slot whose words the caller has read: how the device builds it, with <see cref="Init"/>'s
+    /// fields. The constructor had a copy of that field list of its own until 2026-12-02, when the kernels' context had
+    /// come to live in registers: the benchmarks' kernels compile to the same PTX either way (but for the build's hash).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal SlotContext(in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant, in SlotWords words)
-    {
-        _words = words;
-        _ring = buffers.Ring;
-        _data = buffers.Data;
-        _heap = buffers.Heap;
-        _dataAddress = buffers.DataAddress;
-        _heapAddress = buffers.HeapAddress;
-        _scratchAddress = buffers.ScratchAddress;
-        _scratchBase = slotIndex * SlotScratch.WordsPerSlot;
-        _mayHaveFault = false;
-        _argsInMemory = 0;
-        _slotBase = slotIndex * SlotLayout.WordCount;
-        _argBase = SlotLayout.FirstArgument;
-        _argCount = SlotLayout.ArgumentCount;
-        _load = default;
-        _slotIndex = slotIndex;
-        _opcode = opcode;
-        _tenant = tenant;
-    }
+    internal SlotContext(in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant, in SlotWords words) =>
+        Init(out this, buffers, slotIndex, opcode, tenant, words);
 
     /// <summary>
     /// Makes <paramref name="slot"/> the context of a slot whose words the caller has read, in place: how the Managed
     /// workers build it (<c>SlotExecutor.ExecuteOnCpu</c>). .NET builds an inlined struct constructor's result in a temporary and copies it into a local whose address
     /// is taken (the executor passes its context by reference), and that 256-byte copy, right after the temporary's field
     /// writes, stalls on store forwarding: most of what a Managed worker spent per slot beyond the handler
-    /// (docs/benchmarks.md, 2026-12-02). The same fields as the constructor's.
+    /// (docs/benchmarks.md, 2026-12-02). The constructor is this, on itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Init(out SlotContext slot, in MegakernelBuffers buffers, int slotIndex, uint opcode, uint tenant, in SlotWords words)
