@@ -11,7 +11,7 @@ namespace Vyre.Internals;
 /// <para>
 /// Persistent loop: warp 0 is the <em>forwarder</em>, the only warp that reads host memory while idle (FACTS.md: every
 /// idle poller of host memory adds about 1.3 µs to a round trip). Its lanes 0..7 read the express line with the
-/// doorbell (one 128-byte request, on CUDA), every 16th iteration lanes 8 and 9 the host's shutdown and heartbeat words in
+/// doorbell (one 128-byte request, on CUDA), every 128th iteration lanes 8 and 9 the host's shutdown and heartbeat words in
 /// the same load, and it republishes the doorbell in device memory; when a single slot arrives on an idle queue it claims it, takes its words from the
 /// express line (or lanes 0..3 read its 64 bytes at once), and lane 0 runs it (the single-poller latency path; the
 /// whole warp runs a warp-wide slot). Every other warp's lane 0 polls device memory
@@ -286,8 +286,8 @@ public static class MegakernelLoop
 
     /// <summary>
     /// The forwarder warp. On CUDA lanes 0..7 read the 128-byte express line, which ends with the doorbell
-    /// (<see cref="ControlWord.ExpressFirst"/>): one PCIe request per iteration, which every 16th iteration also brings the
-    /// host's shutdown and heartbeat words (lanes 8 and 9). Lane 0 polls with that doorbell
+    /// (<see cref="ControlWord.ExpressFirst"/>): one PCIe request per iteration, which every 128th iteration (<see cref="HousekeepingPeriod"/>) also
+    /// brings the host's shutdown and heartbeat words (lanes 8 and 9); lane 0 republishes the counters while it is in flight. Lane 0 polls with that doorbell
     /// (<see cref="Poll"/>); the single slot it claims is taken from the express line when every entry carries that slot's
     /// tag, else read by lanes 0..3, sixteen bytes each, and gathered by shuffles. Lane 0 runs it; the other lanes only
     /// take part in the reads. Only a slot the doorbell shows is ever run: the host's doorbell and its retirement rely on
