@@ -1,5 +1,7 @@
 using System;
 using System.Diagnostics;
+using System.Globalization;
+using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using Vyre.Internals;
@@ -31,16 +33,17 @@ internal static class LatencyBreakdown
         "host: read results, retire the slot",
     ];
 
-    public static async Task RunAsync(bool quick)
+    /// <summary>The breakdowns; with <paramref name="dumpFolder"/>, each run's rounds also go there as CSV (one row per round, its stages in µs).</summary>
+    public static async Task RunAsync(bool quick, string? dumpFolder = null)
     {
         // With the express line (the default on CUDA) and without it (the slot read from the ring after the doorbell).
-        await RunAsync(quick, express: true, packed: false);
-        await RunAsync(quick, express: false, packed: false);
-        await RunAsync(quick, express: true, packed: true);
+        await RunAsync(quick, express: true, packed: false, dumpFolder);
+        await RunAsync(quick, express: false, packed: false, dumpFolder);
+        await RunAsync(quick, express: true, packed: true, dumpFolder);
     }
 
     /// <summary>One run; <paramref name="packed"/>: each slot a PACKED slot of one Increment op instead of the op itself.</summary>
-    private static async Task RunAsync(bool quick, bool express, bool packed)
+    private static async Task RunAsync(bool quick, bool express, bool packed, string? dumpFolder)
     {
         int rounds = quick ? 2_000 : 20_000;
         int entries = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)rounds); // a power of two: a stamp masks
@@ -134,23 +137,43 @@ internal static class LatencyBreakdown
             afterStatus[k] = (Device(i, RoundTripTrace.LaneFree) - Device(i, RoundTripTrace.StatusWritten)) / 1000.0;
         }
 
+        if (dumpFolder is not null)
+        {
+            Dump(Path.Combine(dumpFolder, $"breakdown-{(express ? "express" : "ring")}{(packed ? "-packed" : "")}.csv"), served, legs, afterStatus, k => HostNs(served[k], 0) - HostNs(served[0], 0));
+        }
+
         foreach (bool gap in new[] { false, true })
         {
             int[] rows = Enumerable.Range(0, served.Length).Where(k => served[k] % 2 == (gap ? 1 : 0)).ToArray();
-            double[] totals = rows.Select(k => (HostNs(served[k], 3) - HostNs(served[k], 0)) / 1000.0).Order().ToArray();
+            double Total(int k) => (HostNs(served[k], 3) - HostNs(served[k], 0)) / 1000.0;
+            double[] totals = rows.Select(Total).Order().ToArray();
+            // The tail's owner: each stage's mean over the rounds at or above the total's p99.
+            int[] slowest = rows.Where(k => Total(k) >= totals[totals.Length * 99 / 100]).ToArray();
             string how = gap ? "each after a random 0-3 µs gap" : "back to back";
             Console.WriteLine($"\n## CUDA: where one round trip goes{(packed ? ", a PACKED slot of one Increment op (its handler stage: the whole PACKED run)" : "")}, express line {(express ? "on" : "off")}, {how} ({rounds / 2:N0} round trips, {rows.Length:N0} served by the forwarder; {wrong} wrong results in the run)\n");
             Console.WriteLine($"Total p50 {totals[totals.Length / 2]:0.00} µs, p99 {totals[totals.Length * 99 / 100]:0.00} µs. Clocks aligned per window of {Window} rounds (the two PCIe legs equal at the median of the back-to-back rounds); the GPU clock drifted {drift:0.00} µs against the host's over the run. The two legs' sum is exact; their split is that assumption.\n");
-            Console.WriteLine("| stage | p50 µs | p90 µs | p99 µs | mean µs |");
-            Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+            Console.WriteLine($"| stage | p50 µs | p90 µs | p99 µs | mean µs | mean over the slowest 1% ({slowest.Length} rounds at or above the total's p99) µs |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
             for (int leg = 0; leg < legs.Length; leg++)
             {
                 double[] sorted = rows.Select(k => legs[leg][k]).Order().ToArray();
-                Console.WriteLine($"| {s_legs[leg]} | {sorted[sorted.Length / 2]:0.00} | {sorted[sorted.Length * 9 / 10]:0.00} | {sorted[sorted.Length * 99 / 100]:0.00} | {sorted.Average():0.00} |");
+                Console.WriteLine($"| {s_legs[leg]} | {sorted[sorted.Length / 2]:0.00} | {sorted[sorted.Length * 9 / 10]:0.00} | {sorted[sorted.Length * 99 / 100]:0.00} | {sorted.Average():0.00} | {slowest.Average(k => legs[leg][k]):0.00} |");
             }
 
             double[] after = rows.Select(k => afterStatus[k]).Order().ToArray();
-            Console.WriteLine($"| (off the path) after the status: completion mark, device fence, until the lane is free | {after[after.Length / 2]:0.00} | {after[after.Length * 9 / 10]:0.00} | {after[after.Length * 99 / 100]:0.00} | {after.Average():0.00} |");
+            Console.WriteLine($"| (off the path) after the status: completion mark, device fence, until the lane is free | {after[after.Length / 2]:0.00} | {after[after.Length * 9 / 10]:0.00} | {after[after.Length * 99 / 100]:0.00} | {after.Average():0.00} | {slowest.Average(k => afterStatus[k]):0.00} |");
+        }
+    }
+
+    /// <summary>One CSV row per served round: its index (odd: after a random gap), when it started (µs from the first), and each stage in µs.</summary>
+    private static void Dump(string path, int[] served, double[][] legs, double[] afterStatus, Func<int, long> startNs)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var writer = new StreamWriter(path);
+        writer.WriteLine("round,start_us," + string.Join(',', Enumerable.Range(0, legs.Length).Select(leg => $"stage{leg}")) + ",after_status");
+        for (int k = 0; k < served.Length; k++)
+        {
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{served[k]},{startNs(k) / 1000.0:0.000},{string.Join(',', legs.Select(leg => leg[k].ToString("0.000", CultureInfo.InvariantCulture)))},{afterStatus[k]:0.000}"));
         }
     }
 }

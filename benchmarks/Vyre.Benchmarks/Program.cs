@@ -8,7 +8,7 @@ using Vyre;
 using Vyre.Benchmarks;
 
 // Side-by-side measurements in one run. Prints markdown tables for docs/benchmarks.md.
-// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only | --priority-only | --programs-only | --scan-only (options below) | --breakdown-only | --cold-start embedded|compiled|cache]
+// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only | --priority-only | --programs-only | --scan-only (options below) | --breakdown-only | --host-path-only | --cold-start embedded|compiled|cache]
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Vyre benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Environment.OSVersion}");
 string streamFolder = Path.Combine(Path.GetTempPath(), "vyre-bench-stream-" + Environment.ProcessId);
@@ -70,9 +70,17 @@ if (args.Contains("--throughput-only"))
     return;
 }
 
+if (args.Contains("--host-path-only"))
+{
+    HostPathBenchmark.Run(quick);
+    return;
+}
+
 if (args.Contains("--breakdown-only"))
 {
-    await LatencyBreakdown.RunAsync(quick);
+    // [--dump DIR]: every round of each breakdown as CSV.
+    HostPathBenchmark.Run(quick);
+    await LatencyBreakdown.RunAsync(quick, Array.IndexOf(args, "--dump") is int d and >= 0 ? args[d + 1] : null);
     await CudaLatency(quick);
     return;
 }

@@ -11,7 +11,8 @@
 //   generic  express, with the handler a non-inlined call taking a 208-byte context in local memory,
 //            built per slot the way Vyre builds its SlotContext (what a generic dispatch costs natively)
 //
-//   nvcc -O3 -arch=sm_90 -std=c++17 -o ring-floor ring-floor.cu && ./ring-floor
+//   nvcc -O3 -arch=sm_90 -std=c++17 -o ring-floor ring-floor.cu && ./ring-floor [DUMP_DIR]
+//   With DUMP_DIR, each variant's round trips (µs, in the order they ran) go to DUMP_DIR/native-VARIANT.txt.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -128,8 +129,9 @@ __global__ void Poller(Shared* s, int variant)
     }
 }
 
-int main()
+int main(int argc, char** argv)
 {
+    const char* dump = argc > 1 ? argv[1] : nullptr;
     Shared* host;
     if (cudaHostAlloc(&host, sizeof(Shared), cudaHostAllocMapped) != cudaSuccess)
     {
@@ -185,6 +187,17 @@ int main()
             line[15] = 0xFFFFFFFFull;
             cudaError_t error = cudaStreamSynchronize(stream);
             cudaStreamDestroy(stream);
+            if (pass == 1 && dump != nullptr)
+            {
+                char path[4096];
+                std::snprintf(path, sizeof path, "%s/native-%d.txt", dump, variant);
+                if (FILE* f = std::fopen(path, "w"))
+                {
+                    for (double t : times) std::fprintf(f, "%.3f\n", t);
+                    std::fclose(f);
+                }
+            }
+
             std::sort(times.begin(), times.end());
             if (pass == 1)
             {
