@@ -80,7 +80,7 @@ public sealed unsafe partial class MegakernelHost
     internal SlotBatch PublishChecked(ReadOnlySpan<SlotRequest> requests)
     {
         using CallScope call = EnterCall();
-        return new SlotBatch(_ring, _ring.Publish(requests, DateTime.UtcNow + _options.WaitTimeout, _onPublished), requests.Length);
+        return new SlotBatch(_ring, _ring.Publish(requests, _options.WaitTimeout, _onPublished), requests.Length);
     }
 
     /// <summary>
@@ -120,7 +120,7 @@ public sealed unsafe partial class MegakernelHost
     {
         using CallScope call = EnterCall();
         var source = new UniformSource(template, args, argsPerSlot);
-        return new SlotBatch(_ring, _ring.Publish(ref source, DateTime.UtcNow + _options.WaitTimeout, _onPublished), source.Count);
+        return new SlotBatch(_ring, _ring.Publish(ref source, _options.WaitTimeout, _onPublished), source.Count);
     }
 
     /// <summary>
@@ -227,7 +227,7 @@ public sealed unsafe partial class MegakernelHost
     private long PublishValidated(ReadOnlySpan<SlotRequest> requests)
     {
         Validate(requests);
-        return _ring.Publish(requests, DateTime.UtcNow + _options.WaitTimeout, _onPublished);
+        return _ring.Publish(requests, _options.WaitTimeout, _onPublished);
     }
 
     /// <summary>

@@ -24,6 +24,15 @@ internal static unsafe class SlotLine
     /// </summary>
     public static Vector512<uint> RequestToWords { get; } = Vector512.Create(0u, 12, 13, 14, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
 
+    /// <summary>
+    /// <see cref="RequestToWords"/> for a request read as its words 0..7 and then 7..14 (the last request of a span, past
+    /// which nothing may be read): argument words 8..11 and the header sit one lane further up.
+    /// </summary>
+    public static Vector512<uint> LastRequestToWords { get; } = Vector512.Create(0u, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12);
+
+    /// <summary>Lane <c>k</c> takes word <c>k + 1</c> of a slot (lane 15 takes word 0): the words the express line's entries carry.</summary>
+    public static Vector512<uint> ExpressWords { get; } = Vector512.Create(1u, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0);
+
     /// <summary>All ones in the status lane.</summary>
     public static Vector512<uint> StatusLane { get; } = Vector512.Create(uint.MaxValue, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 

@@ -76,12 +76,15 @@ internal readonly unsafe ref struct RequestSource(ReadOnlySpan<SlotRequest> requ
     public void Write(int index, uint* slot)
     {
         ref readonly SlotRequest request = ref _requests[index];
-        if (SlotLine.Accelerated && index < _requests.Length - 1)
+        if (SlotLine.Accelerated)
         {
-            // Sixteen words from the request: its 15 (arguments, opcode, tenant, priority) and the next request's first.
-            Vector512<uint> words = Vector512.LoadUnsafe(ref Unsafe.As<SlotRequest, uint>(ref Unsafe.AsRef(in request)));
-            Vector512<uint> line = Vector512.ConditionalSelect(SlotLine.StatusLane, SlotLine.Published, Avx512F.PermuteVar16x32(words, SlotLine.RequestToWords));
-            line.Store(slot);
+            ref uint first = ref Unsafe.As<SlotRequest, uint>(ref Unsafe.AsRef(in request));
+            Vector512<uint> line = index < _requests.Length - 1
+                // Sixteen words from the request: its 15 (arguments, opcode, tenant, priority) and the next request's first.
+                ? Avx512F.PermuteVar16x32(Vector512.LoadUnsafe(ref first), SlotLine.RequestToWords)
+                // The last request: no word past it is read (words 0..7, then 7..14).
+                : Avx512F.PermuteVar16x32(Vector512.Create(Vector256.LoadUnsafe(ref first), Vector256.LoadUnsafe(ref first, 7)), SlotLine.LastRequestToWords);
+            Vector512.ConditionalSelect(SlotLine.StatusLane, SlotLine.Published, line).Store(slot);
             return;
         }
 
