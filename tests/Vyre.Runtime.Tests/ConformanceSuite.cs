@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using NUnit.Framework;
 using Vyre.Internals;
@@ -290,6 +292,37 @@ public abstract partial class ConformanceSuite
         await wait.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.That(results.All(r => r.IsDone), string.Join(", ", results.Where(r => !r.IsDone)));
         Assert.That(Enumerable.Range(0, count).Where(i => i != count / 2).All(i => results[i][0] == (uint)i + 1));
+    }
+
+    [Test]
+    public void Lone_slots_that_fill_a_completion_group_write_its_word()
+    {
+        // Lone slots, one at a time, until one of them is the last of its group. The forwarder settles a lone slot's group
+        // an iteration after the slot (MegakernelLoop.SettleGroup); with nothing submitted after it, the word must still come.
+        int size = CompletionGroups.GroupSizeFor(_host.SlotCount);
+        _host.GroupDoneWords.Clear(); // Older marks (or another test's lies) must not pass for the one awaited here.
+        long last = -1;
+        for (int i = 0; i <= size && last < 0; i++)
+        {
+            long sequence = _host.RingSnapshot().Published;
+            SlotResult result = _host.Submit(TestKernels.Opcodes.Increment, (uint)i);
+            Assert.That(result.IsDone && result[0] == (uint)i + 1, result.ToString());
+            if ((MegakernelBuffers.SlotOf((uint)sequence, _host.SlotCount) + 1) % size == 0)
+            {
+                last = sequence;
+            }
+        }
+
+        Assert.That(last, Is.GreaterThanOrEqualTo(0), "a group's last slot among the submitted ones");
+        int group = MegakernelBuffers.SlotOf((uint)last, _host.SlotCount) / size;
+        uint mark = CompletionGroups.DoneMark(last, _host.SlotCount, size);
+        var waited = Stopwatch.StartNew();
+        while ((int)(Volatile.Read(ref _host.GroupDoneWords[group]) - mark) < 0 && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Thread.Sleep(1);
+        }
+
+        Assert.That((int)(Volatile.Read(ref _host.GroupDoneWords[group]) - mark), Is.GreaterThanOrEqualTo(0), $"group {group}'s word after sequence {last}");
     }
 
     [Test]

@@ -45,13 +45,31 @@ internal static class CompletionGroups
             uint inGroup = size - (index % size);
             uint take = end - sequence < inGroup ? end - sequence : inGroup;
             int group = (int)(index / size);
-            uint reached = Atomic.Add(ref buffers.GroupCounts[group], take) + take;
-            if (reached % size == 0)
-            {
-                buffers.GroupDone.WriteRelease(group, reached);
-            }
-
+            Settle(buffers, group, Atomic.Add(ref buffers.GroupCounts[group], take) + take);
             sequence += take;
+        }
+    }
+
+    /// <summary>
+    /// The first half of counting one sequence towards its group: the add, whose result the caller holds in
+    /// <paramref name="before"/> without looking at it, so that the atomic's round trip to L2 does not hold up what comes
+    /// next (the forwarder's next read of host memory). <see cref="Settle"/> is the second half.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int AddOne(in MegakernelBuffers buffers, uint sequence, out uint before)
+    {
+        int group = buffers.SlotOf(sequence) / buffers.GroupSize;
+        before = Atomic.Add(ref buffers.GroupCounts[group], 1u);
+        return group;
+    }
+
+    /// <summary>Writes <paramref name="group"/>'s host-visible word when its count has <paramref name="reached"/> a multiple of the group size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Settle(in MegakernelBuffers buffers, int group, uint reached)
+    {
+        if (reached % (uint)buffers.GroupSize == 0)
+        {
+            buffers.GroupDone.WriteRelease(group, reached);
         }
     }
 

@@ -90,6 +90,10 @@ public static class MegakernelLoop
                     single = Warp.Shuffle(single, 0);
                     ServeSingle<TDispatcher>(buffers, ref forward, single, SlotWords.Read(buffers.Ring, SlotBase(buffers, single)), lane, groupScratch);
                 }
+                else if (index == 0)
+                {
+                    SettleGroup(buffers, ref forward);
+                }
             }
 
             uint stop = 0;
@@ -159,6 +163,7 @@ public static class MegakernelLoop
     /// <summary>The forwarder's last words: the counters, the exit reason, then the state the host waits for.</summary>
     private static void Exit(in MegakernelBuffers buffers, ref ForwarderState forward)
     {
+        SettleGroup(buffers, ref forward);
         Republish(buffers, ref forward, metrics: true);
         buffers.Control.Write(ControlWord.ExitReason, buffers.State.Read(DeviceStateWord.Stop));
         MemoryFence.SystemLevel();
@@ -260,6 +265,9 @@ public static class MegakernelLoop
     /// <summary>
     /// Runs a single slot the forwarder claimed, whose words every lane of the warp holds: a warp-wide one on the whole
     /// warp, any other on lane 0; then lane 0 counts it and republishes the doorbell (until then no warp can claim it).
+    /// A slot run on lane 0 is counted towards its completion group in two halves: the add now, and what it reached
+    /// looked at once the forwarder's next read is back (<see cref="SettleGroup"/>), so that the atomic's round trip is not
+    /// between the slot's status and that read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ServeSingle<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, uint sequence, in SlotWords words, int lane, WarpScratch scratch)
@@ -270,12 +278,18 @@ public static class MegakernelLoop
             int ordinal = SlotExecutor.ExecuteGroupByValue<TDispatcher>(buffers, sequence, words, lane, scratch);
             if (lane == 0)
             {
+                SettleGroup(buffers, ref forward);
                 Counted(buffers, sequence, ordinal);
             }
         }
         else if (lane == 0)
         {
-            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words));
+            int ordinal = RunOne<TDispatcher>(buffers, sequence, words);
+            SettleGroup(buffers, ref forward);
+            Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
+            Atomic.Add(ref buffers.State.View[DeviceStateWord.DoneCount], 1u);
+            forward.PendingGroup = CompletionGroups.AddOne(buffers, sequence, out forward.PendingBefore);
+            forward.GroupPending = true;
         }
 
         if (lane == 0)
@@ -363,6 +377,10 @@ public static class MegakernelLoop
                 }
 
                 ServeSingle<TDispatcher>(buffers, ref forward, sequence, words, lane, groupScratch);
+            }
+            else if (lane == 0)
+            {
+                SettleGroup(buffers, ref forward);
             }
 
             // The stop word (device memory) after the slot, not between its claim and its run.
@@ -537,10 +555,28 @@ public static class MegakernelLoop
         }
 
         // A batch (or a slot behind unclaimed ones): the warps claim it; the claim cursor is theirs until they catch up.
+        // The last lone slot's group is settled first, before any warp can count towards it.
+        SettleGroup(buffers, ref forward);
         forward.ClaimKnown = false;
         buffers.State.Write(DeviceStateWord.Doorbell, published);
         MemoryFence.DeviceLevel();
         return false;
+    }
+
+    /// <summary>
+    /// Settles the completion group of the last lone slot lane 0 ran, if not yet done: writes the group's word when the
+    /// slot's add brought its count to a multiple of the group size (<see cref="CompletionGroups.Settle"/>). Called after the
+    /// next slot's status, in the next iteration without a slot, before a batch is handed to the warps, and at exit: the
+    /// word (a hint to the host's batch waits, docs/bulk-path.md) comes at most one iteration later than before.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SettleGroup(in MegakernelBuffers buffers, ref ForwarderState forward)
+    {
+        if (forward.GroupPending)
+        {
+            forward.GroupPending = false;
+            CompletionGroups.Settle(buffers, forward.PendingGroup, forward.PendingBefore + 1);
+        }
     }
 
     /// <summary>Sets the stop word when the host's <paramref name="shutdown"/> word asks, or its heartbeat (<paramref name="beat"/>) went stale.</summary>
@@ -626,5 +662,14 @@ public static class MegakernelLoop
 
         /// <summary>Whether the claim cursor equals <see cref="Doorbell"/> for sure: the forwarder served the last slot itself.</summary>
         public bool ClaimKnown;
+
+        /// <summary>Whether the last lone slot's group add (<see cref="PendingGroup"/>, <see cref="PendingBefore"/>) awaits <see cref="SettleGroup"/>.</summary>
+        public bool GroupPending;
+
+        /// <summary>The completion group of the last lone slot lane 0 ran.</summary>
+        public int PendingGroup;
+
+        /// <summary>That group's count before the slot's add (the atomic's result, not looked at until it is settled).</summary>
+        public uint PendingBefore;
     }
 }
