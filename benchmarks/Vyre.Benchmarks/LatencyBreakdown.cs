@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using Vyre.Internals;
+using Vyre.Ring;
 
 namespace Vyre.Benchmarks;
 
@@ -33,23 +34,33 @@ internal static class LatencyBreakdown
         "host: read results, retire the slot",
     ];
 
-    /// <summary>The breakdowns; with <paramref name="dumpFolder"/>, each run's rounds also go there as CSV (one row per round, its stages in µs).</summary>
-    public static async Task RunAsync(bool quick, string? dumpFolder = null)
+    /// <summary>
+    /// The breakdowns; with <paramref name="dumpFolder"/>, each run's rounds also go there as CSV (one row per round, its
+    /// stages in µs); with <paramref name="profileHost"/>, one more run of the first kind with the host ring's parts timed
+    /// (<see cref="RingProfile"/>: a timer read per part, so that run's host stages are slower by those reads).
+    /// </summary>
+    public static async Task RunAsync(bool quick, string? dumpFolder = null, bool profileHost = false)
     {
         // With the express line (the default on CUDA) and without it (the slot read from the ring after the doorbell).
         await RunAsync(quick, express: true, packed: false, dumpFolder);
         await RunAsync(quick, express: false, packed: false, dumpFolder);
         await RunAsync(quick, express: true, packed: true, dumpFolder);
+        if (profileHost)
+        {
+            await RunAsync(quick, express: true, packed: false, dumpFolder: null, profileHost: true);
+            await RunAsync(quick, express: false, packed: false, dumpFolder: null, profileHost: true);
+        }
     }
 
     /// <summary>One run; <paramref name="packed"/>: each slot a PACKED slot of one Increment op instead of the op itself.</summary>
-    private static async Task RunAsync(bool quick, bool express, bool packed, string? dumpFolder)
+    private static async Task RunAsync(bool quick, bool express, bool packed, string? dumpFolder, bool profileHost = false)
     {
         int rounds = quick ? 2_000 : 20_000;
         int entries = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)rounds); // a power of two: a stamp masks
         await using MegakernelHost host = await BenchKernels.StartAsync(new MegakernelOptions { Backend = Backend.Cuda, SlotCount = 1024, TraceEntries = entries });
         host.Ring.ExpressWrites = express;
         OwnSlots.WarmUp(host, TimeSpan.FromSeconds(0.5));
+        host.Ring.Profile = profileHost ? new RingProfile() : null;
 
         // Warm-up slots used trace entries too: the measured rounds, consecutive sequences, overwrite one entry each.
         var hostStamps = new long[rounds, 4];
@@ -77,6 +88,12 @@ internal static class LatencyBreakdown
             wrong += result.IsDone && result[packed ? 2 : 0] == (uint)i + 1 ? 0 : 1;
             (hostStamps[i, 0], hostStamps[i, 1], hostStamps[i, 2], hostStamps[i, 3]) = (h0, h1, h2, h3);
             sequences[i] = sequence;
+        }
+
+        if (host.Ring.Profile is { } profile)
+        {
+            host.Ring.Profile = null;
+            PrintHostParts(profile.Totals(), rounds, express);
         }
 
         uint[] words = new uint[entries * RoundTripTrace.WordsPerEntry];
@@ -163,6 +180,16 @@ internal static class LatencyBreakdown
             double[] after = rows.Select(k => afterStatus[k]).Order().ToArray();
             Console.WriteLine($"| (off the path) after the status: completion mark, device fence, until the lane is free | {after[after.Length / 2]:0.00} | {after[after.Length * 9 / 10]:0.00} | {after[after.Length * 99 / 100]:0.00} | {after.Average():0.00} | {slowest.Average(k => afterStatus[k]):0.00} |");
         }
+    }
+
+    /// <summary>The host ring's parts of a lone slot's publish and take (<see cref="RingProfile"/>), ns per round over all rounds.</summary>
+    private static void PrintHostParts(double[] totals, int rounds, bool express)
+    {
+        int[] parts = [RingProfile.Reserve, RingProfile.Write, RingProfile.Mark, RingProfile.Doorbell, RingProfile.Read, RingProfile.RetireClear, RingProfile.RetireLock];
+        Console.WriteLine($"\n## CUDA: the host's parts of one lone slot, express line {(express ? "on" : "off")}, ns per round ({rounds:N0} rounds, half after a random 0-3 µs gap; each part includes one timer read)\n");
+        Console.WriteLine($"| {string.Join(" | ", parts.Select(p => RingProfile.Names[p]))} |");
+        Console.WriteLine($"|{string.Concat(Enumerable.Repeat(" ---: |", parts.Length))}");
+        Console.WriteLine($"| {string.Join(" | ", parts.Select(p => (totals[p] / rounds).ToString("0")))} |");
     }
 
     /// <summary>One CSV row per served round: its index (odd: after a random gap), when it started (µs from the first), and each stage in µs.</summary>

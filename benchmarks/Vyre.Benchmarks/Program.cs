@@ -8,7 +8,7 @@ using Vyre;
 using Vyre.Benchmarks;
 
 // Side-by-side measurements in one run. Prints markdown tables for docs/benchmarks.md.
-// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only | --priority-only | --programs-only | --scan-only (options below) | --breakdown-only | --host-path-only | --cold-start embedded|compiled|cache]
+// Usage: Vyre.Benchmarks [--quick] [--stream-only | --loadmiss-only | --ring-only | --priority-only | --programs-only | --scan-only (options below) | --breakdown-only [--dump DIR] [--profile-host] | --host-path-only | --cold-start embedded|compiled|cache]
 bool quick = args.Contains("--quick");
 Console.WriteLine($"# Vyre benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Environment.OSVersion}");
 string streamFolder = Path.Combine(Path.GetTempPath(), "vyre-bench-stream-" + Environment.ProcessId);
@@ -80,7 +80,8 @@ if (args.Contains("--breakdown-only"))
 {
     // [--dump DIR]: every round of each breakdown as CSV.
     HostPathBenchmark.Run(quick);
-    await LatencyBreakdown.RunAsync(quick, Array.IndexOf(args, "--dump") is int d and >= 0 ? args[d + 1] : null);
+    // [--profile-host]: two more runs with the host ring's parts timed.
+    await LatencyBreakdown.RunAsync(quick, Array.IndexOf(args, "--dump") is int d and >= 0 ? args[d + 1] : null, args.Contains("--profile-host"));
     await CudaLatency(quick);
     return;
 }
