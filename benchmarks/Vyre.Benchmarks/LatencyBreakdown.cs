@@ -36,8 +36,8 @@ internal static class LatencyBreakdown
 
     /// <summary>
     /// The breakdowns; with <paramref name="dumpFolder"/>, each run's rounds also go there as CSV (one row per round, its
-    /// stages in µs); with <paramref name="profileHost"/>, one more run of the first kind with the host ring's parts timed
-    /// (<see cref="RingProfile"/>: a timer read per part, so that run's host stages are slower by those reads).
+    /// stages in µs); with <paramref name="profileHost"/>, two more runs (express line on and off) with the host ring's parts
+    /// timed (<see cref="RingProfile"/>: a timer read per part, so those runs' host stages are slower by those reads).
     /// </summary>
     public static async Task RunAsync(bool quick, string? dumpFolder = null, bool profileHost = false)
     {
@@ -167,7 +167,7 @@ internal static class LatencyBreakdown
             // The tail's owner: each stage's mean over the rounds at or above the total's p99.
             int[] slowest = rows.Where(k => Total(k) >= totals[totals.Length * 99 / 100]).ToArray();
             string how = gap ? "each after a random 0-3 µs gap" : "back to back";
-            Console.WriteLine($"\n## CUDA: where one round trip goes{(packed ? ", a PACKED slot of one Increment op (its handler stage: the whole PACKED run)" : "")}, express line {(express ? "on" : "off")}, {how} ({rounds / 2:N0} round trips, {rows.Length:N0} served by the forwarder; {wrong} wrong results in the run)\n");
+            Console.WriteLine($"\n## CUDA: where one round trip goes{(packed ? ", a PACKED slot of one Increment op (its handler stage: the whole PACKED run)" : "")}, express line {(express ? "on" : "off")}{(profileHost ? " (the host ring's parts timed)" : "")}, {how} ({rounds / 2:N0} round trips, {rows.Length:N0} served by the forwarder; {wrong} wrong results in the run)\n");
             Console.WriteLine($"Total p50 {totals[totals.Length / 2]:0.00} µs, p99 {totals[totals.Length * 99 / 100]:0.00} µs. Clocks aligned per window of {Window} rounds (the two PCIe legs equal at the median of the back-to-back rounds); the GPU clock drifted {drift:0.00} µs against the host's over the run. The two legs' sum is exact; their split is that assumption.\n");
             Console.WriteLine($"| stage | p50 µs | p90 µs | p99 µs | mean µs | mean over the slowest 1% ({slowest.Length} rounds at or above the total's p99) µs |");
             Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");

@@ -53,12 +53,13 @@ internal static class CompletionGroups
     /// <summary>
     /// The first half of counting one sequence towards its group: the add, whose result the caller holds in
     /// <paramref name="before"/> without looking at it, so that the atomic's round trip to L2 does not hold up what comes
-    /// next (the forwarder's next read of host memory). <see cref="Settle"/> is the second half.
+    /// next (the forwarder's next read of host memory). <see cref="Settle"/> with <c>before + 1</c> is the second half.
+    /// Returns the group.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int AddOne(in MegakernelBuffers buffers, uint sequence, out uint before)
+    public static int BeginAdd(in MegakernelBuffers buffers, uint sequence, out uint before)
     {
-        int group = buffers.SlotOf(sequence) / buffers.GroupSize;
+        int group = (int)((uint)buffers.SlotOf(sequence) / (uint)buffers.GroupSize);
         before = Atomic.Add(ref buffers.GroupCounts[group], 1u);
         return group;
     }

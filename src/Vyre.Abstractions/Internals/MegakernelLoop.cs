@@ -266,7 +266,7 @@ public static class MegakernelLoop
     /// Runs a single slot the forwarder claimed, whose words every lane of the warp holds: a warp-wide one on the whole
     /// warp, any other on lane 0; then lane 0 counts it and republishes the doorbell (until then no warp can claim it).
     /// A slot run on lane 0 is counted towards its completion group in two halves: the add now, and what it reached
-    /// looked at once the forwarder's next read is back (<see cref="SettleGroup"/>), so that the atomic's round trip is not
+    /// looked at after the forwarder's next read is back (<see cref="SettleGroup"/>), so that the atomic's round trip is not
     /// between the slot's status and that read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -286,9 +286,8 @@ public static class MegakernelLoop
         {
             int ordinal = RunOne<TDispatcher>(buffers, sequence, words);
             SettleGroup(buffers, ref forward);
-            Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
-            Atomic.Add(ref buffers.State.View[DeviceStateWord.DoneCount], 1u);
-            forward.PendingGroup = CompletionGroups.AddOne(buffers, sequence, out forward.PendingBefore);
+            CountedOutsideGroup(buffers, ordinal);
+            forward.PendingGroup = CompletionGroups.BeginAdd(buffers, sequence, out forward.PendingBefore);
             forward.GroupPending = true;
         }
 
@@ -471,8 +470,16 @@ public static class MegakernelLoop
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Counted(in MegakernelBuffers buffers, uint sequence, int ordinal)
     {
+        CountedOutsideGroup(buffers, ordinal);
+        CompletionGroups.Add(buffers, sequence, 1u);
+    }
+
+    /// <summary>Counts one slot run alone (under <paramref name="ordinal"/>) towards its metric and as done; its completion group is the caller's to count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CountedOutsideGroup(in MegakernelBuffers buffers, int ordinal)
+    {
         Atomic.Add(ref buffers.State.View[DeviceStateWord.MetricsFirst + ordinal], 1u);
-        Counted(buffers, sequence, 1u);
+        Atomic.Add(ref buffers.State.View[DeviceStateWord.DoneCount], 1u);
     }
 
     /// <summary>Counts sequences [<paramref name="first"/>, + <paramref name="count"/>), run to their end, as done and towards their completion groups.</summary>
@@ -566,8 +573,9 @@ public static class MegakernelLoop
     /// <summary>
     /// Settles the completion group of the last lone slot lane 0 ran, if not yet done: writes the group's word when the
     /// slot's add brought its count to a multiple of the group size (<see cref="CompletionGroups.Settle"/>). Called after the
-    /// next slot's status, in the next iteration without a slot, before a batch is handed to the warps, and at exit: the
-    /// word (a hint to the host's batch waits, docs/bulk-path.md) comes at most one iteration later than before.
+    /// next lone slot has run (its status written), in the next iteration without a slot, before a batch is handed to the
+    /// warps, and at exit: the word (a hint to the host's batch waits, docs/bulk-path.md) comes that much later than
+    /// before, the next slot's run at most (a waiter that does not see it in time reads the statuses).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void SettleGroup(in MegakernelBuffers buffers, ref ForwarderState forward)
