@@ -10,6 +10,12 @@
 //   slot     lane 0 polls the doorbell, then lanes 0..3 read the 64-byte slot; result, fence, status
 //   generic  express, with the handler a non-inlined call taking a 208-byte context in local memory,
 //            built per slot the way Vyre builds its SlotContext (what a generic dispatch costs natively)
+//   locks    express, with the host doing the locked instructions of Vyre's Submit in the same places
+//            (HostRing's gate and doorbell locks, the admission and call counts, the claim, the
+//            retirement's fences): what the host ring's synchronisation costs the round trip
+//
+// Beside each round trip the host's turnaround: from the status seen (result read) to the next doorbell's store, the
+// host's own part of a back-to-back round (one more clock read before each doorbell, since 2026-12-03).
 //
 //   nvcc -O3 -arch=sm_90 -std=c++17 -o ring-floor ring-floor.cu && ./ring-floor [DUMP_DIR]
 //   With DUMP_DIR, each variant's round trips (µs, in the order they ran) go to DUMP_DIR/native-VARIANT.txt.
@@ -28,8 +34,15 @@ struct alignas(128) Shared
     uint32_t slot[16];           // the ring slot: status, opcode, tenant, priority, 12 arguments
 };
 
-enum Variant { Floor, Express, NoFence, SlotRead, Generic, VariantCount };
-static const char* s_names[] = { "floor: doorbell poll, status only", "express line, native", "express line, no fence (unsafe)", "doorbell, then the 64-byte slot read", "express line, handler called with a 208-byte context" };
+enum Variant { Floor, Express, NoFence, SlotRead, Generic, HostLocks, VariantCount };
+static const char* s_names[] = { "floor: doorbell poll, status only", "express line, native", "express line, no fence (unsafe)", "doorbell, then the 64-byte slot read", "express line, handler called with a 208-byte context", "express line, the host with Submit's 13 locked instructions" };
+
+// The words Vyre's host path takes locked instructions on, each on its own cache line (HostLocks).
+struct alignas(64) LockedWord { std::atomic<long> value{0}; };
+static LockedWord s_calls, s_gate, s_outstanding, s_doorbellLock, s_holder, s_fence;
+
+// A locked instruction, as .NET's Interlocked and Monitor use (lock xadd; Interlocked.MemoryBarrier is a lock or).
+static inline void Locked(LockedWord& word) { word.value.fetch_add(1, std::memory_order_seq_cst); }
 
 __device__ __forceinline__ uint32_t LoadVolatile(const void* p) { uint32_t v; asm volatile("ld.volatile.u32 %0, [%1];" : "=r"(v) : "l"(p)); return v; }
 __device__ __forceinline__ void StoreVolatile(void* p, uint32_t v) { asm volatile("st.volatile.u32 [%0], %1;" :: "l"(p), "r"(v) : "memory"); }
@@ -142,7 +155,7 @@ int main(int argc, char** argv)
     Shared* device;
     cudaHostGetDevicePointer(&device, host, 0);
     const int rounds = 20000;
-    std::printf("| native variant (one poller warp, %d round trips) | p50 µs | p90 µs | p99 µs | wrong |\n| --- | ---: | ---: | ---: | ---: |\n", rounds);
+    std::printf("| native variant (one poller warp, %d round trips) | p50 µs | p90 µs | p99 µs | wrong | host turnaround p50 / p99 ns |\n| --- | ---: | ---: | ---: | ---: | ---: |\n", rounds);
     for (int pass = 0; pass < 2; pass++)
     {
         for (int variant = 0; variant < VariantCount; variant++)
@@ -153,12 +166,20 @@ int main(int argc, char** argv)
             cudaStream_t stream;
             cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
             Poller<<<1, 32, 0, stream>>>(device, variant);
-            std::vector<double> times;
+            std::vector<double> times, turnaround;
+            std::chrono::steady_clock::time_point seenLast{};
             int wrong = 0;
             for (uint32_t sequence = 0; sequence < rounds + 1000; sequence++)
             {
                 uint32_t tag = sequence + 1, argument = sequence * 3;
+                bool locks = variant == HostLocks;
                 auto start = std::chrono::steady_clock::now();
+                if (locks)
+                {
+                    // EnterCall, the gate's lock (enter), the admission's count, the gate's lock (exit).
+                    Locked(s_calls); Locked(s_gate); Locked(s_outstanding); Locked(s_gate);
+                }
+
                 slot[1] = 0x100; slot[2] = 0; slot[3] = 0; slot[4] = argument;
                 for (int k = 0; k < 15; k++)
                 {
@@ -166,7 +187,18 @@ int main(int argc, char** argv)
                 }
 
                 std::atomic_thread_fence(std::memory_order_release);
+                if (locks)
+                {
+                    Locked(s_doorbellLock); // RingDoorbell's lock (enter), after the slot's and the line's stores
+                }
+
+                auto bell = std::chrono::steady_clock::now();
                 line[15] = tag;
+                if (locks)
+                {
+                    Locked(s_doorbellLock); Locked(s_holder); // its exit; ClaimOwn's compare-exchange
+                }
+
                 while (slot[0] != tag)
                 {
                     if (std::chrono::steady_clock::now() - start > std::chrono::seconds(1))
@@ -176,7 +208,21 @@ int main(int argc, char** argv)
                     }
                 }
                 uint32_t result = slot[4];
-                auto end = std::chrono::steady_clock::now();
+                auto seen = std::chrono::steady_clock::now();
+                if (sequence > 1000)
+                {
+                    turnaround.push_back(std::chrono::duration<double, std::nano>(bell - seenLast).count());
+                }
+
+                seenLast = seen;
+                if (locks)
+                {
+                    // Retire: the admission's count, a full fence, the gate's lock (enter), AdvanceRetired's fence, the
+                    // gate's lock (exit); ExitCall.
+                    Locked(s_outstanding); Locked(s_fence); Locked(s_gate); Locked(s_fence); Locked(s_gate); Locked(s_calls);
+                }
+
+                auto end = locks ? std::chrono::steady_clock::now() : seen;
                 if (sequence >= 1000)
                 {
                     times.push_back(std::chrono::duration<double, std::micro>(end - start).count());
@@ -199,9 +245,10 @@ int main(int argc, char** argv)
             }
 
             std::sort(times.begin(), times.end());
+            std::sort(turnaround.begin(), turnaround.end());
             if (pass == 1)
             {
-                std::printf("| %s | %.2f | %.2f | %.2f | %d%s |\n", s_names[variant], times[rounds / 2], times[rounds * 9 / 10], times[rounds * 99 / 100], wrong, error == cudaSuccess ? "" : " (CUDA error)");
+                std::printf("| %s | %.2f | %.2f | %.2f | %d%s | %.0f / %.0f |\n", s_names[variant], times[rounds / 2], times[rounds * 9 / 10], times[rounds * 99 / 100], wrong, error == cudaSuccess ? "" : " (CUDA error)", turnaround[turnaround.size() / 2], turnaround[turnaround.size() * 99 / 100]);
             }
         }
     }
