@@ -23,8 +23,7 @@ public sealed unsafe partial class MegakernelHost
     public SlotResult Submit(in SlotRequest request)
     {
         using CallScope call = EnterCall();
-        long sequence = PublishValidated(new ReadOnlySpan<SlotRequest>(in request));
-        ClaimOwn(sequence);
+        long sequence = PublishOwned(new ReadOnlySpan<SlotRequest>(in request));
         return Await(sequence, DateTime.UtcNow + _options.WaitTimeout);
     }
 
@@ -53,8 +52,7 @@ public sealed unsafe partial class MegakernelHost
         }
 
         using CallScope call = EnterCall();
-        long sequence = PublishValidated(new ReadOnlySpan<SlotRequest>(in request));
-        ClaimOwn(sequence);
+        long sequence = PublishOwned(new ReadOnlySpan<SlotRequest>(in request));
         SlotCompletionSource source = SlotCompletionSource.Rent(DateTime.UtcNow + _options.WaitTimeout, cancellationToken, _pendingAdded);
         ValueTask<SlotResult> result = source.Task;
         _pending[sequence] = source;
@@ -196,14 +194,6 @@ public sealed unsafe partial class MegakernelHost
     }
 
     /// <summary>Claims a sequence this call has just published (nobody else knows it yet).</summary>
-    private void ClaimOwn(long sequence)
-    {
-        if (!_ring.TryClaim(sequence))
-        {
-            throw new InvalidOperationException($"Slot {sequence} was claimed by another caller before its publisher. Fix: this is a bug in Vyre; please report it.");
-        }
-    }
-
     /// <summary>
     /// Spins (bounded) until claimed <paramref name="sequence"/> completes and takes its result. On timeout the slot is
     /// handed to the pump (freed once it completes); when the host shut down under the wait, ObjectDisposedException.
@@ -224,10 +214,11 @@ public sealed unsafe partial class MegakernelHost
         ? new ObjectDisposedException(nameof(MegakernelHost), $"The megakernel shut down before slot {sequence} ran. Fix: wait for submitted slots before disposing the host.")
         : SlotTimeout(sequence);
 
-    private long PublishValidated(ReadOnlySpan<SlotRequest> requests)
+    /// <summary>Publishes <paramref name="requests"/> claimed for the caller, its one waiter (<see cref="HostRing.TryPublishOwned"/>).</summary>
+    private long PublishOwned(ReadOnlySpan<SlotRequest> requests)
     {
         Validate(requests);
-        return _ring.Publish(requests, _options.WaitTimeout, _onPublished);
+        return _ring.Publish(requests, _options.WaitTimeout, _onPublished, owned: true);
     }
 
     /// <summary>

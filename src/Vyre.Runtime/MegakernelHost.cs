@@ -247,7 +247,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     private bool RunShutdownSlot(DateTime deadline, ref string? lost)
     {
         var request = new SlotRequest(Opcodes.Shutdown) { Priority = SlotPriority.Critical };
-        if (!_ring.TryPublish(new ReadOnlySpan<SlotRequest>(ref request), _onPublished, out long sequence) || !_ring.TryClaim(sequence))
+        if (!_ring.TryPublishOwned(new ReadOnlySpan<SlotRequest>(ref request), _onPublished, out long sequence))
         {
             return false;
         }

@@ -140,9 +140,11 @@ public sealed unsafe class HostRingTests
                     requests[i] = new SlotRequest(3, (uint)(round + i));
                 }
 
+                // Odd threads publish owned (holders written claimed), even ones publish, then claim.
+                bool owned = t % 2 == 1;
                 long first;
                 DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-                while (!ring.TryPublish(requests, (_, _) => { }, out first))
+                while (!(owned ? ring.TryPublishOwned(requests, (_, _) => { }, out first) : ring.TryPublish(requests, (_, _) => { }, out first)))
                 {
                     if (held.Count > 0)
                     {
@@ -154,7 +156,7 @@ public sealed unsafe class HostRingTests
                     }
                 }
 
-                if (!ring.TryClaimBatch(first, Batch))
+                if (!owned && !ring.TryClaimBatch(first, Batch))
                 {
                     throw new InvalidOperationException($"batch {first} could not be claimed by its publisher");
                 }

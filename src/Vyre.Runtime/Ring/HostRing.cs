@@ -56,7 +56,7 @@ internal sealed unsafe class HostRing
 
     /// <summary>The doorbell: every sequence before it is written and published (written under <see cref="_doorbell"/>).</summary>
     private long _next;
-    /// <summary>The retired mark: every sequence before it is retired (written under <see cref="_gate"/> by <see cref="AdvanceRetired"/>).</summary>
+    /// <summary>The retired mark: every sequence before it is retired (moved only forward, by compare-exchange, in <see cref="AdvanceRetired"/>).</summary>
     private long _retired;
 
     /// <summary>Set (under <see cref="_gate"/>) once the device is lost: every publish throws <see cref="DeviceLostException"/>.</summary>
@@ -117,7 +117,7 @@ internal sealed unsafe class HostRing
         {
             lock (_gate)
             {
-                return _reserved - _retired;
+                return _reserved - Volatile.Read(ref _retired);
             }
         }
     }
@@ -132,20 +132,21 @@ internal sealed unsafe class HostRing
     /// Publishes <paramref name="requests"/> as consecutive sequences and rings the doorbell once; returns the first
     /// sequence. Waits (bounded by <paramref name="timeout"/>) for its priority to be admitted (<see cref="PriorityGate"/>);
     /// while it waits, less urgent publishers hold back. On timeout nothing is written. The clock is read only once the
-    /// first attempt fails: a publish that is admitted at once reads no clock before its doorbell.
+    /// first attempt fails: a publish that is admitted at once reads no clock before its doorbell. With
+    /// <paramref name="owned"/>, the sequences are claimed for the caller as they are published (<see cref="TryPublishOwned"/>).
     /// </summary>
-    public long Publish(ReadOnlySpan<SlotRequest> requests, TimeSpan timeout, Action<long, int> published)
+    public long Publish(ReadOnlySpan<SlotRequest> requests, TimeSpan timeout, Action<long, int> published, bool owned = false)
     {
         var source = new RequestSource(requests);
-        return Publish(ref source, timeout, published);
+        return Publish(ref source, timeout, published, owned);
     }
 
-    /// <summary><see cref="Publish(ReadOnlySpan{SlotRequest}, TimeSpan, Action{long, int})"/> for a batch held by any <see cref="ISlotSource"/>.</summary>
-    public long Publish<TSource>(scoped ref TSource source, TimeSpan timeout, Action<long, int> published)
+    /// <summary><see cref="Publish(ReadOnlySpan{SlotRequest}, TimeSpan, Action{long, int}, bool)"/> for a batch held by any <see cref="ISlotSource"/>.</summary>
+    public long Publish<TSource>(scoped ref TSource source, TimeSpan timeout, Action<long, int> published, bool owned = false)
         where TSource : ISlotSource, allows ref struct
     {
         int rank = Classify(ref source, out int tenant);
-        if (TryPublish(ref source, rank, tenant, published, out long first))
+        if (TryPublish(ref source, rank, tenant, published, owned, out long first))
         {
             return first;
         }
@@ -158,7 +159,7 @@ internal sealed unsafe class HostRing
             while (true)
             {
                 spin.SpinOnce(sleep1Threshold: -1);
-                if (TryPublish(ref source, rank, tenant, published, out first))
+                if (TryPublish(ref source, rank, tenant, published, owned, out first))
                 {
                     return first;
                 }
@@ -194,26 +195,19 @@ internal sealed unsafe class HostRing
         where TSource : ISlotSource, allows ref struct
     {
         int rank = Classify(ref source, out int tenant);
-        return TryPublish(ref source, rank, tenant, published, out first);
+        return TryPublish(ref source, rank, tenant, published, owned: false, out first);
     }
 
     /// <summary>
     /// <see cref="TryPublish(ReadOnlySpan{SlotRequest}, Action{long, int}, out long)"/> for a publisher that waits for the
-    /// batch itself: the batch is claimed for it at once (nobody else knows its sequences yet).
+    /// batch itself: its holders are written claimed (nobody else knows its sequences yet), which saves the claim's
+    /// compare-exchange on the lone slot's path (a locked instruction costs the host's turnaround about 14 ns: docs/latency.md).
     /// </summary>
     public bool TryPublishOwned(ReadOnlySpan<SlotRequest> requests, Action<long, int> published, out long first)
     {
-        if (!TryPublish(requests, published, out first))
-        {
-            return false;
-        }
-
-        if (!TryClaimBatch(first, requests.Length))
-        {
-            throw new InvalidOperationException($"Slot {first} was claimed by another caller before its publisher. Fix: this is a bug in Vyre; please report it.");
-        }
-
-        return true;
+        var source = new RequestSource(requests);
+        int rank = Classify(ref source, out int tenant);
+        return TryPublish(ref source, rank, tenant, published, owned: true, out first);
     }
 
     /// <summary>
@@ -228,7 +222,7 @@ internal sealed unsafe class HostRing
         return rank;
     }
 
-    private bool TryPublish<TSource>(scoped ref TSource source, int rank, int tenant, Action<long, int> published, out long first)
+    private bool TryPublish<TSource>(scoped ref TSource source, int rank, int tenant, Action<long, int> published, bool owned, out long first)
         where TSource : ISlotSource, allows ref struct
     {
         int count = source.Count;
@@ -241,7 +235,7 @@ internal sealed unsafe class HostRing
                 throw new DeviceLostException(_lost);
             }
 
-            if (!_priorities.TryAdmit(rank, count, _reserved - _retired, _slotCount))
+            if (!_priorities.TryAdmit(rank, count, _reserved - Volatile.Read(ref _retired), _slotCount))
             {
                 first = -1;
                 profile?.Count(RingProfile.Refused, 1);
@@ -286,13 +280,14 @@ internal sealed unsafe class HostRing
         profile?.Lap(RingProfile.Write, ref mark);
 
         // Claimable only once PUBLISHED: a claimer must never see the previous sequence's DONE here. Also what marks a slot
-        // written for RingDoorbell. Its rank first: a slot retired once its holder is set reads the rank it was admitted at.
+        // written for RingDoorbell (any nonzero holder). Its rank first: a slot retired once its holder is set reads the rank
+        // it was admitted at. An owned publish writes the holders claimed: its caller is their one waiter.
         for (int i = 0; i < count; i++)
         {
             long sequence = first + i;
             int index = Index(sequence);
             _rankOf[index] = (byte)rank;
-            Volatile.Write(ref _holder[index], sequence + 1);
+            Volatile.Write(ref _holder[index], owned ? -(sequence + 1) : sequence + 1);
         }
 
         profile?.Lap(RingProfile.Mark, ref mark);
@@ -447,7 +442,7 @@ internal sealed unsafe class HostRing
         long from;
         lock (_gate)
         {
-            from = _retired;
+            from = Volatile.Read(ref _retired);
         }
 
         return EndUnfinished(from, reserved, detail);
@@ -745,9 +740,10 @@ internal sealed unsafe class HostRing
     /// <summary>
     /// Frees the slots of claimed sequences [<paramref name="first"/>, + <paramref name="count"/>) without the gate's lock:
     /// the range's end is recorded at its first slot (<see cref="_freedEnd"/>), its holders are cleared and its priority
-    /// windows move; only the retirer that finds the retired mark at its first slot takes the lock, to advance the mark
-    /// over every freed range (<see cref="AdvanceRetired"/>). Every retirement taking the lock cost 8 publishing threads a
-    /// third of their time on the H200 (2026-12-02, docs/benchmarks.md).
+    /// windows move; only the retirer that finds the retired mark at its first slot advances the mark over every freed range
+    /// (<see cref="AdvanceRetired"/>). Every retirement taking the gate's lock cost 8 publishing threads a third of their time
+    /// on the H200 (2026-12-02, docs/benchmarks.md); the mark now moves by compare-exchange, without the lock, which also
+    /// takes two locked instructions off a lone slot's take (2026-12-03).
     /// </summary>
     private void RetireRange(long first, int count)
     {
@@ -780,44 +776,50 @@ internal sealed unsafe class HostRing
 
         profile?.Lap(RingProfile.RetireClear, ref mark);
 
-        // With the fence in AdvanceRetired: a walker that stopped at this range before its end was recorded has published
-        // the mark at its first slot before this read, or sees the end when it looks again.
+        // With the compare-exchange in AdvanceRetired (a full fence): a walker that stopped at this range before its end was
+        // recorded has published the mark at its first slot before this read, or sees the end when it looks again.
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _retired) == first)
         {
-            lock (_gate)
-            {
-                AdvanceRetired();
-            }
+            AdvanceRetired(first);
         }
 
         profile?.Lap(RingProfile.RetireLock, ref mark);
     }
 
     /// <summary>
-    /// Under <see cref="_gate"/>: moves the retired mark over every freed range, one step per range (<see cref="_freedEnd"/>:
+    /// Moves the retired mark from <paramref name="from"/> over every freed range, one step per range (<see cref="_freedEnd"/>:
     /// the mark always stands at the first sequence of a range, since ranges retire whole and the mark moves by whole
-    /// ranges); then looks once more at the range it stopped at, after a full fence, so that a range freed while it walked
-    /// is passed by it or by its own retirer (<see cref="RetireRange"/>). Bounded by the recorded ends alone, not by the
-    /// doorbell: a range may be retired between the doorbell's write to the device and <see cref="_next"/>'s.
+    /// ranges), and publishes the walk with one compare-exchange from where it started; then looks once more at the range
+    /// it stopped at, after that compare-exchange's full fence, so that a range freed while it walked is passed by it or by
+    /// its own retirer (<see cref="RetireRange"/>). Walkers may run at once: one whose compare-exchange fails stops, since
+    /// the mark has moved past its start and whoever moved it looks again after its own. An end read from a later lap of a
+    /// slot (the mark passed it meanwhile) is never published: the mark is no longer at the walk's start. Bounded by the
+    /// recorded ends alone, not by the doorbell: a range may be retired between the doorbell's write to the device and
+    /// <see cref="_next"/>'s.
     /// </summary>
-    private void AdvanceRetired()
+    private void AdvanceRetired(long from)
     {
-        long retired = _retired;
         while (true)
         {
+            long retired = from;
             long end;
             while ((end = Volatile.Read(ref _freedEnd[Index(retired)])) > retired)
             {
                 retired = end;
             }
 
-            Volatile.Write(ref _retired, retired);
-            Interlocked.MemoryBarrier();
+            if (retired == from || Interlocked.CompareExchange(ref _retired, retired, from) != from)
+            {
+                return;
+            }
+
             if (Volatile.Read(ref _freedEnd[Index(retired)]) <= retired)
             {
                 return;
             }
+
+            from = retired;
         }
     }
 
