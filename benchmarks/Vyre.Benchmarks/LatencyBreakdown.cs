@@ -182,10 +182,13 @@ internal static class LatencyBreakdown
         }
     }
 
-    /// <summary>The host ring's parts of a lone slot's publish and take (<see cref="RingProfile"/>), ns per round over all rounds.</summary>
+    /// <summary>
+    /// The host ring's parts of a lone slot's publish and take (<see cref="RingProfile"/>), ns per round over all rounds. A lone
+    /// take's result read is not a part of its own (only a batch's wait laps it): it is in the breakdown's host take stage.
+    /// </summary>
     private static void PrintHostParts(double[] totals, int rounds, bool express)
     {
-        int[] parts = [RingProfile.Reserve, RingProfile.Write, RingProfile.Mark, RingProfile.Doorbell, RingProfile.Read, RingProfile.RetireClear, RingProfile.RetireLock];
+        int[] parts = [RingProfile.Reserve, RingProfile.Write, RingProfile.Mark, RingProfile.Doorbell, RingProfile.RetireClear, RingProfile.RetireMark];
         Console.WriteLine($"\n## CUDA: the host's parts of one lone slot, express line {(express ? "on" : "off")}, ns per round ({rounds:N0} rounds, half after a random 0-3 µs gap; each part includes one timer read)\n");
         Console.WriteLine($"| {string.Join(" | ", parts.Select(p => RingProfile.Names[p]))} |");
         Console.WriteLine($"|{string.Concat(Enumerable.Repeat(" ---: |", parts.Length))}");

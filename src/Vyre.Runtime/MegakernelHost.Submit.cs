@@ -193,7 +193,6 @@ public sealed unsafe partial class MegakernelHost
         throw WaitFailed(batch.First + taken);
     }
 
-    /// <summary>Claims a sequence this call has just published (nobody else knows it yet).</summary>
     /// <summary>
     /// Spins (bounded) until claimed <paramref name="sequence"/> completes and takes its result. On timeout the slot is
     /// handed to the pump (freed once it completes); when the host shut down under the wait, ObjectDisposedException.

@@ -784,7 +784,7 @@ internal sealed unsafe class HostRing
             AdvanceRetired(first);
         }
 
-        profile?.Lap(RingProfile.RetireLock, ref mark);
+        profile?.Lap(RingProfile.RetireMark, ref mark);
     }
 
     /// <summary>

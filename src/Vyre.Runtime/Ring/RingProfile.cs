@@ -12,7 +12,7 @@ namespace Vyre.Ring;
 internal sealed class RingProfile
 {
     /// <summary>The parts, in the order of <see cref="Names"/>.</summary>
-    public const int Reserve = 0, Write = 1, Mark = 2, Doorbell = 3, Claim = 4, WaitLastGroup = 5, Read = 6, RetireClear = 7, RetireLock = 8;
+    public const int Reserve = 0, Write = 1, Mark = 2, Doorbell = 3, Claim = 4, WaitLastGroup = 5, Read = 6, RetireClear = 7, RetireMark = 8;
 
     /// <summary>What each part is.</summary>
     public static readonly string[] Names =
@@ -25,7 +25,7 @@ internal sealed class RingProfile
         "wait for the batch's last group",
         "read states and results (and any further waits)",
         "retire: clear the holders",
-        "retire: the gate's lock and the retired mark",
+        "retire: the retired mark (a fence, and the compare-exchange that advances it)",
     ];
 
     /// <summary>Counters beside the times: publishes, publishes refused for room, doorbells that moved the cursor, slots the doorbells' scans passed.</summary>
