@@ -36,7 +36,7 @@ internal static class RingThroughput
         host.Ring.Profile = null;
         double directRate = Direct(total, out uint sink2);
         double workerAlone = DeviceCeiling(host, quick ? 16 : 128);
-        (double p50, double p99, int wrongTrips) = RoundTrips(host, quick ? 20_000 : 200_000);
+        (double p50, double p99, int wrongTrips, _) = RoundTrips(host, quick ? 20_000 : 200_000);
 
         Console.WriteLine($"\n## Managed backend, tiny Increment slots, one worker thread ({total:N0} slots a pass; sink {(sink + sink2) % 7})\n");
         Console.WriteLine("| path | first pass, M slots/s | second pass, M slots/s | second pass, ratio to direct | wrong results |");
@@ -299,13 +299,17 @@ internal static class RingThroughput
         return (slots / seconds, wrong);
     }
 
-    /// <summary>One slot at a time through <see cref="MegakernelHost.Submit(uint, ReadOnlySpan{uint})"/>: p50 and p99 in µs.</summary>
-    public static (double P50, double P99, int Wrong) RoundTrips(MegakernelHost host, int rounds, int maxGapNs = 0, uint tenant = 0)
+    /// <summary>
+    /// One slot at a time through <see cref="MegakernelHost.Submit(uint, ReadOnlySpan{uint})"/>: p50 and p99 in µs, and the
+    /// share of the rounds whose slot the forwarder served from its first read after the previous answer (CUDA; 0 elsewhere).
+    /// </summary>
+    public static (double P50, double P99, int Wrong, double FirstRead) RoundTrips(MegakernelHost host, int rounds, int maxGapNs = 0, uint tenant = 0)
     {
         OwnSlots.WarmUp(host, TimeSpan.FromSeconds(0.5));
         double[] micros = new double[rounds];
         int wrong = 0;
         var random = new Random(12345);
+        uint firstBefore = OwnSlots.SettledFirstReads(host);
         for (int i = 0; i < rounds; i++)
         {
             if (maxGapNs > 0)
@@ -319,20 +323,22 @@ internal static class RingThroughput
             wrong += r[0] == (uint)i + 1 ? 0 : 1;
         }
 
+        double firstRead = (double)(OwnSlots.SettledFirstReads(host) - firstBefore) / rounds;
         Array.Sort(micros);
-        return (micros[rounds / 2], micros[rounds * 99 / 100], wrong);
+        return (micros[rounds / 2], micros[rounds * 99 / 100], wrong, firstRead);
     }
 
     /// <summary>
     /// Round trips of one PACKED slot holding <paramref name="ops"/> ops, each an Increment (every op's result checked) or,
-    /// when <paramref name="nop"/>, a NOP (the slot's state checked).
+    /// when <paramref name="nop"/>, a NOP (the slot's state checked); the last value as in <see cref="RoundTrips"/>.
     /// </summary>
-    public static (double P50, double P99, int Wrong) PackedRoundTrips(MegakernelHost host, int rounds, int ops, bool nop = false)
+    public static (double P50, double P99, int Wrong, double FirstRead) PackedRoundTrips(MegakernelHost host, int rounds, int ops, bool nop = false)
     {
         uint[] args = new uint[1 + (2 * ops)];
         args[0] = (uint)ops;
         double[] micros = new double[rounds];
         int wrong = 0;
+        uint firstBefore = OwnSlots.SettledFirstReads(host);
         for (int i = 0; i < rounds; i++)
         {
             for (int op = 0; op < ops; op++)
@@ -350,8 +356,9 @@ internal static class RingThroughput
             }
         }
 
+        double firstRead = (double)(OwnSlots.SettledFirstReads(host) - firstBefore) / rounds;
         Array.Sort(micros);
-        return (micros[rounds / 2], micros[rounds * 99 / 100], wrong);
+        return (micros[rounds / 2], micros[rounds * 99 / 100], wrong, firstRead);
     }
 
     /// <summary>The baseline: a loop calling the same handler through the same dispatcher, no ring.</summary>

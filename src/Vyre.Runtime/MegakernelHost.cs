@@ -345,6 +345,9 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// <summary>Slots the device side ran from the express line, as last republished (<see cref="ControlWord.ExpressServed"/>), for tests.</summary>
     internal uint ExpressServed => Volatile.Read(ref _backend.Control[ControlWord.ExpressServed]);
 
+    /// <summary>Lone slots the device side served from its first read after the previous answer, as last republished (<see cref="ControlWord.FirstReadServed"/>), for benchmarks and tests.</summary>
+    internal uint FirstReadServed => Volatile.Read(ref _backend.Control[ControlWord.FirstReadServed]);
+
     /// <summary>The completion-group words the device side writes (<see cref="CompletionGroups"/>), for tests that make them lie.</summary>
     internal Span<uint> GroupDoneWords => new(_backend.GroupDone, CompletionGroups.GroupCountFor(SlotCount));
 

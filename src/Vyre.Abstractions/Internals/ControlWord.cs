@@ -85,6 +85,13 @@ internal static class ControlWord
     /// <summary>Device: slots the forwarder ran from the express line (modulo 2^32), republished with the counters.</summary>
     public const int ExpressServed = 147;
 
+    /// <summary>
+    /// Device: lone slots the forwarder served from the first read it issued after its previous answer (modulo 2^32),
+    /// republished with the counters. Back to back, the slots it did not are those whose doorbell landed after that read
+    /// had looked and waited for the next one (docs/latency.md); a benchmark's measure, not a guarantee.
+    /// </summary>
+    public const int FirstReadServed = 148;
+
     /// <summary>First word free for user observables (160..255).</summary>
     public const int ObservablesFirst = 160;
 

@@ -321,6 +321,7 @@ public static class MegakernelLoop
             // read one after the other by lane 0 behind the line, they cost two more PCIe round trips in which a new slot
             // waited (the round trip's p90 and p99 tail).
             bool housekeep = ++forward.Iterations % HousekeepingPeriod == 0;
+            forward.ReadsSinceAnswer++;
             ulong readIssued = RoundTripTrace.Enabled(buffers) ? DeviceMemory.GlobalTimer() : 0;
             ulong even = 0, odd = 0;
             if (express && (lane < ExpressLanes || (housekeep && lane < ExpressLanes + 2)))
@@ -376,6 +377,8 @@ public static class MegakernelLoop
                 }
 
                 ServeSingle<TDispatcher>(buffers, ref forward, sequence, words, lane, groupScratch);
+                forward.FirstReadServed += forward.ReadsSinceAnswer == 1 ? 1u : 0u;
+                forward.ReadsSinceAnswer = 0;
             }
             else if (lane == 0)
             {
@@ -637,6 +640,7 @@ public static class MegakernelLoop
             // a fence here held up the forwarder for a PCIe write round trip every few slots. Exit fences them all.
             buffers.Control.Write(ControlWord.Epoch, buffers.State.Read(DeviceStateWord.Epoch));
             buffers.Control.Write(ControlWord.ExpressServed, forward.ExpressServed);
+            buffers.Control.Write(ControlWord.FirstReadServed, forward.FirstReadServed);
             buffers.Control.Write(ControlWord.DoneCount, done);
         }
 
@@ -667,6 +671,15 @@ public static class MegakernelLoop
 
         /// <summary>Slots run from the express line (lane 0's count; republished to <see cref="ControlWord.ExpressServed"/>).</summary>
         public uint ExpressServed;
+
+        /// <summary>Reads of the express line issued since the forwarder last served a lone slot (every lane keeps it).</summary>
+        public uint ReadsSinceAnswer;
+
+        /// <summary>
+        /// Lone slots served from the first read issued after the previous one's answer (republished to
+        /// <see cref="ControlWord.FirstReadServed"/>; every lane keeps it, lane 0's is published).
+        /// </summary>
+        public uint FirstReadServed;
 
         /// <summary>Whether the claim cursor equals <see cref="Doorbell"/> for sure: the forwarder served the last slot itself.</summary>
         public bool ClaimKnown;
