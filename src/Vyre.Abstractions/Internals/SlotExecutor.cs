@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
-using ILGPU.Runtime.Cuda;
 
 namespace Vyre.Internals;
 
@@ -294,12 +293,9 @@ internal static class SlotExecutor
         // Payload before status: the host reads results as soon as it sees the state.
         slot.ReleaseStatus(state);
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.StatusWritten);
-        buffers.Completed.Write(slot.SlotIndex, sequence + 1);
-        if (CudaAsm.IsSupported)
-        {
-            // Other lanes' fences poll it; on the CPU backends the store is seen without a full fence stalling this worker.
-            MemoryFence.DeviceLevel();
-        }
+        // BATCH_FENCE lanes poll it (a strong load, then their own status's release: an acquire pattern). A device fence
+        // after it (until 2026-12-03) ordered nothing a fence relies on and held the lane for the status's PCIe write.
+        buffers.Completed.WriteStrong(slot.SlotIndex, sequence + 1);
     }
 
     /// <summary>
