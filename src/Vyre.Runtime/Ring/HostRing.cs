@@ -776,12 +776,13 @@ internal sealed unsafe class HostRing
 
         profile?.Lap(RingProfile.RetireClear, ref mark);
 
-        // With the compare-exchange in AdvanceRetired (a full fence): a walker that stopped at this range before its end was
-        // recorded has published the mark at its first slot before this read, or sees the end when it looks again.
-        Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _retired) == first)
+        // The mark over this range if it stands at its first slot: a compare-exchange, a full fence whether or not it moves
+        // the mark. A walker that stopped at this range before its end was recorded published the mark at its first slot
+        // before this compare-exchange (which then moves it), or sees the end when it looks again after its own. One locked
+        // instruction where a fence and a read, then the walk's compare-exchange, were two (2026-12-03).
+        if (Interlocked.CompareExchange(ref _retired, first + count, first) == first)
         {
-            AdvanceRetired(first);
+            AdvanceRetired(first + count);
         }
 
         profile?.Lap(RingProfile.RetireMark, ref mark);
