@@ -37,7 +37,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     private readonly ILogger _log;
     private readonly TaskCompletionSource<Task<ShutdownReport>> _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 running, 1 shutting down, 2 stopped
-    private int _calls; // public calls inside the host (they touch its memory)
+    private readonly CallCounter _calls = new(); // public calls inside the host (they touch its memory)
 
     private MegakernelHost(MegakernelDefinition definition, IMegakernelBackend backend, MegakernelOptions options)
     {
@@ -278,34 +278,39 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// </summary>
     internal CallScope EnterCall()
     {
-        Interlocked.Increment(ref _calls);
+        CallCounter.Cell cell = _calls.Enter();
         if (Volatile.Read(ref _state) != 0)
         {
-            Interlocked.Decrement(ref _calls);
+            CallCounter.Exit(cell);
             ThrowIfStopped();
         }
 
-        return new CallScope(this);
+        return new CallScope(cell);
     }
 
-    private void ExitCall() => Interlocked.Decrement(ref _calls);
+    /// <summary>Enters a call that may end on another thread (<see cref="ExitCallAnywhere"/>); throws as <see cref="EnterCall"/> does.</summary>
+    private void EnterLongCall() => _ = EnterCall(); // The scope is not disposed: its count stays until ExitCallAnywhere.
 
-    /// <summary>A call inside the host, from <see cref="EnterCall"/> to <see cref="Dispose"/>.</summary>
+    /// <summary>Ends a call begun with <see cref="EnterLongCall"/>, on whatever thread.</summary>
+    private void ExitCallAnywhere() => _calls.Exit();
+
+    /// <summary>A call inside the host, from <see cref="EnterCall"/> to <see cref="Dispose"/> on the same thread.</summary>
     internal readonly ref struct CallScope
     {
-        private readonly MegakernelHost _host;
+        private readonly CallCounter.Cell _cell;
 
-        public CallScope(MegakernelHost host) => _host = host;
+        public CallScope(CallCounter.Cell cell) => _cell = cell;
 
-        public void Dispose() => _host.ExitCall();
+        public void Dispose() => CallCounter.Exit(_cell);
     }
 
-    /// <summary>Waits (bounded) until no call is inside the host.</summary>
+    /// <summary>Waits (bounded) until no call is inside the host; the state already turns new calls away.</summary>
     private bool WaitForCalls(TimeSpan timeout)
     {
         DateTime deadline = DateTime.UtcNow + timeout;
         var spin = new SpinWait();
-        while (Volatile.Read(ref _calls) != 0)
+        CallCounter.Publish();
+        while (_calls.Inside() != 0)
         {
             if (DateTime.UtcNow > deadline)
             {
