@@ -66,24 +66,6 @@ internal struct SharedWords
         SetHostWordRelease(index, value);
     }
 
-    /// <summary>
-    /// Stores <paramref name="value"/> at <paramref name="index"/> as a strong store, for a word other lanes poll: on CUDA one
-    /// <c>st.relaxed.gpu</c> (after this thread's last release, its status's <c>st.release.sys</c>, whose fence orders every
-    /// earlier write of the thread before this store, the two form a release pattern of the PTX memory model); elsewhere a
-    /// .NET release store. No fence follows: a store needs none to become visible, only to order what comes after it.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void WriteStrong(int index, uint value)
-    {
-        if (CudaAsm.IsSupported)
-        {
-            CudaAsm.Emit("st.relaxed.gpu.global.u32 [%0], %1;", Address + ((ulong)index * sizeof(uint)), value);
-            return;
-        }
-
-        SetHostWordRelease(index, value);
-    }
-
     /// <summary>Stores <paramref name="value"/> at <paramref name="index"/> (plain store; callers fence before they publish).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Write(int index, uint value)

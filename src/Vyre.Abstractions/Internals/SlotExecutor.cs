@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
+using ILGPU.Runtime.Cuda;
 
 namespace Vyre.Internals;
 
@@ -293,9 +294,16 @@ internal static class SlotExecutor
         // Payload before status: the host reads results as soon as it sees the state.
         slot.ReleaseStatus(state);
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.StatusWritten);
-        // BATCH_FENCE lanes poll it (a strong load, then their own status's release: an acquire pattern). A device fence
-        // after it (until 2026-12-03) ordered nothing a fence relies on and held the lane for the status's PCIe write.
-        buffers.Completed.WriteStrong(slot.SlotIndex, sequence + 1);
+        buffers.Completed.Write(slot.SlotIndex, sequence + 1);
+        if (CudaAsm.IsSupported)
+        {
+            // Other lanes' fences poll it; on the CPU backends the store is seen without a full fence stalling this worker.
+            // The fence also bears the lane's next slot: ptxas ends a GPU-scope fence with an L1 invalidation (MEMBAR.SC.GPU,
+            // then CCTL.IVALL), and the next slot reads with plain loads that L1 caches (its slot scratch, its views of the
+            // data buffer and the heap, which the host and other lanes rewrite). Without it (tried 2026-12-03) the GPU
+            // suite's mixed soak ended slots with another slot's fault and streamed chunks hashed stale bytes.
+            MemoryFence.DeviceLevel();
+        }
     }
 
     /// <summary>
