@@ -178,7 +178,7 @@ internal static class LatencyBreakdown
             }
 
             double[] after = rows.Select(k => afterStatus[k]).Order().ToArray();
-            Console.WriteLine($"| (off the path) after the status: completion mark and counters, until the lane is free | {after[after.Length / 2]:0.00} | {after[after.Length * 9 / 10]:0.00} | {after[after.Length * 99 / 100]:0.00} | {after.Average():0.00} | {slowest.Average(k => afterStatus[k]):0.00} |");
+            Console.WriteLine($"| (off the path) after the status: completion mark, device fence, until the lane is free | {after[after.Length / 2]:0.00} | {after[after.Length * 9 / 10]:0.00} | {after[after.Length * 99 / 100]:0.00} | {after.Average():0.00} | {slowest.Average(k => afterStatus[k]):0.00} |");
         }
     }
 

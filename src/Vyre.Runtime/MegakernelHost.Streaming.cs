@@ -38,7 +38,12 @@ public sealed unsafe partial class MegakernelHost
         RequestValidator.Validate(new SlotRequest(opcode), _options.SlotCount);
 
         // The io thread writes into the data buffer: the stream is a call inside the host until it ends.
-        EnterLongCall();
+        Interlocked.Increment(ref _calls);
+        if (Volatile.Read(ref _state) != 0)
+        {
+            ExitCall();
+            ThrowIfStopped();
+        }
 
         StreamRun? run = null;
         try
@@ -58,7 +63,7 @@ public sealed unsafe partial class MegakernelHost
         {
             run?.Stop();
             run?.Dispose();
-            ExitCallAnywhere();
+            ExitCall();
         }
     }
 }

@@ -37,7 +37,7 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     private readonly ILogger _log;
     private readonly TaskCompletionSource<Task<ShutdownReport>> _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 running, 1 shutting down, 2 stopped
-    private readonly CallCounter _calls = new(); // public calls inside the host (they touch its memory)
+    private int _calls; // public calls inside the host (they touch its memory)
 
     private MegakernelHost(MegakernelDefinition definition, IMegakernelBackend backend, MegakernelOptions options)
     {
@@ -278,39 +278,34 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
     /// </summary>
     internal CallScope EnterCall()
     {
-        CallCounter.Cell cell = _calls.Enter();
+        Interlocked.Increment(ref _calls);
         if (Volatile.Read(ref _state) != 0)
         {
-            CallCounter.Exit(cell);
+            Interlocked.Decrement(ref _calls);
             ThrowIfStopped();
         }
 
-        return new CallScope(cell);
+        return new CallScope(this);
     }
 
-    /// <summary>Enters a call that may end on another thread (<see cref="ExitCallAnywhere"/>); throws as <see cref="EnterCall"/> does.</summary>
-    private void EnterLongCall() => _ = EnterCall(); // The scope is not disposed: its count stays until ExitCallAnywhere.
+    private void ExitCall() => Interlocked.Decrement(ref _calls);
 
-    /// <summary>Ends a call begun with <see cref="EnterLongCall"/>, on whatever thread.</summary>
-    private void ExitCallAnywhere() => _calls.Exit();
-
-    /// <summary>A call inside the host, from <see cref="EnterCall"/> to <see cref="Dispose"/> on the same thread.</summary>
+    /// <summary>A call inside the host, from <see cref="EnterCall"/> to <see cref="Dispose"/>.</summary>
     internal readonly ref struct CallScope
     {
-        private readonly CallCounter.Cell _cell;
+        private readonly MegakernelHost _host;
 
-        public CallScope(CallCounter.Cell cell) => _cell = cell;
+        public CallScope(MegakernelHost host) => _host = host;
 
-        public void Dispose() => CallCounter.Exit(_cell);
+        public void Dispose() => _host.ExitCall();
     }
 
-    /// <summary>Waits (bounded) until no call is inside the host; the state already turns new calls away.</summary>
+    /// <summary>Waits (bounded) until no call is inside the host.</summary>
     private bool WaitForCalls(TimeSpan timeout)
     {
         DateTime deadline = DateTime.UtcNow + timeout;
         var spin = new SpinWait();
-        CallCounter.Publish();
-        while (_calls.Inside() != 0)
+        while (Volatile.Read(ref _calls) != 0)
         {
             if (DateTime.UtcNow > deadline)
             {
