@@ -25,7 +25,7 @@ internal sealed class RingProfile
         "wait for the batch's last group",
         "read states and results (and any further waits)",
         "retire: clear the holders",
-        "retire: the retired mark (a fence, and the compare-exchange that advances it)",
+        "retire: the retired mark (the compare-exchange that advances it)",
     ];
 
     /// <summary>Counters beside the times: publishes, publishes refused for room, doorbells that moved the cursor, slots the doorbells' scans passed.</summary>
