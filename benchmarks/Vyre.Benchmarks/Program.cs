@@ -70,6 +70,13 @@ if (args.Contains("--throughput-only"))
     return;
 }
 
+if (args.Contains("--latency-only"))
+{
+    // The CUDA round-trip rows alone (Submit, untraced): seconds a run, so that builds can be interleaved many times.
+    await CudaLatency(quick);
+    return;
+}
+
 if (args.Contains("--host-path-only"))
 {
     HostPathBenchmark.Run(quick);
