@@ -154,22 +154,18 @@ public sealed partial class MegakernelGenerator
 
     /// <summary>
     /// The kernels' dispatch: the same tree, with every handler ILGPU does not inline for sure (not marked AggressiveInlining)
-    /// run on a copy of the context, copied back when it returns, so that the caller's context never has its address taken
-    /// and stays in registers (docs/handler-signature.md, "Tiny handlers: in place on the GPU").
+    /// run on a copy of the context in the caller's <c>spill</c>, copied back when it returns, so that the caller's context
+    /// never has its address taken and stays in registers (docs/handler-signature.md, "Tiny handlers: in place on the GPU").
+    /// The copy is not a local here: ILGPU would clear it (208 bytes) on every slot, wherever the dispatch is inlined.
     /// </summary>
     private static void EmitInKernelDispatch(SourceWriter w, MegakernelSpec spec)
     {
         w.Line();
         w.Line("/// <inheritdoc/>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
-        using (w.Block("public global::Vyre.SlotStatus DispatchInKernel(ref global::Vyre.SlotContext slot, out int ordinal)"))
+        using (w.Block("public global::Vyre.SlotStatus DispatchInKernel(ref global::Vyre.SlotContext slot, ref global::Vyre.SlotContext spill, out int ordinal)"))
         {
-            w.Line("// Handlers marked AggressiveInlining (and the small built-ins) run on the context itself; the others on a copy.");
-            if (spec.Targets.Any(t => !t.IsGroup && !t.InPlace))
-            {
-                w.Line("global::Vyre.SlotContext spill;");
-            }
-
+            w.Line("// Handlers marked AggressiveInlining (and the small built-ins) run on the context itself; the others on a copy in spill.");
             w.Line("uint opcode = slot.Opcode;");
             EmitNode(w, spec.Tree, spec.Targets, target => target.IsGroup || target.InPlace
                 ? "return " + LaneCall(target) + ";"

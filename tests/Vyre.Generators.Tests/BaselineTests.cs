@@ -74,6 +74,8 @@ public sealed class BaselineTests
         Assert.That(inKernel, Does.Contain("global::Demo.Mixed.Op101(ref spill)"));
         Assert.That(inKernel, Does.Contain("global::Vyre.Internals.BuiltinOps.Nop(ref slot)"), "the small built-ins are inlined");
         Assert.That(inKernel, Does.Contain("global::Vyre.Internals.BuiltinOps.Memcpy(ref spill)"), "a built-in with a loop is a call");
+        Assert.That(inKernel, Does.Contain("ref global::Vyre.SlotContext spill, out int ordinal)"), "the copy is the caller's");
+        Assert.That(inKernel, Does.Not.Contain("global::Vyre.SlotContext spill;"), "a local copy is cleared by ILGPU on every slot");
         string cpu = mixed[..mixed.IndexOf("DispatchInKernel(", StringComparison.Ordinal)];
         Assert.That(cpu, Does.Not.Contain("spill"), "the Managed workers' Dispatch copies nothing");
     }

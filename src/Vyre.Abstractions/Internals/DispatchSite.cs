@@ -10,8 +10,11 @@ namespace Vyre.Internals;
 /// </summary>
 internal interface IDispatchSite
 {
-    /// <summary>Runs the handler for <see cref="SlotContext.Opcode"/> with <typeparamref name="TDispatcher"/>.</summary>
-    SlotStatus Dispatch<TDispatcher>(ref SlotContext slot, out int ordinal)
+    /// <summary>
+    /// Runs the handler for <see cref="SlotContext.Opcode"/> with <typeparamref name="TDispatcher"/>; <paramref name="spill"/>
+    /// is the caller's room for a copy of the context (<see cref="IMegakernelDispatcher.DispatchInKernel"/>), its content unread.
+    /// </summary>
+    SlotStatus Dispatch<TDispatcher>(ref SlotContext slot, ref SlotContext spill, out int ordinal)
         where TDispatcher : struct, IMegakernelDispatcher;
 }
 
@@ -19,19 +22,19 @@ internal interface IDispatchSite
 internal readonly struct InKernel : IDispatchSite
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public SlotStatus Dispatch<TDispatcher>(ref SlotContext slot, out int ordinal)
+    public SlotStatus Dispatch<TDispatcher>(ref SlotContext slot, ref SlotContext spill, out int ordinal)
         where TDispatcher : struct, IMegakernelDispatcher =>
-        default(TDispatcher).DispatchInKernel(ref slot, out ordinal);
+        default(TDispatcher).DispatchInKernel(ref slot, ref spill, out ordinal);
 }
 
 /// <summary>
-/// The Managed workers' site: <see cref="IMegakernelDispatcher.Dispatch"/>, every handler on the context itself (no copy).
-/// Also the VIR0 interpreter's on every backend: its call context lives in memory anyway (its arguments are registers).
+/// The Managed workers' site: <see cref="IMegakernelDispatcher.Dispatch"/>, every handler on the context itself (no copy;
+/// <c>spill</c> is not touched).
 /// </summary>
 internal readonly struct OnCpu : IDispatchSite
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public SlotStatus Dispatch<TDispatcher>(ref SlotContext slot, out int ordinal)
+    public SlotStatus Dispatch<TDispatcher>(ref SlotContext slot, ref SlotContext spill, out int ordinal)
         where TDispatcher : struct, IMegakernelDispatcher =>
         default(TDispatcher).Dispatch(ref slot, out ordinal);
 }

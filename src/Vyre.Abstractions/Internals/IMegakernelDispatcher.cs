@@ -23,10 +23,13 @@ public interface IMegakernelDispatcher
     /// <summary>
     /// <see cref="Dispatch"/> as the kernels run it: a handler ILGPU inlines (marked
     /// <c>[MethodImpl(MethodImplOptions.AggressiveInlining)]</c>, and the small built-ins) runs on
-    /// <paramref name="slot"/> itself; any other runs on a copy, copied back when it returns. So the context's address never
-    /// reaches a call, and ILGPU keeps it in registers instead of local memory (docs/handler-signature.md, "Tiny handlers: in place on the GPU").
+    /// <paramref name="slot"/> itself; any other runs on <paramref name="spill"/>, a copy of it, copied back when it returns.
+    /// So the context's address never reaches a call, and ILGPU keeps it in registers instead of local memory
+    /// (docs/handler-signature.md, "Tiny handlers: in place on the GPU"). <paramref name="spill"/> is the caller's: what it
+    /// holds on entry is never read, and it is declared once per kernel thread rather than once per slot, because ILGPU
+    /// clears a local whose address is taken (208 bytes) where the method that declares it begins.
     /// </summary>
-    SlotStatus DispatchInKernel(ref SlotContext slot, out int ordinal);
+    SlotStatus DispatchInKernel(ref SlotContext slot, ref SlotContext spill, out int ordinal);
 
     /// <summary>Whether <paramref name="opcode"/> is a warp-wide handler's.</summary>
     bool IsGroupOpcode(uint opcode);

@@ -69,6 +69,8 @@ public static class MegakernelLoop
             return;
         }
 
+        // The room for a copy of a slot's context (SlotExecutor.Execute): cleared here once, not once per slot.
+        SlotContext spill = default;
         int lane = Warp.LaneIdx;
         while (true)
         {
@@ -88,7 +90,7 @@ public static class MegakernelLoop
                 if (Warp.Shuffle(serve, 0) != 0)
                 {
                     single = Warp.Shuffle(single, 0);
-                    ServeSingle<TDispatcher>(buffers, ref forward, single, SlotWords.Read(buffers.Ring, SlotBase(buffers, single)), lane, groupScratch);
+                    ServeSingle<TDispatcher>(buffers, ref forward, single, SlotWords.Read(buffers.Ring, SlotBase(buffers, single)), lane, groupScratch, ref spill);
                 }
                 else if (index == 0)
                 {
@@ -137,7 +139,7 @@ public static class MegakernelLoop
                 {
                     uint sequence = first + done + (uint)lane;
                     RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.Claimed);
-                    ordinal = RunOne<TDispatcher>(buffers, sequence, words);
+                    ordinal = RunOne<TDispatcher>(buffers, sequence, words, ref spill);
                 }
 
                 // Counted once, by lane 0, after every lane has run its slot: one atomic per warp's width, not per slot.
@@ -179,6 +181,7 @@ public static class MegakernelLoop
         where TDispatcher : struct, IMegakernelDispatcher
     {
         WarpScratch groupScratch = GroupScratchOf<TDispatcher>(index, buffers);
+        SlotContext spill = default;
         if (default(TDispatcher).HasGroupHandlers)
         {
             // Every launch is padded to whole groups, so the warp is all here: it runs its warp-wide slots together first.
@@ -190,7 +193,7 @@ public static class MegakernelLoop
             if ((uint)lane < part && !IsGroupSlot<TDispatcher>(words))
             {
                 uint sequence = first + (uint)index.X;
-                Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words));
+                Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, words, ref spill));
             }
 
             return;
@@ -199,7 +202,7 @@ public static class MegakernelLoop
         if (index < count)
         {
             uint sequence = first + (uint)index.X;
-            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence))));
+            Counted(buffers, sequence, RunOne<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, SlotBase(buffers, sequence)), ref spill));
         }
     }
 
@@ -270,7 +273,7 @@ public static class MegakernelLoop
     /// between the slot's status and that read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ServeSingle<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, uint sequence, in SlotWords words, int lane, WarpScratch scratch)
+    private static void ServeSingle<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, uint sequence, in SlotWords words, int lane, WarpScratch scratch, ref SlotContext spill)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         if (IsGroupSlot<TDispatcher>(words))
@@ -284,7 +287,7 @@ public static class MegakernelLoop
         }
         else if (lane == 0)
         {
-            int ordinal = RunOne<TDispatcher>(buffers, sequence, words);
+            int ordinal = RunOne<TDispatcher>(buffers, sequence, words, ref spill);
             SettleGroup(buffers, ref forward);
             CountedOutsideGroup(buffers, ordinal);
             forward.PendingGroup = CompletionGroups.BeginAdd(buffers, sequence, out forward.PendingBefore);
@@ -314,6 +317,7 @@ public static class MegakernelLoop
         // Lanes 0..7: their 16 bytes of the express line; lane 8: those holding the shutdown word; lane 9: the heartbeat's.
         int loadWord = lane < ExpressLanes ? ControlWord.ExpressFirst + (lane * 4) : (lane == ExpressLanes ? ControlWord.Shutdown : ControlWord.Heartbeat) & ~3;
         ulong loadAt = buffers.Control.Address + ((ulong)loadWord * sizeof(uint));
+        SlotContext spill = default; // Cleared once here: declared in the slot's path, it was cleared on every slot.
         while (true)
         {
             // Every lane counts the iterations, so that all know which ones keep house. When it is due, lanes 8 and 9 read
@@ -376,7 +380,7 @@ public static class MegakernelLoop
                     words = SlotWords.Gather(a, b, c, d);
                 }
 
-                ServeSingle<TDispatcher>(buffers, ref forward, sequence, words, lane, groupScratch);
+                ServeSingle<TDispatcher>(buffers, ref forward, sequence, words, lane, groupScratch, ref spill);
                 forward.FirstReadServed += forward.ReadsSinceAnswer == 1 ? 1u : 0u;
                 forward.ReadsSinceAnswer = 0;
             }
@@ -458,13 +462,13 @@ public static class MegakernelLoop
         }
     }
 
-    /// <summary>Runs one claimed slot; returns the metric ordinal it ran under (the caller counts it).</summary>
+    /// <summary>Runs one claimed slot; returns the metric ordinal it ran under (the caller counts it). <paramref name="spill"/>: <see cref="SlotExecutor.Execute{TDispatcher}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words)
+    private static int RunOne<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words, ref SlotContext spill)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HeaderRead);
-        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, words);
+        int ordinal = SlotExecutor.Execute<TDispatcher>(buffers, sequence, words, ref spill);
         RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.LaneFree);
         return ordinal;
     }

@@ -339,7 +339,7 @@ internal static class ProgramInterpreter
 
         call.EnterProgramCall(opcode, firstWord, (int)argumentCount);
         // The call's context lives in memory anyway (its arguments are registers in the area): the plain dispatch on it.
-        SlotStatus status = SlotExecutor.DispatchLane<TDispatcher, OnCpu>(ref call);
+        SlotStatus status = SlotExecutor.DispatchLane<TDispatcher>(ref call);
         if (status == SlotStatus.Done && !call.HasFault)
         {
             return true;

@@ -19,59 +19,56 @@ internal static class SlotExecutor
     public const int SystemOrdinal = ControlWord.MetricCount - 1;
 
     /// <summary>
-    /// Runs sequence number <paramref name="sequence"/> (ring slot <c>sequence % SlotCount</c>), reading the whole
-    /// slot at once, and returns the metric ordinal it ran under.
+    /// Runs sequence number <paramref name="sequence"/> (ring slot <c>sequence % SlotCount</c>), whose words the caller has
+    /// read, and returns the metric ordinal it ran under. <paramref name="spill"/> is the kernel thread's room for a copy of
+    /// the context (<see cref="Run{TDispatcher, TSite}"/>): declared where the thread's loop begins, so that ILGPU clears it
+    /// once per kernel thread rather than once per slot; what it holds on entry is never read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
-        where TDispatcher : struct, IMegakernelDispatcher =>
-        Execute<TDispatcher>(buffers, sequence, SlotWords.Read(buffers.Ring, buffers.SlotOf(sequence) * SlotLayout.WordCount));
-
-    /// <summary>Runs sequence number <paramref name="sequence"/> whose words the caller has read.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words)
+    public static int Execute<TDispatcher>(in MegakernelBuffers buffers, uint sequence, in SlotWords words, ref SlotContext spill)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotIndex = buffers.SlotOf(sequence);
         uint opcode = words.Opcode;
         uint tenant = words.Tenant;
         var slot = new SlotContext(buffers, slotIndex, opcode, tenant, words);
-        return Run<TDispatcher, InKernel>(buffers, ref slot, sequence, opcode, tenant);
+        return Run<TDispatcher, InKernel>(buffers, ref slot, ref spill, sequence, opcode, tenant);
     }
 
     /// <summary>
-    /// <see cref="Execute{TDispatcher}(in MegakernelBuffers, uint)"/> for the Managed workers, with the context filled in
+    /// <see cref="Execute{TDispatcher}"/> for the Managed workers, with the context filled in
     /// place (<see cref="SlotContext.Init"/> says why); never compiled for a device: a kernel that chose between the two
     /// forms by backend kept both forms' locals (831-927 local-memory stores in the benchmark's kernel, against 690 now).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    [SkipLocalsInit] // Init writes every field: the worker need not zero the 208-byte context first, slot after slot.
+    [SkipLocalsInit] // Init writes every field, and spill is written before each use: no zeroing of 2 × 208 bytes per slot.
     public static int ExecuteOnCpu<TDispatcher>(in MegakernelBuffers buffers, uint sequence)
         where TDispatcher : struct, IMegakernelDispatcher
     {
         int slotIndex = buffers.SlotOf(sequence);
         SlotWords words = SlotWords.Read(buffers.Ring, slotIndex * SlotLayout.WordCount);
         SlotContext.Init(out SlotContext slot, buffers, slotIndex, words.Opcode, words.Tenant, words);
-        return Run<TDispatcher, OnCpu>(buffers, ref slot, sequence, words.Opcode, words.Tenant);
+        Unsafe.SkipInit(out SlotContext spill);
+        return Run<TDispatcher, OnCpu>(buffers, ref slot, ref spill, sequence, words.Opcode, words.Tenant);
     }
 
     /// <summary>
-    /// The body of <see cref="Execute{TDispatcher}(in MegakernelBuffers, uint, in SlotWords)"/> on a context made for
-    /// <paramref name="sequence"/>. The context's address never reaches a call ILGPU does not inline: the built-ins that are
-    /// functions of their own run on <c>spill</c>, a copy, copied back when they return, and the kernels dispatch through
+    /// The body of <see cref="Execute{TDispatcher}"/> on a context made for <paramref name="sequence"/>. The context's
+    /// address never reaches a call ILGPU does not inline: the built-ins that are functions of their own run on
+    /// <paramref name="spill"/>, a copy, copied back when they return, and the kernels dispatch through
     /// <see cref="IMegakernelDispatcher.DispatchInKernel"/>. A context whose address is taken lives in local memory, and
     /// every field a handler reads is then a load in a dependent chain: a tiny handler's stage of the GPU's round trip was
-    /// 0.64 µs that way and 0.22 µs in registers (H200, 2026-12-02, docs/latency.md).
+    /// 0.64 µs that way and 0.22 µs in registers (H200, 2026-12-02, docs/latency.md). The copy is the caller's
+    /// (<paramref name="spill"/>), not a local of this method: ILGPU clears a local whose address is taken where the method
+    /// that declares it begins, and this one's began every slot with 27 stores of zero before the tenant check.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    [SkipLocalsInit] // spill is written before each use: no zeroing of 208 bytes per slot on the Managed workers.
-    private static int Run<TDispatcher, TSite>(in MegakernelBuffers buffers, ref SlotContext slot, uint sequence, uint opcode, uint tenant)
+    private static int Run<TDispatcher, TSite>(in MegakernelBuffers buffers, ref SlotContext slot, ref SlotContext spill, uint sequence, uint opcode, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
         where TSite : struct, IDispatchSite
     {
         int ordinal = SystemOrdinal;
         SlotStatus status = SlotStatus.Done;
-        SlotContext spill;
         if (!IsAuthorized(buffers.State, tenant, opcode))
         {
             slot.Fail(FaultCode.UnauthorizedTenant, tenant);
@@ -121,7 +118,7 @@ internal static class SlotExecutor
         else
         {
             RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerStart);
-            status = default(TSite).Dispatch<TDispatcher>(ref slot, out ordinal);
+            status = default(TSite).Dispatch<TDispatcher>(ref slot, ref spill, out ordinal);
             RoundTripTrace.Stamp(buffers, sequence, RoundTripTrace.HandlerEnd);
             if (status == SlotStatus.Fault && !slot.HasFault)
             {
@@ -226,22 +223,36 @@ internal static class SlotExecutor
         ExecuteGroup<TDispatcher>(buffers, sequence, words, lane, scratch);
 
     /// <summary>
-    /// Runs <see cref="SlotContext.Opcode"/> as one call on this lane, for the callers that are one lane by nature (a packed
-    /// op, a VIR0 program's call), through <typeparamref name="TSite"/>: a warp-wide handler cannot be run there and records
-    /// <see cref="FaultCode.Unsupported"/>.
+    /// Runs <see cref="SlotContext.Opcode"/> as one call on this lane, for a packed op, through <typeparamref name="TSite"/>
+    /// (<paramref name="spill"/> as in <see cref="Execute{TDispatcher}"/>): a warp-wide handler cannot be run there and
+    /// records <see cref="FaultCode.Unsupported"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static SlotStatus DispatchLane<TDispatcher, TSite>(ref SlotContext slot)
+    public static SlotStatus DispatchLane<TDispatcher, TSite>(ref SlotContext slot, ref SlotContext spill)
         where TDispatcher : struct, IMegakernelDispatcher
-        where TSite : struct, IDispatchSite
+        where TSite : struct, IDispatchSite =>
+        IsGroupOnly<TDispatcher>(slot.Opcode)
+            ? slot.Fail(FaultCode.Unsupported, slot.Opcode)
+            : default(TSite).Dispatch<TDispatcher>(ref slot, ref spill, out _);
+
+    /// <summary>
+    /// <see cref="DispatchLane{TDispatcher, TSite}"/> with the plain dispatch on the context itself, for a VIR0 program's
+    /// call on every backend: its call context lives in memory anyway (its arguments are registers).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SlotStatus DispatchLane<TDispatcher>(ref SlotContext slot)
+        where TDispatcher : struct, IMegakernelDispatcher =>
+        IsGroupOnly<TDispatcher>(slot.Opcode)
+            ? slot.Fail(FaultCode.Unsupported, slot.Opcode)
+            : default(TDispatcher).Dispatch(ref slot, out _);
+
+    /// <summary>Whether <paramref name="opcode"/> is a warp-wide handler's, which one lane cannot run.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsGroupOnly<TDispatcher>(uint opcode)
+        where TDispatcher : struct, IMegakernelDispatcher
     {
         TDispatcher dispatcher = default;
-        if (dispatcher.HasGroupHandlers && dispatcher.IsGroupOpcode(slot.Opcode))
-        {
-            return slot.Fail(FaultCode.Unsupported, slot.Opcode);
-        }
-
-        return default(TSite).Dispatch<TDispatcher>(ref slot, out _);
+        return dispatcher.HasGroupHandlers && dispatcher.IsGroupOpcode(opcode);
     }
 
     /// <summary>
@@ -450,12 +461,13 @@ internal static class SlotExecutor
         where TSite : struct, IDispatchSite
     {
         SlotContext op = slot;
-        RunPackedOps<TDispatcher, TSite>(state, ref op, tenant);
+        // slot's memory is the ops' spill: nothing reads it until op is copied back over it.
+        RunPackedOps<TDispatcher, TSite>(state, ref op, ref slot, tenant);
         slot = op;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RunPackedOps<TDispatcher, TSite>(SharedWords state, ref SlotContext slot, uint tenant)
+    private static void RunPackedOps<TDispatcher, TSite>(SharedWords state, ref SlotContext slot, ref SlotContext spill, uint tenant)
         where TDispatcher : struct, IMegakernelDispatcher
         where TSite : struct, IDispatchSite
     {
@@ -483,7 +495,7 @@ internal static class SlotExecutor
             }
 
             slot.EnterPackedOp(opcode, opcodeWord + 1);
-            SlotStatus status = DispatchLane<TDispatcher, TSite>(ref slot);
+            SlotStatus status = DispatchLane<TDispatcher, TSite>(ref slot, ref spill);
             if (status != SlotStatus.Done || slot.HasFault)
             {
                 // A packed op cannot wait for io: its slot is shared with the other ops.

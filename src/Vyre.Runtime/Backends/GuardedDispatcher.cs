@@ -38,13 +38,13 @@ internal struct GuardedDispatcher<TDispatcher> : IMegakernelDispatcher
     }
 
     /// <summary><see cref="Dispatch"/>'s guard around the generated <see cref="IMegakernelDispatcher.DispatchInKernel"/> (ILGPU's CPU kernels).</summary>
-    public SlotStatus DispatchInKernel(ref SlotContext slot, out int ordinal)
+    public SlotStatus DispatchInKernel(ref SlotContext slot, ref SlotContext spill, out int ordinal)
     {
         ordinal = SlotExecutor.SystemOrdinal;
         try
         {
             TDispatcher inner = default;
-            return inner.DispatchInKernel(ref slot, out ordinal);
+            return inner.DispatchInKernel(ref slot, ref spill, out ordinal);
         }
         catch (Exception ex)
         {
@@ -53,10 +53,10 @@ internal struct GuardedDispatcher<TDispatcher> : IMegakernelDispatcher
     }
 
     /// <summary>What ILGPU's frontend compiles in place of <see cref="DispatchInKernel"/>: the same call, unguarded.</summary>
-    public SlotStatus DispatchInKernelUnguarded(ref SlotContext slot, out int ordinal)
+    public SlotStatus DispatchInKernelUnguarded(ref SlotContext slot, ref SlotContext spill, out int ordinal)
     {
         TDispatcher inner = default;
-        return inner.DispatchInKernel(ref slot, out ordinal);
+        return inner.DispatchInKernel(ref slot, ref spill, out ordinal);
     }
 
     public readonly bool HasGroupHandlers

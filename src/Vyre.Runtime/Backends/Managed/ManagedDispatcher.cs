@@ -29,7 +29,7 @@ internal struct ManagedDispatcher<TDispatcher> : IMegakernelDispatcher
     }
 
     /// <summary>No kernel is built over this dispatcher (the workers run <c>SlotExecutor.ExecuteOnCpu</c>): the same as <see cref="Dispatch"/>.</summary>
-    public SlotStatus DispatchInKernel(ref SlotContext slot, out int ordinal) => Dispatch(ref slot, out ordinal);
+    public SlotStatus DispatchInKernel(ref SlotContext slot, ref SlotContext spill, out int ordinal) => Dispatch(ref slot, out ordinal);
 
     public SlotStatus DispatchGroup<TGroup>(ref SlotContext slot, ref TGroup group, out int ordinal)
         where TGroup : struct, ISlotGroup =>

@@ -55,10 +55,9 @@ public static partial class Single
 
         /// <inheritdoc/>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        public global::Vyre.SlotStatus DispatchInKernel(ref global::Vyre.SlotContext slot, out int ordinal)
+        public global::Vyre.SlotStatus DispatchInKernel(ref global::Vyre.SlotContext slot, ref global::Vyre.SlotContext spill, out int ordinal)
         {
-            // Handlers marked AggressiveInlining (and the small built-ins) run on the context itself; the others on a copy.
-            global::Vyre.SlotContext spill;
+            // Handlers marked AggressiveInlining (and the small built-ins) run on the context itself; the others on a copy in spill.
             uint opcode = slot.Opcode;
             if (opcode < 0x100u)
             {
