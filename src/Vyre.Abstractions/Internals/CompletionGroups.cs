@@ -42,9 +42,9 @@ internal static class CompletionGroups
         while (sequence != end)
         {
             uint index = (uint)buffers.SlotOf(sequence);
-            uint inGroup = size - (index & (size - 1));
+            uint inGroup = size - (index % size);
             uint take = end - sequence < inGroup ? end - sequence : inGroup;
-            int group = (int)(index >> buffers.GroupShift);
+            int group = (int)(index / size);
             Settle(buffers, group, Atomic.Add(ref buffers.GroupCounts[group], take) + take);
             sequence += take;
         }
@@ -59,7 +59,7 @@ internal static class CompletionGroups
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int BeginAdd(in MegakernelBuffers buffers, uint sequence, out uint before)
     {
-        int group = buffers.SlotOf(sequence) >> buffers.GroupShift;
+        int group = (int)((uint)buffers.SlotOf(sequence) / (uint)buffers.GroupSize);
         before = Atomic.Add(ref buffers.GroupCounts[group], 1u);
         return group;
     }
@@ -68,7 +68,7 @@ internal static class CompletionGroups
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Settle(in MegakernelBuffers buffers, int group, uint reached)
     {
-        if ((reached & ((uint)buffers.GroupSize - 1)) == 0)
+        if (reached % (uint)buffers.GroupSize == 0)
         {
             buffers.GroupDone.WriteRelease(group, reached);
         }

@@ -86,19 +86,8 @@ public struct MegakernelBuffers
     /// <summary>Slots in the ring: a power of two (<c>MegakernelOptions</c> refuses any other count).</summary>
     internal int SlotCount;
 
-    /// <summary>
-    /// Log2 of the slots per completion group (<see cref="CompletionGroups.GroupSizeFor"/>, a power of two), so that the
-    /// device shifts and masks: a division by a value is about twenty instructions on the GPU (a reciprocal and two
-    /// corrections), and the forwarder did two after each lone slot's status.
-    /// </summary>
-    internal int GroupShift;
-
-    /// <summary>Slots per completion group: <c>1 &lt;&lt; </c><see cref="GroupShift"/>.</summary>
-    internal readonly int GroupSize
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => 1 << GroupShift;
-    }
+    /// <summary>Slots per completion group (<see cref="CompletionGroups.GroupSizeFor"/>).</summary>
+    internal int GroupSize;
 
     /// <summary>Most sequences one claim takes (<c>MegakernelOptions.MaxClaim</c>; the loop's own limit when larger).</summary>
     internal int MaxClaim;

@@ -32,7 +32,7 @@ public static class MegakernelLoop
     private const int SlotsPerExtraRound = 512;
 
     /// <summary>Idle iterations between two republishes of the metric words while slots keep arriving.</summary>
-    internal const uint MetricsPeriod = 4096;
+    private const int MetricsPeriod = 4096;
 
     /// <summary>
     /// Forwarder iterations between two housekeeping rounds: the host's shutdown and heartbeat words (on CUDA read in the
@@ -43,7 +43,7 @@ public static class MegakernelLoop
     /// 7.41-7.93 to 6.73-6.74 µs, p50 unchanged. (A try at 03:20 the same day, compared with a run on another machine, saw
     /// nothing; republishing only every 256th, housekeeping still every 16th, did not help.)
     /// </summary>
-    internal const uint HousekeepingPeriod = 128;
+    private const uint HousekeepingPeriod = 128;
 
     /// <summary>The persistent loop: serves slots until SHUTDOWN, the host's stop word, or a stale heartbeat.</summary>
     public static void RunPersistent<TDispatcher>(Index1D index, MegakernelBuffers buffers)
@@ -81,7 +81,7 @@ public static class MegakernelLoop
                 uint serve = 0;
                 if (index == 0)
                 {
-                    bool housekeep = IsDue(++forward.Iterations, HousekeepingPeriod);
+                    bool housekeep = ++forward.Iterations % HousekeepingPeriod == 0;
                     RepublishIfDue(buffers, ref forward, housekeep);
                     ReadHostWords(buffers, housekeep, out uint shutdown, out uint beat);
                     serve = Poll(buffers, ref forward, buffers.Control.Read(ControlWord.PublishCursor), housekeep, shutdown, beat, 0, out single) ? 1u : 0u;
@@ -324,7 +324,7 @@ public static class MegakernelLoop
             // the 16 bytes around the host's shutdown and heartbeat words in the same load as lanes 0..7 read the line:
             // read one after the other by lane 0 behind the line, they cost two more PCIe round trips in which a new slot
             // waited (the round trip's p90 and p99 tail).
-            bool housekeep = IsDue(++forward.Iterations, HousekeepingPeriod);
+            bool housekeep = ++forward.Iterations % HousekeepingPeriod == 0;
             forward.ReadsSinceAnswer++;
             ulong readIssued = RoundTripTrace.Enabled(buffers) ? DeviceMemory.GlobalTimer() : 0;
             ulong even = 0, odd = 0;
@@ -401,14 +401,6 @@ public static class MegakernelLoop
             Exit(buffers, ref forward);
         }
     }
-
-    /// <summary>
-    /// Whether <paramref name="iteration"/> is a multiple of <paramref name="period"/>, a power of two: a mask, because
-    /// ptxas compiles PTX's <c>rem.u32</c> by a constant as a division (a reciprocal and its corrections), and the
-    /// forwarder did one at the top of every iteration, before its read of host memory.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool IsDue(uint iteration, uint period) => (iteration & (period - 1)) == 0;
 
     /// <summary>Lanes of the forwarder warp that read the express line (with the doorbell), sixteen bytes each.</summary>
     private const int ExpressLanes = (ControlWord.ExpressEntries + 1) / 2;
@@ -635,7 +627,7 @@ public static class MegakernelLoop
     {
         if (housekeep)
         {
-            Republish(buffers, ref forward, metrics: IsDue(forward.Iterations, MetricsPeriod));
+            Republish(buffers, ref forward, metrics: forward.Iterations % MetricsPeriod == 0);
         }
     }
 

@@ -136,7 +136,7 @@ internal abstract unsafe class IlgpuBackend : IMegakernelBackend
             Registers = Shared(_registers),
             GroupScratch = groupWarps > 0 ? _groupScratch.View : ArrayView<uint>.Empty,
             SlotCount = options.SlotCount,
-            GroupShift = System.Numerics.BitOperations.Log2((uint)CompletionGroups.GroupSizeFor(options.SlotCount)),
+            GroupSize = CompletionGroups.GroupSizeFor(options.SlotCount),
             MaxClaim = options.MaxClaim ?? int.MaxValue,
             ForwarderServes = options.MaxClaim is null ? 1 : 0,
             HeartbeatTimeout = heartbeatTimeout,
