@@ -38,12 +38,7 @@ public sealed unsafe partial class MegakernelHost
         RequestValidator.Validate(new SlotRequest(opcode), _options.SlotCount);
 
         // The io thread writes into the data buffer: the stream is a call inside the host until it ends.
-        Interlocked.Increment(ref _calls);
-        if (Volatile.Read(ref _state) != 0)
-        {
-            ExitCall();
-            ThrowIfStopped();
-        }
+        EnterLongCall();
 
         StreamRun? run = null;
         try

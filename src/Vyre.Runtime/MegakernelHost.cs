@@ -288,6 +288,9 @@ public sealed unsafe partial class MegakernelHost : IAsyncDisposable
         return new CallScope(this);
     }
 
+    /// <summary>Enters a call that ends on whatever thread calls <see cref="ExitCall"/>; throws as <see cref="EnterCall"/> does.</summary>
+    private void EnterLongCall() => _ = EnterCall(); // The scope is not disposed: its count stays until ExitCall.
+
     private void ExitCall() => Interlocked.Decrement(ref _calls);
 
     /// <summary>A call inside the host, from <see cref="EnterCall"/> to <see cref="Dispose"/>.</summary>
