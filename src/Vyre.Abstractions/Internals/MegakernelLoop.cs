@@ -276,7 +276,19 @@ public static class MegakernelLoop
     private static void ServeSingle<TDispatcher>(in MegakernelBuffers buffers, ref ForwarderState forward, uint sequence, in SlotWords words, int lane, WarpScratch scratch, ref SlotContext spill)
         where TDispatcher : struct, IMegakernelDispatcher
     {
-        if (IsGroupSlot<TDispatcher>(words))
+        if (!IsGroupSlot<TDispatcher>(words))
+        {
+            // A lane's slot first: the common case falls through (the warp-wide one's inlined code after it).
+            if (lane == 0)
+            {
+                int ordinal = RunOne<TDispatcher>(buffers, sequence, words, ref spill);
+                SettleGroup(buffers, ref forward);
+                CountedOutsideGroup(buffers, ordinal);
+                forward.PendingGroup = CompletionGroups.BeginAdd(buffers, sequence, out forward.PendingBefore);
+                forward.GroupPending = true;
+            }
+        }
+        else
         {
             int ordinal = SlotExecutor.ExecuteGroupByValue<TDispatcher>(buffers, sequence, words, lane, scratch);
             if (lane == 0)
@@ -284,14 +296,6 @@ public static class MegakernelLoop
                 SettleGroup(buffers, ref forward);
                 Counted(buffers, sequence, ordinal);
             }
-        }
-        else if (lane == 0)
-        {
-            int ordinal = RunOne<TDispatcher>(buffers, sequence, words, ref spill);
-            SettleGroup(buffers, ref forward);
-            CountedOutsideGroup(buffers, ordinal);
-            forward.PendingGroup = CompletionGroups.BeginAdd(buffers, sequence, out forward.PendingBefore);
-            forward.GroupPending = true;
         }
 
         if (lane == 0)
