@@ -36,15 +36,19 @@ internal static class RingThroughput
         host.Ring.Profile = null;
         double directRate = Direct(total, out uint sink2);
         double workerAlone = DeviceCeiling(host, quick ? 16 : 128);
+        (double nopRate, long wrongNop) = Run(host, threads: 1, Batch, total, uniform: true, out _, nop: true);
+        double nopDirect = Direct(total, out uint sink3, nop: true);
         (double p50, double p99, int wrongTrips, _) = RoundTrips(host, quick ? 20_000 : 200_000);
 
-        Console.WriteLine($"\n## Managed backend, tiny Increment slots, one worker thread ({total:N0} slots a pass; sink {(sink + sink2) % 7})\n");
+        Console.WriteLine($"\n## Managed backend, tiny Increment slots, one worker thread ({total:N0} slots a pass; sink {(sink + sink2 + sink3) % 7})\n");
         Console.WriteLine("| path | first pass, M slots/s | second pass, M slots/s | second pass, ratio to direct | wrong results |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
         Console.WriteLine($"| direct loop calling the dispatcher | {firstDirect / 1e6:0.0} | {directRate / 1e6:0.0} | 1.00 | |");
         Console.WriteLine($"| bulk: batches of {Batch} as SlotRequest / SlotResult values, two in flight, every result checked | {firstRing / 1e6:0.0} | {ringRate / 1e6:0.0} | {directRate / ringRate:0.00}x slower | {wrong + wrongFirst} |");
         Console.WriteLine($"| bulk: batches of {Batch} as packed words (uniform batch), two in flight, every result checked | {firstUniform / 1e6:0.0} | {uniformRate / 1e6:0.0} | {directRate / uniformRate:0.00}x slower | {wrongUniform + wrongUniformFirst} |");
         Console.WriteLine($"| the worker alone: the whole ring re-run lap after lap (one doorbell per lap, completion through the group words, no host work per slot, results not read) | | {workerAlone / 1e6:0.0} | {directRate / workerAlone:0.00}x slower | |");
+        Console.WriteLine($"| NOP slots (after the rows above): direct loop calling the dispatcher | | {nopDirect / 1e6:0.0} | 1.00 | |");
+        Console.WriteLine($"| NOP slots: bulk, batches of {Batch} as packed words (uniform batch), two in flight, every state checked | | {nopRate / 1e6:0.0} | {nopDirect / nopRate:0.00}x slower | {wrongNop} |");
         Console.WriteLine($"\nThe publisher's time in the second uniform pass, ns per slot: filling {phases[0]:0.0}, publishing {phases[1]:0.0}, in WaitBatch {phases[2]:0.0}, checking {phases[3]:0.0}.");
         PrintProfiles([(1, Batch, profile, Math.Max(2, total / Batch) * (double)Batch)]);
         Console.WriteLine($"\nOne slot's round trip on Managed (Submit, spin-wait): p50 {p50:0.00} µs, p99 {p99:0.00} µs, wrong {wrongTrips}.");
@@ -145,15 +149,21 @@ internal static class RingThroughput
     /// <summary>
     /// <see cref="Run(MegakernelHost, int, int, int, bool, uint)"/>, and where the publishers' time went: nanoseconds per slot
     /// (summed over the threads, divided by the slots) filling requests, publishing, in <c>WaitBatch</c>, and checking results.
+    /// <paramref name="nop"/> (uniform batches only): NOP slots, whose states alone are checked (no result words come back).
     /// </summary>
-    public static (double Rate, long Wrong) Run(MegakernelHost host, int threads, int batch, int total, bool uniform, out double[] phases, uint tenant = 0)
+    public static (double Rate, long Wrong) Run(MegakernelHost host, int threads, int batch, int total, bool uniform, out double[] phases, uint tenant = 0, bool nop = false)
     {
+        if (nop && !uniform)
+        {
+            throw new ArgumentException("NOP slots are measured in uniform batches only.", nameof(nop));
+        }
+
         int perThread = Math.Max(2, total / threads / batch);
         long wrong = 0;
         long[] ticks = new long[4];
         using var ready = new Barrier(threads + 1);
         var workers = new Thread[threads];
-        var template = new SlotRequest(BenchKernels.Opcodes.Increment) { Tenant = tenant };
+        var template = new SlotRequest(nop ? Opcodes.Nop : BenchKernels.Opcodes.Increment) { Tenant = tenant };
         for (int t = 0; t < threads; t++)
         {
             workers[t] = new Thread(() =>
@@ -210,9 +220,10 @@ internal static class RingThroughput
                 {
                     if (uniform)
                     {
-                        bad += host.WaitBatch(pending[b & 1], states, words, 1);
+                        // The count of slots that ended in FAULT: 0 means every state is DONE.
+                        bad += host.WaitBatch(pending[b & 1], states, words, nop ? 0 : 1);
                         Phase(2);
-                        for (int i = 0; i < batch; i++)
+                        for (int i = 0; i < (nop ? 0 : batch); i++)
                         {
                             bad += words[i] == (uint)(i + b + 1) ? 0 : 1;
                         }
@@ -361,9 +372,10 @@ internal static class RingThroughput
         return (micros[rounds / 2], micros[rounds * 99 / 100], wrong, firstRead);
     }
 
-    /// <summary>The baseline: a loop calling the same handler through the same dispatcher, no ring.</summary>
-    private static double Direct(int total, out uint sink)
+    /// <summary>The baseline: a loop calling the same handler (Increment, or NOP) through the same dispatcher, no ring.</summary>
+    private static double Direct(int total, out uint sink, bool nop = false)
     {
+        uint opcode = nop ? Opcodes.Nop : BenchKernels.Opcodes.Increment;
         using Context context = Context.Create(b => b.CPU());
         using CPUAccelerator accelerator = context.CreateCPUAccelerator(0);
         using MemoryBuffer1D<uint, Stride1D.Dense> words = accelerator.Allocate1D<uint>(SlotLayout.WordCount);
@@ -374,7 +386,7 @@ internal static class RingThroughput
         sink = 0;
         for (int i = 0; i < total; i++)
         {
-            var slot = new SlotContext(buffers, 0, BenchKernels.Opcodes.Increment, 0);
+            var slot = new SlotContext(buffers, 0, opcode, 0);
             sink += (uint)dispatcher.Dispatch(ref slot, out _);
         }
 
