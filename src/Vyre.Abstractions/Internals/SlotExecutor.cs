@@ -507,7 +507,10 @@ internal static class SlotExecutor
         }
     }
 
-    /// <summary>Whether <paramref name="opcode"/> is run by the loop itself rather than the dispatch tree.</summary>
+    /// <summary>
+    /// Whether <paramref name="opcode"/> is run by the loop itself rather than the dispatch tree. <see cref="Run{TDispatcher, TSite}"/>
+    /// has a branch for each, LOAD_MISS last and untested: a new opcode here needs a branch there (LoopLevelOpcodeTests).
+    /// </summary>
     public static bool IsLoopLevel(uint opcode) =>
         opcode == Opcodes.BatchFence || opcode == Opcodes.Printf || opcode == Opcodes.Shutdown
         || opcode == Opcodes.PackedSlot || opcode == Opcodes.LoadMiss || opcode == Opcodes.Exec || opcode == Opcodes.GraphWorker;
