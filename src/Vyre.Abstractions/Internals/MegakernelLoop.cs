@@ -278,7 +278,7 @@ public static class MegakernelLoop
     {
         if (!IsGroupSlot<TDispatcher>(words))
         {
-            // A lane's slot first: the common case falls through (the warp-wide one's inlined code after it).
+            // A lane's slot first, the common case (no gain of its own measured: the stamps around it read 64 ns either way).
             if (lane == 0)
             {
                 int ordinal = RunOne<TDispatcher>(buffers, sequence, words, ref spill);
